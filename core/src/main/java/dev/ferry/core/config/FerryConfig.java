@@ -1,0 +1,232 @@
+package dev.ferry.core.config;
+
+import dev.ferry.core.json.SubmissionLimits;
+import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.core.retry.BackoffStrategy;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Resolved configuration. Precedence, highest first: command-line flags, environment variables
+ * ({@code FERRY_*}), a properties file ({@code --config} or {@code FERRY_CONFIG}), defaults.
+ *
+ * <p>Kafka client properties pass through: {@code kafka.ssl.truststore.location} in the file,
+ * or {@code FERRY_KAFKA_SSL_TRUSTSTORE_LOCATION} in the environment, becomes
+ * {@code ssl.truststore.location} on every Kafka client. Immutable and thread-safe; typed
+ * getters fail fast with a {@link ConfigException} that names the setting and the bad value.
+ */
+public final class FerryConfig {
+  private final Map<Setting, String> values;
+  private final Map<String, String> kafka;
+
+  private FerryConfig(Map<Setting, String> values, Map<String, String> kafka) {
+    this.values = Collections.unmodifiableMap(new EnumMap<>(values));
+    this.kafka = Collections.unmodifiableMap(new TreeMap<>(kafka));
+  }
+
+  /** Only defaults; handy in tests with {@link #with}. */
+  public static FerryConfig defaults() {
+    return new FerryConfig(new EnumMap<>(Setting.class), Map.of());
+  }
+
+  /**
+   * Resolves configuration from all sources.
+   *
+   * @param flags values given as command-line flags, by setting
+   * @param env the environment (usually {@link System#getenv()})
+   * @param file a properties file, or null (then {@code FERRY_CONFIG} is consulted)
+   */
+  public static FerryConfig load(Map<Setting, String> flags, Map<String, String> env, Path file) {
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    Map<String, String> kafka = new HashMap<>();
+    Path props = file != null ? file : (env.get("FERRY_CONFIG") == null ? null : Path.of(env.get("FERRY_CONFIG")));
+    if (props != null) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(props, StandardCharsets.UTF_8)) {
+        p.load(r);
+      } catch (IOException e) {
+        throw new ConfigException("cannot read config file " + props + ": " + e.getMessage());
+      }
+      for (String name : p.stringPropertyNames()) {
+        Setting s = byKey(name);
+        if (s != null) {
+          values.put(s, p.getProperty(name).trim());
+        } else if (name.startsWith("kafka.")) {
+          kafka.put(name.substring("kafka.".length()), p.getProperty(name).trim());
+        } else {
+          throw new ConfigException("unknown setting '" + name + "' in " + props);
+        }
+      }
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      String name = e.getKey();
+      if (!name.startsWith("FERRY_") || name.equals("FERRY_CONFIG")) {
+        continue;
+      }
+      Setting s = byEnv(name);
+      if (s != null) {
+        values.put(s, e.getValue().trim());
+      } else if (name.startsWith("FERRY_KAFKA_")) {
+        kafka.put(
+            name.substring("FERRY_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'),
+            e.getValue());
+      }
+    }
+    values.putAll(flags);
+    return new FerryConfig(values, kafka);
+  }
+
+  /** A copy with one setting replaced. */
+  public FerryConfig with(Setting s, String value) {
+    Map<Setting, String> v = new EnumMap<>(Setting.class);
+    v.putAll(values);
+    v.put(s, value);
+    return new FerryConfig(v, kafka);
+  }
+
+  /** A copy with one Kafka client property added. */
+  public FerryConfig withKafka(String property, String value) {
+    Map<String, String> k = new HashMap<>(kafka);
+    k.put(property, value);
+    return new FerryConfig(values, k);
+  }
+
+  private static Setting byKey(String key) {
+    for (Setting s : Setting.values()) {
+      if (s.key().equals(key)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  private static Setting byEnv(String env) {
+    for (Setting s : Setting.values()) {
+      if (s.env().equals(env)) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** The raw value, or the default. */
+  public String get(Setting s) {
+    String v = values.get(s);
+    return v == null ? s.defaultValue() : v;
+  }
+
+  public int getInt(Setting s, int min, int max) {
+    String v = get(s);
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n < min || n > max) {
+        throw bad(s, v, "an integer between " + min + " and " + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw bad(s, v, "an integer between " + min + " and " + max);
+    }
+  }
+
+  public double getDouble(Setting s, double min, double max) {
+    String v = get(s);
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (!(d >= min && d <= max)) {
+        throw bad(s, v, "a number between " + min + " and " + max);
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw bad(s, v, "a number between " + min + " and " + max);
+    }
+  }
+
+  public boolean getBoolean(Setting s) {
+    String v = get(s).trim().toLowerCase(Locale.ROOT);
+    return switch (v) {
+      case "true", "yes", "1" -> true;
+      case "false", "no", "0" -> false;
+      default -> throw bad(s, get(s), "true or false");
+    };
+  }
+
+  /** A non-empty string setting. */
+  public String getRequired(Setting s) {
+    String v = get(s);
+    if (v == null || v.isBlank()) {
+      throw new ConfigException(s.spellings() + " must be set");
+    }
+    return v;
+  }
+
+  private static ConfigException bad(Setting s, String value, String expected) {
+    String shown = s.secret() ? "****" : value;
+    return new ConfigException(s.spellings() + " must be " + expected + " but was '" + shown + "'");
+  }
+
+  /** Extra Kafka client properties (pass-through), without the {@code kafka.} prefix. */
+  public Map<String, String> kafkaProperties() {
+    Map<String, String> k = new HashMap<>(kafka);
+    k.put("bootstrap.servers", getRequired(Setting.KAFKA_BOOTSTRAP_SERVERS));
+    return k;
+  }
+
+  /** The default retry policy, validated. */
+  public BackoffPolicy backoff() {
+    String name = get(Setting.BACKOFF_STRATEGY);
+    BackoffStrategy strategy = BackoffStrategy.fromWire(name);
+    if (strategy == null) {
+      throw bad(Setting.BACKOFF_STRATEGY, name, "exponential, linear or fixed");
+    }
+    try {
+      return new BackoffPolicy(
+          strategy,
+          getInt(Setting.BACKOFF_INITIAL_MS, 0, Integer.MAX_VALUE),
+          getDouble(Setting.BACKOFF_MULTIPLIER, 1.0, 1000.0),
+          getInt(Setting.BACKOFF_MAX_MS, 0, Integer.MAX_VALUE),
+          getDouble(Setting.BACKOFF_JITTER, 0.0, 1.0));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("invalid default backoff: " + e.getMessage());
+    }
+  }
+
+  public SubmissionLimits submissionLimits() {
+    try {
+      return new SubmissionLimits(
+          getInt(Setting.SUBMIT_MAX_BYTES, 64, 64 << 20),
+          getInt(Setting.SUBMIT_MAX_DEPTH, 4, 10_000),
+          getInt(Setting.SUBMIT_MAX_CHILDREN, 0, 10_000_000));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
+  public String topicPrefix() {
+    return get(Setting.TOPIC_PREFIX);
+  }
+
+  /** Every setting with its value, secrets masked: safe to log. */
+  public Map<String, String> describe() {
+    Map<String, String> out = new TreeMap<>();
+    for (Setting s : Setting.values()) {
+      out.put(s.key(), s.secret() && !get(s).isEmpty() ? "****" : get(s));
+    }
+    kafka.forEach((k, v) -> out.put("kafka." + k, isSecretKafka(k) ? "****" : v));
+    return out;
+  }
+
+  private static boolean isSecretKafka(String key) {
+    String k = key.toLowerCase(Locale.ROOT);
+    return k.contains("password") || k.contains("jaas") || k.contains("secret");
+  }
+}

@@ -1,0 +1,79 @@
+package dev.ferry.core.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting Ferry reads, with its documented default. Each one has three spellings: a key
+ * in a properties file ({@code worker.concurrency}), an environment variable
+ * ({@code FERRY_WORKER_CONCURRENCY}) and a command-line flag ({@code --worker-concurrency}).
+ */
+public enum Setting {
+  KAFKA_BOOTSTRAP_SERVERS("kafka.bootstrap.servers", "localhost:9092", "Kafka bootstrap servers"),
+  DB_URL("db.url", "jdbc:postgresql://localhost:5432/ferry", "JDBC URL of the Ferry database"),
+  DB_USER("db.user", "ferry", "database user"),
+  DB_PASSWORD("db.password", "", "database password (masked in logs)"),
+  DB_POOL_SIZE("db.pool.size", "8", "connections per process"),
+  TOPIC_PREFIX("topic.prefix", "ferry.", "prefix of every Ferry topic"),
+  TOPIC_PARTITIONS("topic.partitions", "12", "partitions of work/results/submit topics when Ferry creates them"),
+  TOPIC_REPLICATION("topic.replication", "1", "replication factor when Ferry creates topics"),
+  WORKER_ID("worker.id", "", "worker id (default: host-pid)"),
+  WORKER_CONCURRENCY("worker.concurrency", "64", "most jobs one worker runs at once"),
+  WORKER_DRAIN_TIMEOUT_MS("worker.drain.timeout.ms", "30000", "how long SIGTERM waits for in-flight jobs"),
+  WORKER_HEARTBEAT_MS("worker.heartbeat.ms", "5000", "interval of heartbeats in ferry.workers"),
+  JOB_MAX_ATTEMPTS("job.max.attempts", "5", "default maxAttempts"),
+  JOB_TIMEOUT_MS("job.timeout.ms", "30000", "default per-attempt timeout"),
+  BACKOFF_STRATEGY("backoff.strategy", "exponential", "default backoff strategy"),
+  BACKOFF_INITIAL_MS("backoff.initial.ms", "1000", "default first retry delay"),
+  BACKOFF_MULTIPLIER("backoff.multiplier", "2.0", "default exponential multiplier"),
+  BACKOFF_MAX_MS("backoff.max.ms", "300000", "default cap on retry delays"),
+  BACKOFF_JITTER("backoff.jitter", "0.1", "default jitter fraction"),
+  SUBMIT_MAX_BYTES("submit.max.bytes", "1048576", "largest accepted submission"),
+  SUBMIT_MAX_DEPTH("submit.max.depth", "64", "deepest accepted JSON nesting"),
+  SUBMIT_MAX_CHILDREN("submit.max.children", "100000", "most children in one submission"),
+  DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
+  DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
+  ORCHESTRATOR_MIGRATE("orchestrator.migrate", "true", "run migrations when the orchestrator starts");
+
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, String defaultValue, String description) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** Properties-file key, e.g. {@code worker.concurrency}. */
+  public String key() {
+    return key;
+  }
+
+  /** Environment variable, e.g. {@code FERRY_WORKER_CONCURRENCY}. */
+  public String env() {
+    return "FERRY_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  /** Command-line flag, e.g. {@code --worker-concurrency}. */
+  public String flag() {
+    return "--" + key.replace('.', '-');
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** Whether the value must never be printed. */
+  public boolean secret() {
+    return this == DB_PASSWORD;
+  }
+
+  /** Human-readable spellings, used in error messages. */
+  public String spellings() {
+    return key + " / " + env() + " / " + flag();
+  }
+}

@@ -1,0 +1,345 @@
+package dev.ferry.core.json;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.model.FailurePolicy;
+import dev.ferry.core.model.Submission;
+import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.core.retry.BackoffStrategy;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Strict decoder for submissions. Every rejection names the field and the problem, so the
+ * {@code ferry-error} header on {@code ferry.dlq} tells the submitter what to fix.
+ *
+ * <p>Unknown fields are rejected (a misspelt {@code maxAtempts} must not be silently ignored).
+ * Thread-safe.
+ */
+public final class SubmissionCodec {
+  static final Set<String> FIELDS =
+      Set.of(
+          "id", "type", "payload", "dependency", "maxAttempts", "backoff", "timeoutMs", "runAt",
+          "key", "children", "failurePolicy");
+  private static final Set<String> BACKOFF_FIELDS =
+      Set.of("strategy", "initialMs", "multiplier", "maxMs", "jitter");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-/]{1,200}");
+  private static final int MAX_ATTEMPTS_LIMIT = 10_000;
+
+  private final SubmissionLimits limits;
+  private final ObjectMapper mapper;
+
+  public SubmissionCodec(SubmissionLimits limits) {
+    this.limits = limits;
+    JsonFactory factory =
+        JsonFactory.builder()
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(limits.maxDepth())
+                    .maxDocumentLength(limits.maxBytes())
+                    .build())
+            .build();
+    this.mapper = JsonMapper.builder(factory).build();
+  }
+
+  /** Decodes and validates one record value. */
+  public Submission decode(byte[] value) throws InvalidSubmissionException {
+    if (value == null || value.length == 0) {
+      throw new InvalidSubmissionException("empty record value: expected a JSON object");
+    }
+    if (value.length > limits.maxBytes()) {
+      throw new InvalidSubmissionException(
+          "record is " + value.length + " bytes, over the limit of " + limits.maxBytes()
+              + " (submit.max.bytes)");
+    }
+    JsonNode root;
+    try {
+      root = mapper.readTree(value);
+    } catch (StreamConstraintsException e) {
+      throw new InvalidSubmissionException(
+          "JSON nested deeper than " + limits.maxDepth() + " levels (submit.max.depth)");
+    } catch (JsonProcessingException e) {
+      throw new InvalidSubmissionException("not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new InvalidSubmissionException("not valid JSON: " + e.getMessage());
+    }
+    if (root == null || root.isMissingNode()) {
+      throw new InvalidSubmissionException("empty record value: expected a JSON object");
+    }
+    int[] childCount = {0};
+    return submission(root, "", childCount);
+  }
+
+  private Submission submission(JsonNode node, String path, int[] childCount)
+      throws InvalidSubmissionException {
+    if (!node.isObject()) {
+      throw new InvalidSubmissionException(
+          where(path) + "expected a JSON object but got " + kind(node));
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!FIELDS.contains(f)) {
+        throw new InvalidSubmissionException(
+            "unknown field '" + path + f + "' (known fields: " + String.join(", ", sorted(FIELDS))
+                + ")");
+      }
+    }
+    UUID id = null;
+    String idText = text(node, path, "id", 64);
+    if (idText != null) {
+      try {
+        id = UUID.fromString(idText);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "id' must be a UUID but was '" + idText + "'");
+      }
+      if (!idText.equalsIgnoreCase(id.toString())) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "id' must be a UUID but was '" + idText + "'");
+      }
+    }
+    String type = name(node, path, "type");
+    JsonNode payload = node.get("payload");
+    if (payload == null || payload.isNull()) {
+      payload = FerryJson.object();
+    }
+    String dependency = name(node, path, "dependency");
+    Integer maxAttempts = integer(node, path, "maxAttempts", 1, MAX_ATTEMPTS_LIMIT);
+    Integer timeoutMs = integer(node, path, "timeoutMs", 1, Integer.MAX_VALUE);
+    Instant runAt = instant(node, path, "runAt");
+    String key = text(node, path, "key", 200);
+    BackoffPolicy backoff = backoff(node.get("backoff"), path + "backoff.");
+    FailurePolicy failurePolicy = null;
+    String fp = text(node, path, "failurePolicy", 32);
+    if (fp != null) {
+      failurePolicy = FailurePolicy.fromWire(fp);
+      if (failurePolicy == null) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "failurePolicy' must be \"fail-fast\" or \"collect\" but was '" + fp
+                + "'");
+      }
+    }
+    List<Submission> children = new ArrayList<>();
+    JsonNode kids = node.get("children");
+    if (kids != null && !kids.isNull()) {
+      if (!kids.isArray()) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "children' must be an array but was " + kind(kids));
+      }
+      childCount[0] += kids.size();
+      if (childCount[0] > limits.maxChildren()) {
+        throw new InvalidSubmissionException(
+            "more than " + limits.maxChildren() + " children (submit.max.children)");
+      }
+      for (int i = 0; i < kids.size(); i++) {
+        children.add(submission(kids.get(i), path + "children[" + i + "].", childCount));
+      }
+    }
+    if (type == null && children.isEmpty()) {
+      throw new InvalidSubmissionException(
+          "missing field '" + path + "type' (required unless the job has children)");
+    }
+    if (failurePolicy != null && children.isEmpty()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + "failurePolicy' is only allowed on a job with children");
+    }
+    return new Submission(
+        id, type, payload, dependency, maxAttempts, backoff, timeoutMs, runAt, key, children,
+        failurePolicy);
+  }
+
+  private static BackoffPolicy backoff(JsonNode node, String path)
+      throws InvalidSubmissionException {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isObject()) {
+      throw new InvalidSubmissionException(
+          "field '" + path.substring(0, path.length() - 1) + "' must be an object but was "
+              + kind(node));
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!BACKOFF_FIELDS.contains(f)) {
+        throw new InvalidSubmissionException(
+            "unknown field '" + path + f + "' (known fields: "
+                + String.join(", ", sorted(BACKOFF_FIELDS)) + ")");
+      }
+    }
+    BackoffPolicy d = BackoffPolicy.DEFAULT;
+    String s = text(node, path, "strategy", 32);
+    BackoffStrategy strategy = s == null ? d.strategy() : BackoffStrategy.fromWire(s);
+    if (strategy == null) {
+      throw new InvalidSubmissionException(
+          "field '" + path + "strategy' must be exponential, linear or fixed but was '" + s + "'");
+    }
+    Integer initial = integer(node, path, "initialMs", 0, Integer.MAX_VALUE);
+    Integer max = integer(node, path, "maxMs", 0, Integer.MAX_VALUE);
+    Double multiplier = decimal(node, path, "multiplier");
+    Double jitter = decimal(node, path, "jitter");
+    try {
+      long initialMs = initial == null ? d.initialMs() : initial;
+      return new BackoffPolicy(
+          strategy,
+          initialMs,
+          multiplier == null ? d.multiplier() : multiplier,
+          max == null ? Math.max(d.maxMs(), initialMs) : max,
+          jitter == null ? d.jitter() : jitter);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSubmissionException(e.getMessage());
+    }
+  }
+
+  private static String text(JsonNode node, String path, String field, int maxLength)
+      throws InvalidSubmissionException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be a string but was " + kind(v));
+    }
+    String s = v.textValue();
+    if (s.length() > maxLength) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' is longer than " + maxLength + " characters");
+    }
+    return s;
+  }
+
+  private static String name(JsonNode node, String path, String field)
+      throws InvalidSubmissionException {
+    String s = text(node, path, field, 200);
+    if (s != null && !NAME.matcher(s).matches()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be 1-200 characters of [A-Za-z0-9_.:-/] but was '"
+              + s + "'");
+    }
+    return s;
+  }
+
+  private static Integer integer(JsonNode node, String path, String field, long min, long max)
+      throws InvalidSubmissionException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be an integer but was " + kind(v));
+    }
+    long n = v.longValue();
+    if (n < min || n > max) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be between " + min + " and " + max + " but was " + n);
+    }
+    return (int) n;
+  }
+
+  private static Double decimal(JsonNode node, String path, String field)
+      throws InvalidSubmissionException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isNumber()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be a number but was " + kind(v));
+    }
+    double d = v.doubleValue();
+    if (d < 0 || Double.isNaN(d) || Double.isInfinite(d)) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be a non-negative number but was " + v);
+    }
+    return d;
+  }
+
+  private static Instant instant(JsonNode node, String path, String field)
+      throws InvalidSubmissionException {
+    String s = text(node, path, field, 64);
+    if (s == null) {
+      return null;
+    }
+    try {
+      return Instant.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be an ISO-8601 instant like 2026-11-25T12:00:00Z"
+              + " but was '" + s + "'");
+    }
+  }
+
+  private static String where(String path) {
+    return path.isEmpty() ? "" : "'" + path.substring(0, path.length() - 1) + "': ";
+  }
+
+  private static String kind(JsonNode v) {
+    return switch (v.getNodeType()) {
+      case ARRAY -> "an array";
+      case OBJECT -> "an object";
+      case STRING -> "a string";
+      case NUMBER -> "the number " + v;
+      case BOOLEAN -> "a boolean";
+      case NULL -> "null";
+      case BINARY, MISSING, POJO -> "an unsupported value";
+    };
+  }
+
+  private static List<String> sorted(Set<String> s) {
+    return s.stream().sorted().toList();
+  }
+
+  /** Encodes a submission back to JSON (used by {@code ferry submit} and tests). */
+  public static ObjectNode encode(Submission s) {
+    ObjectNode n = FerryJson.object();
+    if (s.id() != null) {
+      n.put("id", s.id().toString());
+    }
+    if (s.type() != null) {
+      n.put("type", s.type());
+    }
+    n.set("payload", s.payload());
+    if (s.dependency() != null) {
+      n.put("dependency", s.dependency());
+    }
+    if (s.maxAttempts() != null) {
+      n.put("maxAttempts", s.maxAttempts());
+    }
+    if (s.timeoutMs() != null) {
+      n.put("timeoutMs", s.timeoutMs());
+    }
+    if (s.runAt() != null) {
+      n.put("runAt", s.runAt().toString());
+    }
+    if (s.key() != null) {
+      n.put("key", s.key());
+    }
+    if (s.backoff() != null) {
+      n.set("backoff", BackoffCodec.encode(s.backoff()));
+    }
+    if (s.failurePolicy() != null) {
+      n.put("failurePolicy", s.failurePolicy().wireName());
+    }
+    if (!s.children().isEmpty()) {
+      var arr = n.putArray("children");
+      for (Submission c : s.children()) {
+        arr.add(encode(c));
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,156 @@
+package dev.ferry.core.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.model.AttemptReport;
+import dev.ferry.core.model.JobEvent;
+import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.model.Outcome;
+import dev.ferry.core.model.WorkItem;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * Encodes and decodes the messages Ferry writes itself: work items ({@code ferry.work}), attempt
+ * reports ({@code ferry.results}) and events ({@code ferry.events}). Decoding throws
+ * {@link IOException} naming the problem when a record is malformed. Thread-safe.
+ */
+public final class WireCodec {
+  private WireCodec() {}
+
+  public static byte[] encode(WorkItem w) {
+    ObjectNode n = FerryJson.object();
+    n.put("id", w.id().toString());
+    n.put("attempt", w.attempt());
+    n.put("type", w.type());
+    n.set("payload", w.payload());
+    if (w.dependency() != null) {
+      n.put("dependency", w.dependency());
+    }
+    n.put("timeoutMs", w.timeoutMs());
+    return FerryJson.bytes(n);
+  }
+
+  public static WorkItem decodeWorkItem(byte[] bytes) throws IOException {
+    JsonNode n = read(bytes);
+    return new WorkItem(
+        uuid(n, "id"),
+        n.path("attempt").asInt(),
+        n.path("type").asText(null),
+        n.has("payload") ? n.get("payload") : FerryJson.object(),
+        n.hasNonNull("dependency") ? n.get("dependency").asText() : null,
+        n.path("timeoutMs").asLong(0));
+  }
+
+  public static byte[] encode(AttemptReport r) {
+    ObjectNode n = FerryJson.object();
+    n.put("jobId", r.jobId().toString());
+    n.put("attempt", r.attempt());
+    n.put("workerId", r.workerId());
+    n.put("startedAt", r.startedAt().toString());
+    if (r.finishedAt() != null) {
+      n.put("finishedAt", r.finishedAt().toString());
+    }
+    switch (r.outcome()) {
+      case null -> n.put("outcome", "STARTED");
+      case Outcome.Succeeded s -> {
+        n.put("outcome", "SUCCEEDED");
+        n.set("result", s.result() == null ? NullNode.instance : s.result());
+      }
+      case Outcome.Failed f -> {
+        n.put("outcome", f.retryable() ? "FAILED" : "NON_RETRYABLE");
+        n.put("error", f.error());
+      }
+      case Outcome.TimedOut t -> {
+        n.put("outcome", "TIMED_OUT");
+        n.put("error", t.error());
+      }
+      case Outcome.Deferred d -> {
+        n.put("outcome", "DEFERRED");
+        n.put("retryAt", d.until().toString());
+        n.put("error", d.reason());
+      }
+    }
+    return FerryJson.bytes(n);
+  }
+
+  public static AttemptReport decodeReport(byte[] bytes) throws IOException {
+    JsonNode n = read(bytes);
+    String kind = n.path("outcome").asText("");
+    String error = n.path("error").asText(null);
+    Outcome outcome =
+        switch (kind) {
+          case "STARTED" -> null;
+          case "SUCCEEDED" -> new Outcome.Succeeded(n.get("result"));
+          case "FAILED" -> new Outcome.Failed(error, true);
+          case "NON_RETRYABLE" -> new Outcome.Failed(error, false);
+          case "TIMED_OUT" -> new Outcome.TimedOut(error);
+          case "DEFERRED" -> new Outcome.Deferred(instant(n, "retryAt"), error);
+          default -> throw new IOException("unknown outcome '" + kind + "'");
+        };
+    return new AttemptReport(
+        uuid(n, "jobId"),
+        n.path("attempt").asInt(),
+        n.path("workerId").asText(null),
+        instant(n, "startedAt"),
+        n.hasNonNull("finishedAt") ? instant(n, "finishedAt") : null,
+        outcome);
+  }
+
+  public static byte[] encode(JobEvent e) {
+    ObjectNode n = FerryJson.object();
+    n.put("jobId", e.jobId().toString());
+    n.put("parentId", e.parentId() == null ? null : e.parentId().toString());
+    n.put("status", e.status().name());
+    n.put("attempt", e.attempt());
+    if (e.result() != null) {
+      n.set("result", e.result());
+    }
+    if (e.error() != null) {
+      n.put("error", e.error());
+    }
+    n.put("at", e.at().toString());
+    return FerryJson.bytes(n);
+  }
+
+  public static JobEvent decodeEvent(byte[] bytes) throws IOException {
+    JsonNode n = read(bytes);
+    return new JobEvent(
+        uuid(n, "jobId"),
+        n.hasNonNull("parentId") ? UUID.fromString(n.get("parentId").asText()) : null,
+        JobStatus.valueOf(n.path("status").asText()),
+        n.path("attempt").asInt(),
+        n.get("result"),
+        n.path("error").asText(null),
+        instant(n, "at"));
+  }
+
+  private static JsonNode read(byte[] bytes) throws IOException {
+    if (bytes == null) {
+      throw new IOException("null record value");
+    }
+    JsonNode n = FerryJson.MAPPER.readTree(bytes);
+    if (n == null || !n.isObject()) {
+      throw new IOException("expected a JSON object");
+    }
+    return n;
+  }
+
+  private static UUID uuid(JsonNode n, String field) throws IOException {
+    try {
+      return UUID.fromString(n.path(field).asText());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("field '" + field + "' is not a UUID");
+    }
+  }
+
+  private static Instant instant(JsonNode n, String field) throws IOException {
+    try {
+      return Instant.parse(n.path(field).asText());
+    } catch (RuntimeException e) {
+      throw new IOException("field '" + field + "' is not an instant");
+    }
+  }
+}

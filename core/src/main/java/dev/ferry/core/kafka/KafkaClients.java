@@ -1,0 +1,125 @@
+package dev.ferry.core.kafka;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds Kafka clients with Ferry's settings plus every pass-through property of the
+ * configuration (SASL, TLS …). Keys are job ids as strings, values are raw bytes.
+ */
+public final class KafkaClients {
+  private static final Logger log = LoggerFactory.getLogger(KafkaClients.class);
+
+  private KafkaClients() {}
+
+  private static Properties base(FerryConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafkaProperties());
+    return p;
+  }
+
+  /**
+   * A consumer with manual commits and cooperative-sticky assignment.
+   *
+   * @param overrides client properties that win over configuration (e.g. max.poll.records)
+   */
+  public static KafkaConsumer<String, byte[]> consumer(
+      FerryConfig config, String groupId, String clientId, Map<String, Object> overrides) {
+    Properties p = base(config);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        CooperativeStickyAssignor.class.getName());
+    p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
+    p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
+    p.putAll(overrides);
+    return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** An idempotent producer, acks=all, with a short linger so that sends batch. */
+  public static KafkaProducer<String, byte[]> producer(FerryConfig config, String clientId) {
+    Properties p = base(config);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    p.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
+    p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Creates the given topics if missing; existing ones are left as they are. */
+  public static void ensureTopics(FerryConfig config, List<String> names, Duration timeout) {
+    int partitions = config.getInt(Setting.TOPIC_PARTITIONS, 1, 10_000);
+    short replication = (short) config.getInt(Setting.TOPIC_REPLICATION, 1, 32);
+    Properties p = base(config);
+    p.put("client.id", "ferry-admin");
+    try (Admin admin = Admin.create(p)) {
+      Set<String> existing =
+          admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      List<NewTopic> missing = new ArrayList<>();
+      for (String name : names) {
+        if (!existing.contains(name)) {
+          missing.add(new NewTopic(name, partitions, replication));
+        }
+      }
+      if (missing.isEmpty()) {
+        return;
+      }
+      Map<String, Exception> failures = new HashMap<>();
+      admin.createTopics(missing).values().forEach((name, f) -> {
+        try {
+          f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          log.info("Created topic {} ({} partitions)", name, partitions);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            failures.put(name, e);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          failures.put(name, e);
+        } catch (TimeoutException e) {
+          failures.put(name, e);
+        }
+      });
+      if (!failures.isEmpty()) {
+        throw new IllegalStateException("could not create topics " + failures.keySet(),
+            failures.values().iterator().next());
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "cannot reach Kafka at " + config.get(Setting.KAFKA_BOOTSTRAP_SERVERS) + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.ferry.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.core.retry.BackoffPolicy;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A validated job submission, as read from {@code ferry.submit}. Optional fields are null when
+ * the submitter left them out; defaults are applied by the orchestrator from configuration.
+ *
+ * @param id the job id; null means "derive one from the record's position" (still idempotent)
+ * @param type the handler name; null only for a parent with children
+ * @param payload the handler's input, never null ({@code {}} by default)
+ * @param children child submissions, empty for a plain job
+ */
+public record Submission(
+    UUID id,
+    String type,
+    JsonNode payload,
+    String dependency,
+    Integer maxAttempts,
+    BackoffPolicy backoff,
+    Integer timeoutMs,
+    Instant runAt,
+    String key,
+    List<Submission> children,
+    FailurePolicy failurePolicy) {
+
+  public Submission {
+    children = children == null ? List.of() : List.copyOf(children);
+  }
+
+  /** Same submission with the given id. */
+  public Submission withId(UUID newId) {
+    return new Submission(
+        newId, type, payload, dependency, maxAttempts, backoff, timeoutMs, runAt, key, children,
+        failurePolicy);
+  }
+}

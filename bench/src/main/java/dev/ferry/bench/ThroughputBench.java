@@ -1,0 +1,133 @@
+package dev.ferry.bench;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.Topics;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * End-to-end throughput: N {@code noop} jobs produced as raw JSON to {@code ferry.submit} until
+ * all are {@code SUCCEEDED}; reports jobs/s and submit→done latency p50/p99 (submit time is
+ * carried in the payload, done time is {@code finished_at}).
+ */
+public final class ThroughputBench {
+  /** Parameters of a run. */
+  public record Options(int jobs, int workers, int concurrency, int partitions, Duration timeout) {}
+
+  /** Figures of a run. */
+  public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
+      double maxMs) {
+    public String line() {
+      return String.format(java.util.Locale.ROOT,
+          "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f",
+          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs);
+    }
+  }
+
+  private ThroughputBench() {}
+
+  public static Result run(Options o, PrintStream out) throws Exception {
+    out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, %d worker(s)…%n", o.workers());
+    try (LocalCluster cluster =
+        LocalCluster.start(
+            "ferry_bench_" + Long.toHexString(System.nanoTime()),
+            o.workers(),
+            c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))
+                .with(Setting.TOPIC_PARTITIONS, String.valueOf(o.partitions())),
+            List.of())) {
+      FerryConfig config = cluster.config();
+      Topics topics = Topics.withPrefix(config.topicPrefix());
+      Properties p = new Properties();
+      p.putAll(config.kafkaProperties());
+      p.put("acks", "all");
+      p.put("linger.ms", "5");
+      p.put("batch.size", "131072");
+      p.put("compression.type", "lz4");
+      try (KafkaProducer<byte[], byte[]> producer =
+              new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
+              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+        out.println("Warming up with 1,000 jobs…");
+        submit(producer, topics, 1_000);
+        await(db, 1_000, o.timeout(), out);
+        try (var st = db.createStatement()) {
+          st.execute("TRUNCATE ferry.jobs, ferry.job_attempts");
+        }
+        out.printf("Submitting %,d noop jobs…%n", o.jobs());
+        long t0 = System.currentTimeMillis();
+        submit(producer, topics, o.jobs());
+        out.printf("Submitted in %.1f s; waiting for all to succeed…%n",
+            (System.currentTimeMillis() - t0) / 1000.0);
+        await(db, o.jobs(), o.timeout(), out);
+        try (PreparedStatement ps = db.prepareStatement(
+            """
+            WITH l AS (
+              SELECT extract(epoch FROM finished_at) * 1000 - (payload->>'t')::bigint AS ms,
+                     finished_at, (payload->>'t')::bigint AS t FROM ferry.jobs)
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), max(ms),
+                   extract(epoch FROM max(finished_at)) * 1000 - min(t)
+            FROM l
+            """);
+            ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          double seconds = rs.getDouble(4) / 1000.0;
+          return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
+              rs.getDouble(2), rs.getDouble(3));
+        }
+      }
+    }
+  }
+
+  private static void submit(KafkaProducer<byte[], byte[]> producer, Topics topics, int n)
+      throws Exception {
+    for (int i = 0; i < n; i++) {
+      String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
+          + System.currentTimeMillis() + "}}";
+      var unused = producer.send(
+          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)));
+    }
+    producer.flush();
+  }
+
+  private static void await(Connection db, int n, Duration timeout, PrintStream out)
+      throws SQLException, InterruptedException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long lastPrint = 0;
+    while (true) {
+      int done;
+      try (var st = db.createStatement();
+          ResultSet rs = st.executeQuery(
+              "SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'), count(*) FROM ferry.jobs")) {
+        rs.next();
+        done = rs.getInt(1);
+        if (System.nanoTime() - lastPrint > 2_000_000_000L) {
+          out.printf("  %,d / %,d succeeded (%,d accepted)%n", done, n, rs.getInt(2));
+          lastPrint = System.nanoTime();
+        }
+      }
+      if (done >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("only " + done + " of " + n + " jobs succeeded in " + timeout);
+      }
+      // Progress polling of the database at a human pace.
+      Thread.sleep(200);
+    }
+  }
+}

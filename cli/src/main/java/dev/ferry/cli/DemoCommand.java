@@ -1,0 +1,223 @@
+package dev.ferry.cli;
+
+import dev.ferry.bench.LocalCluster;
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.Topics;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Runs everything embedded: a Kafka broker, PostgreSQL, an orchestrator, two",
+        "workers and a flaky HTTP service on loopback; submits a few hundred jobs of every",
+        "built-in type (some failing transiently, some for good, some invalid), shows live",
+        "progress and a summary read from the database. Exits 0 when every job ended as",
+        "expected."})
+final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--timeout-s", defaultValue = "180",
+      description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
+  int timeoutS;
+
+  private record Planned(String json, String expected) {}
+
+  @Override
+  public Integer call() throws Exception {
+    long t0 = System.nanoTime();
+    System.out.println("Ferry demo: starting embedded Kafka, PostgreSQL, an orchestrator and two workers…");
+    try (FlakyServer http = new FlakyServer();
+        LocalCluster cluster =
+            LocalCluster.start(
+                "ferry_demo",
+                2,
+                c -> c.with(Setting.TOPIC_PARTITIONS, "6")
+                    .with(Setting.WORKER_CONCURRENCY, "32")
+                    .with(Setting.BACKOFF_INITIAL_MS, "200")
+                    .with(Setting.BACKOFF_MAX_MS, "2000"),
+                List.of())) {
+      System.out.printf("Ready in %.1f s. Downstream service at %s%n", secs(t0), http.baseUrl());
+      List<Planned> jobs = plan(http.baseUrl());
+      FerryConfig config = cluster.config();
+      int invalid = submit(config, jobs);
+      long expectedOk = jobs.stream().filter(p -> p.expected().equals("SUCCEEDED")).count();
+      long expectedFailed = jobs.size() - expectedOk;
+      System.out.printf("Submitted %d jobs (+%d invalid records that must be rejected).%n",
+          jobs.size(), invalid);
+      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
+          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+        boolean finished = progress(db, jobs.size(), invalid, timeoutS);
+        System.out.println();
+        System.out.println("Jobs by type and status (SELECT type, status, count(*) … FROM ferry.jobs):");
+        try (Statement st = db.createStatement();
+            ResultSet rs = st.executeQuery(
+                """
+                SELECT type, status, count(*) AS jobs, round(avg(attempts), 2) AS avg_attempts,
+                       max(last_error) AS example_error
+                FROM ferry.jobs GROUP BY type, status ORDER BY type, status
+                """)) {
+          Sql.printTable(rs, 70);
+        }
+        System.out.println();
+        System.out.println("Rejected submissions (ferry.rejected_submissions, also on ferry.dlq):");
+        try (Statement st = db.createStatement();
+            ResultSet rs = st.executeQuery(
+                "SELECT partition, \"offset\", reason FROM ferry.rejected_submissions ORDER BY id")) {
+          Sql.printTable(rs, 90);
+        }
+        long ok = count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'");
+        long failed = count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'FAILED'");
+        long rejected = count(db, "SELECT count(*) FROM ferry.rejected_submissions");
+        long retried = count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED' AND attempts > 1");
+        System.out.println();
+        System.out.printf(
+            "%d succeeded (%d after transient failures), %d failed as expected, %d rejected;"
+                + " %d HTTP calls to the downstream; %.1f s in all.%n",
+            ok, retried, failed, rejected, http.totalCalls(), secs(t0));
+        boolean asExpected =
+            finished && ok == expectedOk && failed == expectedFailed && rejected == invalid;
+        if (!asExpected) {
+          System.out.printf("UNEXPECTED: wanted %d succeeded, %d failed, %d rejected.%n",
+              expectedOk, expectedFailed, invalid);
+          return 1;
+        }
+        System.out.println("Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
+        return 0;
+      }
+    }
+  }
+
+  private static List<Planned> plan(String base) {
+    List<Planned> p = new ArrayList<>();
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    for (int i = 0; i < 100; i++) {
+      p.add(new Planned("{\"type\":\"noop\"}", "SUCCEEDED"));
+    }
+    for (int i = 0; i < 100; i++) {
+      p.add(new Planned("{\"type\":\"echo\",\"payload\":{\"n\":" + i + ",\"msg\":\"hello\"}}", "SUCCEEDED"));
+    }
+    for (int i = 0; i < 40; i++) {
+      p.add(new Planned("{\"type\":\"sleep\",\"payload\":{\"ms\":" + r.nextInt(100, 600) + "}}", "SUCCEEDED"));
+    }
+    for (int i = 0; i < 100; i++) {
+      p.add(new Planned(http(base + "/ok", ""), "SUCCEEDED"));
+    }
+    for (int i = 0; i < 60; i++) {
+      p.add(new Planned(http(base + "/flaky?key=k" + i + "&fail=" + (1 + i % 2), ""), "SUCCEEDED"));
+    }
+    for (int i = 0; i < 10; i++) {
+      p.add(new Planned(http(base + "/missing", ""), "FAILED"));
+    }
+    for (int i = 0; i < 10; i++) {
+      p.add(new Planned(http(base + "/down", ",\"maxAttempts\":3"), "FAILED"));
+    }
+    for (int i = 0; i < 5; i++) {
+      p.add(new Planned("{\"type\":\"resize-image\",\"payload\":{\"w\":100}}", "FAILED"));
+    }
+    java.util.Collections.shuffle(p);
+    return p;
+  }
+
+  private static String http(String url, String extra) {
+    return "{\"type\":\"http\",\"payload\":{\"method\":\"GET\",\"url\":\"" + url + "\"}" + extra + "}";
+  }
+
+  private static final List<String> INVALID =
+      List.of(
+          "this is not json",
+          "{\"type\":\"noop\",\"maxAttempts\":-1}",
+          "{\"payload\":{}}",
+          "{\"type\":\"noop\",\"id\":\"not-a-uuid\"}",
+          "{\"type\":\"noop\",\"colour\":\"blue\"}");
+
+  private static int submit(FerryConfig config, List<Planned> jobs) throws Exception {
+    Properties p = new Properties();
+    p.putAll(config.kafkaProperties());
+    p.put("acks", "all");
+    String topic = Topics.withPrefix(config.topicPrefix()).submit();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < jobs.size(); i++) {
+        String json = jobs.get(i).json();
+        String withId = "{\"id\":\"" + UUID.randomUUID() + "\"," + json.substring(1);
+        var unused = producer.send(new ProducerRecord<>(topic, withId.getBytes(StandardCharsets.UTF_8)));
+        if (i % 80 == 40 && i / 80 < INVALID.size()) {
+          String bad = INVALID.get(i / 80);
+          var unusedBad = producer.send(new ProducerRecord<>(topic, bad.getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+      producer.flush();
+    }
+    return (int) java.util.stream.IntStream.range(0, jobs.size())
+        .filter(i -> i % 80 == 40 && i / 80 < INVALID.size()).count();
+  }
+
+  private static boolean progress(Connection db, int total, int invalid, int timeoutS)
+      throws Exception {
+    long deadline = System.nanoTime() + timeoutS * 1_000_000_000L;
+    long t0 = System.nanoTime();
+    boolean tty = System.console() != null;
+    long lastLine = 0;
+    while (true) {
+      StringBuilder line = new StringBuilder();
+      long terminal = 0;
+      long accepted = 0;
+      try (Statement st = db.createStatement();
+          ResultSet rs = st.executeQuery(
+              "SELECT status, count(*) FROM ferry.jobs GROUP BY status ORDER BY status")) {
+        while (rs.next()) {
+          String s = rs.getString(1);
+          long n = rs.getLong(2);
+          accepted += n;
+          if (s.equals("SUCCEEDED") || s.equals("FAILED") || s.equals("CANCELLED")) {
+            terminal += n;
+          }
+          line.append(" ").append(s).append(' ').append(n);
+        }
+      }
+      long rejected = count(db, "SELECT count(*) FROM ferry.rejected_submissions");
+      String text = String.format("[%5.1fs] %d/%d done ·%s · rejected %d", secs(t0), terminal,
+          total, line, rejected);
+      boolean done = terminal >= total && accepted >= total && rejected >= invalid;
+      if (tty) {
+        System.out.print("\r" + text + "   ");
+      } else if (done || System.nanoTime() - lastLine > 2_000_000_000L) {
+        System.out.println(text);
+        lastLine = System.nanoTime();
+      }
+      if (done) {
+        return true;
+      }
+      if (System.nanoTime() > deadline) {
+        System.out.println();
+        System.out.println("Timed out waiting for jobs to finish.");
+        return false;
+      }
+      // Refreshing a progress line at a human pace.
+      Thread.sleep(250);
+    }
+  }
+
+  private static long count(Connection db, String sql) throws Exception {
+    try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static double secs(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}

@@ -1,0 +1,38 @@
+package dev.ferry.cli;
+
+import dev.ferry.testkit.FerryInfra;
+import dev.ferry.testkit.Infra;
+import dev.ferry.testkit.TestDatabase;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+
+@Command(name = "dev", mixinStandardHelpOptions = true,
+    description = {"Starts an embedded Kafka broker and PostgreSQL server for local use and",
+        "prints their addresses as FERRY_* variables; runs until Ctrl-C."})
+final class DevCommand implements Callable<Integer> {
+  @Override
+  public Integer call() throws InterruptedException {
+    System.out.println("Starting embedded Kafka and PostgreSQL…");
+    Infra infra = FerryInfra.start(Map.of());
+    TestDatabase db = infra.newDatabase("ferry");
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      infra.close();
+      done.countDown();
+    }, "ferry-dev-shutdown"));
+    System.out.println();
+    System.out.println("Ready. In another terminal:");
+    System.out.println("  export FERRY_KAFKA_BOOTSTRAP_SERVERS=" + infra.bootstrapServers());
+    System.out.println("  export FERRY_DB_URL='" + db.url() + "'");
+    System.out.println("  export FERRY_DB_USER=" + db.user());
+    System.out.println("  export FERRY_DB_PASSWORD='" + db.password() + "'");
+    System.out.println("  ./ferry orchestrator &  ./ferry worker &");
+    System.out.println("  ./ferry submit --type echo --payload '{\"hello\":\"world\"}'");
+    System.out.println();
+    System.out.println("Press Ctrl-C to stop (data is discarded).");
+    done.await();
+    return 0;
+  }
+}

@@ -1,0 +1,50 @@
+package dev.ferry.cli;
+
+import dev.ferry.core.model.JobStatus;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "jobs", mixinStandardHelpOptions = true,
+    description = "Lists recent jobs, newest first, optionally by status and type.")
+final class JobsCommand extends ConfigurableCommand implements Callable<Integer> {
+  @Option(names = "--status", description = "Only jobs in this status (${COMPLETION-CANDIDATES}).")
+  JobStatus status;
+
+  @Option(names = "--type", description = "Only jobs of this type.")
+  String type;
+
+  @Option(names = "--limit", defaultValue = "50", description = "Most rows (default ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Override
+  public Integer call() throws Exception {
+    if (limit < 1) {
+      throw new IllegalArgumentException("--limit must be >= 1 but was " + limit);
+    }
+    try (Connection c = Sql.connect(config());
+        PreparedStatement ps = c.prepareStatement(
+            """
+            SELECT id, type, status, attempts, max_attempts AS max, next_run_at, updated_at,
+                   last_error
+            FROM ferry.jobs
+            WHERE (?::text IS NULL OR status = ?) AND (?::text IS NULL OR type = ?)
+            ORDER BY created_at DESC LIMIT ?
+            """)) {
+      String s = status == null ? null : status.name();
+      ps.setString(1, s);
+      ps.setString(2, s);
+      ps.setString(3, type);
+      ps.setString(4, type);
+      ps.setInt(5, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        int n = Sql.printTable(rs, 60);
+        System.out.println("(" + n + " jobs)");
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.ferry.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code ferry} command. */
+@Command(
+    name = "ferry",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Ferry: job orchestration on Apache Kafka and PostgreSQL.",
+    subcommands = {
+      DemoCommand.class,
+      DevCommand.class,
+      OrchestratorCommand.class,
+      WorkerCommand.class,
+      MigrateCommand.class,
+      SubmitCommand.class,
+      StatusCommand.class,
+      JobsCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    if (args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"))) {
+      // These commands print their own progress; keep the logs for problems only.
+      System.setProperty("ferry.log.level", System.getProperty("ferry.log.level", "WARN"));
+      System.setProperty("ferry.kafka.log.level", System.getProperty("ferry.kafka.log.level", "ERROR"));
+    }
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      if (sub.getCommand() instanceof ConfigurableCommand) {
+        ConfigurableCommand.addSettingOptions(sub.getCommandSpec());
+      }
+    }
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof dev.ferry.core.config.ConfigException
+              || e instanceof IllegalArgumentException
+              || e instanceof IllegalStateException) {
+            cmd.getErr().println("ferry: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cl.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"ferry " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package dev.ferry.orchestrator;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.db.Databases;
+import dev.ferry.core.kafka.KafkaClients;
+import dev.ferry.migrations.Migrations;
+import dev.ferry.orchestrator.apply.OutcomeApplier;
+import dev.ferry.orchestrator.dispatch.Dispatcher;
+import dev.ferry.orchestrator.intake.Intake;
+import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.store.JobStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import com.zaxxer.hikari.HikariDataSource;
+
+/**
+ * One orchestrator process: intake ({@code ferry.submit} → Postgres), dispatcher (due jobs →
+ * {@code ferry.work}) and outcome applier ({@code ferry.results} → Postgres, {@code
+ * ferry.events}). Any number may run against the same database and topics.
+ */
+public final class Orchestrator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+
+  private final HikariDataSource dataSource;
+  private final KafkaProducer<String, byte[]> producer;
+  private final BatchConsumerLoop intakeLoop;
+  private final BatchConsumerLoop applierLoop;
+  private final Dispatcher dispatcher;
+
+  private Orchestrator(FerryConfig config) {
+    OrchestratorSettings s = OrchestratorSettings.from(config);
+    String id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
+    this.dataSource = Databases.pool(config, "ferry-" + id);
+    try {
+      if (s.migrate()) {
+        int applied = Migrations.migrate(dataSource);
+        log.info("Database schema up to date ({} migrations applied)", applied);
+      }
+      KafkaClients.ensureTopics(
+          config,
+          List.of(s.topics().submit(), s.topics().work(), s.topics().results(),
+              s.topics().events(), s.topics().dlq()),
+          Duration.ofSeconds(30));
+      this.producer = KafkaClients.producer(config, "ferry-" + id);
+      JobStore store = new JobStore();
+      this.intakeLoop =
+          new BatchConsumerLoop(
+              "ferry-intake",
+              KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-intake", id + "-intake",
+                  Map.of()),
+              List.of(s.topics().submit()),
+              new Intake(dataSource, store, producer, s));
+      this.applierLoop =
+          new BatchConsumerLoop(
+              "ferry-applier",
+              KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-applier",
+                  id + "-applier", Map.of()),
+              List.of(s.topics().results()),
+              new OutcomeApplier(dataSource, store, producer, s.topics().events(),
+                  s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom()));
+      this.dispatcher = new Dispatcher(dataSource, store, producer, s);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw e;
+    }
+  }
+
+  /** Migrates (unless disabled), creates missing topics and starts all loops. */
+  public static Orchestrator start(FerryConfig config) {
+    Orchestrator o = new Orchestrator(config);
+    o.intakeLoop.start();
+    o.applierLoop.start();
+    o.dispatcher.start();
+    log.info("Orchestrator started");
+    return o;
+  }
+
+  /** Stops the loops (each finishes its current batch), then closes clients and the pool. */
+  @Override
+  public void close() {
+    intakeLoop.close();
+    applierLoop.close();
+    dispatcher.close();
+    producer.close(Duration.ofSeconds(10));
+    dataSource.close();
+    log.info("Orchestrator stopped");
+  }
+}

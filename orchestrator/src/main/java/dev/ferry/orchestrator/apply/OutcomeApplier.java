@@ -1,0 +1,148 @@
+package dev.ferry.orchestrator.apply;
+
+import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.AttemptReport;
+import dev.ferry.core.model.JobEvent;
+import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.store.AttemptRow;
+import dev.ferry.orchestrator.store.JobChange;
+import dev.ferry.orchestrator.store.JobRow;
+import dev.ferry.orchestrator.store.JobStore;
+import java.io.IOException;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.random.RandomGenerator;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies batches of attempt reports from {@code ferry.results}. Per batch, in one transaction:
+ * lock the jobs concerned, decide each report with {@link Transitions}, apply the changes with
+ * one guarded update, write {@code ferry.job_attempts}, and publish the events (acknowledged
+ * before the commit, so an event is never lost; a crash may repeat one). A duplicate or stale
+ * report fails its guard and changes nothing: each attempt is applied at most once.
+ */
+public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
+  private static final Logger log = LoggerFactory.getLogger(OutcomeApplier.class);
+
+  private final DataSource dataSource;
+  private final JobStore store;
+  private final KafkaProducer<String, byte[]> producer;
+  private final String eventsTopic;
+  private final Transitions transitions;
+  private final Clock clock;
+  private final RandomGenerator random;
+
+  public OutcomeApplier(
+      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      String eventsTopic, BackoffPolicy defaultBackoff, Clock clock, RandomGenerator random) {
+    this.dataSource = dataSource;
+    this.store = store;
+    this.producer = producer;
+    this.eventsTopic = eventsTopic;
+    this.transitions = new Transitions(defaultBackoff);
+    this.clock = clock;
+    this.random = random;
+  }
+
+  @Override
+  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
+    Map<String, AttemptReport> reports = new LinkedHashMap<>();
+    for (ConsumerRecord<String, byte[]> rec : records) {
+      AttemptReport r;
+      try {
+        r = WireCodec.decodeReport(rec.value());
+      } catch (IOException | RuntimeException e) {
+        log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
+            rec.partition(), rec.offset(), e.getMessage());
+        continue;
+      }
+      // One report per attempt and batch: an outcome supersedes the start notice.
+      String k = r.jobId() + "#" + r.attempt();
+      AttemptReport prev = reports.get(k);
+      if (prev == null || prev.isStartNotice()) {
+        reports.put(k, r);
+      } else if (!r.isStartNotice()) {
+        log.debug("Duplicate outcome for job {} attempt {} in one batch", r.jobId(), r.attempt());
+      }
+    }
+    if (reports.isEmpty()) {
+      return;
+    }
+    Instant now = clock.instant();
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Map<UUID, JobRow> jobs =
+            store.lockJobs(c, reports.values().stream().map(AttemptReport::jobId).toList());
+        Map<UUID, Decision> decisions = new LinkedHashMap<>();
+        for (AttemptReport r : reports.values()) {
+          JobRow job = jobs.get(r.jobId());
+          if (job == null) {
+            log.warn("Attempt report for unknown job {}", r.jobId());
+            continue;
+          }
+          if (decisions.containsKey(r.jobId())) {
+            // Two attempts of one job in one batch: the later one cannot be current yet.
+            continue;
+          }
+          transitions.decide(job, r, now, random).ifPresent(d -> decisions.put(r.jobId(), d));
+        }
+        List<JobChange> changes = decisions.values().stream().map(Decision::change).toList();
+        Set<UUID> applied = store.applyChanges(c, changes);
+        List<AttemptRow> attemptRows = new ArrayList<>();
+        List<UUID> giveBackIds = new ArrayList<>();
+        List<Integer> giveBackAttempts = new ArrayList<>();
+        List<Future<RecordMetadata>> sends = new ArrayList<>();
+        boolean rescheduled = false;
+        for (Decision d : decisions.values()) {
+          if (!applied.contains(d.change().id())) {
+            continue;
+          }
+          if (d.givesBackAttempt()) {
+            giveBackIds.add(d.attempt().jobId());
+            giveBackAttempts.add(d.attempt().attempt());
+          } else {
+            attemptRows.add(d.attempt());
+          }
+          rescheduled |= d.change().status() == JobStatus.RETRY_WAIT;
+          JobEvent e = d.event();
+          if (e != null) {
+            sends.add(
+                producer.send(
+                    new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+          }
+        }
+        store.upsertAttempts(c, attemptRows);
+        store.deleteAttempts(c, giveBackIds, giveBackAttempts);
+        if (rescheduled) {
+          store.notifyDue(c);
+        }
+        for (Future<RecordMetadata> f : sends) {
+          f.get();
+        }
+        c.commit();
+        log.debug("Applied {} of {} reports", applied.size(), reports.size());
+      } catch (Exception e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package dev.ferry.orchestrator.dispatch;
+
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.WorkItem;
+import dev.ferry.orchestrator.OrchestratorSettings;
+import dev.ferry.orchestrator.store.ClaimedJob;
+import dev.ferry.orchestrator.store.JobStore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves due jobs to the work topic. Each round claims up to a batch of due jobs with
+ * {@code FOR UPDATE SKIP LOCKED} (safe with several orchestrators), produces them, waits for the
+ * broker's acknowledgements and only then commits, so a crash never leaves a job marked
+ * {@code QUEUED} that is not on the topic (it may be on the topic twice; outcomes are fenced by
+ * attempt number).
+ *
+ * <p>Between rounds it sleeps on Postgres {@code LISTEN ferry_jobs}: intake and the outcome
+ * applier notify it at commit, so new and rescheduled jobs are dispatched at once; it also wakes
+ * when the next waiting job falls due, and every poll interval as a safety net.
+ */
+public final class Dispatcher implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+  private final DataSource dataSource;
+  private final JobStore store;
+  private final KafkaProducer<String, byte[]> producer;
+  private final OrchestratorSettings settings;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  public Dispatcher(
+      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      OrchestratorSettings settings) {
+    this.dataSource = dataSource;
+    this.store = store;
+    this.producer = producer;
+    this.settings = settings;
+    this.thread = Thread.ofPlatform().name("ferry-dispatcher").unstarted(this);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  @Override
+  public void run() {
+    long backoffMs = 100;
+    try {
+      while (running) {
+        try (Connection listen = dataSource.getConnection()) {
+          try (Statement st = listen.createStatement()) {
+            st.execute("LISTEN " + JobStore.CHANNEL);
+          }
+          PGConnection pg = listen.unwrap(PGConnection.class);
+          backoffMs = 100;
+          while (running) {
+            int n = dispatchOnce();
+            if (n >= settings.dispatchBatchSize()) {
+              continue;
+            }
+            long waitMs = settings.dispatchPollInterval().toMillis();
+            Instant next;
+            try (Connection c = dataSource.getConnection()) {
+              next = store.nextDue(c);
+            }
+            if (next != null) {
+              waitMs = Math.max(0, Math.min(waitMs, Duration.between(Instant.now(), next).toMillis() + 1));
+            }
+            if (waitMs > 0) {
+              // Returns early on NOTIFY; drains all pending notifications.
+              pg.getNotifications((int) waitMs);
+            }
+          }
+        } catch (SQLException | RuntimeException e) {
+          if (!running) {
+            break;
+          }
+          log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
+              e.toString());
+          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+            break;
+          }
+          backoffMs = Math.min(backoffMs * 2, 5_000);
+        } catch (Throwable e) {
+          if (!running) {
+            break;
+          }
+          log.error("Dispatcher: unexpected error, retrying", e);
+          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+            break;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /**
+   * One round: claim, produce, await acks, commit. Returns how many jobs were dispatched.
+   */
+  public int dispatchOnce() throws Exception {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        List<ClaimedJob> claimed = store.claimDue(c, settings.dispatchBatchSize());
+        if (claimed.isEmpty()) {
+          c.commit();
+          return 0;
+        }
+        List<Future<RecordMetadata>> sends = new ArrayList<>(claimed.size());
+        for (ClaimedJob j : claimed) {
+          WorkItem item =
+              new WorkItem(j.id(), j.attempt(), j.type(), FerryJson.parse(j.payloadJson()),
+                  j.dependency(), j.timeoutMs());
+          sends.add(
+              producer.send(
+                  new ProducerRecord<>(settings.topics().work(), j.id().toString(),
+                      WireCodec.encode(item))));
+        }
+        for (Future<RecordMetadata> f : sends) {
+          f.get();
+        }
+        c.commit();
+        log.debug("Dispatched {} jobs", claimed.size());
+        return claimed.size();
+      } catch (Exception e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      if (!stopped.await(15, TimeUnit.SECONDS)) {
+        log.warn("Dispatcher did not stop within 15 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,7 @@
+package dev.ferry.orchestrator.store;
+
+import java.util.UUID;
+
+/** A job the dispatcher has claimed for its next attempt. */
+public record ClaimedJob(
+    UUID id, int attempt, String type, String payloadJson, String dependency, int timeoutMs) {}

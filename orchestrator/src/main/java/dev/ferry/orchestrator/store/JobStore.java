@@ -1,0 +1,372 @@
+package dev.ferry.orchestrator.store;
+
+import dev.ferry.core.json.BackoffCodec;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.model.JobStatus;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The orchestrator's SQL. Every method works on a whole batch with one statement (arrays and
+ * {@code unnest}), never one round trip per job, and runs in the caller's transaction.
+ * Stateless and thread-safe.
+ */
+public final class JobStore {
+  /** Channel notified when jobs become due, so dispatchers wake at once. */
+  public static final String CHANNEL = "ferry_jobs";
+
+  private static final String INSERT_JOBS =
+      """
+      INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, max_attempts,
+                              next_run_at, timeout_ms, backoff, key, failure_policy)
+      SELECT u.id, u.parent_id, u.type, u.dependency, u.payload::jsonb, u.status, u.max_attempts,
+             coalesce(u.next_run_at, now()), u.timeout_ms, u.backoff::jsonb, u.key, u.failure_policy
+      FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[],
+                  ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[])
+           AS u(id, parent_id, type, dependency, payload, status, max_attempts, next_run_at,
+                timeout_ms, backoff, key, failure_policy)
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+      """;
+
+  private static final String INSERT_REJECTED =
+      """
+      INSERT INTO ferry.rejected_submissions (topic, partition, "offset", reason, raw)
+      SELECT * FROM unnest(?::text[], ?::int[], ?::bigint[], ?::text[], ?::text[])
+      ON CONFLICT (topic, partition, "offset") DO NOTHING
+      """;
+
+  private static final String CLAIM_DUE =
+      """
+      WITH due AS (
+        SELECT id FROM ferry.jobs
+        WHERE status IN ('PENDING', 'RETRY_WAIT') AND next_run_at <= now()
+        ORDER BY next_run_at
+        LIMIT ?
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ferry.jobs j
+      SET status = 'QUEUED', attempts = j.attempts + 1, updated_at = now()
+      FROM due WHERE j.id = due.id
+      RETURNING j.id, j.attempts, j.type, j.payload::text, j.dependency, j.timeout_ms
+      """;
+
+  private static final String NEXT_DUE =
+      """
+      SELECT min(next_run_at) FROM ferry.jobs WHERE status IN ('PENDING', 'RETRY_WAIT')
+      """;
+
+  private static final String LOCK_JOBS =
+      """
+      SELECT id, parent_id, status, attempts, max_attempts, backoff::text
+      FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
+      """;
+
+  private static final String APPLY_CHANGES =
+      """
+      UPDATE ferry.jobs j
+      SET status = u.status, attempts = u.attempts,
+          next_run_at = coalesce(u.next_run_at, j.next_run_at),
+          result = coalesce(u.result::jsonb, j.result),
+          last_error = coalesce(u.last_error, j.last_error),
+          worker_id = coalesce(u.worker_id, j.worker_id),
+          started_at = coalesce(u.started_at, j.started_at),
+          finished_at = u.finished_at,
+          updated_at = now()
+      FROM unnest(?::uuid[], ?::text[], ?::int[], ?::text[], ?::int[], ?::timestamptz[], ?::text[],
+                  ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
+           AS u(id, expected_status, expected_attempts, status, attempts, next_run_at, result,
+                last_error, worker_id, started_at, finished_at)
+      WHERE j.id = u.id AND j.status = u.expected_status AND j.attempts = u.expected_attempts
+      RETURNING j.id
+      """;
+
+  private static final String UPSERT_ATTEMPTS =
+      """
+      INSERT INTO ferry.job_attempts (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+      SELECT * FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::timestamptz[],
+                           ?::text[], ?::text[])
+      ON CONFLICT (job_id, attempt) DO UPDATE
+      SET finished_at = excluded.finished_at, outcome = excluded.outcome, error = excluded.error,
+          worker_id = coalesce(excluded.worker_id, ferry.job_attempts.worker_id),
+          started_at = coalesce(ferry.job_attempts.started_at, excluded.started_at)
+      WHERE ferry.job_attempts.outcome IS NULL AND excluded.outcome IS NOT NULL
+      """;
+
+  private static final String DELETE_ATTEMPTS =
+      """
+      DELETE FROM ferry.job_attempts a
+      USING unnest(?::uuid[], ?::int[]) AS u(job_id, attempt)
+      WHERE a.job_id = u.job_id AND a.attempt = u.attempt
+      """;
+
+  /** Inserts new jobs, skipping ids that exist already; returns the ids actually inserted. */
+  public Set<UUID> insertJobs(Connection c, List<NewJob> jobs) throws SQLException {
+    Set<UUID> inserted = new HashSet<>();
+    if (jobs.isEmpty()) {
+      return inserted;
+    }
+    int n = jobs.size();
+    UUID[] id = new UUID[n];
+    UUID[] parent = new UUID[n];
+    String[] type = new String[n];
+    String[] dep = new String[n];
+    String[] payload = new String[n];
+    String[] status = new String[n];
+    Integer[] max = new Integer[n];
+    Timestamp[] runAt = new Timestamp[n];
+    Integer[] timeout = new Integer[n];
+    String[] backoff = new String[n];
+    String[] key = new String[n];
+    String[] policy = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewJob j = jobs.get(i);
+      id[i] = j.id();
+      parent[i] = j.parentId();
+      type[i] = j.type();
+      dep[i] = j.dependency();
+      payload[i] = j.payloadJson();
+      status[i] = j.status();
+      max[i] = j.maxAttempts();
+      runAt[i] = ts(j.nextRunAt());
+      timeout[i] = j.timeoutMs();
+      backoff[i] = j.backoffJson();
+      key[i] = j.key();
+      policy[i] = j.failurePolicy();
+    }
+    try (PreparedStatement ps = c.prepareStatement(INSERT_JOBS)) {
+      int p = 1;
+      ps.setArray(p++, c.createArrayOf("uuid", id));
+      ps.setArray(p++, c.createArrayOf("uuid", parent));
+      ps.setArray(p++, c.createArrayOf("text", type));
+      ps.setArray(p++, c.createArrayOf("text", dep));
+      ps.setArray(p++, c.createArrayOf("text", payload));
+      ps.setArray(p++, c.createArrayOf("text", status));
+      ps.setArray(p++, c.createArrayOf("int4", max));
+      ps.setArray(p++, c.createArrayOf("timestamptz", runAt));
+      ps.setArray(p++, c.createArrayOf("int4", timeout));
+      ps.setArray(p++, c.createArrayOf("text", backoff));
+      ps.setArray(p++, c.createArrayOf("text", key));
+      ps.setArray(p, c.createArrayOf("text", policy));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return inserted;
+  }
+
+  /** Records rejected submissions; a record seen twice (redelivery) is stored once. */
+  public void insertRejections(Connection c, List<Rejection> rejections) throws SQLException {
+    if (rejections.isEmpty()) {
+      return;
+    }
+    int n = rejections.size();
+    String[] topic = new String[n];
+    Integer[] partition = new Integer[n];
+    Long[] offset = new Long[n];
+    String[] reason = new String[n];
+    String[] raw = new String[n];
+    for (int i = 0; i < n; i++) {
+      Rejection r = rejections.get(i);
+      topic[i] = r.topic();
+      partition[i] = r.partition();
+      offset[i] = r.offset();
+      reason[i] = r.reason();
+      raw[i] = r.raw();
+    }
+    try (PreparedStatement ps = c.prepareStatement(INSERT_REJECTED)) {
+      ps.setArray(1, c.createArrayOf("text", topic));
+      ps.setArray(2, c.createArrayOf("int4", partition));
+      ps.setArray(3, c.createArrayOf("int8", offset));
+      ps.setArray(4, c.createArrayOf("text", reason));
+      ps.setArray(5, c.createArrayOf("text", raw));
+      ps.executeUpdate();
+    }
+  }
+
+  /** Wakes every dispatcher listening on {@link #CHANNEL}; delivered at commit. */
+  public void notifyDue(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, '')")) {
+      ps.setString(1, CHANNEL);
+      ps.execute();
+    }
+  }
+
+  /**
+   * Claims up to {@code limit} due jobs for their next attempt: they become {@code QUEUED} with
+   * attempts + 1. Rows locked by another dispatcher are skipped, so several orchestrators never
+   * claim the same job.
+   */
+  public List<ClaimedJob> claimDue(Connection c, int limit) throws SQLException {
+    List<ClaimedJob> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(CLAIM_DUE)) {
+      ps.setInt(1, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new ClaimedJob(
+                  rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3), rs.getString(4),
+                  rs.getString(5), rs.getInt(6)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** When the earliest waiting job becomes due, or null if none waits. */
+  public Instant nextDue(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(NEXT_DUE);
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      Timestamp t = rs.getTimestamp(1);
+      return t == null ? null : t.toInstant();
+    }
+  }
+
+  /** Locks the given jobs (in id order, so concurrent appliers cannot deadlock). */
+  public Map<UUID, JobRow> lockJobs(Connection c, Collection<UUID> ids) throws SQLException {
+    Map<UUID, JobRow> rows = new HashMap<>();
+    if (ids.isEmpty()) {
+      return rows;
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOCK_JOBS)) {
+      ps.setArray(1, c.createArrayOf("uuid", ids.toArray(UUID[]::new)));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          UUID id = rs.getObject(1, UUID.class);
+          rows.put(
+              id,
+              new JobRow(
+                  id,
+                  rs.getObject(2, UUID.class),
+                  JobStatus.valueOf(rs.getString(3)),
+                  rs.getInt(4),
+                  rs.getInt(5),
+                  BackoffCodec.decode(FerryJson.parse(rs.getString(6)))));
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** Applies guarded changes; returns the ids whose guard held (the others changed nothing). */
+  public Set<UUID> applyChanges(Connection c, List<JobChange> changes) throws SQLException {
+    Set<UUID> applied = new HashSet<>();
+    if (changes.isEmpty()) {
+      return applied;
+    }
+    int n = changes.size();
+    UUID[] id = new UUID[n];
+    String[] expStatus = new String[n];
+    Integer[] expAttempts = new Integer[n];
+    String[] status = new String[n];
+    Integer[] attempts = new Integer[n];
+    Timestamp[] next = new Timestamp[n];
+    String[] result = new String[n];
+    String[] error = new String[n];
+    String[] worker = new String[n];
+    Timestamp[] started = new Timestamp[n];
+    Timestamp[] finished = new Timestamp[n];
+    for (int i = 0; i < n; i++) {
+      JobChange ch = changes.get(i);
+      id[i] = ch.id();
+      expStatus[i] = ch.expectedStatus().name();
+      expAttempts[i] = ch.expectedAttempts();
+      status[i] = ch.status().name();
+      attempts[i] = ch.attempts();
+      next[i] = ts(ch.nextRunAt());
+      result[i] = ch.resultJson();
+      error[i] = ch.lastError();
+      worker[i] = ch.workerId();
+      started[i] = ts(ch.startedAt());
+      finished[i] = ts(ch.finishedAt());
+    }
+    try (PreparedStatement ps = c.prepareStatement(APPLY_CHANGES)) {
+      int p = 1;
+      ps.setArray(p++, c.createArrayOf("uuid", id));
+      ps.setArray(p++, c.createArrayOf("text", expStatus));
+      ps.setArray(p++, c.createArrayOf("int4", expAttempts));
+      ps.setArray(p++, c.createArrayOf("text", status));
+      ps.setArray(p++, c.createArrayOf("int4", attempts));
+      ps.setArray(p++, c.createArrayOf("timestamptz", next));
+      ps.setArray(p++, c.createArrayOf("text", result));
+      ps.setArray(p++, c.createArrayOf("text", error));
+      ps.setArray(p++, c.createArrayOf("text", worker));
+      ps.setArray(p++, c.createArrayOf("timestamptz", started));
+      ps.setArray(p, c.createArrayOf("timestamptz", finished));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          applied.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return applied;
+  }
+
+  /** Inserts attempt rows; finishing an attempt fills in its outcome once. */
+  public void upsertAttempts(Connection c, List<AttemptRow> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    int n = rows.size();
+    UUID[] id = new UUID[n];
+    Integer[] attempt = new Integer[n];
+    String[] worker = new String[n];
+    Timestamp[] started = new Timestamp[n];
+    Timestamp[] finished = new Timestamp[n];
+    String[] outcome = new String[n];
+    String[] error = new String[n];
+    for (int i = 0; i < n; i++) {
+      AttemptRow r = rows.get(i);
+      id[i] = r.jobId();
+      attempt[i] = r.attempt();
+      worker[i] = r.workerId();
+      started[i] = ts(r.startedAt());
+      finished[i] = ts(r.finishedAt());
+      outcome[i] = r.outcome();
+      error[i] = r.error();
+    }
+    try (PreparedStatement ps = c.prepareStatement(UPSERT_ATTEMPTS)) {
+      ps.setArray(1, c.createArrayOf("uuid", id));
+      ps.setArray(2, c.createArrayOf("int4", attempt));
+      ps.setArray(3, c.createArrayOf("text", worker));
+      ps.setArray(4, c.createArrayOf("timestamptz", started));
+      ps.setArray(5, c.createArrayOf("timestamptz", finished));
+      ps.setArray(6, c.createArrayOf("text", outcome));
+      ps.setArray(7, c.createArrayOf("text", error));
+      ps.executeUpdate();
+    }
+  }
+
+  /** Removes attempt rows of attempts that were given back (deferred). */
+  public void deleteAttempts(Connection c, List<UUID> jobIds, List<Integer> attempts)
+      throws SQLException {
+    if (jobIds.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(DELETE_ATTEMPTS)) {
+      Array ids = c.createArrayOf("uuid", jobIds.toArray());
+      ps.setArray(1, ids);
+      ps.setArray(2, c.createArrayOf("int4", attempts.toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  private static Timestamp ts(Instant i) {
+    return i == null ? null : Timestamp.from(i);
+  }
+}

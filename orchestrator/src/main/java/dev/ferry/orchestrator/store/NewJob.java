@@ -1,0 +1,19 @@
+package dev.ferry.orchestrator.store;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A row to insert into {@code ferry.jobs}; JSON columns as text. */
+public record NewJob(
+    UUID id,
+    UUID parentId,
+    String type,
+    String dependency,
+    String payloadJson,
+    String status,
+    int maxAttempts,
+    Instant nextRunAt,
+    int timeoutMs,
+    String backoffJson,
+    String key,
+    String failurePolicy) {}

@@ -1,0 +1,134 @@
+package dev.ferry.worker;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.Topics;
+import dev.ferry.core.db.Databases;
+import dev.ferry.core.kafka.KafkaClients;
+import dev.ferry.worker.api.JobHandler;
+import dev.ferry.worker.exec.JobRunner;
+import dev.ferry.worker.handlers.HandlerRegistry;
+import dev.ferry.worker.poll.PollLoop;
+import dev.ferry.worker.registry.WorkerRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker replica: consumes {@code ferry.work}, runs handlers with at most
+ * {@code worker.concurrency} at once, produces outcomes to {@code ferry.results}, and keeps its
+ * row in {@code ferry.workers}. {@link #close()} drains gracefully (what SIGTERM does).
+ */
+public final class Worker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+  private final String id;
+  private final HikariDataSource dataSource;
+  private final KafkaProducer<String, byte[]> producer;
+  private final ScheduledExecutorService scheduler;
+  private final PollLoop pollLoop;
+  private final Thread pollThread;
+  private final WorkerRegistry registry;
+  private final Duration drainTimeout;
+  private ScheduledFuture<?> heartbeats;
+
+  private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
+    int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
+    this.drainTimeout =
+        Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE));
+    String host = hostName();
+    String configured = config.get(Setting.WORKER_ID);
+    this.id =
+        configured.isBlank()
+            ? host + "-" + ProcessHandle.current().pid() + "-"
+                + UUID.randomUUID().toString().substring(0, 4)
+            : configured;
+    Topics topics = Topics.withPrefix(config.topicPrefix());
+    KafkaClients.ensureTopics(
+        config, List.of(topics.work(), topics.results()), Duration.ofSeconds(30));
+    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "2"), "ferry-worker");
+    this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
+    this.scheduler =
+        Executors.newScheduledThreadPool(
+            1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
+    JobRunner runner =
+        new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
+            scheduler, Clock.systemUTC());
+    int maxPoll = Math.max(10, Math.min(500, concurrency));
+    this.pollLoop =
+        new PollLoop(
+            KafkaClients.consumer(
+                config, config.topicPrefix() + "workers", "ferry-worker-" + id,
+                Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll))),
+            topics.work(), runner, concurrency);
+    this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
+    this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
+  }
+
+  /** Starts a worker with the built-in and ServiceLoader handlers plus {@code extraHandlers}. */
+  public static Worker start(FerryConfig config, Collection<JobHandler> extraHandlers) {
+    Worker w = new Worker(config, extraHandlers);
+    w.registry.register();
+    long hb = config.getInt(Setting.WORKER_HEARTBEAT_MS, 100, 3_600_000);
+    w.heartbeats =
+        w.scheduler.scheduleAtFixedRate(
+            () -> w.registry.heartbeat(w.pollLoop::inFlight), hb, hb, TimeUnit.MILLISECONDS);
+    w.pollThread.start();
+    log.info("Worker {} started (concurrency {})", w.id,
+        config.get(Setting.WORKER_CONCURRENCY));
+    return w;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** The poll loop, for its gauges (in flight, buffered, paused). */
+  public PollLoop pollLoop() {
+    return pollLoop;
+  }
+
+  /**
+   * Graceful stop: no new jobs, in-flight jobs get {@code worker.drain.timeout.ms} to finish,
+   * their outcomes are flushed, offsets committed, the consumer leaves its group.
+   */
+  @Override
+  public void close() {
+    log.info("Worker {} draining ({} in flight)", id, pollLoop.inFlight());
+    try {
+      pollLoop.drain(drainTimeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (heartbeats != null) {
+      heartbeats.cancel(false);
+    }
+    producer.close(Duration.ofSeconds(10));
+    registry.stopped();
+    scheduler.shutdownNow();
+    dataSource.close();
+    log.info("Worker {} stopped", id);
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "unknown-host";
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package dev.ferry.worker.exec;
+
+/**
+ * A message from a job thread to the poll thread: the job's thread ended (a concurrency slot
+ * is free), or its outcome is durably on the results topic (its offset may be committed).
+ */
+public sealed interface Completion permits Completion.SlotFreed, Completion.OutcomeStored {
+  /** The handler thread of this ticket ended. */
+  record SlotFreed(Object ticket) implements Completion {}
+
+  /** The outcome of this ticket is acknowledged by the broker. */
+  record OutcomeStored(Object ticket) implements Completion {}
+}

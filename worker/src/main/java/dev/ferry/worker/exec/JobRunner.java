@@ -1,0 +1,182 @@
+package dev.ferry.worker.exec;
+
+import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.AttemptReport;
+import dev.ferry.core.model.Outcome;
+import dev.ferry.core.model.WorkItem;
+import dev.ferry.worker.api.JobContext;
+import dev.ferry.worker.api.JobHandler;
+import dev.ferry.worker.api.JobResult;
+import dev.ferry.worker.api.NonRetryableException;
+import dev.ferry.worker.handlers.HandlerRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs attempts on virtual threads, off the poll thread. For each attempt it sends a start
+ * notice, runs the handler under its timeout (interrupting it at the deadline and reporting
+ * {@code TIMED_OUT}), turns whatever the handler returns or throws (any {@link Throwable}) into
+ * exactly one outcome on {@code ferry.results}, and tells the poll thread when the outcome is
+ * acknowledged and when the thread has ended. Thread-safe.
+ */
+public final class JobRunner {
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+  private final HandlerRegistry handlers;
+  private final KafkaProducer<String, byte[]> producer;
+  private final String resultsTopic;
+  private final String workerId;
+  private final ScheduledExecutorService timer;
+  private final Clock clock;
+
+  public JobRunner(
+      HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
+      String workerId, ScheduledExecutorService timer, Clock clock) {
+    this.handlers = handlers;
+    this.producer = producer;
+    this.resultsTopic = resultsTopic;
+    this.workerId = workerId;
+    this.timer = timer;
+    this.clock = clock;
+  }
+
+  /**
+   * Starts an attempt on a new virtual thread.
+   *
+   * @param ticket identifies the attempt in the completions handed to {@code done}
+   * @param done receives {@link Completion}s; must be thread-safe and non-blocking
+   */
+  public void start(WorkItem item, Object ticket, Consumer<Completion> done) {
+    Thread.ofVirtual()
+        .name("ferry-job-" + item.id() + "-" + item.attempt())
+        .start(() -> run(item, ticket, done));
+  }
+
+  private void run(WorkItem item, Object ticket, Consumer<Completion> done) {
+    Instant started = clock.instant();
+    AtomicBoolean reported = new AtomicBoolean();
+    MDC.put("jobId", item.id().toString());
+    MDC.put("type", String.valueOf(item.type()));
+    MDC.put("attempt", String.valueOf(item.attempt()));
+    ScheduledFuture<?> timeout = null;
+    try {
+      send(AttemptReport.started(item.id(), item.attempt(), workerId, started), null);
+      JobHandler handler = handlers.get(item.type());
+      Outcome outcome;
+      if (handler == null) {
+        outcome =
+            new Outcome.Failed(
+                "unknown job type '" + item.type() + "' (this worker knows: "
+                    + String.join(", ", handlers.types()) + ")",
+                false);
+      } else {
+        long timeoutMs = item.timeoutMs() > 0 ? item.timeoutMs() : 30_000;
+        Thread self = Thread.currentThread();
+        timeout =
+            timer.schedule(
+                () -> {
+                  if (reported.compareAndSet(false, true)) {
+                    log.warn("Job {} attempt {} timed out after {} ms", item.id(), item.attempt(),
+                        timeoutMs);
+                    report(item, started, new Outcome.TimedOut("timed out after " + timeoutMs + " ms"), ticket, done);
+                    self.interrupt();
+                  }
+                },
+                timeoutMs,
+                TimeUnit.MILLISECONDS);
+        outcome = invoke(handler, item, started.plusMillis(timeoutMs));
+        timeout.cancel(false);
+      }
+      if (reported.compareAndSet(false, true)) {
+        report(item, started, outcome, ticket, done);
+      }
+    } catch (Throwable t) {
+      // Only reachable if reporting itself failed (e.g. serialization); still record it.
+      log.error("Job {} attempt {}: internal error", item.id(), item.attempt(), t);
+      if (reported.compareAndSet(false, true)) {
+        report(item, started, new Outcome.Failed("internal worker error: " + t, true), ticket, done);
+      }
+    } finally {
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+      MDC.clear();
+      done.accept(new Completion.SlotFreed(ticket));
+    }
+  }
+
+  private Outcome invoke(JobHandler handler, WorkItem item, Instant deadline) {
+    JobContext ctx =
+        new JobContext(item.id(), item.attempt(), item.type(), item.payload(), item.dependency(),
+            deadline);
+    try {
+      JobResult r = handler.handle(ctx);
+      if (r == null) {
+        return new Outcome.Failed("handler returned null instead of a JobResult", true);
+      }
+      return switch (r) {
+        case JobResult.Success s -> new Outcome.Succeeded(s.result());
+        case JobResult.Retry f -> new Outcome.Failed(f.error(), true);
+        case JobResult.Fail f -> new Outcome.Failed(f.error(), false);
+        case JobResult.Snooze s -> new Outcome.Deferred(clock.instant().plus(s.delay()), "snoozed for " + s.delay().toMillis() + " ms");
+      };
+    } catch (NonRetryableException e) {
+      return new Outcome.Failed(describe(e), false);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Outcome.Failed("interrupted: " + describe(e), true);
+    } catch (Throwable t) {
+      log.warn("Job {} attempt {} failed: {}", item.id(), item.attempt(), t.toString());
+      return new Outcome.Failed(describe(t), true);
+    }
+  }
+
+  private static String describe(Throwable t) {
+    String m = t.getMessage();
+    return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
+  }
+
+  private void report(
+      WorkItem item, Instant started, Outcome outcome, Object ticket, Consumer<Completion> done) {
+    AttemptReport r =
+        new AttemptReport(item.id(), item.attempt(), workerId, started, clock.instant(), outcome);
+    send(r, () -> done.accept(new Completion.OutcomeStored(ticket)));
+  }
+
+  /** Sends a report; an outcome whose send fails is re-sent until it is acknowledged. */
+  private void send(AttemptReport r, Runnable onAck) {
+    byte[] value = WireCodec.encode(r);
+    ProducerRecord<String, byte[]> rec =
+        new ProducerRecord<>(resultsTopic, r.jobId().toString(), value);
+    Future<RecordMetadata> unused = producer.send(
+        rec,
+        (md, e) -> {
+          if (e == null) {
+            if (onAck != null) {
+              onAck.run();
+            }
+          } else if (onAck != null) {
+            log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
+                r.jobId(), r.attempt(), e.toString());
+            var retry = timer.schedule(() -> send(r, onAck), Duration.ofSeconds(1).toMillis(),
+                TimeUnit.MILLISECONDS);
+          } else {
+            log.warn("Start notice of job {} attempt {} not sent: {}", r.jobId(), r.attempt(),
+                e.toString());
+          }
+        });
+  }
+}

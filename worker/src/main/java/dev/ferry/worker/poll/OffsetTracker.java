@@ -1,0 +1,34 @@
+package dev.ferry.worker.poll;
+
+import java.util.TreeSet;
+
+/**
+ * Offsets of one assigned partition that are fetched but not finished. The committable offset
+ * is the lowest unfinished one (or one past the highest seen when all are finished): the
+ * highest contiguous finished prefix. A new tracker is made for each assignment, so completions
+ * from an earlier assignment (an older epoch) are recognised and dropped. Poll thread only.
+ */
+final class OffsetTracker {
+  private final TreeSet<Long> outstanding = new TreeSet<>();
+  private long nextOffset = -1;
+  private long committed = -1;
+
+  void received(long offset) {
+    outstanding.add(offset);
+    nextOffset = Math.max(nextOffset, offset + 1);
+  }
+
+  void finished(long offset) {
+    outstanding.remove(offset);
+  }
+
+  /** The offset to commit, or -1 if nothing new can be committed. */
+  long committable() {
+    long c = outstanding.isEmpty() ? nextOffset : outstanding.first();
+    return c > committed ? c : -1;
+  }
+
+  void committed(long offset) {
+    committed = Math.max(committed, offset);
+  }
+}

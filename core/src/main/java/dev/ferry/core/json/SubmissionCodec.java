@@ -52,7 +52,10 @@ public final class SubmissionCodec {
                     .maxDocumentLength(limits.maxBytes())
                     .build())
             .build();
-    this.mapper = JsonMapper.builder(factory).build();
+    this.mapper =
+        JsonMapper.builder(factory)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
   }
 
   /** Decodes and validates one record value. */

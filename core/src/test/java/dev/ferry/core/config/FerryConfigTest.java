@@ -1,0 +1,92 @@
+package dev.ferry.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FerryConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void flagsBeatEnvironmentBeatFileBeatDefaults() throws Exception {
+    Path file = dir.resolve("ferry.properties");
+    Files.writeString(file, """
+        worker.concurrency=3
+        topic.prefix=file.
+        db.user=file-user
+        kafka.security.protocol=SASL_SSL
+        """);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(Setting.WORKER_CONCURRENCY, "9"),
+            Map.of("FERRY_WORKER_CONCURRENCY", "5", "FERRY_TOPIC_PREFIX", "env.",
+                "FERRY_KAFKA_SASL_MECHANISM", "PLAIN"),
+            file);
+    assertThat(c.getInt(Setting.WORKER_CONCURRENCY, 1, 100)).isEqualTo(9);
+    assertThat(c.topicPrefix()).isEqualTo("env.");
+    assertThat(c.get(Setting.DB_USER)).isEqualTo("file-user");
+    assertThat(c.get(Setting.JOB_MAX_ATTEMPTS)).isEqualTo("5");
+    assertThat(c.kafkaProperties())
+        .containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("sasl.mechanism", "PLAIN")
+        .containsEntry("bootstrap.servers", "localhost:9092");
+  }
+
+  @Test
+  void bootstrapServersComeFromTheirOwnVariable() {
+    FerryConfig c =
+        FerryConfig.load(Map.of(), Map.of("FERRY_KAFKA_BOOTSTRAP_SERVERS", "k1:9092"), null);
+    assertThat(c.kafkaProperties()).containsEntry("bootstrap.servers", "k1:9092");
+  }
+
+  @Test
+  void badValues_nameTheSettingAndTheValue() {
+    FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_WORKER_CONCURRENCY", "lots"), null);
+    assertThatThrownBy(() -> c.getInt(Setting.WORKER_CONCURRENCY, 1, 100))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency must be"
+            + " an integer between 1 and 100 but was 'lots'");
+    FerryConfig j = FerryConfig.defaults().with(Setting.BACKOFF_JITTER, "3");
+    assertThatThrownBy(j::backoff).hasMessageContaining("backoff.jitter").hasMessageContaining("'3'");
+    FerryConfig s = FerryConfig.defaults().with(Setting.BACKOFF_STRATEGY, "random");
+    assertThatThrownBy(s::backoff).hasMessageContaining("exponential, linear or fixed but was 'random'");
+  }
+
+  @Test
+  void unknownKeyInFile_isAnError() throws Exception {
+    Path file = dir.resolve("bad.properties");
+    Files.writeString(file, "worker.concurency=3\n");
+    assertThatThrownBy(() -> FerryConfig.load(Map.of(), Map.of(), file))
+        .hasMessageContaining("unknown setting 'worker.concurency'");
+  }
+
+  @Test
+  void missingFile_isAnErrorNamingIt() {
+    Path file = dir.resolve("nope.properties");
+    assertThatThrownBy(() -> FerryConfig.load(Map.of(), Map.of(), file))
+        .hasMessageContaining("cannot read config file").hasMessageContaining("nope.properties");
+  }
+
+  @Test
+  void describe_masksSecrets() {
+    FerryConfig c =
+        FerryConfig.load(Map.of(Setting.DB_PASSWORD, "hunter2"),
+            Map.of("FERRY_KAFKA_SASL_JAAS_CONFIG", "x password=\"p\""), null);
+    assertThat(c.describe().toString()).doesNotContain("hunter2").doesNotContain("password=\"p\"");
+    assertThat(c.describe()).containsEntry("db.password", "****");
+  }
+
+  @Test
+  void spellingsFollowOneRule() {
+    assertThat(Setting.WORKER_CONCURRENCY.env()).isEqualTo("FERRY_WORKER_CONCURRENCY");
+    assertThat(Setting.WORKER_CONCURRENCY.flag()).isEqualTo("--worker-concurrency");
+    assertThat(Setting.KAFKA_BOOTSTRAP_SERVERS.env()).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
+    assertThat(Setting.DB_URL.env()).isEqualTo("FERRY_DB_URL");
+    assertThat(Setting.TOPIC_PREFIX.env()).isEqualTo("FERRY_TOPIC_PREFIX");
+  }
+}

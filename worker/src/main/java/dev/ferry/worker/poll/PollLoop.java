@@ -61,6 +61,8 @@ public final class PollLoop implements Runnable {
   private final Set<Ticket> awaitingOutcome = new HashSet<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
+  private final AtomicInteger revocations = new AtomicInteger();
+  private final AtomicInteger assignments = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean draining;
   private volatile long drainDeadlineNanos;
@@ -91,6 +93,16 @@ public final class PollLoop implements Runnable {
   }
 
   private volatile int bufferedCount;
+
+  /** How many times partitions were revoked or lost (rebalances that took work away). */
+  public int revocations() {
+    return revocations.get();
+  }
+
+  /** How many times partitions were assigned. */
+  public int assignments() {
+    return assignments.get();
+  }
 
   /** Whether the consumer is currently paused (backpressure). */
   public boolean isPaused() {
@@ -262,6 +274,9 @@ public final class PollLoop implements Runnable {
       for (TopicPartition tp : partitions) {
         trackers.put(tp, new OffsetTracker());
       }
+      if (!partitions.isEmpty()) {
+        assignments.incrementAndGet();
+      }
       if (paused && !partitions.isEmpty()) {
         consumer.pause(partitions);
       }
@@ -270,6 +285,9 @@ public final class PollLoop implements Runnable {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!partitions.isEmpty()) {
+        revocations.incrementAndGet();
+      }
       handleCompletions();
       Map<TopicPartition, OffsetAndMetadata> offsets = committable(partitions);
       if (!offsets.isEmpty()) {
@@ -285,6 +303,7 @@ public final class PollLoop implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      revocations.incrementAndGet();
       forget(partitions);
       log.warn("Lost {}", partitions);
     }

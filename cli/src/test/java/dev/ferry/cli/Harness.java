@@ -1,0 +1,109 @@
+package dev.ferry.cli;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Topics;
+import dev.ferry.orchestrator.Orchestrator;
+import dev.ferry.testkit.FerryTestEnv;
+import dev.ferry.worker.Worker;
+import dev.ferry.worker.api.JobHandler;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Small helpers for end-to-end tests: start parts, submit raw JSON, read job rows. */
+final class Harness {
+  private Harness() {}
+
+  static Orchestrator orchestrator(FerryTestEnv env, FerryConfig config) {
+    return env.closeAfter(Orchestrator.start(config));
+  }
+
+  static Worker worker(FerryTestEnv env, FerryConfig config, JobHandler... handlers) {
+    return env.closeAfter(Worker.start(config, List.of(handlers)));
+  }
+
+  /** Sends raw bytes to the submit topic with a plain producer, like any Kafka client. */
+  static void submitRaw(FerryTestEnv env, FerryConfig config, Integer partition, String json)
+      throws Exception {
+    KafkaProducer<byte[], byte[]> p = env.rawProducer();
+    p.send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(), partition, null,
+        json.getBytes(StandardCharsets.UTF_8))).get();
+  }
+
+  static Map<String, Object> job(DataSource ds, UUID id) throws SQLException {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT *, result::text AS result_text, payload::text AS payload_text"
+                + " FROM ferry.jobs WHERE id = ?")) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        Map<String, Object> row = new HashMap<>();
+        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+        }
+        return row;
+      }
+    }
+  }
+
+  static String status(DataSource ds, UUID id) throws SQLException {
+    Map<String, Object> j = job(ds, id);
+    return j == null ? null : (String) j.get("status");
+  }
+
+  static void awaitStatus(DataSource ds, UUID id, String status) {
+    await().atMost(Duration.ofSeconds(60)).until(() -> status.equals(status(ds, id)));
+  }
+
+  static long count(DataSource ds, String sql, Object... args) throws SQLException {
+    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** Reads every record of a topic from the beginning until {@code n} arrived (or 60 s). */
+  static List<ConsumerRecord<byte[], byte[]>> readTopic(FerryTestEnv env, String topic, int n) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", env.bootstrapServers());
+    p.put("group.id", "test-reader-" + UUID.randomUUID());
+    p.put("auto.offset.reset", "earliest");
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (out.size() < n && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(r);
+        }
+      }
+    }
+    return out;
+  }
+}

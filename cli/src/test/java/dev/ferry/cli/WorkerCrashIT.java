@@ -1,0 +1,77 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.testkit.FerryExtension;
+import dev.ferry.testkit.FerryTestEnv;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** A worker JVM killed with SIGKILL mid-job: its jobs still succeed on another worker. */
+@ExtendWith(FerryExtension.class)
+class WorkerCrashIT {
+
+  @Test
+  void workerKilledWithSigkill_itsJobsSucceedOnAnotherWorker(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Process victim = startWorkerProcess(env, config, "victim");
+    env.closeAfter(victim::destroyForcibly);
+
+    List<UUID> ids = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      UUID id = UUID.randomUUID();
+      ids.add(id);
+      Harness.submitRaw(env, config, null,
+          "{\"id\":\"" + id + "\",\"type\":\"sleep\",\"payload\":{\"ms\":4000}}");
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'victim'")
+        == ids.size());
+
+    victim.destroyForcibly(); // SIGKILL
+    victim.waitFor();
+    assertThat(victim.exitValue()).isEqualTo(137);
+
+    Harness.worker(env, config.with(Setting.WORKER_ID, "survivor"));
+    for (UUID id : ids) {
+      await().atMost(Duration.ofSeconds(90))
+          .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
+      Map<String, Object> row = Harness.job(env.dataSource(), id);
+      assertThat(row.get("worker_id")).isEqualTo("survivor");
+      assertThat(row.get("attempts")).isEqualTo(1);
+    }
+  }
+
+  private static Process startWorkerProcess(FerryTestEnv env, FerryConfig config, String id)
+      throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path log = Files.createTempFile("ferry-worker-" + id, ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+            Main.class.getName(), "worker")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> e = pb.environment();
+    e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), env.bootstrapServers());
+    e.put(Setting.DB_URL.env(), env.database().url());
+    e.put(Setting.DB_USER.env(), env.database().user());
+    e.put(Setting.DB_PASSWORD.env(), env.database().password());
+    e.put(Setting.TOPIC_PREFIX.env(), config.topicPrefix());
+    e.put(Setting.TOPIC_PARTITIONS.env(), config.get(Setting.TOPIC_PARTITIONS));
+    e.put(Setting.WORKER_ID.env(), id);
+    e.put("FERRY_KAFKA_SESSION_TIMEOUT_MS", "6000");
+    e.put("FERRY_KAFKA_HEARTBEAT_INTERVAL_MS", "1000");
+    return pb.start();
+  }
+}

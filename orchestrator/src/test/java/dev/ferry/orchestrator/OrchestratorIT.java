@@ -1,0 +1,231 @@
+package dev.ferry.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Topics;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.kafka.KafkaClients;
+import dev.ferry.core.model.AttemptReport;
+import dev.ferry.core.model.Outcome;
+import dev.ferry.core.model.WorkItem;
+import dev.ferry.testkit.FerryExtension;
+import dev.ferry.testkit.FerryTestEnv;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The orchestrator alone on real Kafka and Postgres. A scripted stand-in worker (a plain
+ * consumer of the work topic and producer of attempt reports) plays the worker's part, so each
+ * test decides exactly which outcomes arrive, duplicates included.
+ */
+@ExtendWith(FerryExtension.class)
+class OrchestratorIT {
+
+  /** Consumes work items and answers each with the outcome the script gives. */
+  static final class ScriptedWorker implements AutoCloseable {
+    final Map<String, AtomicInteger> dispatches = new ConcurrentHashMap<>();
+    final Map<UUID, Instant> firstSeen = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    ScriptedWorker(FerryConfig config, Function<WorkItem, Outcome> script) {
+      Topics t = Topics.withPrefix(config.topicPrefix());
+      KafkaConsumer<String, byte[]> c =
+          KafkaClients.consumer(config, "scripted-" + UUID.randomUUID(), "scripted", Map.of());
+      KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "scripted");
+      c.subscribe(List.of(t.work()));
+      thread = Thread.ofPlatform().name("scripted-worker").start(() -> {
+        try (c; p) {
+          while (running) {
+            for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(50))) {
+              WorkItem w;
+              try {
+                w = WireCodec.decodeWorkItem(r.value());
+              } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+              }
+              firstSeen.putIfAbsent(w.id(), Instant.now());
+              dispatches.computeIfAbsent(w.id() + "#" + w.attempt(), k -> new AtomicInteger())
+                  .incrementAndGet();
+              Instant now = Instant.now();
+              var unused = p.send(new ProducerRecord<>(t.results(), w.id().toString(),
+                  WireCodec.encode(new AttemptReport(w.id(), w.attempt(), "scripted", now, now,
+                      script.apply(w)))));
+            }
+          }
+        }
+      });
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      thread.join();
+    }
+  }
+
+  private static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {
+    env.rawProducer().send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
+        json.getBytes(StandardCharsets.UTF_8))).get();
+  }
+
+  private static long count(FerryTestEnv env, String sql, Object... args) throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static String text(FerryTestEnv env, String sql, Object arg) throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setObject(1, arg);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  @Test
+  void twoOrchestrators_dispatchEveryJobExactlyOnce(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(Orchestrator.start(config));
+    ScriptedWorker worker = env.closeAfter(new ScriptedWorker(config,
+        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    int n = 2_000;
+    KafkaProducer<byte[], byte[]> p = env.rawProducer();
+    String topic = Topics.withPrefix(config.topicPrefix()).submit();
+    for (int i = 0; i < n; i++) {
+      var unused = p.send(new ProducerRecord<>(topic,
+          ("{\"type\":\"noop\",\"payload\":{\"i\":" + i + "}}").getBytes(StandardCharsets.UTF_8)));
+    }
+    p.flush();
+    await().atMost(Duration.ofSeconds(120)).until(() ->
+        count(env, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == n);
+    assertThat(worker.dispatches).hasSize(n);
+    assertThat(worker.dispatches.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts")).isEqualTo(n);
+  }
+
+  @Test
+  void duplicateAndStaleOutcomes_changeNothing(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Topics topics = Topics.withPrefix(config.topicPrefix());
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(new ScriptedWorker(config, w -> w.attempt() == 1
+        ? new Outcome.Failed("first try fails", true)
+        : new Outcome.Succeeded(FerryJson.parse("{\"answer\":42}"))));
+    UUID id = UUID.randomUUID();
+    submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\",\"maxAttempts\":3,"
+        + "\"backoff\":{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}}");
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id)));
+
+    // Replay: the same outcome again with another result, a stale failure of attempt 1, a
+    // late start notice of attempt 1, and an outcome for an attempt that never existed.
+    Instant now = Instant.now();
+    try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "replay")) {
+      for (AttemptReport r : List.of(
+          new AttemptReport(id, 2, "dup", now, now, new Outcome.Succeeded(FerryJson.parse("{\"answer\":0}"))),
+          new AttemptReport(id, 2, "dup", now, now, new Outcome.Failed("late failure", true)),
+          new AttemptReport(id, 1, "stale", now, now, new Outcome.Failed("stale", false)),
+          AttemptReport.started(id, 1, "stale", now),
+          new AttemptReport(id, 7, "future", now, now, new Outcome.Succeeded(null)))) {
+        p.send(new ProducerRecord<>(topics.results(), id.toString(), WireCodec.encode(r))).get();
+      }
+    }
+    awaitApplierCaughtUp(env, config);
+
+    assertThat(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id)).isEqualTo("SUCCEEDED");
+    assertThat(text(env, "SELECT result::text FROM ferry.jobs WHERE id = ?", id))
+        .isEqualTo("{\"answer\": 42}");
+    assertThat(count(env, "SELECT attempts FROM ferry.jobs WHERE id = ?", id)).isEqualTo(2);
+    assertThat(text(env, "SELECT string_agg(attempt || ':' || outcome || ':' || worker_id, ',' "
+        + "ORDER BY attempt) FROM ferry.job_attempts WHERE job_id = ?", id))
+        .isEqualTo("1:FAILED:scripted,2:SUCCEEDED:scripted");
+
+    // Events: one RETRY_WAIT and one SUCCEEDED, nothing from the replays.
+    Map<String, Object> c = Map.of("bootstrap.servers", env.bootstrapServers(),
+        "group.id", "events-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c,
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(topics.events()));
+      List<String> statuses = new java.util.ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          statuses.add(WireCodec.decodeEvent(r.value()).status().name());
+        }
+        if (statuses.size() >= 2 && consumer.assignment().stream().allMatch(tp ->
+            consumer.position(tp) >= consumer.endOffsets(Set.of(tp)).get(tp))) {
+          break;
+        }
+      }
+      assertThat(statuses).containsExactly("RETRY_WAIT", "SUCCEEDED");
+    }
+  }
+
+  @Test
+  void futureRunAt_isDispatchedOnTimeNotBefore(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    env.closeAfter(Orchestrator.start(config));
+    ScriptedWorker worker = env.closeAfter(new ScriptedWorker(config,
+        w -> new Outcome.Succeeded(null)));
+    UUID id = UUID.randomUUID();
+    Instant runAt = Instant.now().plusSeconds(3);
+    submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\",\"runAt\":\"" + runAt + "\"}");
+    await().atMost(Duration.ofSeconds(30)).until(() -> worker.firstSeen.containsKey(id));
+    Instant seen = worker.firstSeen.get(id);
+    assertThat(seen).isAfterOrEqualTo(runAt);
+    assertThat(Duration.between(runAt, seen)).isLessThan(Duration.ofMillis(1500));
+  }
+
+  private static void awaitApplierCaughtUp(FerryTestEnv env, FerryConfig config) {
+    String group = config.topicPrefix() + "orchestrator-applier";
+    String results = Topics.withPrefix(config.topicPrefix()).results();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", env.bootstrapServers()))) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+        var ends = admin.listOffsets(committed.keySet().stream()
+            .filter(tp -> tp.topic().equals(results))
+            .collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())))
+            .all().get();
+        return !ends.isEmpty() && ends.entrySet().stream()
+            .allMatch(e -> committed.get(e.getKey()).offset() >= e.getValue().offset());
+      });
+    }
+  }
+}

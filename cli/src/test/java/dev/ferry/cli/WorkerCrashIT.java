@@ -53,6 +53,48 @@ class WorkerCrashIT {
     }
   }
 
+  @Test
+  void sigtermDrainsTheWorkerProcess_itsJobsFinishThereAndNothingIsRedelivered(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Process worker = startWorkerProcess(env, config, "drained");
+    env.closeAfter(worker::destroyForcibly);
+    List<UUID> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      UUID id = UUID.randomUUID();
+      ids.add(id);
+      Harness.submitRaw(env, config, null,
+          "{\"id\":\"" + id + "\",\"type\":\"sleep\",\"payload\":{\"ms\":2000}}");
+    }
+    await().atMost(Duration.ofSeconds(90)).until(() -> Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'drained'")
+        == ids.size());
+
+    worker.destroy(); // SIGTERM
+    assertThat(worker.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(worker.exitValue()).as("clean exit after draining").isIn(0, 143);
+
+    for (UUID id : ids) {
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
+    }
+    // Every work record is committed by the drained worker: nothing will be redelivered.
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", env.bootstrapServers()))) {
+      long committed = admin.listConsumerGroupOffsets(config.topicPrefix() + "workers")
+          .partitionsToOffsetAndMetadata().get().values().stream()
+          .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
+      assertThat(committed).isEqualTo(ids.size());
+    }
+    assertThat(Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'drained' AND outcome = 'SUCCEEDED'"))
+        .isEqualTo(ids.size());
+    assertThat(Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.workers WHERE id = 'drained' AND stopped_at IS NOT NULL"))
+        .isEqualTo(1);
+  }
+
   private static Process startWorkerProcess(FerryTestEnv env, FerryConfig config, String id)
       throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -1,0 +1,110 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.testkit.FerryExtension;
+import dev.ferry.testkit.FerryTestEnv;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The ferry command line against real Kafka and Postgres. */
+@ExtendWith(FerryExtension.class)
+class CliIT {
+  record Run(int exit, String out, String err) {}
+
+  private static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static List<String> flags(FerryConfig c) {
+    List<String> f = new ArrayList<>();
+    for (Setting s : List.of(Setting.KAFKA_BOOTSTRAP_SERVERS, Setting.DB_URL, Setting.DB_USER,
+        Setting.DB_PASSWORD, Setting.TOPIC_PREFIX, Setting.TOPIC_PARTITIONS)) {
+      f.add(s.flag() + "=" + c.get(s));
+    }
+    return f;
+  }
+
+  private static String[] cmd(String name, FerryConfig c, String... rest) {
+    List<String> a = new ArrayList<>();
+    a.add(name);
+    a.addAll(flags(c));
+    a.addAll(List.of(rest));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void submitStatusJobsAndMigrate_workAgainstRealServers(FerryTestEnv env) {
+    FerryConfig config = env.config();
+    assertThat(run(cmd("migrate", config)).out()).contains("Schema ferry is up to date.");
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+
+    Run submitted = run(cmd("submit", config, "--type", "echo", "--payload", "{\"from\":\"cli\"}"));
+    assertThat(submitted.exit()).isZero();
+    UUID id = UUID.fromString(submitted.out().strip());
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
+
+    Run status = run(cmd("status", config, id.toString()));
+    assertThat(status.exit()).isZero();
+    assertThat(status.out()).contains("status:", "SUCCEEDED", "{\"from\": \"cli\"}", "Attempts:");
+    Run jobs = run(cmd("jobs", config, "--status", "SUCCEEDED"));
+    assertThat(jobs.out()).contains(id.toString()).contains("(1 jobs)");
+    assertThat(run(cmd("status", config, UUID.randomUUID().toString())).exit()).isEqualTo(1);
+  }
+
+  @Test
+  void submit_rejectsInvalidInputBeforeSending(FerryTestEnv env) {
+    Run r = run(cmd("submit", env.config(), "--type", "echo", "--max-attempts", "0"));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("field 'maxAttempts' must be between 1");
+  }
+
+  @Test
+  void badConfiguration_namesTheSetting() {
+    Run r = run("worker", "--worker-concurrency", "lots");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency")
+        .contains("'lots'");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
+      "jobs", "bench"})
+  void everyCommand_hasHelp(String command) {
+    Run r = run(command, "--help");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("Usage: ferry " + command);
+  }
+
+  @Test
+  void help_neverShowsThePassword() {
+    Run r = run("worker", "--db-password", "hunter2", "--help");
+    assertThat(r.out()).doesNotContain("hunter2");
+  }
+}

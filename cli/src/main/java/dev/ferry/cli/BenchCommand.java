@@ -8,8 +8,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs a benchmark on embedded Kafka and PostgreSQL (or the external servers",
-        "named by FERRY_TEST_KAFKA / FERRY_TEST_DB_URL) and prints one RESULT line.",
+    description = {"Runs a benchmark and prints one RESULT line.",
+        "",
+        "Uses embedded Kafka and PostgreSQL (or the external servers named by",
+        "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios: throughput (N noop jobs until all SUCCEEDED)."})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",

@@ -22,11 +22,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Runs everything embedded: a Kafka broker, PostgreSQL, an orchestrator, two",
-        "workers and a flaky HTTP service on loopback; submits a few hundred jobs of every",
-        "built-in type (some failing transiently, some for good, some invalid), shows live",
-        "progress and a summary read from the database. Exits 0 when every job ended as",
-        "expected."})
+    description = {"Runs a self-contained demo (embedded Kafka, Postgres, orchestrator, workers).",
+        "",
+        "Starts a Kafka broker, PostgreSQL, an orchestrator, two workers and a flaky HTTP",
+        "service on loopback; submits a few hundred jobs of every built-in type (some failing",
+        "transiently, some for good, some invalid), shows live progress and a summary read",
+        "from the database. Exits 0 when every job ended as expected."})
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "180",
       description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")

@@ -9,8 +9,9 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
 @Command(name = "dev", mixinStandardHelpOptions = true,
-    description = {"Starts an embedded Kafka broker and PostgreSQL server for local use and",
-        "prints their addresses as FERRY_* variables; runs until Ctrl-C."})
+    description = {"Runs embedded Kafka and PostgreSQL for local development.",
+        "",
+        "Prints their addresses as FERRY_* variables to export; runs until Ctrl-C."})
 final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {

@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "orchestrator", mixinStandardHelpOptions = true,
-    description = {"Runs an orchestrator: intake of ferry.submit, dispatch to ferry.work,",
+    description = {"Runs an orchestrator (intake, dispatch, outcome applier).",
+        "",
+        "Consumes ferry.submit into Postgres, dispatches due jobs to ferry.work and applies",
         "outcomes from ferry.results. Migrates the database first unless --no-migrate.",
         "Stops cleanly on SIGTERM / Ctrl-C."})
 final class OrchestratorCommand extends ConfigurableCommand implements Callable<Integer> {

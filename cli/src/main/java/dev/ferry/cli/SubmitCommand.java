@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "submit", mixinStandardHelpOptions = true,
-    description = {"Submits jobs to ferry.submit and prints their ids.",
+    description = {"Submits jobs to ferry.submit and prints their ids.", "",
         "From flags:  ferry submit --type echo --payload '{\"hello\":1}'",
         "From a file: ferry submit --file jobs.jsonl   (one JSON submission per line,",
         "             or a single JSON object; '-' reads stdin)",

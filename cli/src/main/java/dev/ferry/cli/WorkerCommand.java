@@ -10,10 +10,12 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 @Command(name = "worker", mixinStandardHelpOptions = true,
-    description = {"Runs a worker replica: consumes ferry.work, runs handlers with bounded",
-        "concurrency, produces outcomes to ferry.results. SIGTERM drains gracefully:",
-        "no new jobs, in-flight ones finish (up to --worker-drain-timeout-ms), offsets",
-        "are committed and the worker leaves its consumer group."})
+    description = {"Runs a worker replica that executes jobs.",
+        "",
+        "Consumes ferry.work, runs handlers with bounded concurrency and produces outcomes",
+        "to ferry.results. SIGTERM drains gracefully: no new jobs, in-flight ones finish",
+        "(up to --worker-drain-timeout-ms), offsets are committed and the worker leaves its",
+        "consumer group."})
 final class WorkerCommand extends ConfigurableCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
 

@@ -73,7 +73,7 @@ class OrchestratorIT {
                   .incrementAndGet();
               Instant now = Instant.now();
               var unused = p.send(new ProducerRecord<>(t.results(), w.id().toString(),
-                  WireCodec.encode(new AttemptReport(w.id(), w.attempt(), "scripted", now, now,
+                  WireCodec.encode(new AttemptReport(w.id(), w.attempt(), w.run(), "scripted", now, now,
                       script.apply(w)))));
             }
           }
@@ -157,11 +157,12 @@ class OrchestratorIT {
     Instant now = Instant.now();
     try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "replay")) {
       for (AttemptReport r : List.of(
-          new AttemptReport(id, 2, "dup", now, now, new Outcome.Succeeded(FerryJson.parse("{\"answer\":0}"))),
-          new AttemptReport(id, 2, "dup", now, now, new Outcome.Failed("late failure", true)),
-          new AttemptReport(id, 1, "stale", now, now, new Outcome.Failed("stale", false)),
-          AttemptReport.started(id, 1, "stale", now),
-          new AttemptReport(id, 7, "future", now, now, new Outcome.Succeeded(null)))) {
+          new AttemptReport(id, 2, 2L, "dup", now, now, new Outcome.Succeeded(FerryJson.parse("{\"answer\":0}"))),
+          new AttemptReport(id, 2, 2L, "dup", now, now, new Outcome.Failed("late failure", true)),
+          new AttemptReport(id, 2, 1L, "old-run", now, now, new Outcome.Failed("old run", true)),
+          new AttemptReport(id, 1, 1L, "stale", now, now, new Outcome.Failed("stale", false)),
+          AttemptReport.started(id, 1, 1L, "stale", now),
+          new AttemptReport(id, 7, 7L, "future", now, now, new Outcome.Succeeded(null)))) {
         p.send(new ProducerRecord<>(topics.results(), id.toString(), WireCodec.encode(r))).get();
       }
     }

@@ -108,7 +108,7 @@ class WorkerIT {
     try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "test-work")) {
       for (int i = 0; i < n; i++) {
         UUID id = UUID.randomUUID();
-        WorkItem w = new WorkItem(id, 1, type, FerryJson.parse(payloadJson), null, 60_000);
+        WorkItem w = new WorkItem(id, 1, 1L, type, FerryJson.parse(payloadJson), null, 60_000);
         var unused = p.send(new ProducerRecord<>(topic, id.toString(), WireCodec.encode(w)));
       }
       p.flush();
@@ -257,7 +257,7 @@ class WorkerIT {
     String topic = Topics.withPrefix(config.topicPrefix()).work();
     UUID id = UUID.randomUUID();
     try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "test-work")) {
-      WorkItem w = new WorkItem(id, 1, "sleep", FerryJson.parse("{\"ms\":60000}"), null, 300);
+      WorkItem w = new WorkItem(id, 1, 1L, "sleep", FerryJson.parse("{\"ms\":60000}"), null, 300);
       p.send(new ProducerRecord<>(topic, id.toString(), WireCodec.encode(w))).get();
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> results.outcomes.containsKey(id));

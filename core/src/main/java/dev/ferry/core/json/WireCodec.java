@@ -24,6 +24,7 @@ public final class WireCodec {
     ObjectNode n = FerryJson.object();
     n.put("id", w.id().toString());
     n.put("attempt", w.attempt());
+    n.put("run", w.run());
     n.put("type", w.type());
     n.set("payload", w.payload());
     if (w.dependency() != null) {
@@ -38,6 +39,7 @@ public final class WireCodec {
     return new WorkItem(
         uuid(n, "id"),
         n.path("attempt").asInt(),
+        n.path("run").asLong(),
         n.path("type").asText(null),
         n.has("payload") ? n.get("payload") : FerryJson.object(),
         n.hasNonNull("dependency") ? n.get("dependency").asText() : null,
@@ -48,6 +50,7 @@ public final class WireCodec {
     ObjectNode n = FerryJson.object();
     n.put("jobId", r.jobId().toString());
     n.put("attempt", r.attempt());
+    n.put("run", r.run());
     n.put("workerId", r.workerId());
     n.put("startedAt", r.startedAt().toString());
     if (r.finishedAt() != null) {
@@ -93,6 +96,7 @@ public final class WireCodec {
     return new AttemptReport(
         uuid(n, "jobId"),
         n.path("attempt").asInt(),
+        n.path("run").asLong(),
         n.path("workerId").asText(null),
         instant(n, "startedAt"),
         n.hasNonNull("finishedAt") ? instant(n, "finishedAt") : null,

@@ -8,11 +8,18 @@ import java.util.UUID;
  * start notice ({@code outcome == null}) or the attempt's outcome.
  */
 public record AttemptReport(
-    UUID jobId, int attempt, String workerId, Instant startedAt, Instant finishedAt, Outcome outcome) {
+    UUID jobId,
+    int attempt,
+    long run,
+    String workerId,
+    Instant startedAt,
+    Instant finishedAt,
+    Outcome outcome) {
 
   /** A notice that the attempt has started. */
-  public static AttemptReport started(UUID jobId, int attempt, String workerId, Instant at) {
-    return new AttemptReport(jobId, attempt, workerId, at, null, null);
+  public static AttemptReport started(
+      UUID jobId, int attempt, long run, String workerId, Instant at) {
+    return new AttemptReport(jobId, attempt, run, workerId, at, null, null);
   }
 
   /** Whether this is a start notice rather than an outcome. */

@@ -73,8 +73,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
             rec.partition(), rec.offset(), e.getMessage());
         continue;
       }
-      // One report per attempt and batch: an outcome supersedes the start notice.
-      String k = r.jobId() + "#" + r.attempt();
+      // One report per dispatch and batch: an outcome supersedes the start notice.
+      String k = r.jobId() + "#" + r.run();
       AttemptReport prev = reports.get(k);
       if (prev == null || prev.isStartNotice()) {
         reports.put(k, r);

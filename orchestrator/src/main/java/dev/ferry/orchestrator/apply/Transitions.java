@@ -16,8 +16,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * The job state machine for attempt reports, as a pure function of (job, report, now, random).
- * A report applies only to the job's current attempt while it is {@code QUEUED} or
- * {@code RUNNING}; anything else (a duplicate, an older attempt, a finished job) is ignored.
+ * A report applies only to the job's current dispatch (same attempt and run) while it is
+ * {@code QUEUED} or {@code RUNNING}; anything else (a duplicate, an older attempt or dispatch, a
+ * finished job) is ignored.
  */
 final class Transitions {
   private final BackoffPolicy defaultBackoff;
@@ -28,7 +29,7 @@ final class Transitions {
 
   Optional<Decision> decide(JobRow job, AttemptReport r, Instant now, RandomGenerator random) {
     boolean live = job.status() == JobStatus.QUEUED || job.status() == JobStatus.RUNNING;
-    if (!live || job.attempts() != r.attempt()) {
+    if (!live || job.attempts() != r.attempt() || job.runSeq() != r.run()) {
       return Optional.empty();
     }
     if (r.isStartNotice()) {
@@ -36,7 +37,7 @@ final class Transitions {
         return Optional.empty();
       }
       JobChange change =
-          new JobChange(job.id(), job.status(), job.attempts(), JobStatus.RUNNING, job.attempts(),
+          new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RUNNING, job.attempts(),
               null, null, null, r.workerId(), r.startedAt(), null);
       AttemptRow row =
           new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), null, null, null);
@@ -54,7 +55,7 @@ final class Transitions {
           case Outcome.TimedOut t -> retryOrFail(job, r, finished, "TIMED_OUT", t.error(), random);
           case Outcome.Deferred d -> {
             JobChange change =
-                new JobChange(job.id(), job.status(), job.attempts(), JobStatus.RETRY_WAIT,
+                new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RETRY_WAIT,
                     job.attempts() - 1, d.until(), null, null, r.workerId(), r.startedAt(), null);
             AttemptRow row =
                 new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
@@ -76,7 +77,7 @@ final class Transitions {
     BackoffPolicy policy = job.backoff() == null ? defaultBackoff : job.backoff();
     Instant next = finished.plus(RetryDelays.delayAfter(job.attempts(), policy, random));
     JobChange change =
-        new JobChange(job.id(), job.status(), job.attempts(), JobStatus.RETRY_WAIT,
+        new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RETRY_WAIT,
             job.attempts(), next, null, error, r.workerId(), r.startedAt(), null);
     AttemptRow row =
         new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished, outcome,
@@ -89,7 +90,7 @@ final class Transitions {
       JobRow job, AttemptReport r, Instant finished, JobStatus status, String outcome,
       String resultJson, String error, com.fasterxml.jackson.databind.JsonNode result) {
     JobChange change =
-        new JobChange(job.id(), job.status(), job.attempts(), status, job.attempts(), null,
+        new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), status, job.attempts(), null,
             resultJson, error, r.workerId(), r.startedAt(), finished);
     AttemptRow row =
         new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished, outcome,

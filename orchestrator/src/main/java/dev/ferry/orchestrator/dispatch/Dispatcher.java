@@ -131,7 +131,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
         List<Future<RecordMetadata>> sends = new ArrayList<>(claimed.size());
         for (ClaimedJob j : claimed) {
           WorkItem item =
-              new WorkItem(j.id(), j.attempt(), j.type(), FerryJson.parse(j.payloadJson()),
+              new WorkItem(j.id(), j.attempt(), j.run(), j.type(), FerryJson.parse(j.payloadJson()),
                   j.dependency(), j.timeoutMs());
           sends.add(
               producer.send(

@@ -6,7 +6,8 @@ import java.util.UUID;
 
 /**
  * A guarded update of one job: applied only if the job still has {@code expectedStatus} and
- * {@code expectedAttempts}, so a duplicate or stale outcome changes nothing.
+ * {@code expectedRun} (the fencing token of its current dispatch), so a duplicate or stale
+ * outcome changes nothing.
  *
  * @param attempts the attempts count to store (lower than expected when a deferral gives the
  *     attempt back)
@@ -16,6 +17,7 @@ public record JobChange(
     UUID id,
     JobStatus expectedStatus,
     int expectedAttempts,
+    long expectedRun,
     JobStatus status,
     int attempts,
     Instant nextRunAt,

@@ -6,4 +6,10 @@ import java.util.UUID;
 
 /** The columns of a job that deciding an outcome needs, read under a row lock. */
 public record JobRow(
-    UUID id, UUID parentId, JobStatus status, int attempts, int maxAttempts, BackoffPolicy backoff) {}
+    UUID id,
+    UUID parentId,
+    JobStatus status,
+    int attempts,
+    long runSeq,
+    int maxAttempts,
+    BackoffPolicy backoff) {}

@@ -58,9 +58,9 @@ public final class JobStore {
         LIMIT ?
         FOR UPDATE SKIP LOCKED)
       UPDATE ferry.jobs j
-      SET status = 'QUEUED', attempts = j.attempts + 1, updated_at = now()
+      SET status = 'QUEUED', attempts = j.attempts + 1, run_seq = j.run_seq + 1, updated_at = now()
       FROM due WHERE j.id = due.id
-      RETURNING j.id, j.attempts, j.type, j.payload::text, j.dependency, j.timeout_ms
+      RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text, j.dependency, j.timeout_ms
       """;
 
   private static final String NEXT_DUE =
@@ -70,7 +70,7 @@ public final class JobStore {
 
   private static final String LOCK_JOBS =
       """
-      SELECT id, parent_id, status, attempts, max_attempts, backoff::text
+      SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text
       FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
       """;
 
@@ -85,11 +85,13 @@ public final class JobStore {
           started_at = coalesce(u.started_at, j.started_at),
           finished_at = u.finished_at,
           updated_at = now()
-      FROM unnest(?::uuid[], ?::text[], ?::int[], ?::text[], ?::int[], ?::timestamptz[], ?::text[],
-                  ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
-           AS u(id, expected_status, expected_attempts, status, attempts, next_run_at, result,
-                last_error, worker_id, started_at, finished_at)
+      FROM unnest(?::uuid[], ?::text[], ?::int[], ?::bigint[], ?::text[], ?::int[],
+                  ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::timestamptz[],
+                  ?::timestamptz[])
+           AS u(id, expected_status, expected_attempts, expected_run, status, attempts,
+                next_run_at, result, last_error, worker_id, started_at, finished_at)
       WHERE j.id = u.id AND j.status = u.expected_status AND j.attempts = u.expected_attempts
+        AND j.run_seq = u.expected_run
       RETURNING j.id
       """;
 
@@ -219,8 +221,8 @@ public final class JobStore {
         while (rs.next()) {
           out.add(
               new ClaimedJob(
-                  rs.getObject(1, UUID.class), rs.getInt(2), rs.getString(3), rs.getString(4),
-                  rs.getString(5), rs.getInt(6)));
+                  rs.getObject(1, UUID.class), rs.getInt(2), rs.getLong(3), rs.getString(4),
+                  rs.getString(5), rs.getString(6), rs.getInt(7)));
         }
       }
     }
@@ -255,8 +257,9 @@ public final class JobStore {
                   rs.getObject(2, UUID.class),
                   JobStatus.valueOf(rs.getString(3)),
                   rs.getInt(4),
-                  rs.getInt(5),
-                  BackoffCodec.decode(FerryJson.parse(rs.getString(6)))));
+                  rs.getLong(5),
+                  rs.getInt(6),
+                  BackoffCodec.decode(FerryJson.parse(rs.getString(7)))));
         }
       }
     }
@@ -273,6 +276,7 @@ public final class JobStore {
     UUID[] id = new UUID[n];
     String[] expStatus = new String[n];
     Integer[] expAttempts = new Integer[n];
+    Long[] expRun = new Long[n];
     String[] status = new String[n];
     Integer[] attempts = new Integer[n];
     Timestamp[] next = new Timestamp[n];
@@ -286,6 +290,7 @@ public final class JobStore {
       id[i] = ch.id();
       expStatus[i] = ch.expectedStatus().name();
       expAttempts[i] = ch.expectedAttempts();
+      expRun[i] = ch.expectedRun();
       status[i] = ch.status().name();
       attempts[i] = ch.attempts();
       next[i] = ts(ch.nextRunAt());
@@ -300,6 +305,7 @@ public final class JobStore {
       ps.setArray(p++, c.createArrayOf("uuid", id));
       ps.setArray(p++, c.createArrayOf("text", expStatus));
       ps.setArray(p++, c.createArrayOf("int4", expAttempts));
+      ps.setArray(p++, c.createArrayOf("int8", expRun));
       ps.setArray(p++, c.createArrayOf("text", status));
       ps.setArray(p++, c.createArrayOf("int4", attempts));
       ps.setArray(p++, c.createArrayOf("timestamptz", next));

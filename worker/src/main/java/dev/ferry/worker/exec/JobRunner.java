@@ -73,7 +73,7 @@ public final class JobRunner {
     MDC.put("attempt", String.valueOf(item.attempt()));
     ScheduledFuture<?> timeout = null;
     try {
-      send(AttemptReport.started(item.id(), item.attempt(), workerId, started), null);
+      send(AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started), null);
       JobHandler handler = handlers.get(item.type());
       Outcome outcome;
       if (handler == null) {
@@ -152,7 +152,8 @@ public final class JobRunner {
   private void report(
       WorkItem item, Instant started, Outcome outcome, Object ticket, Consumer<Completion> done) {
     AttemptReport r =
-        new AttemptReport(item.id(), item.attempt(), workerId, started, clock.instant(), outcome);
+        new AttemptReport(
+            item.id(), item.attempt(), item.run(), workerId, started, clock.instant(), outcome);
     send(r, () -> done.accept(new Completion.OutcomeStored(ticket)));
   }
 

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Resolved configuration. Precedence, highest first: command-line flags, environment variables
@@ -26,17 +27,33 @@ import java.util.TreeMap;
  * getters fail fast with a {@link ConfigException} that names the setting and the bad value.
  */
 public final class FerryConfig {
+  /** Settings that may be overridden per job type, by their key suffix. */
+  private static final Map<String, Setting> TYPE_SETTINGS =
+      Map.of(
+          "max.attempts", Setting.JOB_MAX_ATTEMPTS,
+          "timeout.ms", Setting.JOB_TIMEOUT_MS,
+          "backoff.strategy", Setting.BACKOFF_STRATEGY,
+          "backoff.initial.ms", Setting.BACKOFF_INITIAL_MS,
+          "backoff.multiplier", Setting.BACKOFF_MULTIPLIER,
+          "backoff.max.ms", Setting.BACKOFF_MAX_MS,
+          "backoff.jitter", Setting.BACKOFF_JITTER);
+
   private final Map<Setting, String> values;
   private final Map<String, String> kafka;
+  /** Per-type overrides: key {@code <type>|<suffix>} (file) or {@code <TYPE_ENV>|<suffix>} (env). */
+  private final Map<String, String> typeValues;
+  private final Map<String, JobDefaults> jobDefaults = new ConcurrentHashMap<>();
 
-  private FerryConfig(Map<Setting, String> values, Map<String, String> kafka) {
+  private FerryConfig(
+      Map<Setting, String> values, Map<String, String> kafka, Map<String, String> typeValues) {
     this.values = Collections.unmodifiableMap(new EnumMap<>(values));
     this.kafka = Collections.unmodifiableMap(new TreeMap<>(kafka));
+    this.typeValues = Map.copyOf(typeValues);
   }
 
   /** Only defaults; handy in tests with {@link #with}. */
   public static FerryConfig defaults() {
-    return new FerryConfig(new EnumMap<>(Setting.class), Map.of());
+    return new FerryConfig(new EnumMap<>(Setting.class), Map.of(), Map.of());
   }
 
   /**
@@ -49,6 +66,7 @@ public final class FerryConfig {
   public static FerryConfig load(Map<Setting, String> flags, Map<String, String> env, Path file) {
     Map<Setting, String> values = new EnumMap<>(Setting.class);
     Map<String, String> kafka = new HashMap<>();
+    Map<String, String> types = new HashMap<>();
     Path props = file != null ? file : (env.get("FERRY_CONFIG") == null ? null : Path.of(env.get("FERRY_CONFIG")));
     if (props != null) {
       Properties p = new Properties();
@@ -63,6 +81,8 @@ public final class FerryConfig {
           values.put(s, p.getProperty(name).trim());
         } else if (name.startsWith("kafka.")) {
           kafka.put(name.substring("kafka.".length()), p.getProperty(name).trim());
+        } else if (name.startsWith("type.")) {
+          types.put(typeKeyFromFile(name, props), p.getProperty(name).trim());
         } else {
           throw new ConfigException("unknown setting '" + name + "' in " + props);
         }
@@ -76,6 +96,8 @@ public final class FerryConfig {
       Setting s = byEnv(name);
       if (s != null) {
         values.put(s, e.getValue().trim());
+      } else if (name.startsWith("FERRY_TYPE_")) {
+        types.put(typeKeyFromEnv(name), e.getValue().trim());
       } else if (name.startsWith("FERRY_KAFKA_")) {
         kafka.put(
             name.substring("FERRY_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'),
@@ -83,7 +105,67 @@ public final class FerryConfig {
       }
     }
     values.putAll(flags);
-    return new FerryConfig(values, kafka);
+    return new FerryConfig(values, kafka, types);
+  }
+
+  private static String typeKeyFromFile(String name, Path file) {
+    for (String suffix : TYPE_SETTINGS.keySet()) {
+      String tail = "." + suffix;
+      if (name.endsWith(tail) && name.length() > "type.".length() + tail.length()) {
+        return name.substring("type.".length(), name.length() - tail.length()) + "|" + suffix;
+      }
+    }
+    throw new ConfigException("unknown per-type setting '" + name + "' in " + file
+        + " (expected type.<type>.<" + String.join("|", new TreeMap<>(TYPE_SETTINGS).keySet()) + ">)");
+  }
+
+  private static String typeKeyFromEnv(String name) {
+    for (String suffix : TYPE_SETTINGS.keySet()) {
+      String tail = "_" + suffix.toUpperCase(Locale.ROOT).replace('.', '_');
+      if (name.endsWith(tail) && name.length() > "FERRY_TYPE_".length() + tail.length()) {
+        return "ENV:" + name.substring("FERRY_TYPE_".length(), name.length() - tail.length())
+            + "|" + suffix;
+      }
+    }
+    throw new ConfigException("unknown per-type setting " + name
+        + " (expected FERRY_TYPE_<TYPE>_<MAX_ATTEMPTS|TIMEOUT_MS|BACKOFF_…>)");
+  }
+
+  /** The name of a job type in environment variables: upper case, other characters as _. */
+  static String envTypeName(String type) {
+    return type.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+  }
+
+  /**
+   * Defaults for jobs of {@code type} (null: no type), with per-type overrides applied
+   * (environment before file). Validated; cached.
+   */
+  public JobDefaults jobDefaults(String type) {
+    return jobDefaults.computeIfAbsent(type == null ? "" : type, this::resolveJobDefaults);
+  }
+
+  private JobDefaults resolveJobDefaults(String type) {
+    FerryConfig c = this;
+    if (!type.isEmpty()) {
+      for (Map.Entry<String, Setting> e : TYPE_SETTINGS.entrySet()) {
+        String v = typeValues.get("ENV:" + envTypeName(type) + "|" + e.getKey());
+        if (v == null) {
+          v = typeValues.get(type + "|" + e.getKey());
+        }
+        if (v != null) {
+          c = c.with(e.getValue(), v);
+        }
+      }
+    }
+    String where = type.isEmpty() ? "" : " (for type '" + type + "')";
+    try {
+      return new JobDefaults(
+          c.getInt(Setting.JOB_MAX_ATTEMPTS, 1, 10_000),
+          c.getInt(Setting.JOB_TIMEOUT_MS, 1, Integer.MAX_VALUE),
+          c.backoff());
+    } catch (ConfigException e) {
+      throw new ConfigException(e.getMessage() + where);
+    }
   }
 
   /** A copy with one setting replaced. */
@@ -91,14 +173,14 @@ public final class FerryConfig {
     Map<Setting, String> v = new EnumMap<>(Setting.class);
     v.putAll(values);
     v.put(s, value);
-    return new FerryConfig(v, kafka);
+    return new FerryConfig(v, kafka, typeValues);
   }
 
   /** A copy with one Kafka client property added. */
   public FerryConfig withKafka(String property, String value) {
     Map<String, String> k = new HashMap<>(kafka);
     k.put(property, value);
-    return new FerryConfig(values, k);
+    return new FerryConfig(values, k, typeValues);
   }
 
   private static Setting byKey(String key) {

@@ -82,6 +82,45 @@ class FerryConfigTest {
   }
 
   @Test
+  void perTypeOverrides_fromFileAndEnvironment() throws Exception {
+    Path file = dir.resolve("types.properties");
+    Files.writeString(file, """
+        job.max.attempts=4
+        type.resize-image.max.attempts=9
+        type.resize-image.backoff.strategy=fixed
+        type.resize-image.backoff.initial.ms=250
+        type.resize-image.backoff.max.ms=250
+        type.http.timeout.ms=7000
+        """);
+    FerryConfig c = FerryConfig.load(Map.of(),
+        Map.of("FERRY_TYPE_RESIZE_IMAGE_MAX_ATTEMPTS", "11", "FERRY_TYPE_HTTP_BACKOFF_JITTER", "0"),
+        file);
+    JobDefaults resize = c.jobDefaults("resize-image");
+    assertThat(resize.maxAttempts()).as("environment beats file").isEqualTo(11);
+    assertThat(resize.backoff().strategy()).isEqualTo(dev.ferry.core.retry.BackoffStrategy.FIXED);
+    assertThat(resize.backoff().initialMs()).isEqualTo(250);
+    JobDefaults http = c.jobDefaults("http");
+    assertThat(http.timeoutMs()).isEqualTo(7000);
+    assertThat(http.backoff().jitter()).isZero();
+    assertThat(http.maxAttempts()).isEqualTo(4);
+    JobDefaults other = c.jobDefaults("noop");
+    assertThat(other.maxAttempts()).isEqualTo(4);
+    assertThat(other.timeoutMs()).isEqualTo(30_000);
+    assertThat(other.backoff()).isEqualTo(dev.ferry.core.retry.BackoffPolicy.DEFAULT);
+  }
+
+  @Test
+  void perTypeOverrides_badValuesNameTheType() throws Exception {
+    FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_TYPE_HTTP_MAX_ATTEMPTS", "0"), null);
+    assertThatThrownBy(() -> c.jobDefaults("http"))
+        .hasMessageContaining("job.max.attempts").hasMessageContaining("for type 'http'");
+    Path file = dir.resolve("t.properties");
+    Files.writeString(file, "type.http.retries=3\n");
+    assertThatThrownBy(() -> FerryConfig.load(Map.of(), Map.of(), file))
+        .hasMessageContaining("unknown per-type setting 'type.http.retries'");
+  }
+
+  @Test
   void spellingsFollowOneRule() {
     assertThat(Setting.WORKER_CONCURRENCY.env()).isEqualTo("FERRY_WORKER_CONCURRENCY");
     assertThat(Setting.WORKER_CONCURRENCY.flag()).isEqualTo("--worker-concurrency");

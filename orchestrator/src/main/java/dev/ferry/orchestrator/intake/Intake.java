@@ -1,11 +1,13 @@
 package dev.ferry.orchestrator.intake;
 
+import dev.ferry.core.config.JobDefaults;
 import dev.ferry.core.json.BackoffCodec;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.store.JobStore;
@@ -112,6 +114,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   }
 
   private NewJob toRow(Submission s) {
+    JobDefaults d = settings.jobDefaults().apply(s.type());
+    BackoffPolicy backoff = s.backoff() != null ? s.backoff() : d.backoff();
     return new NewJob(
         s.id(),
         null,
@@ -119,10 +123,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         s.dependency(),
         FerryJson.text(s.payload()),
         JobStatus.PENDING.name(),
-        s.maxAttempts() != null ? s.maxAttempts() : settings.defaultMaxAttempts(),
+        s.maxAttempts() != null ? s.maxAttempts() : d.maxAttempts(),
         s.runAt(),
-        s.timeoutMs() != null ? s.timeoutMs() : settings.defaultTimeoutMs(),
-        s.backoff() == null ? null : FerryJson.text(BackoffCodec.encode(s.backoff())),
+        s.timeoutMs() != null ? s.timeoutMs() : d.timeoutMs(),
+        FerryJson.text(BackoffCodec.encode(backoff)),
         s.key(),
         s.failurePolicy() == null ? null : s.failurePolicy().wireName());
   }

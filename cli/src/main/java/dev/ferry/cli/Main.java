@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       SubmitCommand.class,
       StatusCommand.class,
       JobsCommand.class,
+      CancelCommand.class,
+      RetryCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -43,6 +45,10 @@ public final class Main implements Runnable {
     }
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
+          if (e instanceof java.sql.SQLException) {
+            cmd.getErr().println("ferry: database error: " + e.getMessage());
+            return 3;
+          }
           if (e instanceof dev.ferry.core.config.ConfigException
               || e instanceof IllegalArgumentException
               || e instanceof IllegalStateException) {

@@ -7,6 +7,7 @@ import dev.ferry.core.config.Topics;
 import dev.ferry.core.db.Databases;
 import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.worker.api.JobHandler;
+import dev.ferry.worker.cancel.CancellationListener;
 import dev.ferry.worker.exec.JobRunner;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import dev.ferry.worker.poll.PollLoop;
@@ -43,6 +44,7 @@ public final class Worker implements AutoCloseable {
   private final PollLoop pollLoop;
   private final Thread pollThread;
   private final WorkerRegistry registry;
+  private final CancellationListener cancellations;
   private final Duration drainTimeout;
   private ScheduledFuture<?> heartbeats;
 
@@ -60,7 +62,8 @@ public final class Worker implements AutoCloseable {
     Topics topics = Topics.withPrefix(config.topicPrefix());
     KafkaClients.ensureTopics(
         config, List.of(topics.work(), topics.results()), Duration.ofSeconds(30));
-    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "2"), "ferry-worker");
+    // One connection for heartbeats, one for the cancellation listener.
+    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "3"), "ferry-worker");
     this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
     this.scheduler =
         Executors.newScheduledThreadPool(
@@ -77,6 +80,7 @@ public final class Worker implements AutoCloseable {
             topics.work(), runner, concurrency);
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
     this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
+    this.cancellations = new CancellationListener(dataSource, runner);
   }
 
   /** Starts a worker with the built-in and ServiceLoader handlers plus {@code extraHandlers}. */
@@ -87,6 +91,14 @@ public final class Worker implements AutoCloseable {
     w.heartbeats =
         w.scheduler.scheduleAtFixedRate(
             () -> w.registry.heartbeat(w.pollLoop::inFlight), hb, hb, TimeUnit.MILLISECONDS);
+    w.cancellations.start();
+    try {
+      if (!w.cancellations.awaitListening(5, TimeUnit.SECONDS)) {
+        log.warn("Cancellation listener not subscribed yet (database slow or down); going on");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     w.pollThread.start();
     log.info("Worker {} started (concurrency {})", w.id,
         config.get(Setting.WORKER_CONCURRENCY));
@@ -117,6 +129,7 @@ public final class Worker implements AutoCloseable {
     if (heartbeats != null) {
       heartbeats.cancel(false);
     }
+    cancellations.close();
     producer.close(Duration.ofSeconds(10));
     registry.stopped();
     scheduler.shutdownNow();

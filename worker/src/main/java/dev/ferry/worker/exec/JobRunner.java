@@ -12,6 +12,11 @@ import dev.ferry.worker.handlers.HandlerRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -41,6 +46,21 @@ public final class JobRunner {
   private final String workerId;
   private final ScheduledExecutorService timer;
   private final Clock clock;
+  /** Attempts running now, by job id: where to deliver a cancellation. */
+  private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+  /**
+   * Jobs cancelled recently (bounded), with the run that was cancelled, so that work items of
+   * that run (or an earlier one) are skipped; a later re-drive has a higher run and runs.
+   */
+  private final Map<UUID, Long> cancelled =
+      Collections.synchronizedMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Long> eldest) {
+          return size() > 100_000;
+        }
+      });
+
+  private record Running(Thread thread, long run, AtomicBoolean cancelled) {}
 
   public JobRunner(
       HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
@@ -65,9 +85,30 @@ public final class JobRunner {
         .start(() -> run(item, ticket, done));
   }
 
+  /**
+   * Cancels jobs: running attempts are interrupted and report a non-retryable "cancelled"
+   * outcome; work items that arrive later are not started.
+   */
+  public void cancel(Map<UUID, Long> runsById) {
+    for (Map.Entry<UUID, Long> e : runsById.entrySet()) {
+      UUID id = e.getKey();
+      cancelled.merge(id, e.getValue(), Math::max);
+      Running r = running.get(id);
+      if (r != null && r.run() <= e.getValue() && r.cancelled().compareAndSet(false, true)) {
+        log.info("Interrupting cancelled job {}", id);
+        r.thread().interrupt();
+      }
+    }
+  }
+
   private void run(WorkItem item, Object ticket, Consumer<Completion> done) {
     Instant started = clock.instant();
     AtomicBoolean reported = new AtomicBoolean();
+    Long cancelledRun = cancelled.get(item.id());
+    AtomicBoolean isCancelled =
+        new AtomicBoolean(cancelledRun != null && item.run() <= cancelledRun);
+    Running me = new Running(Thread.currentThread(), item.run(), isCancelled);
+    running.put(item.id(), me);
     MDC.put("jobId", item.id().toString());
     MDC.put("type", String.valueOf(item.type()));
     MDC.put("attempt", String.valueOf(item.attempt()));
@@ -76,7 +117,9 @@ public final class JobRunner {
       send(AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started), null);
       JobHandler handler = handlers.get(item.type());
       Outcome outcome;
-      if (handler == null) {
+      if (isCancelled.get()) {
+        outcome = new Outcome.Failed("cancelled before it started", false);
+      } else if (handler == null) {
         outcome =
             new Outcome.Failed(
                 "unknown job type '" + item.type() + "' (this worker knows: "
@@ -97,7 +140,7 @@ public final class JobRunner {
                 },
                 timeoutMs,
                 TimeUnit.MILLISECONDS);
-        outcome = invoke(handler, item, started.plusMillis(timeoutMs));
+        outcome = invoke(handler, item, started.plusMillis(timeoutMs), isCancelled);
         timeout.cancel(false);
       }
       if (reported.compareAndSet(false, true)) {
@@ -114,18 +157,23 @@ public final class JobRunner {
         timeout.cancel(false);
       }
       MDC.clear();
+      running.remove(item.id(), me);
       done.accept(new Completion.SlotFreed(ticket));
     }
   }
 
-  private Outcome invoke(JobHandler handler, WorkItem item, Instant deadline) {
+  private Outcome invoke(
+      JobHandler handler, WorkItem item, Instant deadline, AtomicBoolean isCancelled) {
     JobContext ctx =
         new JobContext(item.id(), item.attempt(), item.type(), item.payload(), item.dependency(),
-            deadline);
+            deadline, isCancelled::get);
     try {
       JobResult r = handler.handle(ctx);
       if (r == null) {
         return new Outcome.Failed("handler returned null instead of a JobResult", true);
+      }
+      if (isCancelled.get()) {
+        return new Outcome.Failed("cancelled while running", false);
       }
       return switch (r) {
         case JobResult.Success s -> new Outcome.Succeeded(s.result());
@@ -137,8 +185,14 @@ public final class JobRunner {
       return new Outcome.Failed(describe(e), false);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      if (isCancelled.get()) {
+        return new Outcome.Failed("cancelled while running", false);
+      }
       return new Outcome.Failed("interrupted: " + describe(e), true);
     } catch (Throwable t) {
+      if (isCancelled.get()) {
+        return new Outcome.Failed("cancelled while running: " + describe(t), false);
+      }
       log.warn("Job {} attempt {} failed: {}", item.id(), item.attempt(), t.toString());
       return new Outcome.Failed(describe(t), true);
     }

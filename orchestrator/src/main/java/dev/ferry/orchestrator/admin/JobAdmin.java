@@ -1,0 +1,161 @@
+package dev.ferry.orchestrator.admin;
+
+import dev.ferry.core.model.JobStatus;
+import dev.ferry.orchestrator.store.JobStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Operator actions on jobs, each one guarded statement in one transaction:
+ *
+ * <ul>
+ *   <li><b>cancel</b>: {@code PENDING}, {@code RETRY_WAIT}, {@code QUEUED} or {@code RUNNING} →
+ *       {@code CANCELLED}. No further attempt starts (the dispatcher only claims
+ *       {@code PENDING}/{@code RETRY_WAIT}, the applier ignores outcomes of finished jobs).
+ *       Workers are told on channel {@value #CANCEL_CHANNEL}: a running handler is interrupted,
+ *       a queued work item is skipped when it arrives.
+ *   <li><b>retry</b> (re-drive): {@code FAILED} or {@code CANCELLED} → {@code PENDING}, due now.
+ *       The attempt counter and history are kept; the job gets {@code extraAttempts} more
+ *       attempts ({@code max_attempts = attempts + extraAttempts}).
+ * </ul>
+ */
+public final class JobAdmin {
+  /**
+   * Channel on which workers hear about cancelled jobs. Payload: comma-separated
+   * {@code <job id>:<run>} pairs, the run being the job's dispatch fencing token at cancel time,
+   * so a later re-drive (a higher run) is not mistaken for the cancelled dispatch.
+   */
+  public static final String CANCEL_CHANNEL = "ferry_cancel";
+
+  /** A job an action changed. */
+  public record Changed(UUID id, UUID parentId, int attempts, long run, JobStatus previous) {}
+
+  private static final String FILTER =
+      """
+      (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
+      AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
+      """;
+
+  private static final String CANCEL =
+      """
+      WITH target AS (
+        SELECT id, status FROM ferry.jobs
+        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING') AND %s
+        FOR UPDATE)
+      UPDATE ferry.jobs j
+      SET status = 'CANCELLED', finished_at = now(), updated_at = now()
+      FROM target WHERE j.id = target.id
+      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status
+      """.formatted(FILTER);
+
+  private static final String CLOSE_OPEN_ATTEMPTS =
+      """
+      UPDATE ferry.job_attempts SET outcome = 'CANCELLED', finished_at = now(),
+             error = 'cancelled by an operator'
+      WHERE job_id = ANY(?::uuid[]) AND outcome IS NULL
+      """;
+
+  private static final String RETRY =
+      """
+      WITH target AS (
+        SELECT id, status FROM ferry.jobs
+        WHERE status IN ('FAILED', 'CANCELLED') AND %s
+        FOR UPDATE)
+      UPDATE ferry.jobs j
+      SET status = 'PENDING', next_run_at = now(), finished_at = NULL, result = NULL,
+          max_attempts = j.attempts + ?, updated_at = now()
+      FROM target WHERE j.id = target.id
+      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status
+      """.formatted(FILTER);
+
+  /** Cancels the selected jobs; returns those that changed. Commits. */
+  public List<Changed> cancel(Connection c, Selection s) throws SQLException {
+    return inTransaction(c, () -> {
+      List<Changed> changed = run(c, CANCEL, s, null);
+      if (!changed.isEmpty()) {
+        UUID[] ids = changed.stream().map(Changed::id).toArray(UUID[]::new);
+        String[] entries = changed.stream().map(ch -> ch.id() + ":" + ch.run()).toArray(String[]::new);
+        try (PreparedStatement ps = c.prepareStatement(CLOSE_OPEN_ATTEMPTS)) {
+          ps.setArray(1, c.createArrayOf("uuid", ids));
+          ps.executeUpdate();
+        }
+        // NOTIFY payloads are limited to 8000 bytes: ~200 ids per notification.
+        for (int i = 0; i < entries.length; i += 180) {
+          StringBuilder payload = new StringBuilder();
+          for (int k = i; k < Math.min(entries.length, i + 180); k++) {
+            payload.append(k > i ? "," : "").append(entries[k]);
+          }
+          try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+            ps.setString(1, CANCEL_CHANNEL);
+            ps.setString(2, payload.toString());
+            ps.execute();
+          }
+        }
+      }
+      return changed;
+    });
+  }
+
+  /** Re-drives the selected jobs with {@code extraAttempts} more attempts. Commits. */
+  public List<Changed> retry(Connection c, Selection s, int extraAttempts) throws SQLException {
+    if (extraAttempts < 1) {
+      throw new IllegalArgumentException("--attempts must be >= 1 but was " + extraAttempts);
+    }
+    return inTransaction(c, () -> {
+      List<Changed> changed = run(c, RETRY, s, extraAttempts);
+      if (!changed.isEmpty()) {
+        new JobStore().notifyDue(c);
+      }
+      return changed;
+    });
+  }
+
+  private interface Work<T> {
+    T run() throws SQLException;
+  }
+
+  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      T t = work.run();
+      c.commit();
+      return t;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  private static List<Changed> run(Connection c, String sql, Selection s, Integer extra)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      var ids = c.createArrayOf("uuid", s.ids().toArray());
+      String status = s.status() == null ? null : s.status().name();
+      ps.setArray(1, ids);
+      ps.setArray(2, ids);
+      ps.setString(3, status);
+      ps.setString(4, status);
+      ps.setString(5, s.type());
+      ps.setString(6, s.type());
+      if (extra != null) {
+        ps.setInt(7, extra);
+      }
+      List<Changed> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Changed(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
+              rs.getInt(3), rs.getLong(4), JobStatus.valueOf(rs.getString(5))));
+        }
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.ferry.worker.cancel;
+
+import dev.ferry.worker.exec.JobRunner;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens on Postgres channel {@code ferry_cancel} and hands cancelled job ids to the
+ * {@link JobRunner}, which interrupts running handlers and skips queued work items. One
+ * connection per worker; on a database outage it reconnects with backoff (cancellation is then
+ * delayed, never wrong: the orchestrator ignores outcomes of cancelled jobs anyway).
+ */
+public final class CancellationListener implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CancellationListener.class);
+  /** Must match {@code JobAdmin.CANCEL_CHANNEL} in the orchestrator module. */
+  public static final String CHANNEL = "ferry_cancel";
+
+  private final DataSource dataSource;
+  private final JobRunner runner;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch listening = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  public CancellationListener(DataSource dataSource, JobRunner runner) {
+    this.dataSource = dataSource;
+    this.runner = runner;
+    this.thread = Thread.ofPlatform().name("ferry-worker-cancel").daemon().unstarted(this);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** Waits until the listener is subscribed (for tests and orderly start-up). */
+  public boolean awaitListening(long timeout, TimeUnit unit) throws InterruptedException {
+    return listening.await(timeout, unit);
+  }
+
+  @Override
+  public void run() {
+    long backoffMs = 200;
+    try {
+      while (running) {
+        try (Connection c = dataSource.getConnection()) {
+          try (Statement st = c.createStatement()) {
+            st.execute("LISTEN " + CHANNEL);
+          }
+          listening.countDown();
+          backoffMs = 200;
+          PGConnection pg = c.unwrap(PGConnection.class);
+          while (running) {
+            PGNotification[] ns = pg.getNotifications(500);
+            if (ns == null) {
+              continue;
+            }
+            Map<UUID, Long> ids = new HashMap<>();
+            for (PGNotification n : ns) {
+              for (String s : n.getParameter().split(",")) {
+                int colon = s.indexOf(':');
+                if (colon > 0) {
+                  ids.put(UUID.fromString(s.substring(0, colon).trim()),
+                      Long.parseLong(s.substring(colon + 1).trim()));
+                }
+              }
+            }
+            if (!ids.isEmpty()) {
+              log.info("Cancellation of {} job(s) received", ids.size());
+              runner.cancel(ids);
+            }
+          }
+        } catch (SQLException | RuntimeException e) {
+          if (!running) {
+            break;
+          }
+          log.warn("Cancellation listener lost the database, reconnecting in {} ms: {}",
+              backoffMs, e.toString());
+          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+            break;
+          }
+          backoffMs = Math.min(backoffMs * 2, 5_000);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      stopped.await(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

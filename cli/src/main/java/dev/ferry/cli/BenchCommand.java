@@ -1,5 +1,6 @@
 package dev.ferry.cli;
 
+import dev.ferry.bench.RetryLagBench;
 import dev.ferry.bench.ThroughputBench;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -12,7 +13,9 @@ import picocli.CommandLine.Parameters;
         "",
         "Uses embedded Kafka and PostgreSQL (or the external servers named by",
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
-        "Scenarios: throughput (N noop jobs until all SUCCEEDED)."})
+        "Scenarios:",
+        "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
+        "  retry-lag   a steady rate of jobs, a share failing once: how late retries start"})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")
@@ -30,13 +33,37 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "12", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
   int partitions;
 
+  @Option(names = "--rate", defaultValue = "500", description = "retry-lag: jobs per second (default ${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(names = "--seconds", defaultValue = "30", description = "retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
+  int seconds;
+
+  @Option(names = "--warmup-s", defaultValue = "10", description = "retry-lag: unmeasured warm-up at the same rate (default ${DEFAULT-VALUE}).")
+  int warmupS;
+
+  @Option(names = "--fail-share", defaultValue = "0.3", description = "retry-lag: share failing once (default ${DEFAULT-VALUE}).")
+  double failShare;
+
+  @Option(names = "--backoff-ms", defaultValue = "500", description = "retry-lag: retry delay (default ${DEFAULT-VALUE}).")
+  int backoffMs;
+
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
   @Override
   public Integer call() throws Exception {
+    if (scenario.equals("retry-lag")) {
+      if (rate < 1 || seconds < 1 || failShare < 0 || failShare > 1 || backoffMs < 0) {
+        throw new IllegalArgumentException("--rate and --seconds must be >= 1, --fail-share in [0, 1]");
+      }
+      System.out.println(RetryLagBench.run(
+          new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs), System.out).line());
+      return 0;
+    }
     if (!scenario.equals("throughput")) {
-      throw new IllegalArgumentException("unknown scenario '" + scenario + "' (known: throughput)");
+      throw new IllegalArgumentException(
+          "unknown scenario '" + scenario + "' (known: throughput, retry-lag)");
     }
     if (jobs < 1 || workers < 1 || concurrency < 1 || partitions < 1) {
       throw new IllegalArgumentException("--jobs, --workers, --concurrency and --partitions must be >= 1");

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       JobsCommand.class,
       CancelCommand.class,
       RetryCommand.class,
+      BreakersCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -38,11 +39,7 @@ public final class Main implements Runnable {
   /** Runs the command line and returns the exit code (for tests). */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new Main());
-    for (CommandLine sub : cl.getSubcommands().values()) {
-      if (sub.getCommand() instanceof ConfigurableCommand) {
-        ConfigurableCommand.addSettingOptions(sub.getCommandSpec());
-      }
-    }
+    addSettingOptions(cl);
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           if (e instanceof java.sql.SQLException) {
@@ -58,6 +55,15 @@ public final class Main implements Runnable {
           throw e;
         });
     return cl.execute(args);
+  }
+
+  private static void addSettingOptions(CommandLine cl) {
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      if (sub.getCommand() instanceof ConfigurableCommand) {
+        ConfigurableCommand.addSettingOptions(sub.getCommandSpec());
+      }
+      addSettingOptions(sub);
+    }
   }
 
   @Override

@@ -95,7 +95,7 @@ class CliIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
-      "jobs", "bench", "cancel", "retry"})
+      "jobs", "bench", "cancel", "retry", "breakers"})
   void everyCommand_hasHelp(String command) {
     Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

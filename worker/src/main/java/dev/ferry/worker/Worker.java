@@ -6,7 +6,12 @@ import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import dev.ferry.core.db.Databases;
 import dev.ferry.core.kafka.KafkaClients;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.breaker.CircuitBreakerMachine;
+import dev.ferry.core.json.FerryJson;
 import dev.ferry.worker.api.JobHandler;
+import dev.ferry.worker.breaker.BreakerClient;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import dev.ferry.worker.cancel.CancellationListener;
 import dev.ferry.worker.exec.JobRunner;
 import dev.ferry.worker.handlers.HandlerRegistry;
@@ -45,6 +50,7 @@ public final class Worker implements AutoCloseable {
   private final Thread pollThread;
   private final WorkerRegistry registry;
   private final CancellationListener cancellations;
+  private final BreakerClient breakers;
   private final Duration drainTimeout;
   private ScheduledFuture<?> heartbeats;
 
@@ -62,15 +68,19 @@ public final class Worker implements AutoCloseable {
     Topics topics = Topics.withPrefix(config.topicPrefix());
     KafkaClients.ensureTopics(
         config, List.of(topics.work(), topics.results()), Duration.ofSeconds(30));
-    // One connection for heartbeats, one for the cancellation listener.
-    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "3"), "ferry-worker");
+    // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
+    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker");
     this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
     this.scheduler =
         Executors.newScheduledThreadPool(
             1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
+    this.breakers =
+        new BreakerClient(dataSource, config::breakerConfig,
+            t -> publishTransition(topics.events(), t), Clock.systemUTC(),
+            Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)));
     JobRunner runner =
         new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
-            scheduler, Clock.systemUTC());
+            scheduler, Clock.systemUTC(), breakers, config::breakerConfig);
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
         new PollLoop(
@@ -91,6 +101,7 @@ public final class Worker implements AutoCloseable {
     w.heartbeats =
         w.scheduler.scheduleAtFixedRate(
             () -> w.registry.heartbeat(w.pollLoop::inFlight), hb, hb, TimeUnit.MILLISECONDS);
+    w.breakers.start();
     w.cancellations.start();
     try {
       if (!w.cancellations.awaitListening(5, TimeUnit.SECONDS)) {
@@ -130,11 +141,29 @@ public final class Worker implements AutoCloseable {
       heartbeats.cancel(false);
     }
     cancellations.close();
+    breakers.close();
     producer.close(Duration.ofSeconds(10));
     registry.stopped();
     scheduler.shutdownNow();
     dataSource.close();
     log.info("Worker {} stopped", id);
+  }
+
+  /** The shared breakers as this worker sees them. */
+  public BreakerClient breakers() {
+    return breakers;
+  }
+
+  /** Breaker transitions go to the events topic, keyed {@code breaker:<dependency>}. */
+  private void publishTransition(String topic, CircuitBreakerMachine.Transition t) {
+    ObjectNode n = FerryJson.object();
+    n.put("breaker", t.dependency());
+    n.put("from", t.from().name());
+    n.put("to", t.to().name());
+    n.put("generation", t.generation());
+    n.put("reason", t.reason());
+    n.put("at", t.at().toString());
+    var unused = producer.send(new ProducerRecord<>(topic, "breaker:" + t.dependency(), FerryJson.bytes(n)));
   }
 
   private static String hostName() {

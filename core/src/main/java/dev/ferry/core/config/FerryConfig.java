@@ -1,5 +1,7 @@
 package dev.ferry.core.config;
 
+import dev.ferry.core.breaker.BreakerConfig;
+import dev.ferry.core.breaker.WindowType;
 import dev.ferry.core.json.SubmissionLimits;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.BackoffStrategy;
@@ -43,6 +45,20 @@ public final class FerryConfig {
   /** Per-type overrides: key {@code <type>|<suffix>} (file) or {@code <TYPE_ENV>|<suffix>} (env). */
   private final Map<String, String> typeValues;
   private final Map<String, JobDefaults> jobDefaults = new ConcurrentHashMap<>();
+  private final Map<String, BreakerConfig> breakerConfigs = new ConcurrentHashMap<>();
+
+  /** Settings that may be overridden per dependency, by their key suffix. */
+  private static final Map<String, Setting> DEPENDENCY_SETTINGS = dependencySettings();
+
+  private static Map<String, Setting> dependencySettings() {
+    Map<String, Setting> m = new HashMap<>();
+    for (Setting s : Setting.values()) {
+      if (s.key().startsWith("breaker.") && s != Setting.BREAKER_REPORT_MS) {
+        m.put(s.key(), s);
+      }
+    }
+    return Map.copyOf(m);
+  }
 
   private FerryConfig(
       Map<Setting, String> values, Map<String, String> kafka, Map<String, String> typeValues) {
@@ -83,6 +99,8 @@ public final class FerryConfig {
           kafka.put(name.substring("kafka.".length()), p.getProperty(name).trim());
         } else if (name.startsWith("type.")) {
           types.put(typeKeyFromFile(name, props), p.getProperty(name).trim());
+        } else if (name.startsWith("dependency.")) {
+          types.put(dependencyKeyFromFile(name, props), p.getProperty(name).trim());
         } else {
           throw new ConfigException("unknown setting '" + name + "' in " + props);
         }
@@ -98,6 +116,8 @@ public final class FerryConfig {
         values.put(s, e.getValue().trim());
       } else if (name.startsWith("FERRY_TYPE_")) {
         types.put(typeKeyFromEnv(name), e.getValue().trim());
+      } else if (name.startsWith("FERRY_DEPENDENCY_")) {
+        types.put(dependencyKeyFromEnv(name), e.getValue().trim());
       } else if (name.startsWith("FERRY_KAFKA_")) {
         kafka.put(
             name.substring("FERRY_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'),
@@ -129,6 +149,78 @@ public final class FerryConfig {
     }
     throw new ConfigException("unknown per-type setting " + name
         + " (expected FERRY_TYPE_<TYPE>_<MAX_ATTEMPTS|TIMEOUT_MS|BACKOFF_…>)");
+  }
+
+  private static String dependencyKeyFromFile(String name, Path file) {
+    for (String suffix : DEPENDENCY_SETTINGS.keySet()) {
+      String tail = "." + suffix;
+      if (name.endsWith(tail) && name.length() > "dependency.".length() + tail.length()) {
+        return "DEP:" + name.substring("dependency.".length(), name.length() - tail.length())
+            + "|" + suffix;
+      }
+    }
+    throw new ConfigException("unknown per-dependency setting '" + name + "' in " + file
+        + " (expected dependency.<dependency>.breaker.<setting>)");
+  }
+
+  private static String dependencyKeyFromEnv(String name) {
+    for (String suffix : DEPENDENCY_SETTINGS.keySet()) {
+      String tail = "_" + suffix.toUpperCase(Locale.ROOT).replace('.', '_');
+      if (name.endsWith(tail) && name.length() > "FERRY_DEPENDENCY_".length() + tail.length()) {
+        return "DEPENV:" + name.substring("FERRY_DEPENDENCY_".length(), name.length() - tail.length())
+            + "|" + suffix;
+      }
+    }
+    throw new ConfigException("unknown per-dependency setting " + name
+        + " (expected FERRY_DEPENDENCY_<DEPENDENCY>_BREAKER_<SETTING>)");
+  }
+
+  /**
+   * The circuit-breaker settings of a dependency, with per-dependency overrides
+   * ({@code dependency.<dep>.breaker.*} in the file, {@code FERRY_DEPENDENCY_<DEP>_BREAKER_*}
+   * in the environment, {@code <DEP>} upper-cased with other characters as _). Cached.
+   */
+  public BreakerConfig breakerConfig(String dependency) {
+    return breakerConfigs.computeIfAbsent(dependency == null ? "" : dependency, this::resolveBreaker);
+  }
+
+  private BreakerConfig resolveBreaker(String dep) {
+    FerryConfig c = this;
+    if (!dep.isEmpty()) {
+      for (Map.Entry<String, Setting> e : DEPENDENCY_SETTINGS.entrySet()) {
+        String v = typeValues.get("DEPENV:" + envTypeName(dep) + "|" + e.getKey());
+        if (v == null) {
+          v = typeValues.get("DEP:" + dep + "|" + e.getKey());
+        }
+        if (v != null) {
+          c = c.with(e.getValue(), v);
+        }
+      }
+    }
+    String where = dep.isEmpty() ? "" : " (for dependency '" + dep + "')";
+    String wt = c.get(Setting.BREAKER_WINDOW_TYPE).toUpperCase(Locale.ROOT);
+    try {
+      WindowType type;
+      try {
+        type = WindowType.valueOf(wt);
+      } catch (IllegalArgumentException e) {
+        throw bad(Setting.BREAKER_WINDOW_TYPE, c.get(Setting.BREAKER_WINDOW_TYPE), "count or time");
+      }
+      return new BreakerConfig(
+          type,
+          c.getInt(Setting.BREAKER_WINDOW_SIZE, 1, 10_000),
+          c.getInt(Setting.BREAKER_MINIMUM_CALLS, 1, 1_000_000),
+          c.getDouble(Setting.BREAKER_FAILURE_RATE_THRESHOLD, 0.001, 100),
+          c.getInt(Setting.BREAKER_SLOW_CALL_MS, 1, Integer.MAX_VALUE),
+          c.getDouble(Setting.BREAKER_SLOW_CALL_RATE_THRESHOLD, 0.001, 100),
+          c.getInt(Setting.BREAKER_OPEN_MS, 1, Integer.MAX_VALUE),
+          c.getDouble(Setting.BREAKER_OPEN_MULTIPLIER, 1, 1000),
+          c.getInt(Setting.BREAKER_OPEN_MAX_MS, 1, Integer.MAX_VALUE),
+          c.getInt(Setting.BREAKER_HALF_OPEN_CALLS, 1, 10_000),
+          c.getInt(Setting.BREAKER_BULKHEAD, 0, 1_000_000));
+    } catch (ConfigException | IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage() + where);
+    }
   }
 
   /** The name of a job type in environment variables: upper case, other characters as _. */

@@ -32,7 +32,19 @@ public enum Setting {
   SUBMIT_MAX_CHILDREN("submit.max.children", "100000", "most children in one submission"),
   DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
   DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
-  ORCHESTRATOR_MIGRATE("orchestrator.migrate", "true", "run migrations when the orchestrator starts");
+  ORCHESTRATOR_MIGRATE("orchestrator.migrate", "true", "run migrations when the orchestrator starts"),
+  BREAKER_WINDOW_TYPE("breaker.window.type", "count", "sliding window: count or time"),
+  BREAKER_WINDOW_SIZE("breaker.window.size", "20", "calls (count) or seconds (time) in the window"),
+  BREAKER_MINIMUM_CALLS("breaker.minimum.calls", "5", "calls in the window before rates count"),
+  BREAKER_FAILURE_RATE_THRESHOLD("breaker.failure.rate.threshold", "50", "percent failed calls that opens"),
+  BREAKER_SLOW_CALL_MS("breaker.slow.call.ms", "60000", "a call slower than this is slow"),
+  BREAKER_SLOW_CALL_RATE_THRESHOLD("breaker.slow.call.rate.threshold", "100", "percent slow calls that opens"),
+  BREAKER_OPEN_MS("breaker.open.ms", "30000", "how long OPEN lasts after a first trip"),
+  BREAKER_OPEN_MULTIPLIER("breaker.open.multiplier", "2.0", "growth of OPEN on consecutive trips"),
+  BREAKER_OPEN_MAX_MS("breaker.open.max.ms", "300000", "cap on the OPEN duration"),
+  BREAKER_HALF_OPEN_CALLS("breaker.half.open.calls", "3", "trial calls in HALF_OPEN, cluster-wide"),
+  BREAKER_BULKHEAD("breaker.bulkhead", "0", "most concurrent calls per worker to one dependency (0 = no limit)"),
+  BREAKER_REPORT_MS("breaker.report.ms", "50", "how often a worker reports call outcomes to the shared state");
 
   private final String key;
   private final String defaultValue;

@@ -121,6 +121,30 @@ class FerryConfigTest {
   }
 
   @Test
+  void breakerSettings_haveDefaultsAndPerDependencyOverrides() throws Exception {
+    Path file = dir.resolve("breakers.properties");
+    Files.writeString(file, """
+        breaker.open.ms=5000
+        breaker.open.max.ms=60000
+        dependency.payments-api.breaker.minimum.calls=10
+        dependency.127.0.0.1\\:8080.breaker.window.type=time
+        """);
+    FerryConfig c = FerryConfig.load(Map.of(),
+        Map.of("FERRY_DEPENDENCY_PAYMENTS_API_BREAKER_HALF_OPEN_CALLS", "1"), file);
+    var payments = c.breakerConfig("payments-api");
+    assertThat(payments.minimumCalls()).isEqualTo(10);
+    assertThat(payments.halfOpenCalls()).isEqualTo(1);
+    assertThat(payments.openMs()).isEqualTo(5000);
+    assertThat(c.breakerConfig("127.0.0.1:8080").windowType())
+        .isEqualTo(dev.ferry.core.breaker.WindowType.TIME);
+    assertThat(FerryConfig.defaults().breakerConfig("x"))
+        .isEqualTo(dev.ferry.core.breaker.BreakerConfig.DEFAULT);
+    FerryConfig bad = FerryConfig.defaults().with(Setting.BREAKER_WINDOW_TYPE, "sliding");
+    assertThatThrownBy(() -> bad.breakerConfig("x")).hasMessageContaining("count or time")
+        .hasMessageContaining("for dependency 'x'");
+  }
+
+  @Test
   void spellingsFollowOneRule() {
     assertThat(Setting.WORKER_CONCURRENCY.env()).isEqualTo("FERRY_WORKER_CONCURRENCY");
     assertThat(Setting.WORKER_CONCURRENCY.flag()).isEqualTo("--worker-concurrency");

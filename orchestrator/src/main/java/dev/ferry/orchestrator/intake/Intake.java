@@ -5,6 +5,7 @@ import dev.ferry.core.json.BackoffCodec;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
+import dev.ferry.core.model.Dependencies;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
 import dev.ferry.core.retry.BackoffPolicy;
@@ -120,7 +121,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         s.id(),
         null,
         s.type(),
-        s.dependency(),
+        Dependencies.of(s.type(), s.dependency(), s.payload()),
         FerryJson.text(s.payload()),
         JobStatus.PENDING.name(),
         s.maxAttempts() != null ? s.maxAttempts() : d.maxAttempts(),

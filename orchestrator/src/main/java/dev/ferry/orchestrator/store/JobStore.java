@@ -52,8 +52,13 @@ public final class JobStore {
   private static final String CLAIM_DUE =
       """
       WITH due AS (
-        SELECT id FROM ferry.jobs
+        SELECT id FROM ferry.jobs j
         WHERE status IN ('PENDING', 'RETRY_WAIT') AND next_run_at <= now()
+          -- hold back jobs whose dependency's breaker is OPEN: they would only be deferred
+          AND NOT EXISTS (
+            SELECT 1 FROM ferry.circuit_breakers b
+            WHERE b.dependency = j.dependency AND b.state = 'OPEN'
+              AND (b.retry_at IS NULL OR b.retry_at > now()))
         ORDER BY next_run_at
         LIMIT ?
         FOR UPDATE SKIP LOCKED)
@@ -63,9 +68,17 @@ public final class JobStore {
       RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text, j.dependency, j.timeout_ms
       """;
 
+  /**
+   * When the dispatcher should look again: the next job to fall due, or the end of an OPEN
+   * breaker's period (jobs held back for it become due then). Both are index lookups.
+   */
   private static final String NEXT_DUE =
       """
-      SELECT min(next_run_at) FROM ferry.jobs WHERE status IN ('PENDING', 'RETRY_WAIT')
+      SELECT least(
+        (SELECT min(next_run_at) FROM ferry.jobs
+         WHERE status IN ('PENDING', 'RETRY_WAIT') AND next_run_at > now()),
+        (SELECT min(retry_at) FROM ferry.circuit_breakers
+         WHERE state = 'OPEN' AND retry_at > now()))
       """;
 
   private static final String LOCK_JOBS =
@@ -229,7 +242,7 @@ public final class JobStore {
     return out;
   }
 
-  /** When the earliest waiting job becomes due, or null if none waits. */
+  /** When something may next become dispatchable, or null if nothing waits. */
   public Instant nextDue(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(NEXT_DUE);
         ResultSet rs = ps.executeQuery()) {

@@ -1,5 +1,7 @@
 package dev.ferry.worker.exec;
 
+import dev.ferry.core.breaker.BreakerConfig;
+import dev.ferry.core.breaker.Call;
 import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.Outcome;
@@ -8,6 +10,7 @@ import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
 import dev.ferry.worker.api.NonRetryableException;
+import dev.ferry.worker.breaker.BreakerClient;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,6 +26,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -62,9 +66,26 @@ public final class JobRunner {
 
   private record Running(Thread thread, long run, AtomicBoolean cancelled) {}
 
+  private final BreakerClient breakers;
+  private final Function<String, BreakerConfig> breakerConfigs;
+
+  /** The breaker side of one attempt: its dependency and whether it is a trial call. */
+  private static final class CallInfo {
+    volatile String dependency;
+    volatile boolean trial;
+    volatile boolean called;
+    volatile long calledAtNanos;
+  }
+
+  /**
+   * @param breakers the shared circuit breakers, or null to call dependencies unguarded
+   */
   public JobRunner(
       HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
-      String workerId, ScheduledExecutorService timer, Clock clock) {
+      String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
+      Function<String, BreakerConfig> breakerConfigs) {
+    this.breakers = breakers;
+    this.breakerConfigs = breakerConfigs;
     this.handlers = handlers;
     this.producer = producer;
     this.resultsTopic = resultsTopic;
@@ -101,7 +122,27 @@ public final class JobRunner {
     }
   }
 
+  /** The dependency (breaker key) of a work item: its own, or what its handler derives. */
+  public String dependencyOf(WorkItem item) {
+    if (item.dependency() != null) {
+      return item.dependency();
+    }
+    JobHandler h = handlers.get(item.type());
+    try {
+      return h == null ? null : h.dependency(item.payload());
+    } catch (RuntimeException e) {
+      log.warn("Handler {} failed to derive a dependency: {}", item.type(), e.toString());
+      return null;
+    }
+  }
+
+  /** The per-worker concurrency limit of a dependency (0 = none). */
+  public int bulkhead(String dependency) {
+    return dependency == null ? 0 : breakerConfigs.apply(dependency).bulkhead();
+  }
+
   private void run(WorkItem item, Object ticket, Consumer<Completion> done) {
+    CallInfo call = new CallInfo();
     Instant started = clock.instant();
     AtomicBoolean reported = new AtomicBoolean();
     Long cancelledRun = cancelled.get(item.id());
@@ -125,6 +166,8 @@ public final class JobRunner {
                 "unknown job type '" + item.type() + "' (this worker knows: "
                     + String.join(", ", handlers.types()) + ")",
                 false);
+      } else if (admit(item, call) instanceof BreakerClient.Decision.Defer d) {
+        outcome = new Outcome.Deferred(d.until(), d.reason());
       } else {
         long timeoutMs = item.timeoutMs() > 0 ? item.timeoutMs() : 30_000;
         Thread self = Thread.currentThread();
@@ -134,23 +177,25 @@ public final class JobRunner {
                   if (reported.compareAndSet(false, true)) {
                     log.warn("Job {} attempt {} timed out after {} ms", item.id(), item.attempt(),
                         timeoutMs);
-                    report(item, started, new Outcome.TimedOut("timed out after " + timeoutMs + " ms"), ticket, done);
+                    report(item, started, new Outcome.TimedOut("timed out after " + timeoutMs + " ms"), ticket, done, call);
                     self.interrupt();
                   }
                 },
                 timeoutMs,
                 TimeUnit.MILLISECONDS);
+        call.calledAtNanos = System.nanoTime();
+        call.called = true;
         outcome = invoke(handler, item, started.plusMillis(timeoutMs), isCancelled);
         timeout.cancel(false);
       }
       if (reported.compareAndSet(false, true)) {
-        report(item, started, outcome, ticket, done);
+        report(item, started, outcome, ticket, done, isCancelled.get() ? null : call);
       }
     } catch (Throwable t) {
       // Only reachable if reporting itself failed (e.g. serialization); still record it.
       log.error("Job {} attempt {}: internal error", item.id(), item.attempt(), t);
       if (reported.compareAndSet(false, true)) {
-        report(item, started, new Outcome.Failed("internal worker error: " + t, true), ticket, done);
+        report(item, started, new Outcome.Failed("internal worker error: " + t, true), ticket, done, null);
       }
     } finally {
       if (timeout != null) {
@@ -203,8 +248,45 @@ public final class JobRunner {
     return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
   }
 
+  /** Asks the breaker whether to call; remembers the dependency and trial for the report. */
+  private BreakerClient.Decision admit(WorkItem item, CallInfo call) {
+    if (breakers == null) {
+      return new BreakerClient.Decision.Proceed(false);
+    }
+    String dep = dependencyOf(item);
+    if (dep == null) {
+      return new BreakerClient.Decision.Proceed(false);
+    }
+    call.dependency = dep;
+    BreakerClient.Decision d = breakers.admit(dep);
+    if (d instanceof BreakerClient.Decision.Proceed p) {
+      call.trial = p.trial();
+    }
+    return d;
+  }
+
+  /** Counts a finished call for the breaker: failures are retryable failures and timeouts. */
+  private void recordCall(Outcome outcome, CallInfo call) {
+    if (call == null || !call.called || call.dependency == null || breakers == null) {
+      return;
+    }
+    long ms = (System.nanoTime() - call.calledAtNanos) / 1_000_000;
+    boolean slow = ms >= breakerConfigs.apply(call.dependency).slowCallMs();
+    Call c = switch (outcome) {
+      case Outcome.Succeeded s -> new Call(false, slow);
+      case Outcome.Failed f -> new Call(f.retryable(), slow);
+      case Outcome.TimedOut t -> new Call(true, true);
+      case Outcome.Deferred d -> null;
+    };
+    if (c != null) {
+      breakers.record(call.dependency, c, call.trial);
+    }
+  }
+
   private void report(
-      WorkItem item, Instant started, Outcome outcome, Object ticket, Consumer<Completion> done) {
+      WorkItem item, Instant started, Outcome outcome, Object ticket, Consumer<Completion> done,
+      CallInfo call) {
+    recordCall(outcome, call);
     AttemptReport r =
         new AttemptReport(
             item.id(), item.attempt(), item.run(), workerId, started, clock.instant(), outcome);

@@ -3,6 +3,7 @@ package dev.ferry.worker.handlers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.model.Dependencies;
 import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
@@ -37,16 +38,7 @@ public final class HttpHandler implements JobHandler {
 
   @Override
   public String dependency(JsonNode payload) {
-    try {
-      URI uri = URI.create(payload.path("url").asText());
-      if (uri.getHost() == null) {
-        return null;
-      }
-      int port = uri.getPort() != -1 ? uri.getPort() : ("https".equals(uri.getScheme()) ? 443 : 80);
-      return uri.getHost() + ":" + port;
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+    return Dependencies.httpHostPort(payload);
   }
 
   @Override

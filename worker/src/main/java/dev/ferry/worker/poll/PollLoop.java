@@ -48,14 +48,19 @@ import org.slf4j.LoggerFactory;
 public final class PollLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
 
-  /** A started job: where its record came from. */
-  private record Ticket(TopicPartition partition, OffsetTracker tracker, long offset) {}
+  /** A started job: where its record came from, and its dependency (for the bulkhead). */
+  private record Ticket(TopicPartition partition, OffsetTracker tracker, long offset, String dependency) {}
+
+  /** A fetched record, decoded once (item null when malformed). */
+  private record Pending(ConsumerRecord<String, byte[]> record, WorkItem item, String dependency) {}
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final String topic;
   private final JobRunner runner;
   private final int concurrency;
-  private final ArrayDeque<ConsumerRecord<String, byte[]>> buffer = new ArrayDeque<>();
+  private final ArrayDeque<Pending> buffer = new ArrayDeque<>();
+  /** Jobs running per dependency (poll thread only): the per-worker bulkhead. */
+  private final Map<String, Integer> inFlightByDependency = new HashMap<>();
   private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
   private final Set<Ticket> awaitingOutcome = new HashSet<>();
@@ -142,7 +147,7 @@ public final class PollLoop implements Runnable {
             continue;
           }
           t.received(rec.offset());
-          buffer.add(rec);
+          buffer.add(decode(rec));
         }
         bufferedCount = buffer.size();
       }
@@ -161,27 +166,52 @@ public final class PollLoop implements Runnable {
     }
   }
 
+  private Pending decode(ConsumerRecord<String, byte[]> rec) {
+    try {
+      WorkItem item = WireCodec.decodeWorkItem(rec.value());
+      return new Pending(rec, item, runner.dependencyOf(item));
+    } catch (IOException | RuntimeException e) {
+      log.error("Skipping malformed work item at {}-{}@{}: {}", rec.topic(), rec.partition(),
+          rec.offset(), e.getMessage());
+      return new Pending(rec, null, null);
+    }
+  }
+
+  /**
+   * Starts buffered jobs while there is room: globally ({@code concurrency}) and for each
+   * dependency (its bulkhead). A job whose dependency is at its limit waits in the buffer while
+   * others behind it start; the buffer stays bounded because fetching is paused meanwhile.
+   */
   private void startBuffered() {
-    while (inFlight.get() < concurrency && !buffer.isEmpty()) {
-      ConsumerRecord<String, byte[]> rec = buffer.poll();
+    for (Iterator<Pending> it = buffer.iterator();
+        it.hasNext() && inFlight.get() < concurrency; ) {
+      Pending p = it.next();
+      ConsumerRecord<String, byte[]> rec = p.record();
       TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
       OffsetTracker tracker = trackers.get(tp);
       if (tracker == null) {
+        it.remove();
         continue;
       }
-      WorkItem item;
-      try {
-        item = WireCodec.decodeWorkItem(rec.value());
-      } catch (IOException | RuntimeException e) {
-        log.error("Skipping malformed work item at {}@{}: {}", tp, rec.offset(), e.getMessage());
+      if (p.item() == null) {
         tracker.finished(rec.offset());
+        it.remove();
         continue;
       }
-      Ticket ticket = new Ticket(tp, tracker, rec.offset());
+      String dep = p.dependency();
+      int limit = runner.bulkhead(dep);
+      if (limit > 0 && inFlightByDependency.getOrDefault(dep, 0) >= limit) {
+        continue;
+      }
+      it.remove();
+      if (dep != null) {
+        inFlightByDependency.merge(dep, 1, Integer::sum);
+      }
+      Ticket ticket = new Ticket(tp, tracker, rec.offset(), dep);
       awaitingOutcome.add(ticket);
       int n = inFlight.incrementAndGet();
       maxInFlight.accumulateAndGet(n, Math::max);
-      runner.start(item, ticket, completions::add);
+      runner.start(p.item(), ticket, completions::add);
     }
     bufferedCount = buffer.size();
   }
@@ -190,7 +220,13 @@ public final class PollLoop implements Runnable {
     Completion c;
     while ((c = completions.poll()) != null) {
       switch (c) {
-        case Completion.SlotFreed f -> inFlight.decrementAndGet();
+        case Completion.SlotFreed f -> {
+          inFlight.decrementAndGet();
+          String dep = ((Ticket) f.ticket()).dependency();
+          if (dep != null) {
+            inFlightByDependency.computeIfPresent(dep, (k, v) -> v <= 1 ? null : v - 1);
+          }
+        }
         case Completion.OutcomeStored s -> {
           Ticket t = (Ticket) s.ticket();
           awaitingOutcome.remove(t);
@@ -312,8 +348,8 @@ public final class PollLoop implements Runnable {
       for (TopicPartition tp : partitions) {
         trackers.remove(tp);
       }
-      for (Iterator<ConsumerRecord<String, byte[]>> it = buffer.iterator(); it.hasNext(); ) {
-        ConsumerRecord<String, byte[]> r = it.next();
+      for (Iterator<Pending> it = buffer.iterator(); it.hasNext(); ) {
+        ConsumerRecord<String, byte[]> r = it.next().record();
         if (partitions.contains(new TopicPartition(r.topic(), r.partition()))) {
           it.remove();
         }

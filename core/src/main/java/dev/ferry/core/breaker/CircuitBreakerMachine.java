@@ -104,7 +104,7 @@ public final class CircuitBreakerMachine {
       }
       case HALF_OPEN -> {
         // Permits of trial calls whose outcome never came (a crashed worker) expire.
-        boolean stale = s.since() != null && now.isAfter(s.since().plus(c.openDuration(1)));
+        boolean stale = s.since() != null && now.isAfter(s.since().plus(permitExpiry(c)));
         if (s.halfOpenPermits() < c.halfOpenCalls() || stale) {
           int permits = stale ? 1 : s.halfOpenPermits() + 1;
           BreakerSnapshot next = new BreakerSnapshot(s.dependency(), s.state(), s.generation(),
@@ -141,6 +141,11 @@ public final class CircuitBreakerMachine {
         s.generation() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), null, null, 0, 0,
         0, null, now);
     return new Step(next, transition(s, next, now, "reset by an operator"));
+  }
+
+  /** How long HALF_OPEN waits for its trial outcomes before granting permits again. */
+  public static java.time.Duration permitExpiry(BreakerConfig c) {
+    return java.time.Duration.ofMillis(Math.max(c.openMs(), 60_000));
   }
 
   private static Step open(BreakerSnapshot s, Instant now, BreakerConfig c, int trips, String why) {

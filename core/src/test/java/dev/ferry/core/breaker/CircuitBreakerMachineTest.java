@@ -108,8 +108,9 @@ class CircuitBreakerMachineTest {
     assertThat(third.granted()).isTrue();
     var fourth = acquire(third.step().snapshot(), t, C);
     assertThat(fourth.granted()).isFalse();
-    // Permits of lost trial calls expire after an open period.
-    var later = acquire(third.step().snapshot(), t.plusSeconds(11), C);
+    // Permits of lost trial calls expire (after the longer of an open period and 60 s).
+    assertThat(acquire(third.step().snapshot(), t.plusSeconds(59), C).granted()).isFalse();
+    var later = acquire(third.step().snapshot(), t.plusSeconds(61), C);
     assertThat(later.granted()).isTrue();
     assertThat(later.step().snapshot().halfOpenPermits()).isEqualTo(1);
   }

@@ -87,7 +87,7 @@ public final class Worker implements AutoCloseable {
             KafkaClients.consumer(
                 config, config.topicPrefix() + "workers", "ferry-worker-" + id,
                 Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll))),
-            topics.work(), runner, concurrency);
+            topics.work(), runner, concurrency, maxPoll);
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
     this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
     this.cancellations = new CancellationListener(dataSource, runner);

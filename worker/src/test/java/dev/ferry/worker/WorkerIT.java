@@ -250,6 +250,61 @@ class WorkerIT {
   }
 
   @Test
+  void bulkhead_limitsConcurrentCallsPerDependency_otherDependenciesKeepRunning(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config().with(Setting.WORKER_CONCURRENCY, "10")
+        .with(Setting.BREAKER_BULKHEAD, "2");
+    Map<String, AtomicInteger> current = new ConcurrentHashMap<>();
+    Map<String, AtomicInteger> max = new ConcurrentHashMap<>();
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger fastDone = new AtomicInteger();
+    JobHandler dep = new JobHandler() {
+      @Override
+      public String type() {
+        return "dep";
+      }
+
+      @Override
+      public JobResult handle(JobContext ctx) throws InterruptedException {
+        String d = ctx.dependency();
+        int n = current.computeIfAbsent(d, k -> new AtomicInteger()).incrementAndGet();
+        max.computeIfAbsent(d, k -> new AtomicInteger()).accumulateAndGet(n, Math::max);
+        try {
+          if (d.equals("slow-api")) {
+            release.await();
+          } else {
+            fastDone.incrementAndGet();
+          }
+          return JobResult.success(null);
+        } finally {
+          current.get(d).decrementAndGet();
+        }
+      }
+    };
+    Results results = env.closeAfter(new Results(config));
+    Worker worker = env.closeAfter(Worker.start(config, List.of(dep)));
+    String topic = Topics.withPrefix(config.topicPrefix()).work();
+    try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "test-work")) {
+      for (int i = 0; i < 22; i++) {
+        String d = i < 12 ? "slow-api" : "fast-api";
+        UUID id = UUID.randomUUID();
+        WorkItem w = new WorkItem(id, 1, 1L, "dep", FerryJson.object(), d, 60_000);
+        var unused = p.send(new ProducerRecord<>(topic, id.toString(), WireCodec.encode(w)));
+      }
+      p.flush();
+    }
+    // The slow dependency is held at its bulkhead while the fast one's jobs all run.
+    await().atMost(Duration.ofSeconds(60)).until(() -> fastDone.get() == 10);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+        .until(() -> current.get("slow-api").get() == 2);
+    assertThat(worker.pollLoop().inFlight()).isEqualTo(2);
+    release.countDown();
+    await().atMost(Duration.ofSeconds(60)).until(() -> results.outcomes.size() == 22);
+    assertThat(max.get("slow-api").get()).isEqualTo(2);
+    assertThat(max.get("fast-api").get()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
   void timeout_interruptsTheHandlerAndReportsTimedOut(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config();
     Results results = env.closeAfter(new Results(config));

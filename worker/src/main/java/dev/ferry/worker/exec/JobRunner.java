@@ -122,6 +122,16 @@ public final class JobRunner {
     }
   }
 
+  /**
+   * Hands a job back without running it (no attempt used): it runs again after a short,
+   * jittered delay. Reports on {@code done} when the outcome is acknowledged.
+   */
+  public void defer(WorkItem item, Object ticket, Consumer<Completion> done, String reason) {
+    Instant now = clock.instant();
+    Instant until = now.plusMillis(500 + java.util.concurrent.ThreadLocalRandom.current().nextLong(500));
+    report(item, now, new Outcome.Deferred(until, reason), ticket, done, null);
+  }
+
   /** The dependency (breaker key) of a work item: its own, or what its handler derives. */
   public String dependencyOf(WorkItem item) {
     if (item.dependency() != null) {

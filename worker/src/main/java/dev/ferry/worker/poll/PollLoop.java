@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>Bounded</b>: at most {@code concurrency} handler threads alive; fetched records
- *       wait in a buffer of at most one poll batch, and every partition is paused while that
- *       buffer is non-empty, so memory is bounded whatever the backlog. Polling continues while
- *       paused, so the consumer stays in its group however long handlers block.
+ *       wait in a buffer of at most two poll batches, and every partition is paused while all
+ *       slots are busy or the buffer is full, so memory is bounded whatever the backlog.
+ *       Polling continues while paused, so the consumer stays in its group however long
+ *       handlers block.
  *   <li><b>Commits</b> only up to the highest contiguous offset whose outcome is acknowledged.
  *   <li><b>Rebalances</b>: on revocation, finished offsets are committed and buffered records
  *       dropped; completions of in-flight jobs from a revoked partition belong to an old
@@ -74,8 +75,16 @@ public final class PollLoop implements Runnable {
   private volatile boolean paused;
   private long lastCommitNanos;
 
+  private final int bufferLimit;
+
+  /**
+   * @param maxPollRecords the consumer's {@code max.poll.records}; the buffer of fetched, not
+   *     yet started records is kept below twice that
+   */
   public PollLoop(
-      KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency) {
+      KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
+      int maxPollRecords) {
+    this.bufferLimit = 2 * maxPollRecords;
     this.consumer = consumer;
     this.topic = topic;
     this.runner = runner;
@@ -213,6 +222,28 @@ public final class PollLoop implements Runnable {
       maxInFlight.accumulateAndGet(n, Math::max);
       runner.start(p.item(), ticket, completions::add);
     }
+    if (inFlight.get() < concurrency && buffer.size() >= bufferLimit) {
+      // Slots are free but the buffer is full of jobs waiting for their bulkhead: hand them
+      // back for a moment (deferred, no attempt used) rather than block their partitions.
+      for (Iterator<Pending> it = buffer.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
+        int limit = runner.bulkhead(p.dependency());
+        if (p.item() == null || limit == 0
+            || inFlightByDependency.getOrDefault(p.dependency(), 0) < limit) {
+          continue;
+        }
+        OffsetTracker tracker = trackers.get(new TopicPartition(p.record().topic(), p.record().partition()));
+        it.remove();
+        if (tracker == null) {
+          continue;
+        }
+        Ticket ticket = new Ticket(new TopicPartition(p.record().topic(), p.record().partition()),
+            tracker, p.record().offset(), null);
+        awaitingOutcome.add(ticket);
+        runner.defer(p.item(), ticket, completions::add,
+            "bulkhead of " + p.dependency() + " is full on this worker");
+      }
+    }
     bufferedCount = buffer.size();
   }
 
@@ -240,7 +271,10 @@ public final class PollLoop implements Runnable {
 
   private void applyBackpressure() {
     Set<TopicPartition> assigned = consumer.assignment();
-    boolean full = draining || !buffer.isEmpty() || inFlight.get() >= concurrency;
+    // Fetch more only while there is a free slot and the buffer is small: records left in the
+    // buffer are waiting for their dependency's bulkhead, and others may be runnable behind
+    // them. The buffer never exceeds two poll batches.
+    boolean full = draining || inFlight.get() >= concurrency || buffer.size() >= bufferLimit;
     if (full && !assigned.isEmpty()) {
       consumer.pause(assigned);
       paused = true;

@@ -40,6 +40,7 @@ final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     System.out.println("Ferry demo: starting embedded Kafka, PostgreSQL, an orchestrator and two workers…");
     try (FlakyServer http = new FlakyServer();
+        FlakyServer payments = new FlakyServer();
         LocalCluster cluster =
             LocalCluster.start(
                 "ferry_demo",
@@ -47,7 +48,9 @@ final class DemoCommand implements Callable<Integer> {
                 c -> c.with(Setting.TOPIC_PARTITIONS, "6")
                     .with(Setting.WORKER_CONCURRENCY, "32")
                     .with(Setting.BACKOFF_INITIAL_MS, "200")
-                    .with(Setting.BACKOFF_MAX_MS, "2000"),
+                    .with(Setting.BACKOFF_MAX_MS, "2000")
+                    .with(Setting.BREAKER_OPEN_MS, "3000")
+                    .with(Setting.BREAKER_REPORT_MS, "20"),
                 List.of())) {
       System.out.printf("Ready in %.1f s. Downstream service at %s%n", secs(t0), http.baseUrl());
       List<Planned> jobs = plan(http.baseUrl());
@@ -94,10 +97,94 @@ final class DemoCommand implements Callable<Integer> {
               expectedOk, expectedFailed, invalid);
           return 1;
         }
+        if (!outage(config, db, payments, timeoutS)) {
+          return 1;
+        }
         System.out.println("Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
         return 0;
       }
     }
+  }
+
+  /**
+   * Part two: a downstream outage. 100 jobs call a service that is down; its shared breaker
+   * opens, no worker calls it while it is open, the service comes back, the breaker half-opens
+   * with a few trial calls, closes, and every job succeeds.
+   */
+  private static boolean outage(FerryConfig config, Connection db, FlakyServer payments,
+      int timeoutS) throws Exception {
+    System.out.println();
+    System.out.println("Part 2 — a downstream outage. " + payments.dependency()
+        + " is down; submitting 100 http jobs to it…");
+    Properties p = new Properties();
+    p.putAll(config.kafkaProperties());
+    String topic = Topics.withPrefix(config.topicPrefix()).submit();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 100; i++) {
+        String json = "{\"type\":\"http\",\"maxAttempts\":10,\"key\":\"payment-" + i
+            + "\",\"payload\":{\"url\":\"" + payments.baseUrl() + "/outage\"}}";
+        var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+    String dep = payments.dependency();
+    long deadline = System.nanoTime() + timeoutS * 1_000_000_000L;
+    String last = "";
+    java.time.Instant openedAt = null;
+    java.time.Instant halfOpenAt = null;
+    long calledBeforeTrip = 0;
+    while (System.nanoTime() < deadline) {
+      String state = "CLOSED";
+      try (var ps = db.prepareStatement(
+          "SELECT state, opened_at, retry_at, generation FROM ferry.circuit_breakers WHERE dependency = ?")) {
+        ps.setString(1, dep);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            state = rs.getString(1);
+            if (state.equals("OPEN") && openedAt == null) {
+              openedAt = rs.getTimestamp(2).toInstant();
+              calledBeforeTrip = payments.outageCalls();
+              System.out.printf("  breaker OPEN after %d failed calls; jobs wait until %s%n",
+                  calledBeforeTrip, rs.getTimestamp(3).toInstant());
+              System.out.println("  the service comes back now (the breaker does not know yet)");
+              payments.outage = false;
+            }
+            if (state.equals("HALF_OPEN") && halfOpenAt == null) {
+              halfOpenAt = java.time.Instant.now();
+            }
+          }
+        }
+      }
+      long done = count(db, "SELECT count(*) FROM ferry.jobs WHERE key LIKE 'payment-%' AND status = 'SUCCEEDED'");
+      String line = String.format("  breaker %-9s · %3d/100 succeeded · %d calls to the service", state, done,
+          payments.outageCalls());
+      if (!line.equals(last)) {
+        System.out.println(line);
+        last = line;
+      }
+      if (done == 100) {
+        long whileOpen = openedAt == null || halfOpenAt == null ? -1
+            : payments.outageCallsBetween(openedAt.plusMillis(200), halfOpenAt.minusMillis(200));
+        long attempts = count(db, "SELECT sum(attempts) FROM ferry.jobs WHERE key LIKE 'payment-%'");
+        System.out.printf("All 100 payments succeeded: %d calls in all, %d while the breaker was"
+            + " OPEN, %d attempts used (the waiting gave its attempts back).%n",
+            payments.outageCalls(), whileOpen, attempts);
+        try (var ps = db.prepareStatement(
+            "SELECT dependency, state, trips, generation, last_reason FROM ferry.circuit_breakers"
+                + " WHERE dependency = ?")) {
+          ps.setString(1, dep);
+          try (ResultSet rs = ps.executeQuery()) {
+            Sql.printTable(rs, 60);
+          }
+        }
+        return openedAt != null;
+      }
+      // Refreshing a progress line at a human pace.
+      Thread.sleep(100);
+    }
+    System.out.println("Timed out waiting for the outage jobs.");
+    return false;
   }
 
   private static List<Planned> plan(String base) {
@@ -116,13 +203,17 @@ final class DemoCommand implements Callable<Integer> {
       p.add(new Planned(http(base + "/ok", ""), "SUCCEEDED"));
     }
     for (int i = 0; i < 60; i++) {
-      p.add(new Planned(http(base + "/flaky?key=k" + i + "&fail=" + (1 + i % 2), ""), "SUCCEEDED"));
+      // Each flaky job names its own dependency: a few transient failures of one job must
+      // not trip a breaker shared with the others (part 2 shows a real outage).
+      p.add(new Planned(http(base + "/flaky?key=k" + i + "&fail=" + (1 + i % 2),
+          ",\"dependency\":\"demo-flaky-" + i + "\""), "SUCCEEDED"));
     }
     for (int i = 0; i < 10; i++) {
       p.add(new Planned(http(base + "/missing", ""), "FAILED"));
     }
     for (int i = 0; i < 10; i++) {
-      p.add(new Planned(http(base + "/down", ",\"maxAttempts\":3"), "FAILED"));
+      p.add(new Planned(http(base + "/down", ",\"maxAttempts\":3,\"dependency\":\"demo-down-" + i + "\""),
+          "FAILED"));
     }
     for (int i = 0; i < 5; i++) {
       p.add(new Planned("{\"type\":\"resize-image\",\"payload\":{\"w\":100}}", "FAILED"));

@@ -25,6 +25,10 @@ final class FlakyServer implements AutoCloseable {
   private final HttpServer server;
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final AtomicLong total = new AtomicLong();
+  private final java.util.concurrent.ConcurrentLinkedQueue<java.time.Instant> outageCalls =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** While true, {@code /outage} answers 503; after, 200. */
+  volatile boolean outage = true;
 
   FlakyServer() {
     try {
@@ -45,6 +49,18 @@ final class FlakyServer implements AutoCloseable {
     return total.get();
   }
 
+  String dependency() {
+    return "127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  long outageCallsBetween(java.time.Instant from, java.time.Instant to) {
+    return outageCalls.stream().filter(t -> !t.isBefore(from) && t.isBefore(to)).count();
+  }
+
+  long outageCalls() {
+    return outageCalls.size();
+  }
+
   private void handle(HttpExchange ex) throws IOException {
     total.incrementAndGet();
     URI uri = ex.getRequestURI();
@@ -62,6 +78,11 @@ final class FlakyServer implements AutoCloseable {
         int fail = Integer.parseInt(q.getOrDefault("fail", "1"));
         status = n <= fail ? 503 : 200;
         body = status == 200 ? "{\"ok\":true,\"call\":" + n + "}" : "{\"error\":\"try again\"}";
+      }
+      case "/outage" -> {
+        outageCalls.add(java.time.Instant.now());
+        status = outage ? 503 : 200;
+        body = outage ? "{\"error\":\"outage\"}" : "{\"ok\":true}";
       }
       case "/missing" -> {
         status = 404;

@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios:",
         "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
-        "  retry-lag   a steady rate of jobs, a share failing once: how late retries start"})
+        "  retry-lag   a steady rate of jobs, a share failing once: how late retries start",
+        "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped"})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")
@@ -33,8 +34,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "12", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Option(names = "--rate", defaultValue = "500", description = "retry-lag: jobs per second (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rate", defaultValue = "500", description = "retry-lag, breaker: jobs per second (default ${DEFAULT-VALUE}).")
   int rate;
+
+  @Option(names = "--cycles", defaultValue = "10", description = "breaker: outages to run (default ${DEFAULT-VALUE}).")
+  int cycles;
 
   @Option(names = "--seconds", defaultValue = "30", description = "retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
   int seconds;
@@ -53,6 +57,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (scenario.equals("breaker")) {
+      System.out.println(dev.ferry.bench.BreakerBench.run(
+          new dev.ferry.bench.BreakerBench.Options(cycles, rate), System.out).line());
+      return 0;
+    }
     if (scenario.equals("retry-lag")) {
       if (rate < 1 || seconds < 1 || failShare < 0 || failShare > 1 || backoffMs < 0) {
         throw new IllegalArgumentException("--rate and --seconds must be >= 1, --fail-share in [0, 1]");
@@ -63,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!scenario.equals("throughput")) {
       throw new IllegalArgumentException(
-          "unknown scenario '" + scenario + "' (known: throughput, retry-lag)");
+          "unknown scenario '" + scenario + "' (known: throughput, retry-lag, breaker)");
     }
     if (jobs < 1 || workers < 1 || concurrency < 1 || partitions < 1) {
       throw new IllegalArgumentException("--jobs, --workers, --concurrency and --partitions must be >= 1");

@@ -62,6 +62,15 @@ public final class BreakerClient implements AutoCloseable {
   private final Duration reportInterval;
   private final Map<String, BreakerSnapshot> view = new ConcurrentHashMap<>();
   private final Set<String> unknown = ConcurrentHashMap.newKeySet();
+  /**
+   * This replica's own window per dependency, for a local early stop: when its own calls
+   * already cross the threshold it stops calling at once, without waiting for the shared
+   * transition to come back from the database (which then confirms it, or not).
+   */
+  private final Map<String, BreakerSnapshot> local = new ConcurrentHashMap<>();
+  private final Map<String, Instant> localStopUntil = new ConcurrentHashMap<>();
+  /** When this replica installed the current generation of each breaker in its view. */
+  private final Map<String, Instant> learnedAt = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Reported> queue = new ConcurrentLinkedQueue<>();
   private final Thread reporter;
   private final Thread listener;
@@ -99,7 +108,14 @@ public final class BreakerClient implements AutoCloseable {
     }
     Instant now = clock.instant();
     return switch (CircuitBreakerMachine.admit(s, now)) {
-      case CALL -> new Decision.Proceed(false);
+      case CALL -> {
+        Instant stop = localStopUntil.get(dependency);
+        if (stop != null && now.isBefore(stop) && s.forced() != BreakerState.CLOSED) {
+          yield new Decision.Defer(stop.plusMillis(ThreadLocalRandom.current().nextLong(500)),
+              "circuit breaker for " + dependency + " is opening");
+        }
+        yield new Decision.Proceed(false);
+      }
       case DEFER -> new Decision.Defer(spread(s, now), "circuit breaker for " + dependency + " is OPEN");
       case TRIAL -> trial(dependency, s, now);
     };
@@ -139,6 +155,22 @@ public final class BreakerClient implements AutoCloseable {
   /** Queues a call outcome for the next report; trial outcomes are reported at once. */
   public void record(String dependency, Call call, boolean trial) {
     queue.add(new Reported(dependency, call));
+    if (!trial) {
+      BreakerConfig cfg = configs.apply(dependency);
+      Instant now = clock.instant();
+      local.compute(dependency, (d, s) -> {
+        BreakerSnapshot base = s == null || s.state() != BreakerState.CLOSED
+            ? BreakerSnapshot.closed(d, cfg, now) : s;
+        CircuitBreakerMachine.Step step = CircuitBreakerMachine.record(base, List.of(call), now, cfg);
+        if (step.transition() != null) {
+          // Stop locally until the shared state (which this report will update) is known.
+          localStopUntil.put(d, now.plusMillis(Math.min(cfg.openMs(), 1_000)));
+          LockSupport.unpark(reporter);
+          return BreakerSnapshot.closed(d, cfg, now);
+        }
+        return step.snapshot();
+      });
+    }
     if (trial) {
       LockSupport.unpark(reporter);
     }
@@ -199,7 +231,19 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   private void update(BreakerSnapshot s) {
+    BreakerSnapshot before = view.get(s.dependency());
     view.merge(s.dependency(), s, (old, neu) -> neu.generation() >= old.generation() ? neu : old);
+    if (before == null || s.generation() > before.generation()) {
+      learnedAt.put(s.dependency(), clock.instant());
+    }
+  }
+
+  /**
+   * When this replica learned of the breaker's current state (its generation), or null: the
+   * moment from which its admissions follow that state. For measuring propagation.
+   */
+  public Instant learnedAt(String dependency) {
+    return learnedAt.get(dependency);
   }
 
   private void announce(Transition t) {

@@ -71,6 +71,8 @@ public final class BreakerClient implements AutoCloseable {
   private final Map<String, Instant> localStopUntil = new ConcurrentHashMap<>();
   /** When this replica installed the current generation of each breaker in its view. */
   private final Map<String, Instant> learnedAt = new ConcurrentHashMap<>();
+  /** When this replica last let a call through, per dependency (for measuring stops). */
+  private final Map<String, Instant> lastCallAt = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Reported> queue = new ConcurrentLinkedQueue<>();
   private final Thread reporter;
   private final Thread listener;
@@ -104,6 +106,7 @@ public final class BreakerClient implements AutoCloseable {
     BreakerSnapshot s = view.get(dependency);
     if (s == null) {
       unknown.add(dependency);
+      lastCallAt.put(dependency, clock.instant());
       return new Decision.Proceed(false);
     }
     Instant now = clock.instant();
@@ -114,6 +117,7 @@ public final class BreakerClient implements AutoCloseable {
           yield new Decision.Defer(stop.plusMillis(ThreadLocalRandom.current().nextLong(500)),
               "circuit breaker for " + dependency + " is opening");
         }
+        lastCallAt.put(dependency, now);
         yield new Decision.Proceed(false);
       }
       case DEFER -> new Decision.Defer(spread(s, now), "circuit breaker for " + dependency + " is OPEN");
@@ -244,6 +248,11 @@ public final class BreakerClient implements AutoCloseable {
    */
   public Instant learnedAt(String dependency) {
     return learnedAt.get(dependency);
+  }
+
+  /** When this replica last let a (non-trial) call to the dependency through, or null. */
+  public Instant lastCallAt(String dependency) {
+    return lastCallAt.get(dependency);
   }
 
   private void announce(Transition t) {

@@ -153,7 +153,7 @@ class BreakerIT {
     Harness.worker(env, config);
     String[] flags = {"--db-url=" + env.database().url(), "--db-user=" + env.database().user(),
         "--db-password=" + env.database().password()};
-    RetryIT.Run open = RetryIT.CliRunner.run(concat(new String[] {"breakers", "open",
+    Harness.Run open = Harness.cli(concat(new String[] {"breakers", "open",
         downstream.dependency()}, flags));
     assertThat(open.exit()).isZero();
     assertThat(open.out()).contains("is now OPEN").contains("(forced)");
@@ -165,10 +165,10 @@ class BreakerIT {
     await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
         .until(() -> "PENDING".equals(Harness.status(env.dataSource(), id)));
     assertThat(downstream.calls).isEmpty();
-    RetryIT.Run list = RetryIT.CliRunner.run(concat(new String[] {"breakers"}, flags));
+    Harness.Run list = Harness.cli(concat(new String[] {"breakers"}, flags));
     assertThat(list.out()).contains(downstream.dependency()).contains("OPEN");
 
-    RetryIT.Run reset = RetryIT.CliRunner.run(concat(new String[] {"breakers", "reset",
+    Harness.Run reset = Harness.cli(concat(new String[] {"breakers", "reset",
         downstream.dependency()}, flags));
     assertThat(reset.out()).contains("is now CLOSED");
     await().atMost(Duration.ofSeconds(30))

@@ -7,9 +7,6 @@ import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,22 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The ferry command line against real Kafka and Postgres. */
 @ExtendWith(FerryExtension.class)
 class CliIT {
-  record Run(int exit, String out, String err) {}
-
-  private static synchronized Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static Harness.Run run(String... args) {
+    return Harness.cli(args);
   }
 
   private static List<String> flags(FerryConfig c) {
@@ -64,30 +47,30 @@ class CliIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
 
-    Run submitted = run(cmd("submit", config, "--type", "echo", "--payload", "{\"from\":\"cli\"}"));
+    Harness.Run submitted = run(cmd("submit", config, "--type", "echo", "--payload", "{\"from\":\"cli\"}"));
     assertThat(submitted.exit()).isZero();
     UUID id = UUID.fromString(submitted.out().strip());
     await().atMost(Duration.ofSeconds(60))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
 
-    Run status = run(cmd("status", config, id.toString()));
+    Harness.Run status = run(cmd("status", config, id.toString()));
     assertThat(status.exit()).isZero();
     assertThat(status.out()).contains("status:", "SUCCEEDED", "{\"from\": \"cli\"}", "Attempts:");
-    Run jobs = run(cmd("jobs", config, "--status", "SUCCEEDED"));
+    Harness.Run jobs = run(cmd("jobs", config, "--status", "SUCCEEDED"));
     assertThat(jobs.out()).contains(id.toString()).contains("(1 jobs)");
     assertThat(run(cmd("status", config, UUID.randomUUID().toString())).exit()).isEqualTo(1);
   }
 
   @Test
   void submit_rejectsInvalidInputBeforeSending(FerryTestEnv env) {
-    Run r = run(cmd("submit", env.config(), "--type", "echo", "--max-attempts", "0"));
+    Harness.Run r = run(cmd("submit", env.config(), "--type", "echo", "--max-attempts", "0"));
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("field 'maxAttempts' must be between 1");
   }
 
   @Test
   void badConfiguration_namesTheSetting() {
-    Run r = run("worker", "--worker-concurrency", "lots");
+    Harness.Run r = run("worker", "--worker-concurrency", "lots");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency")
         .contains("'lots'");
@@ -97,14 +80,14 @@ class CliIT {
   @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
       "jobs", "bench", "cancel", "retry", "breakers"})
   void everyCommand_hasHelp(String command) {
-    Run r = run(command, "--help");
+    Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("Usage: ferry " + command);
   }
 
   @Test
   void help_neverShowsThePassword() {
-    Run r = run("worker", "--db-password", "hunter2", "--help");
+    Harness.Run r = run("worker", "--db-password", "hunter2", "--help");
     assertThat(r.out()).doesNotContain("hunter2");
   }
 }

@@ -31,6 +31,26 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class Harness {
   private Harness() {}
 
+  /** What a CLI run printed and returned. */
+  record Run(int exit, String out, String err) {}
+
+  /** Runs the ferry command line in-process, capturing its output. */
+  static synchronized Run cli(String... args) {
+    java.io.PrintStream oldOut = System.out;
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    try {
+      System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
   static Orchestrator orchestrator(FerryTestEnv env, FerryConfig config) {
     return env.closeAfter(Orchestrator.start(config));
   }

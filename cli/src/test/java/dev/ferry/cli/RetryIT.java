@@ -302,7 +302,7 @@ class RetryIT {
     Harness.submitRaw(env, config, null, "{\"id\":\"" + scheduled + "\",\"type\":\"flaky\","
         + "\"runAt\":\"" + Instant.now().plusSeconds(3600) + "\"}");
     await().atMost(Duration.ofSeconds(30)).until(() -> job(env.dataSource(), scheduled) != null);
-    Run cancelled = CliRunner.run("cancel", "--db-url=" + env.database().url(),
+    Harness.Run cancelled = Harness.cli("cancel", "--db-url=" + env.database().url(),
         "--db-user=" + env.database().user(), "--db-password=" + env.database().password(),
         "--kafka-bootstrap-servers=" + env.bootstrapServers(),
         "--topic-prefix=" + config.topicPrefix(), scheduled.toString());
@@ -321,7 +321,7 @@ class RetryIT {
     for (UUID id : failed) {
       awaitStatus(env.dataSource(), id, "FAILED");
     }
-    Run retried = CliRunner.run("retry", "--db-url=" + env.database().url(),
+    Harness.Run retried = Harness.cli("retry", "--db-url=" + env.database().url(),
         "--db-user=" + env.database().user(), "--db-password=" + env.database().password(),
         "--kafka-bootstrap-servers=" + env.bootstrapServers(),
         "--topic-prefix=" + config.topicPrefix(), "--status", "FAILED", "--type", "flaky",
@@ -348,25 +348,4 @@ class RetryIT {
     return ((Timestamp) job(env.dataSource(), id).get("next_run_at")).toInstant();
   }
 
-  record Run(int exit, String out, String err) {}
-
-  /** Runs the CLI in-process, capturing its output. */
-  static final class CliRunner {
-    static synchronized Run run(String... args) {
-      var oldOut = System.out;
-      var oldErr = System.err;
-      var out = new java.io.ByteArrayOutputStream();
-      var err = new java.io.ByteArrayOutputStream();
-      try {
-        System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-        int exit = Main.run(args);
-        return new Run(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8),
-            err.toString(java.nio.charset.StandardCharsets.UTF_8));
-      } finally {
-        System.setOut(oldOut);
-        System.setErr(oldErr);
-      }
-    }
-  }
 }

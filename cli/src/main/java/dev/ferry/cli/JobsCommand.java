@@ -9,13 +9,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "jobs", mixinStandardHelpOptions = true,
-    description = "Lists recent jobs, newest first, optionally by status and type.")
+    description = "Lists recent jobs, newest first, optionally by status, type or parent.")
 final class JobsCommand extends ConfigurableCommand implements Callable<Integer> {
   @Option(names = "--status", description = "Only jobs in this status (${COMPLETION-CANDIDATES}).")
   JobStatus status;
 
   @Option(names = "--type", description = "Only jobs of this type.")
   String type;
+
+  @Option(names = "--parent", description = "Only the children of this job.")
+  java.util.UUID parent;
 
   @Option(names = "--limit", defaultValue = "50", description = "Most rows (default ${DEFAULT-VALUE}).")
   int limit;
@@ -32,6 +35,7 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
                    last_error
             FROM ferry.jobs
             WHERE (?::text IS NULL OR status = ?) AND (?::text IS NULL OR type = ?)
+              AND (?::uuid IS NULL OR parent_id = ?::uuid)
             ORDER BY created_at DESC LIMIT ?
             """)) {
       String s = status == null ? null : status.name();
@@ -39,7 +43,9 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
       ps.setString(2, s);
       ps.setString(3, type);
       ps.setString(4, type);
-      ps.setInt(5, limit);
+      ps.setObject(5, parent);
+      ps.setObject(6, parent);
+      ps.setInt(7, limit);
       try (ResultSet rs = ps.executeQuery()) {
         int n = Sql.printTable(rs, 60);
         System.out.println("(" + n + " jobs)");

@@ -20,7 +20,11 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
       try (PreparedStatement ps = c.prepareStatement(
           """
           SELECT id, parent_id, type, dependency, status, attempts, max_attempts, next_run_at,
-                 timeout_ms, payload, result, last_error, created_at, started_at, finished_at
+                 timeout_ms, CASE WHEN children_total > 0 THEN children_done || ' / '
+                   || children_total || ' done, ' || children_failed || ' failed' END AS children,
+                 failure_policy, left(payload::text, 2000) AS payload,
+                 left(result::text, 2000) AS result, last_error, created_at, started_at,
+                 finished_at
           FROM ferry.jobs WHERE id = ?
           """)) {
         ps.setObject(1, id);

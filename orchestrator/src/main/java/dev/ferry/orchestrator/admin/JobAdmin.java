@@ -1,6 +1,7 @@
 package dev.ferry.orchestrator.admin;
 
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.store.JobStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -45,7 +46,7 @@ public final class JobAdmin {
       """
       WITH target AS (
         SELECT id, status FROM ferry.jobs
-        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING') AND %s
+        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING', 'WAITING_CHILDREN') AND %s
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'CANCELLED', finished_at = now(), updated_at = now()
@@ -79,6 +80,12 @@ public final class JobAdmin {
       List<Changed> changed = run(c, CANCEL, s, null);
       if (!changed.isEmpty()) {
         UUID[] ids = changed.stream().map(Changed::id).toArray(UUID[]::new);
+        // A cancelled parent takes its whole tree with it; a cancelled child counts as
+        // finished for its parent.
+        FanIn.cancelDescendants(c, List.of(ids), "cancelled with its parent");
+        new FanIn().apply(c, changed.stream()
+            .map(ch -> new FanIn.Finished(ch.id(), ch.parentId(), JobStatus.CANCELLED, null))
+            .toList(), java.time.Instant.now());
         String[] entries = changed.stream().map(ch -> ch.id() + ":" + ch.run()).toArray(String[]::new);
         try (PreparedStatement ps = c.prepareStatement(CLOSE_OPEN_ATTEMPTS)) {
           ps.setArray(1, c.createArrayOf("uuid", ids));

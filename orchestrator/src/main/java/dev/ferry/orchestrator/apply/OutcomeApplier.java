@@ -5,6 +5,7 @@ import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
@@ -48,6 +49,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private final Transitions transitions;
   private final Clock clock;
   private final RandomGenerator random;
+  private final FanIn fanIn = new FanIn();
 
   public OutcomeApplier(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
@@ -111,9 +113,15 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         List<Integer> giveBackAttempts = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         boolean rescheduled = false;
+        List<FanIn.Finished> finished = new ArrayList<>();
         for (Decision d : decisions.values()) {
           if (!applied.contains(d.change().id())) {
             continue;
+          }
+          if (d.change().status().isTerminal()) {
+            JobRow row = jobs.get(d.change().id());
+            finished.add(new FanIn.Finished(row.id(), row.parentId(), d.change().status(),
+                d.change().lastError()));
           }
           if (d.givesBackAttempt()) {
             giveBackIds.add(d.attempt().jobId());
@@ -129,6 +137,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
                     new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
           }
         }
+        FanIn.Effects fanIn = this.fanIn.apply(c, finished, now);
+        for (JobEvent e : fanIn.events()) {
+          sends.add(producer.send(
+              new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+        }
+        rescheduled |= fanIn.due();
         store.upsertAttempts(c, attemptRows);
         store.deleteAttempts(c, giveBackIds, giveBackAttempts);
         if (rescheduled) {

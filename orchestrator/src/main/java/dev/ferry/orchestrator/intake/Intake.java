@@ -6,6 +6,7 @@ import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.model.Dependencies;
+import dev.ferry.core.model.FailurePolicy;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
 import dev.ferry.core.retry.BackoffPolicy;
@@ -70,12 +71,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
         Submission s = codec.decode(rec.value());
-        if (!s.children().isEmpty()) {
-          throw new InvalidSubmissionException(
-              "field 'children': fan-out parents are not supported by this version of Ferry yet");
-        }
         UUID id = s.id() != null ? s.id() : derivedId(rec);
-        jobs.add(toRow(s.withId(id)));
+        flatten(s.withId(id), null, jobs);
       } catch (InvalidSubmissionException e) {
         log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(),
             rec.offset(), e.getMessage());
@@ -114,22 +111,40 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     }
   }
 
-  private NewJob toRow(Submission s) {
+  /**
+   * A submission and all its descendants as rows: a parent waits for its children
+   * ({@code WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and
+   * its position, so a redelivered submission inserts nothing twice.
+   */
+  private void flatten(Submission s, UUID parentId, List<NewJob> out) {
+    out.add(toRow(s, parentId));
+    for (int i = 0; i < s.children().size(); i++) {
+      Submission child = s.children().get(i);
+      UUID childId = child.id() != null ? child.id()
+          : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
+      flatten(child.withId(childId), s.id(), out);
+    }
+  }
+
+  private NewJob toRow(Submission s, UUID parentId) {
     JobDefaults d = settings.jobDefaults().apply(s.type());
     BackoffPolicy backoff = s.backoff() != null ? s.backoff() : d.backoff();
+    boolean parent = !s.children().isEmpty();
     return new NewJob(
         s.id(),
-        null,
+        parentId,
         s.type(),
         Dependencies.of(s.type(), s.dependency(), s.payload()),
         FerryJson.text(s.payload()),
-        JobStatus.PENDING.name(),
+        (parent ? JobStatus.WAITING_CHILDREN : JobStatus.PENDING).name(),
         s.maxAttempts() != null ? s.maxAttempts() : d.maxAttempts(),
         s.runAt(),
         s.timeoutMs() != null ? s.timeoutMs() : d.timeoutMs(),
         FerryJson.text(BackoffCodec.encode(backoff)),
         s.key(),
-        s.failurePolicy() == null ? null : s.failurePolicy().wireName());
+        parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
+            : null,
+        s.children().size());
   }
 
   /** A stable id for a submission without one: the same record always yields the same id. */

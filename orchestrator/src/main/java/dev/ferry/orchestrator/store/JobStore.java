@@ -31,13 +31,14 @@ public final class JobStore {
   private static final String INSERT_JOBS =
       """
       INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, max_attempts,
-                              next_run_at, timeout_ms, backoff, key, failure_policy)
+                              next_run_at, timeout_ms, backoff, key, failure_policy, children_total)
       SELECT u.id, u.parent_id, u.type, u.dependency, u.payload::jsonb, u.status, u.max_attempts,
-             coalesce(u.next_run_at, now()), u.timeout_ms, u.backoff::jsonb, u.key, u.failure_policy
+             coalesce(u.next_run_at, now()), u.timeout_ms, u.backoff::jsonb, u.key, u.failure_policy,
+             u.children_total
       FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[],
-                  ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[])
+                  ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[], ?::int[])
            AS u(id, parent_id, type, dependency, payload, status, max_attempts, next_run_at,
-                timeout_ms, backoff, key, failure_policy)
+                timeout_ms, backoff, key, failure_policy, children_total)
       ON CONFLICT (id) DO NOTHING
       RETURNING id
       """;
@@ -146,8 +147,10 @@ public final class JobStore {
     String[] backoff = new String[n];
     String[] key = new String[n];
     String[] policy = new String[n];
+    Integer[] childrenTotal = new Integer[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
+      childrenTotal[i] = j.childrenTotal();
       id[i] = j.id();
       parent[i] = j.parentId();
       type[i] = j.type();
@@ -174,7 +177,8 @@ public final class JobStore {
       ps.setArray(p++, c.createArrayOf("int4", timeout));
       ps.setArray(p++, c.createArrayOf("text", backoff));
       ps.setArray(p++, c.createArrayOf("text", key));
-      ps.setArray(p, c.createArrayOf("text", policy));
+      ps.setArray(p++, c.createArrayOf("text", policy));
+      ps.setArray(p, c.createArrayOf("int4", childrenTotal));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           inserted.add(rs.getObject(1, UUID.class));

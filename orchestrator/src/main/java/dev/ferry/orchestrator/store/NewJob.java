@@ -16,4 +16,5 @@ public record NewJob(
     int timeoutMs,
     String backoffJson,
     String key,
-    String failurePolicy) {}
+    String failurePolicy,
+    int childrenTotal) {}

@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
         "Scenarios:",
         "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
         "  retry-lag   a steady rate of jobs, a share failing once: how late retries start",
-        "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped"})
+        "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped",
+        "  fanout      one parent × --children noop children until the parent is SUCCEEDED"})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")
@@ -36,6 +37,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--rate", defaultValue = "500", description = "retry-lag, breaker: jobs per second (default ${DEFAULT-VALUE}).")
   int rate;
+
+  @Option(names = "--children", defaultValue = "100000", description = "fanout: children of the parent (default ${DEFAULT-VALUE}).")
+  int children;
 
   @Option(names = "--cycles", defaultValue = "10", description = "breaker: outages to run (default ${DEFAULT-VALUE}).")
   int cycles;
@@ -57,6 +61,10 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (scenario.equals("fanout")) {
+      System.out.println(dev.ferry.bench.FanoutBench.run(children, concurrency, System.out).line());
+      return 0;
+    }
     if (scenario.equals("breaker")) {
       System.out.println(dev.ferry.bench.BreakerBench.run(
           new dev.ferry.bench.BreakerBench.Options(cycles, rate), System.out).line());
@@ -72,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!scenario.equals("throughput")) {
       throw new IllegalArgumentException(
-          "unknown scenario '" + scenario + "' (known: throughput, retry-lag, breaker)");
+          "unknown scenario '" + scenario + "' (known: throughput, retry-lag, breaker, fanout)");
     }
     if (jobs < 1 || workers < 1 || concurrency < 1 || partitions < 1) {
       throw new IllegalArgumentException("--jobs, --workers, --concurrency and --partitions must be >= 1");

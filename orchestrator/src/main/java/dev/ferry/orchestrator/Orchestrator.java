@@ -43,10 +43,15 @@ public final class Orchestrator implements AutoCloseable {
         int applied = Migrations.migrate(dataSource);
         log.info("Database schema up to date ({} migrations applied)", applied);
       }
+      // Submissions (a fan-out can be large) and the DLQ that keeps them take records up to
+      // submit.max.bytes.
+      String maxBytes = String.valueOf(Math.max(1 << 20, s.limits().maxBytes() + 4096));
       KafkaClients.ensureTopics(
           config,
           List.of(s.topics().submit(), s.topics().work(), s.topics().results(),
               s.topics().events(), s.topics().dlq()),
+          Map.of(s.topics().submit(), Map.of("max.message.bytes", maxBytes),
+              s.topics().dlq(), Map.of("max.message.bytes", maxBytes)),
           Duration.ofSeconds(30));
       this.producer = KafkaClients.producer(config, "ferry-" + id);
       JobStore store = new JobStore();

@@ -18,6 +18,9 @@ import java.util.UUID;
  * {@link IOException} naming the problem when a record is malformed. Thread-safe.
  */
 public final class WireCodec {
+  /** Results longer than this (as JSON text) are left out of events. */
+  public static final int MAX_EVENT_RESULT_CHARS = 64 * 1024;
+
   private WireCodec() {}
 
   public static byte[] encode(WorkItem w) {
@@ -110,7 +113,15 @@ public final class WireCodec {
     n.put("status", e.status().name());
     n.put("attempt", e.attempt());
     if (e.result() != null) {
-      n.set("result", e.result());
+      // Events stay small: a large result (a fan-in aggregate of 100,000 children) is left
+      // out and read from ferry.jobs.result instead.
+      String text = FerryJson.text(e.result());
+      if (text.length() <= MAX_EVENT_RESULT_CHARS) {
+        n.set("result", e.result());
+      } else {
+        n.put("resultOmitted", true);
+        n.put("resultChars", text.length());
+      }
     }
     if (e.error() != null) {
       n.put("error", e.error());

@@ -78,6 +78,15 @@ public final class KafkaClients {
 
   /** Creates the given topics if missing; existing ones are left as they are. */
   public static void ensureTopics(FerryConfig config, List<String> names, Duration timeout) {
+    ensureTopics(config, names, Map.of(), timeout);
+  }
+
+  /**
+   * Creates the given topics if missing, with per-topic configs (e.g. {@code max.message.bytes}
+   * for a submit topic that takes large fan-outs); existing topics are left as they are.
+   */
+  public static void ensureTopics(FerryConfig config, List<String> names,
+      Map<String, Map<String, String>> topicConfigs, Duration timeout) {
     int partitions = config.getInt(Setting.TOPIC_PARTITIONS, 1, 10_000);
     short replication = (short) config.getInt(Setting.TOPIC_REPLICATION, 1, 32);
     Properties p = base(config);
@@ -88,7 +97,8 @@ public final class KafkaClients {
       List<NewTopic> missing = new ArrayList<>();
       for (String name : names) {
         if (!existing.contains(name)) {
-          missing.add(new NewTopic(name, partitions, replication));
+          missing.add(new NewTopic(name, partitions, replication)
+              .configs(topicConfigs.getOrDefault(name, Map.of())));
         }
       }
       if (missing.isEmpty()) {

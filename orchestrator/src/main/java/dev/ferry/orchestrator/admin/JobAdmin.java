@@ -22,7 +22,8 @@ import java.util.UUID;
  *       a queued work item is skipped when it arrives.
  *   <li><b>retry</b> (re-drive): {@code FAILED} or {@code CANCELLED} → {@code PENDING}, due now.
  *       The attempt counter and history are kept; the job gets {@code extraAttempts} more
- *       attempts ({@code max_attempts = attempts + extraAttempts}).
+ *       attempts ({@code max_attempts = attempts + extraAttempts}). Fan-out parents are not
+ *       re-driven themselves (their children are: re-drive those).
  * </ul>
  */
 public final class JobAdmin {
@@ -65,7 +66,7 @@ public final class JobAdmin {
       """
       WITH target AS (
         SELECT id, status FROM ferry.jobs
-        WHERE status IN ('FAILED', 'CANCELLED') AND %s
+        WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0 AND %s
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'PENDING', next_run_at = now(), finished_at = NULL, result = NULL,

@@ -83,9 +83,15 @@ class BreakerIT {
             .with(Setting.BACKOFF_INITIAL_MS, "100")
             .with(Setting.BACKOFF_JITTER, "0");
     Harness.orchestrator(env, config);
+    List<dev.ferry.worker.Worker> workers = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      Harness.worker(env, config.with(Setting.WORKER_ID, "w" + i));
+      workers.add(Harness.worker(env, config.with(Setting.WORKER_ID, "w" + i)));
     }
+    // Start once the group is settled, so no work item is redelivered by a start-up rebalance
+    // (duplicate runs are allowed around rebalances; this test counts every call).
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        workers.stream().allMatch(w -> w.pollLoop().assignedPartitions() > 0)
+            && workers.stream().mapToInt(w -> w.pollLoop().assignedPartitions()).sum() == 4);
     List<UUID> ids = new ArrayList<>();
     var producer = env.rawProducer();
     for (int i = 0; i < 60; i++) {

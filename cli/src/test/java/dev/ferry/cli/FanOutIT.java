@@ -130,6 +130,43 @@ class FanOutIT {
   }
 
   @Test
+  void dynamicFanOut_aHandlerSpawnsChildren_andCompletesWithTheirAggregate(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    java.util.concurrent.atomic.AtomicInteger crawls = new java.util.concurrent.atomic.AtomicInteger();
+    dev.ferry.worker.api.JobHandler crawler = new dev.ferry.worker.api.JobHandler() {
+      @Override
+      public String type() {
+        return "crawl";
+      }
+
+      @Override
+      public dev.ferry.worker.api.JobResult handle(dev.ferry.worker.api.JobContext ctx) {
+        crawls.incrementAndGet();
+        List<JsonNode> links = new java.util.ArrayList<>();
+        for (int i = 0; i < ctx.payload().path("links").asInt(); i++) {
+          links.add(FerryJson.parse("{\"type\":\"echo\",\"key\":\"link-" + i
+              + "\",\"payload\":{\"page\":" + i + "}}"));
+        }
+        return dev.ferry.worker.api.JobResult.spawn(links);
+      }
+    };
+    Harness.worker(env, config, crawler);
+    UUID page = UUID.randomUUID();
+    Harness.submitRaw(env, config, null,
+        "{\"id\":\"" + page + "\",\"type\":\"crawl\",\"payload\":{\"links\":25}}");
+    awaitStatus(env.dataSource(), page, "SUCCEEDED");
+    JsonNode r = result(env, page);
+    assertThat(r.path("total").asInt()).isEqualTo(25);
+    assertThat(r.path("results").path("link-7").path("page").asInt()).isEqualTo(7);
+    assertThat(crawls.get()).as("the spawning handler ran once").isEqualTo(1);
+    assertThat(job(env.dataSource(), page).get("attempts")).isEqualTo(1);
+    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?"
+        + " AND outcome = 'SPAWNED'", page)).isEqualTo(1);
+  }
+
+  @Test
   void duplicateOutcomes_doNotDoubleCount(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);

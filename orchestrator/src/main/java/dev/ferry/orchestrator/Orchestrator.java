@@ -69,7 +69,8 @@ public final class Orchestrator implements AutoCloseable {
                   id + "-applier", Map.of()),
               List.of(s.topics().results()),
               new OutcomeApplier(dataSource, store, producer, s.topics().events(),
-                  s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom()));
+                  s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
+                  new dev.ferry.orchestrator.intake.JobRows(s)));
       this.dispatcher = new Dispatcher(dataSource, store, producer, s);
     } catch (RuntimeException e) {
       dataSource.close();

@@ -73,6 +73,10 @@ public final class WireCodec {
         n.put("outcome", "TIMED_OUT");
         n.put("error", t.error());
       }
+      case Outcome.Spawned s -> {
+        n.put("outcome", "SPAWNED");
+        n.set("children", s.children());
+      }
       case Outcome.Deferred d -> {
         n.put("outcome", "DEFERRED");
         n.put("retryAt", d.until().toString());
@@ -94,6 +98,7 @@ public final class WireCodec {
           case "NON_RETRYABLE" -> new Outcome.Failed(error, false);
           case "TIMED_OUT" -> new Outcome.TimedOut(error);
           case "DEFERRED" -> new Outcome.Deferred(instant(n, "retryAt"), error);
+          case "SPAWNED" -> new Outcome.Spawned(n.get("children"));
           default -> throw new IOException("unknown outcome '" + kind + "'");
         };
     return new AttemptReport(

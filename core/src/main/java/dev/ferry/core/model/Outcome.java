@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /** How an attempt ended. Exhaustively switchable: every kind of ending is one of these. */
 public sealed interface Outcome
-    permits Outcome.Succeeded, Outcome.Failed, Outcome.TimedOut, Outcome.Deferred {
+    permits Outcome.Succeeded, Outcome.Failed, Outcome.TimedOut, Outcome.Deferred,
+        Outcome.Spawned {
 
   /** The attempt succeeded with a result (may be JSON null). */
   record Succeeded(JsonNode result) implements Outcome {}
@@ -21,4 +22,10 @@ public sealed interface Outcome
    * (snooze, or an open circuit breaker).
    */
   record Deferred(Instant until, String reason) implements Outcome {}
+
+  /**
+   * The handler spawned child jobs (a JSON array of submissions): the job waits for them and
+   * completes with their aggregate (dynamic fan-out).
+   */
+  record Spawned(JsonNode children) implements Outcome {}
 }

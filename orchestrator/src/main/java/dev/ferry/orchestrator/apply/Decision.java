@@ -9,4 +9,11 @@ import dev.ferry.orchestrator.store.JobChange;
  * event to publish if the change holds. {@code givesBackAttempt} removes the attempt row
  * instead (a deferral does not use up an attempt).
  */
-record Decision(JobChange change, AttemptRow attempt, JobEvent event, boolean givesBackAttempt) {}
+record Decision(
+    JobChange change, AttemptRow attempt, JobEvent event, boolean givesBackAttempt,
+    com.fasterxml.jackson.databind.JsonNode spawn) {
+
+  Decision(JobChange change, AttemptRow attempt, JobEvent event, boolean givesBackAttempt) {
+    this(change, attempt, event, givesBackAttempt, null);
+  }
+}

@@ -6,7 +6,12 @@ import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.core.model.Submission;
+import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.store.NewJob;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobRow;
@@ -50,10 +55,13 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private final Clock clock;
   private final RandomGenerator random;
   private final FanIn fanIn = new FanIn();
+  private final JobRows rows;
 
   public OutcomeApplier(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      String eventsTopic, BackoffPolicy defaultBackoff, Clock clock, RandomGenerator random) {
+      String eventsTopic, BackoffPolicy defaultBackoff, Clock clock, RandomGenerator random,
+      JobRows rows) {
+    this.rows = rows;
     this.dataSource = dataSource;
     this.store = store;
     this.producer = producer;
@@ -61,6 +69,47 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
     this.transitions = new Transitions(defaultBackoff);
     this.clock = clock;
     this.random = random;
+  }
+
+  /**
+   * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each
+   * spawning job a parent that completes with their aggregate. Returns whether any were made.
+   */
+  private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied)
+      throws Exception {
+    List<NewJob> children = new ArrayList<>();
+    List<UUID> parents = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    for (Decision d : decisions) {
+      if (d.spawn() == null || !applied.contains(d.change().id())) {
+        continue;
+      }
+      UUID parent = d.change().id();
+      List<Submission> kids = rows.spawnedChildren(d.spawn());
+      for (int i = 0; i < kids.size(); i++) {
+        Submission k = kids.get(i);
+        UUID id = k.id() != null ? k.id() : UUID.nameUUIDFromBytes(
+            (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
+        rows.flatten(k.withId(id), parent, children);
+      }
+      parents.add(parent);
+      counts.add(kids.size());
+    }
+    if (parents.isEmpty()) {
+      return false;
+    }
+    store.insertJobs(c, children);
+    try (PreparedStatement ps = c.prepareStatement(
+        """
+        UPDATE ferry.jobs j SET children_total = u.n, spawned = true,
+               failure_policy = coalesce(j.failure_policy, 'fail-fast')
+        FROM unnest(?::uuid[], ?::int[]) AS u(id, n) WHERE j.id = u.id
+        """)) {
+      ps.setArray(1, c.createArrayOf("uuid", parents.toArray()));
+      ps.setArray(2, c.createArrayOf("int4", counts.toArray()));
+      ps.executeUpdate();
+    }
+    return true;
   }
 
   @Override
@@ -137,6 +186,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
                     new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
           }
         }
+        rescheduled |= spawn(c, decisions.values(), applied);
         FanIn.Effects fanIn = this.fanIn.apply(c, finished, now);
         for (JobEvent e : fanIn.events()) {
           sends.add(producer.send(

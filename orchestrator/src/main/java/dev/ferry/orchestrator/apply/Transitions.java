@@ -53,6 +53,18 @@ final class Transitions {
               terminal(job, r, finished, JobStatus.FAILED, "NON_RETRYABLE", null, f.error(), null);
           case Outcome.Failed f -> retryOrFail(job, r, finished, "FAILED", f.error(), random);
           case Outcome.TimedOut t -> retryOrFail(job, r, finished, "TIMED_OUT", t.error(), random);
+          case Outcome.Spawned s -> {
+            JobChange change =
+                new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(),
+                    JobStatus.WAITING_CHILDREN, job.attempts(), null, null, null, r.workerId(),
+                    r.startedAt(), null);
+            AttemptRow row =
+                new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
+                    "SPAWNED", null);
+            yield new Decision(change, row,
+                event(job, JobStatus.WAITING_CHILDREN, job.attempts(), null, null, finished),
+                false, s.children());
+          }
           case Outcome.Deferred d -> {
             JobChange change =
                 new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RETRY_WAIT,

@@ -23,7 +23,8 @@ import java.util.UUID;
  * <p>A parent whose children are all finished completes: without a {@code type} it becomes
  * {@code SUCCEEDED} with the aggregate as its result; with a {@code type} it becomes
  * {@code PENDING} and its handler runs once with {@code {"payload": …, "children": aggregate}}
- * as input (reduce). Under {@code fail-fast} the first {@code FAILED} child cancels the
+ * as input (reduce); a job whose handler spawned the children (dynamic fan-out) completes
+ * like a parent without type. Under {@code fail-fast} the first {@code FAILED} child cancels the
  * remaining descendants and fails the parent with that child's error; under {@code collect}
  * the parent completes whatever its children's outcomes, the aggregate listing each. Parents
  * that finish are applied to their own parents in turn, up the tree.
@@ -61,7 +62,7 @@ public final class FanIn {
       FROM unnest(?::uuid[], ?::int[], ?::int[]) AS u(id, done, failed)
       WHERE p.id = u.id AND p.status = 'WAITING_CHILDREN'
       RETURNING p.id, p.parent_id, p.children_done, p.children_total, p.children_failed,
-                p.failure_policy, p.type, p.attempts
+                p.failure_policy, CASE WHEN p.spawned THEN NULL ELSE p.type END, p.attempts
       """;
 
   private static final String COMPLETE =

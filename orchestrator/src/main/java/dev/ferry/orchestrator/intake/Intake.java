@@ -1,15 +1,8 @@
 package dev.ferry.orchestrator.intake;
 
-import dev.ferry.core.config.JobDefaults;
-import dev.ferry.core.json.BackoffCodec;
-import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
-import dev.ferry.core.model.Dependencies;
-import dev.ferry.core.model.FailurePolicy;
-import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
-import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.store.JobStore;
@@ -52,6 +45,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
   private final SubmissionCodec codec;
+  private final JobRows rows;
 
   public Intake(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
@@ -61,6 +55,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     this.producer = producer;
     this.settings = settings;
     this.codec = new SubmissionCodec(settings.limits());
+    this.rows = new JobRows(settings);
   }
 
   @Override
@@ -72,7 +67,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       try {
         Submission s = codec.decode(rec.value());
         UUID id = s.id() != null ? s.id() : derivedId(rec);
-        flatten(s.withId(id), null, jobs);
+        rows.flatten(s.withId(id), null, jobs);
       } catch (InvalidSubmissionException e) {
         log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(),
             rec.offset(), e.getMessage());
@@ -109,42 +104,6 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     if (log.isDebugEnabled()) {
       log.debug("Intake batch: {} accepted, {} rejected", jobs.size(), rejections.size());
     }
-  }
-
-  /**
-   * A submission and all its descendants as rows: a parent waits for its children
-   * ({@code WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and
-   * its position, so a redelivered submission inserts nothing twice.
-   */
-  private void flatten(Submission s, UUID parentId, List<NewJob> out) {
-    out.add(toRow(s, parentId));
-    for (int i = 0; i < s.children().size(); i++) {
-      Submission child = s.children().get(i);
-      UUID childId = child.id() != null ? child.id()
-          : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
-      flatten(child.withId(childId), s.id(), out);
-    }
-  }
-
-  private NewJob toRow(Submission s, UUID parentId) {
-    JobDefaults d = settings.jobDefaults().apply(s.type());
-    BackoffPolicy backoff = s.backoff() != null ? s.backoff() : d.backoff();
-    boolean parent = !s.children().isEmpty();
-    return new NewJob(
-        s.id(),
-        parentId,
-        s.type(),
-        Dependencies.of(s.type(), s.dependency(), s.payload()),
-        FerryJson.text(s.payload()),
-        (parent ? JobStatus.WAITING_CHILDREN : JobStatus.PENDING).name(),
-        s.maxAttempts() != null ? s.maxAttempts() : d.maxAttempts(),
-        s.runAt(),
-        s.timeoutMs() != null ? s.timeoutMs() : d.timeoutMs(),
-        FerryJson.text(BackoffCodec.encode(backoff)),
-        s.key(),
-        parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
-            : null,
-        s.children().size());
   }
 
   /** A stable id for a submission without one: the same record always yields the same id. */

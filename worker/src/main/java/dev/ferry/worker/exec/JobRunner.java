@@ -235,6 +235,7 @@ public final class JobRunner {
         case JobResult.Retry f -> new Outcome.Failed(f.error(), true);
         case JobResult.Fail f -> new Outcome.Failed(f.error(), false);
         case JobResult.Snooze s -> new Outcome.Deferred(clock.instant().plus(s.delay()), "snoozed for " + s.delay().toMillis() + " ms");
+        case JobResult.Spawn s -> spawned(s);
       };
     } catch (NonRetryableException e) {
       return new Outcome.Failed(describe(e), false);
@@ -251,6 +252,21 @@ public final class JobRunner {
       log.warn("Job {} attempt {} failed: {}", item.id(), item.attempt(), t.toString());
       return new Outcome.Failed(describe(t), true);
     }
+  }
+
+  /** Validates spawned children like a submission's, so the orchestrator can trust them. */
+  private static Outcome spawned(JobResult.Spawn s) {
+    com.fasterxml.jackson.databind.node.ArrayNode arr = dev.ferry.core.json.FerryJson.MAPPER.createArrayNode();
+    s.children().forEach(arr::add);
+    com.fasterxml.jackson.databind.node.ObjectNode probe = dev.ferry.core.json.FerryJson.object();
+    probe.set("children", arr);
+    try {
+      new dev.ferry.core.json.SubmissionCodec(dev.ferry.core.json.SubmissionLimits.DEFAULT)
+          .decode(dev.ferry.core.json.FerryJson.bytes(probe));
+    } catch (dev.ferry.core.json.InvalidSubmissionException e) {
+      return new Outcome.Failed("spawned children are invalid: " + e.getMessage(), false);
+    }
+    return new Outcome.Spawned(arr);
   }
 
   private static String describe(Throwable t) {
@@ -284,6 +300,7 @@ public final class JobRunner {
     boolean slow = ms >= breakerConfigs.apply(call.dependency).slowCallMs();
     Call c = switch (outcome) {
       case Outcome.Succeeded s -> new Call(false, slow);
+      case Outcome.Spawned s -> new Call(false, slow);
       case Outcome.Failed f -> new Call(f.retryable(), slow);
       case Outcome.TimedOut t -> new Call(true, true);
       case Outcome.Deferred d -> null;

@@ -113,6 +113,13 @@ public final class PollLoop implements Runnable {
     return revocations.get();
   }
 
+  /** How many partitions this worker owns right now. */
+  public int assignedPartitions() {
+    return assignedCount;
+  }
+
+  private volatile int assignedCount;
+
   /** How many times partitions were assigned. */
   public int assignments() {
     return assignments.get();
@@ -344,6 +351,7 @@ public final class PollLoop implements Runnable {
       for (TopicPartition tp : partitions) {
         trackers.put(tp, new OffsetTracker());
       }
+      assignedCount = trackers.size();
       if (!partitions.isEmpty()) {
         assignments.incrementAndGet();
       }
@@ -382,6 +390,7 @@ public final class PollLoop implements Runnable {
       for (TopicPartition tp : partitions) {
         trackers.remove(tp);
       }
+      assignedCount = trackers.size();
       for (Iterator<Pending> it = buffer.iterator(); it.hasNext(); ) {
         ConsumerRecord<String, byte[]> r = it.next().record();
         if (partitions.contains(new TopicPartition(r.topic(), r.partition()))) {

@@ -100,6 +100,9 @@ final class DemoCommand implements Callable<Integer> {
         if (!outage(config, db, payments, timeoutS)) {
           return 1;
         }
+        if (!fanOut(config, db, http, timeoutS)) {
+          return 1;
+        }
         System.out.println("Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
         return 0;
       }
@@ -184,6 +187,70 @@ final class DemoCommand implements Callable<Integer> {
       Thread.sleep(100);
     }
     System.out.println("Timed out waiting for the outage jobs.");
+    return false;
+  }
+
+  /**
+   * Part three: fan-out / fan-in. One parent with 300 children calling the flaky downstream
+   * (one in four fails once and is retried); the parent completes with the aggregate. Each
+   * child names its own dependency, so single retried failures do not trip a shared breaker
+   * (part two shows one).
+   */
+  private static boolean fanOut(FerryConfig config, Connection db, FlakyServer http, int timeoutS)
+      throws Exception {
+    System.out.println();
+    System.out.println("Part 3 — fan-out / fan-in: one parent job with 300 children calling the"
+        + " flaky downstream…");
+    UUID parent = UUID.randomUUID();
+    StringBuilder json = new StringBuilder("{\"id\":\"" + parent
+        + "\",\"failurePolicy\":\"collect\",\"children\":[");
+    for (int i = 0; i < 300; i++) {
+      json.append(i > 0 ? "," : "").append("{\"type\":\"http\",\"key\":\"item-").append(i)
+          .append("\",\"dependency\":\"demo-batch-").append(i).append("\",")
+          .append("\"backoff\":{\"initialMs\":100,\"jitter\":0.5},")
+          .append("\"payload\":{\"url\":\"").append(http.baseUrl()).append("/flaky?key=batch")
+          .append(i).append("&fail=").append(i % 4 == 0 ? 1 : 0).append("\"}}");
+    }
+    json.append("]}");
+    Properties p = new Properties();
+    p.putAll(config.kafkaProperties());
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
+          json.toString().getBytes(StandardCharsets.UTF_8))).get();
+    }
+    long deadline = System.nanoTime() + timeoutS * 1_000_000_000L;
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try (var ps = db.prepareStatement(
+          "SELECT status, children_done, children_total, result->>'total', result->>'succeeded',"
+              + " result->>'failed', result->'results'->'item-4' FROM ferry.jobs WHERE id = ?")) {
+        ps.setObject(1, parent);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            String line = String.format("  parent %-16s · %3d/%d children done", rs.getString(1),
+                rs.getInt(2), rs.getInt(3));
+            if (!line.equals(last)) {
+              System.out.println(line);
+              last = line;
+            }
+            if (rs.getString(1).equals("SUCCEEDED")) {
+              long retried = count(db, "SELECT count(*) FROM ferry.jobs WHERE parent_id = '"
+                  + parent + "' AND attempts > 1");
+              System.out.printf("Aggregate: total %s, succeeded %s, failed %s (%d children needed a"
+                  + " retry); e.g. results.item-4 = %s%n", rs.getString(4), rs.getString(5),
+                  rs.getString(6), retried, rs.getString(7));
+              System.out.println("Inspect it: ./ferry status " + parent + "   (or SELECT result FROM"
+                  + " ferry.jobs WHERE id = '" + parent + "')");
+              return "300".equals(rs.getString(4)) && "300".equals(rs.getString(5));
+            }
+          }
+        }
+      }
+      // Refreshing a progress line at a human pace.
+      Thread.sleep(200);
+    }
+    System.out.println("Timed out waiting for the fan-out.");
     return false;
   }
 

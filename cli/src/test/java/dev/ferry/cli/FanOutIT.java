@@ -67,6 +67,24 @@ class FanOutIT {
   }
 
   @Test
+  void twoOrchestratorsAndTwoWorkers_countEveryChildExactlyOnce(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+    Harness.worker(env, config);
+    UUID parent = UUID.randomUUID();
+    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"collect\","
+        + "\"children\":" + children(3_000, "{\"type\":\"noop\",\"key\":\"n#\"}") + "}");
+    await().atMost(Duration.ofSeconds(120))
+        .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), parent)));
+    JsonNode r = result(env, parent);
+    assertThat(r.path("total").asInt()).isEqualTo(3_000);
+    assertThat(r.path("succeeded").asInt()).isEqualTo(3_000);
+    assertThat(job(env.dataSource(), parent).get("children_done")).isEqualTo(3_000);
+  }
+
+  @Test
   void failFast_cancelsSiblingsAndFailsTheParent(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);

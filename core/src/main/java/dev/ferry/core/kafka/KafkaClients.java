@@ -76,6 +76,33 @@ public final class KafkaClients {
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }
 
+  /**
+   * Waits until every partition of new topics has a leader, so that the first producers do not
+   * meet NOT_LEADER errors (which an idempotent producer may turn into sequence errors).
+   */
+  private static void awaitLeaders(Admin admin, List<String> names, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean ready;
+      try {
+        ready = admin.describeTopics(names).allTopicNames()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values().stream()
+            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
+      } catch (ExecutionException e) {
+        ready = false;
+      }
+      if (ready) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("topics " + names + " have no leader after " + timeout);
+      }
+      // Waiting for the controller to elect leaders: there is no event to wait on.
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+  }
+
   /** Creates the given topics if missing; existing ones are left as they are. */
   public static void ensureTopics(FerryConfig config, List<String> names, Duration timeout) {
     ensureTopics(config, names, Map.of(), timeout);
@@ -124,6 +151,7 @@ public final class KafkaClients {
         throw new IllegalStateException("could not create topics " + failures.keySet(),
             failures.values().iterator().next());
       }
+      awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), timeout);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
           "cannot reach Kafka at " + config.get(Setting.KAFKA_BOOTSTRAP_SERVERS) + ": " + e, e);

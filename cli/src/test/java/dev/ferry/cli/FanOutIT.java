@@ -145,6 +145,13 @@ class FanOutIT {
     assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"))
         .isEqualTo(7);
     assertThat(job(env.dataSource(), root).get("attempts")).as("the reducer ran once").isEqualTo(1);
+
+    String[] db = {"--db-url=" + env.database().url(), "--db-user=" + env.database().user(),
+        "--db-password=" + env.database().password()};
+    Harness.Run status = Harness.cli("status", root.toString(), db[0], db[1], db[2]);
+    assertThat(status.out()).contains("children:").contains("2 / 2 done, 0 failed");
+    Harness.Run jobs = Harness.cli("jobs", "--parent", root.toString(), db[0], db[1], db[2]);
+    assertThat(jobs.out()).contains("(2 jobs)");
   }
 
   @Test

@@ -1,6 +1,13 @@
 package dev.ferry.orchestrator;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.health.HealthServer;
+import dev.ferry.core.health.InfraProbe;
+import dev.ferry.core.health.Startup;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.orchestrator.rescue.Rescuer;
 import dev.ferry.core.db.Databases;
 import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.migrations.Migrations;
@@ -33,26 +40,36 @@ public final class Orchestrator implements AutoCloseable {
   private final BatchConsumerLoop intakeLoop;
   private final BatchConsumerLoop applierLoop;
   private final Dispatcher dispatcher;
+  private final Rescuer rescuer;
+  private final InfraProbe probe;
+  private final String id;
+  private HealthServer health;
 
   private Orchestrator(FerryConfig config) {
     OrchestratorSettings s = OrchestratorSettings.from(config);
-    String id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
+    this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
     this.dataSource = Databases.pool(config, "ferry-" + id);
+    Duration startup =
+        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE));
     try {
       if (s.migrate()) {
-        int applied = Migrations.migrate(dataSource);
+        int applied = Startup.retry("Database migrations", startup,
+            () -> Migrations.migrate(dataSource));
         log.info("Database schema up to date ({} migrations applied)", applied);
       }
       // Submissions (a fan-out can be large) and the DLQ that keeps them take records up to
       // submit.max.bytes.
       String maxBytes = String.valueOf(Math.max(1 << 20, s.limits().maxBytes() + 4096));
-      KafkaClients.ensureTopics(
-          config,
-          List.of(s.topics().submit(), s.topics().work(), s.topics().results(),
-              s.topics().events(), s.topics().dlq()),
-          Map.of(s.topics().submit(), Map.of("max.message.bytes", maxBytes),
-              s.topics().dlq(), Map.of("max.message.bytes", maxBytes)),
-          Duration.ofSeconds(30));
+      Startup.retry("Kafka topics", startup, () -> {
+        KafkaClients.ensureTopics(
+            config,
+            List.of(s.topics().submit(), s.topics().work(), s.topics().results(),
+                s.topics().events(), s.topics().dlq()),
+            Map.of(s.topics().submit(), Map.of("max.message.bytes", maxBytes),
+                s.topics().dlq(), Map.of("max.message.bytes", maxBytes)),
+            Duration.ofSeconds(10));
+        return null;
+      });
       this.producer = KafkaClients.producer(config, "ferry-" + id);
       JobStore store = new JobStore();
       this.intakeLoop =
@@ -72,6 +89,11 @@ public final class Orchestrator implements AutoCloseable {
                   s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
                   new dev.ferry.orchestrator.intake.JobRows(s)));
       this.dispatcher = new Dispatcher(dataSource, store, producer, s);
+      this.rescuer =
+          new Rescuer(dataSource, store, producer, s.topics().events(), s.defaultBackoff(),
+              s.rescueAfter(), s.rescuePollInterval(), s.poisonMaxCrashes(), Clock.systemUTC(),
+              new SplittableRandom());
+      this.probe = new InfraProbe(config, Duration.ofSeconds(2));
     } catch (RuntimeException e) {
       dataSource.close();
       throw e;
@@ -84,13 +106,51 @@ public final class Orchestrator implements AutoCloseable {
     o.intakeLoop.start();
     o.applierLoop.start();
     o.dispatcher.start();
-    log.info("Orchestrator started");
+    o.rescuer.start();
+    o.probe.start();
+    try {
+      o.health = HealthServer.start(config, 9400, o::health);
+    } catch (RuntimeException e) {
+      o.close();
+      throw e;
+    }
+    log.info("Orchestrator {} started", o.id);
     return o;
+  }
+
+  /** What the health endpoints report: loops alive, database and Kafka up, lag, backlog. */
+  public HealthServer.Report health() {
+    boolean live = intakeLoop.isAlive() && applierLoop.isAlive() && dispatcher.isAlive()
+        && rescuer.isAlive();
+    ObjectNode d = FerryJson.object();
+    d.put("role", "orchestrator");
+    d.put("id", id);
+    d.set("components", probe.describe());
+    ObjectNode loops = d.putObject("loops");
+    loops.put("intake", intakeLoop.isAlive());
+    loops.put("applier", applierLoop.isAlive());
+    loops.put("dispatcher", dispatcher.isAlive());
+    loops.put("rescuer", rescuer.isAlive());
+    ObjectNode lag = d.putObject("lag");
+    lag.put("submit", intakeLoop.lag());
+    lag.put("results", applierLoop.lag());
+    d.put("rescued", rescuer.rescued());
+    return new HealthServer.Report(live, live && probe.allUp(), d);
+  }
+
+  /** The health server's port, or -1 when it is off. */
+  public int healthPort() {
+    return health == null ? -1 : health.port();
   }
 
   /** Stops the loops (each finishes its current batch), then closes clients and the pool. */
   @Override
   public void close() {
+    if (health != null) {
+      health.close();
+    }
+    probe.close();
+    rescuer.close();
     intakeLoop.close();
     applierLoop.close();
     dispatcher.close();

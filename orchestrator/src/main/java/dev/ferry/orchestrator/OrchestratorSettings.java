@@ -23,7 +23,10 @@ public record OrchestratorSettings(
     BackoffPolicy defaultBackoff,
     int dispatchBatchSize,
     Duration dispatchPollInterval,
-    boolean migrate) {
+    boolean migrate,
+    Duration rescueAfter,
+    Duration rescuePollInterval,
+    int poisonMaxCrashes) {
 
   public static OrchestratorSettings from(FerryConfig c) {
     return new OrchestratorSettings(
@@ -34,6 +37,9 @@ public record OrchestratorSettings(
         c.jobDefaults(null).backoff(),
         c.getInt(Setting.DISPATCH_BATCH_SIZE, 1, 100_000),
         Duration.ofMillis(c.getInt(Setting.DISPATCH_POLL_MS, 10, 3_600_000)),
-        c.getBoolean(Setting.ORCHESTRATOR_MIGRATE));
+        c.getBoolean(Setting.ORCHESTRATOR_MIGRATE),
+        Duration.ofMillis(c.getInt(Setting.RESCUE_AFTER_MS, 100, Integer.MAX_VALUE)),
+        Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS, 10, 3_600_000)),
+        c.getInt(Setting.POISON_MAX_CRASHES, 1, 1_000));
   }
 }

@@ -80,7 +80,8 @@ public final class FerryTestEnv implements AutoCloseable {
         .with(Setting.DB_PASSWORD, database.password())
         .with(Setting.TOPIC_PREFIX, topicPrefix)
         .with(Setting.TOPIC_PARTITIONS, "4")
-        .with(Setting.DB_POOL_SIZE, "4");
+        .with(Setting.DB_POOL_SIZE, "4")
+        .with(Setting.HEALTH_PORT, "0");
   }
 
   /** A plain producer of raw bytes, like any Kafka client a user would write. */

@@ -9,6 +9,9 @@ import dev.ferry.core.kafka.KafkaClients;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.breaker.CircuitBreakerMachine;
 import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.health.HealthServer;
+import dev.ferry.core.health.InfraProbe;
+import dev.ferry.core.health.Startup;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.breaker.BreakerClient;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,6 +19,7 @@ import dev.ferry.worker.cancel.CancellationListener;
 import dev.ferry.worker.exec.JobRunner;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import dev.ferry.worker.poll.PollLoop;
+import dev.ferry.worker.poll.RedeliveryCheck;
 import dev.ferry.worker.registry.WorkerRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -53,6 +57,10 @@ public final class Worker implements AutoCloseable {
   private final BreakerClient breakers;
   private final Duration drainTimeout;
   private ScheduledFuture<?> heartbeats;
+  private final int concurrency;
+  private final FerryConfig config;
+  private InfraProbe probe;
+  private HealthServer health;
 
   private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
@@ -66,8 +74,15 @@ public final class Worker implements AutoCloseable {
                 + UUID.randomUUID().toString().substring(0, 4)
             : configured;
     Topics topics = Topics.withPrefix(config.topicPrefix());
-    KafkaClients.ensureTopics(
-        config, List.of(topics.work(), topics.results()), Duration.ofSeconds(30));
+    Startup.retry("Kafka topics",
+        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE)),
+        () -> {
+          KafkaClients.ensureTopics(
+              config, List.of(topics.work(), topics.results()), Duration.ofSeconds(10));
+          return null;
+        });
+    this.concurrency = concurrency;
+    this.config = config;
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker");
     this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
@@ -87,7 +102,9 @@ public final class Worker implements AutoCloseable {
             KafkaClients.consumer(
                 config, config.topicPrefix() + "workers", "ferry-worker-" + id,
                 Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll))),
-            topics.work(), runner, concurrency, maxPoll);
+            topics.work(), runner, concurrency, maxPoll, new RedeliveryCheck(dataSource),
+            Duration.ofMillis(config.getInt(Setting.WORKER_REDELIVERY_CHECK_MS, 0, Integer.MAX_VALUE)),
+            Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS, 0, Integer.MAX_VALUE)));
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
     this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
     this.cancellations = new CancellationListener(dataSource, runner);
@@ -111,9 +128,39 @@ public final class Worker implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     w.pollThread.start();
+    w.probe = new InfraProbe(config, Duration.ofSeconds(2)).start();
+    try {
+      w.health = HealthServer.start(config, 9401, w::health);
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
     log.info("Worker {} started (concurrency {})", w.id,
         config.get(Setting.WORKER_CONCURRENCY));
     return w;
+  }
+
+  /** What the health endpoints report: polling, database and Kafka up, in flight, lag. */
+  public HealthServer.Report health() {
+    boolean live = pollLoop.polling(Duration.ofSeconds(30));
+    ObjectNode d = FerryJson.object();
+    d.put("role", "worker");
+    d.put("id", id);
+    d.set("components", probe.describe());
+    d.put("inFlight", pollLoop.inFlight());
+    d.put("concurrency", concurrency);
+    d.put("buffered", pollLoop.buffered());
+    d.put("paused", pollLoop.isPaused());
+    d.put("assignedPartitions", pollLoop.assignedPartitions());
+    d.put("lag", pollLoop.lag());
+    d.put("staleSkipped", pollLoop.staleSkipped());
+    d.put("rebalances", pollLoop.revocations());
+    return new HealthServer.Report(live, live && probe.allUp(), d);
+  }
+
+  /** The health server's port, or -1 when it is off. */
+  public int healthPort() {
+    return health == null ? -1 : health.port();
   }
 
   public String id() {
@@ -132,6 +179,12 @@ public final class Worker implements AutoCloseable {
   @Override
   public void close() {
     log.info("Worker {} draining ({} in flight)", id, pollLoop.inFlight());
+    if (health != null) {
+      health.close();
+    }
+    if (probe != null) {
+      probe.close();
+    }
     try {
       pollLoop.drain(drainTimeout);
     } catch (InterruptedException e) {

@@ -59,6 +59,13 @@ public final class KafkaClients {
         CooperativeStickyAssignor.class.getName());
     p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
     p.putIfAbsent(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
+    // A process killed with SIGKILL never leaves its group: its partitions move once the
+    // session times out, so keep that to seconds (Kafka's default is 45 s).
+    p.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+    p.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+    // Reconnect to a broker that went away with exponential backoff and jitter (the client
+    // adds 20 % jitter), up to 5 s between tries.
+    p.putIfAbsent(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
     p.putAll(overrides);
     return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
   }

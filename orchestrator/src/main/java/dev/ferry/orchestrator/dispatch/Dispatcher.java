@@ -60,6 +60,11 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     thread.start();
   }
 
+  /** Whether the dispatcher's thread is running. */
+  public boolean isAlive() {
+    return thread.isAlive();
+  }
+
   @Override
   public void run() {
     long backoffMs = 100;
@@ -95,7 +100,8 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           }
           log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
               e.toString());
-          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+          long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+          if (stopped.await(backoffMs + jitter, TimeUnit.MILLISECONDS)) {
             break;
           }
           backoffMs = Math.min(backoffMs * 2, 5_000);

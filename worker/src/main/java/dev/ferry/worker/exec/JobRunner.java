@@ -101,9 +101,18 @@ public final class JobRunner {
    * @param done receives {@link Completion}s; must be thread-safe and non-blocking
    */
   public void start(WorkItem item, Object ticket, Consumer<Completion> done) {
+    start(item, ticket, done, false);
+  }
+
+  /**
+   * @param awaitStart wait until the start notice is acknowledged before running the handler
+   *     (for possibly redelivered items: if the handler kills this JVM, the job is known to have
+   *     been RUNNING here, so the rescuer counts the crash)
+   */
+  public void start(WorkItem item, Object ticket, Consumer<Completion> done, boolean awaitStart) {
     Thread.ofVirtual()
         .name("ferry-job-" + item.id() + "-" + item.attempt())
-        .start(() -> run(item, ticket, done));
+        .start(() -> run(item, ticket, done, awaitStart));
   }
 
   /**
@@ -151,7 +160,7 @@ public final class JobRunner {
     return dependency == null ? 0 : breakerConfigs.apply(dependency).bulkhead();
   }
 
-  private void run(WorkItem item, Object ticket, Consumer<Completion> done) {
+  private void run(WorkItem item, Object ticket, Consumer<Completion> done, boolean awaitStart) {
     CallInfo call = new CallInfo();
     Instant started = clock.instant();
     AtomicBoolean reported = new AtomicBoolean();
@@ -165,7 +174,18 @@ public final class JobRunner {
     MDC.put("attempt", String.valueOf(item.attempt()));
     ScheduledFuture<?> timeout = null;
     try {
-      send(AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started), null);
+      Future<RecordMetadata> notice =
+          send(AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started),
+              null);
+      if (awaitStart) {
+        try {
+          notice.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException
+            | java.util.concurrent.TimeoutException e) {
+          log.warn("Start notice of job {} not acknowledged ({}); running it anyway", item.id(),
+              e.toString());
+        }
+      }
       JobHandler handler = handlers.get(item.type());
       Outcome outcome;
       if (isCancelled.get()) {
@@ -317,15 +337,15 @@ public final class JobRunner {
     AttemptReport r =
         new AttemptReport(
             item.id(), item.attempt(), item.run(), workerId, started, clock.instant(), outcome);
-    send(r, () -> done.accept(new Completion.OutcomeStored(ticket)));
+    var unused = send(r, () -> done.accept(new Completion.OutcomeStored(ticket)));
   }
 
   /** Sends a report; an outcome whose send fails is re-sent until it is acknowledged. */
-  private void send(AttemptReport r, Runnable onAck) {
+  private Future<RecordMetadata> send(AttemptReport r, Runnable onAck) {
     byte[] value = WireCodec.encode(r);
     ProducerRecord<String, byte[]> rec =
         new ProducerRecord<>(resultsTopic, r.jobId().toString(), value);
-    Future<RecordMetadata> unused = producer.send(
+    return producer.send(
         rec,
         (md, e) -> {
           if (e == null) {
@@ -335,8 +355,9 @@ public final class JobRunner {
           } else if (onAck != null) {
             log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
                 r.jobId(), r.attempt(), e.toString());
-            var retry = timer.schedule(() -> send(r, onAck), Duration.ofSeconds(1).toMillis(),
-                TimeUnit.MILLISECONDS);
+            var retry = timer.schedule(() -> {
+                  var unused = send(r, onAck);
+                }, Duration.ofSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
           } else {
             log.warn("Start notice of job {} attempt {} not sent: {}", r.jobId(), r.attempt(),
                 e.toString());

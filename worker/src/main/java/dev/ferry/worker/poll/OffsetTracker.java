@@ -12,6 +12,12 @@ final class OffsetTracker {
   private final TreeSet<Long> outstanding = new TreeSet<>();
   private long nextOffset = -1;
   private long committed = -1;
+  private final long assignedAtNanos = System.nanoTime();
+
+  /** When the partition was assigned (this tracker made). */
+  long assignedAtNanos() {
+    return assignedAtNanos;
+  }
 
   void received(long offset) {
     outstanding.add(offset);

@@ -14,7 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,7 +53,33 @@ public final class PollLoop implements Runnable {
   private record Ticket(TopicPartition partition, OffsetTracker tracker, long offset, String dependency) {}
 
   /** A fetched record, decoded once (item null when malformed). */
-  private record Pending(ConsumerRecord<String, byte[]> record, WorkItem item, String dependency) {}
+  private static final class Pending {
+    final ConsumerRecord<String, byte[]> record;
+    final WorkItem item;
+    final String dependency;
+    /** Waiting for the redelivery check: may not start yet. */
+    boolean checking;
+    /** Possibly a redelivery: its start notice must be acknowledged before the handler runs. */
+    boolean suspect;
+
+    Pending(ConsumerRecord<String, byte[]> record, WorkItem item, String dependency) {
+      this.record = record;
+      this.item = item;
+      this.dependency = dependency;
+    }
+
+    ConsumerRecord<String, byte[]> record() {
+      return record;
+    }
+
+    WorkItem item() {
+      return item;
+    }
+
+    String dependency() {
+      return dependency;
+    }
+  }
 
   private final KafkaConsumer<String, byte[]> consumer;
   private final String topic;
@@ -63,7 +89,7 @@ public final class PollLoop implements Runnable {
   /** Jobs running per dependency (poll thread only): the per-worker bulkhead. */
   private final Map<String, Integer> inFlightByDependency = new HashMap<>();
   private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
-  private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
   private final Set<Ticket> awaitingOutcome = new HashSet<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -76,6 +102,14 @@ public final class PollLoop implements Runnable {
   private long lastCommitNanos;
 
   private final int bufferLimit;
+  private final RedeliveryCheck redeliveryCheck;
+  private final long checkWindowNanos;
+  private final long revokeGraceMs;
+  private final java.util.concurrent.atomic.AtomicLong staleSkipped =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile long lastPollNanos = System.nanoTime();
+  private volatile long lag = -1;
+  private long lagSampledNanos;
 
   /**
    * @param maxPollRecords the consumer's {@code max.poll.records}; the buffer of fetched, not
@@ -84,6 +118,22 @@ public final class PollLoop implements Runnable {
   public PollLoop(
       KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
       int maxPollRecords) {
+    this(consumer, topic, runner, concurrency, maxPollRecords, null, Duration.ZERO,
+        Duration.ZERO);
+  }
+
+  /**
+   * @param redeliveryCheck checks records fetched within {@code checkWindow} of their
+   *     partition's assignment (null: no check)
+   * @param revokeGrace how long a rebalance waits for in-flight jobs of revoked partitions
+   */
+  public PollLoop(
+      KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
+      int maxPollRecords, RedeliveryCheck redeliveryCheck, Duration checkWindow,
+      Duration revokeGrace) {
+    this.redeliveryCheck = redeliveryCheck;
+    this.checkWindowNanos = checkWindow.toNanos();
+    this.revokeGraceMs = revokeGrace.toMillis();
     this.bufferLimit = 2 * maxPollRecords;
     this.consumer = consumer;
     this.topic = topic;
@@ -125,6 +175,21 @@ public final class PollLoop implements Runnable {
     return assignments.get();
   }
 
+  /** Possibly redelivered records skipped because their job had moved on. */
+  public long staleSkipped() {
+    return staleSkipped.get();
+  }
+
+  /** Records behind the end of the assigned partitions (sampled each second), -1 if unknown. */
+  public long lag() {
+    return lag;
+  }
+
+  /** Whether the poll thread polled within the last {@code maxSilence}. */
+  public boolean polling(Duration maxSilence) {
+    return stopped.getCount() > 0 && System.nanoTime() - lastPollNanos < maxSilence.toNanos();
+  }
+
   /** Whether the consumer is currently paused (backpressure). */
   public boolean isPaused() {
     return paused;
@@ -157,15 +222,32 @@ public final class PollLoop implements Runnable {
         } catch (WakeupException e) {
           continue;
         }
+        long now = System.nanoTime();
+        lastPollNanos = now;
+        List<Pending> toCheck = new java.util.ArrayList<>();
         for (ConsumerRecord<String, byte[]> rec : records) {
           OffsetTracker t = trackers.get(new TopicPartition(rec.topic(), rec.partition()));
           if (t == null) {
             continue;
           }
           t.received(rec.offset());
-          buffer.add(decode(rec));
+          Pending p = decode(rec);
+          if (redeliveryCheck != null && p.item() != null
+              && now - t.assignedAtNanos() < checkWindowNanos) {
+            p.checking = true;
+            p.suspect = true;
+            toCheck.add(p);
+          }
+          buffer.add(p);
+        }
+        if (!toCheck.isEmpty()) {
+          check(toCheck);
         }
         bufferedCount = buffer.size();
+        if (now - lagSampledNanos > 1_000_000_000L) {
+          lagSampledNanos = now;
+          lag = currentLag();
+        }
       }
       handleCompletions();
       commit(true);
@@ -180,6 +262,31 @@ public final class PollLoop implements Runnable {
       }
       stopped.countDown();
     }
+  }
+
+  /** Asks the database about possibly redelivered records, off the poll thread. */
+  private void check(List<Pending> batch) {
+    List<WorkItem> items = batch.stream().map(Pending::item).toList();
+    Thread.ofVirtual().name("ferry-redelivery-check").start(() -> {
+      try {
+        completions.add(new Completion.Checked(batch, redeliveryCheck.runnable(items), null));
+      } catch (Exception e) {
+        completions.add(new Completion.Checked(batch, null, e));
+      }
+    });
+  }
+
+  private long currentLag() {
+    long sum = 0;
+    boolean any = false;
+    for (var e : consumer.metrics().entrySet()) {
+      if (e.getKey().name().equals("records-lag") && e.getKey().tags().containsKey("partition")
+          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+        sum += d.longValue();
+        any = true;
+      }
+    }
+    return any ? sum : (trackers.isEmpty() ? 0 : -1);
   }
 
   private Pending decode(ConsumerRecord<String, byte[]> rec) {
@@ -214,6 +321,9 @@ public final class PollLoop implements Runnable {
         it.remove();
         continue;
       }
+      if (p.checking) {
+        continue;
+      }
       String dep = p.dependency();
       int limit = runner.bulkhead(dep);
       if (limit > 0 && inFlightByDependency.getOrDefault(dep, 0) >= limit) {
@@ -227,7 +337,7 @@ public final class PollLoop implements Runnable {
       awaitingOutcome.add(ticket);
       int n = inFlight.incrementAndGet();
       maxInFlight.accumulateAndGet(n, Math::max);
-      runner.start(p.item(), ticket, completions::add);
+      runner.start(p.item(), ticket, completions::add, p.suspect);
     }
     if (inFlight.get() < concurrency && buffer.size() >= bufferLimit) {
       // Slots are free but the buffer is full of jobs waiting for their bulkhead: hand them
@@ -235,7 +345,7 @@ public final class PollLoop implements Runnable {
       for (Iterator<Pending> it = buffer.iterator(); it.hasNext(); ) {
         Pending p = it.next();
         int limit = runner.bulkhead(p.dependency());
-        if (p.item() == null || limit == 0
+        if (p.item() == null || p.checking || limit == 0
             || inFlightByDependency.getOrDefault(p.dependency(), 0) < limit) {
           continue;
         }
@@ -257,7 +367,13 @@ public final class PollLoop implements Runnable {
   private void handleCompletions() {
     Completion c;
     while ((c = completions.poll()) != null) {
+      handle(c);
+    }
+  }
+
+  private void handle(Completion c) {
       switch (c) {
+        case Completion.Checked checked -> checked(checked);
         case Completion.SlotFreed f -> {
           inFlight.decrementAndGet();
           String dep = ((Ticket) f.ticket()).dependency();
@@ -273,7 +389,39 @@ public final class PollLoop implements Runnable {
           }
         }
       }
+  }
+
+  @SuppressWarnings("unchecked")
+  private void checked(Completion.Checked c) {
+    if (c.error() != null) {
+      log.warn("Could not check {} possibly redelivered work items against the database ({});"
+          + " running them (a stale outcome changes nothing)", ((List<Pending>) c.batch()).size(),
+          c.error().toString());
     }
+    int stale = 0;
+    for (Pending p : (List<Pending>) c.batch()) {
+      if (!p.checking) {
+        continue;
+      }
+      p.checking = false;
+      if (c.runnable() == null || c.runnable().contains(RedeliveryCheck.key(p.item()))) {
+        continue;
+      }
+      if (buffer.remove(p)) {
+        stale++;
+        TopicPartition tp = new TopicPartition(p.record().topic(), p.record().partition());
+        OffsetTracker t = trackers.get(tp);
+        if (t != null) {
+          t.finished(p.record().offset());
+        }
+      }
+    }
+    if (stale > 0) {
+      staleSkipped.addAndGet(stale);
+      log.info("Skipped {} redelivered work items whose jobs already moved on (finished,"
+          + " retried, or running elsewhere)", stale);
+    }
+    bufferedCount = buffer.size();
   }
 
   private void applyBackpressure() {
@@ -367,6 +515,7 @@ public final class PollLoop implements Runnable {
         revocations.incrementAndGet();
       }
       handleCompletions();
+      awaitInFlight(partitions);
       Map<TopicPartition, OffsetAndMetadata> offsets = committable(partitions);
       if (!offsets.isEmpty()) {
         try {
@@ -384,6 +533,49 @@ public final class PollLoop implements Runnable {
       revocations.incrementAndGet();
       forget(partitions);
       log.warn("Lost {}", partitions);
+    }
+
+    /**
+     * Gives in-flight jobs of revoked partitions up to {@code worker.revoke.grace.ms} to finish,
+     * so that their offsets are committed here and the new owner does not run them again. Jobs
+     * still running after that keep running; their records go to the new owner uncommitted,
+     * which skips them while they are RUNNING here (the redelivery check), and their outcome is
+     * applied once whichever run reports first.
+     */
+    private void awaitInFlight(Collection<TopicPartition> partitions) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(revokeGraceMs);
+      int waiting = runningOn(partitions);
+      if (waiting == 0 || revokeGraceMs <= 0) {
+        return;
+      }
+      log.info("Rebalance: waiting up to {} ms for {} in-flight jobs of revoked partitions",
+          revokeGraceMs, waiting);
+      try {
+        while (runningOn(partitions) > 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            log.info("Rebalance: {} jobs still running; their records go to the new owner",
+                runningOn(partitions));
+            return;
+          }
+          Completion c = completions.poll(left, TimeUnit.NANOSECONDS);
+          if (c != null) {
+            handle(c);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private int runningOn(Collection<TopicPartition> partitions) {
+      int n = 0;
+      for (Ticket t : awaitingOutcome) {
+        if (partitions.contains(t.partition())) {
+          n++;
+        }
+      }
+      return n;
     }
 
     private void forget(Collection<TopicPartition> partitions) {

@@ -1,0 +1,128 @@
+package dev.ferry.core.health;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.ferry.core.config.ConfigException;
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.json.FerryJson;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The health endpoints of a Ferry process, on loopback by default:
+ *
+ * <ul>
+ *   <li>{@code GET /health/live}: 200 while the process's loops are alive (restart it on 503);
+ *   <li>{@code GET /health/ready}: 200 when it can do its work (database and Kafka reachable),
+ *       503 otherwise;
+ *   <li>{@code GET /health}: the whole report as JSON (what is down and since when, lag, in
+ *       flight), with the readiness status code.
+ * </ul>
+ */
+public final class HealthServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HealthServer.class);
+
+  /** One health report: whether the process is alive, ready, and the details. */
+  public record Report(boolean live, boolean ready, ObjectNode details) {}
+
+  private final HttpServer server;
+
+  private HealthServer(HttpServer server) {
+    this.server = server;
+  }
+
+  /**
+   * Starts the server from {@code health.host}/{@code health.port} ({@code defaultPort} when the
+   * port is not set); returns null when the port is -1 (off). When the port is taken, another
+   * free port is used and logged, so that several processes on one host still start.
+   */
+  public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports) {
+    String configured = config.get(Setting.HEALTH_PORT);
+    int port;
+    try {
+      port = configured.isBlank() ? defaultPort : Integer.parseInt(configured.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(Setting.HEALTH_PORT.spellings() + ": not a port number: '"
+          + configured + "'");
+    }
+    if (port < 0) {
+      return null;
+    }
+    if (port > 65_535) {
+      throw new ConfigException(Setting.HEALTH_PORT.spellings() + ": not a port number: " + port);
+    }
+    String host = config.get(Setting.HEALTH_HOST);
+    HttpServer s;
+    try {
+      try {
+        s = HttpServer.create(new InetSocketAddress(host, port), 16);
+      } catch (BindException e) {
+        log.warn("Health port {}:{} is in use; using a free port instead", host, port);
+        s = HttpServer.create(new InetSocketAddress(host, 0), 16);
+      }
+    } catch (IOException e) {
+      throw new ConfigException("cannot start the health server on " + host + ":" + port + ": "
+          + e.getMessage());
+    }
+    s.setExecutor(Executors.newSingleThreadExecutor(
+        r -> Thread.ofPlatform().name("ferry-health").daemon().unstarted(r)));
+    s.createContext("/health/live", ex -> respond(ex, reports, Kind.LIVE));
+    s.createContext("/health/ready", ex -> respond(ex, reports, Kind.READY));
+    s.createContext("/health", ex -> respond(ex, reports, Kind.FULL));
+    s.start();
+    HealthServer hs = new HealthServer(s);
+    log.info("Health endpoints on http://{}:{}/health (live, ready)", host, hs.port());
+    return hs;
+  }
+
+  private enum Kind { LIVE, READY, FULL }
+
+  private static void respond(HttpExchange ex, Supplier<Report> reports, Kind kind)
+      throws IOException {
+    try (ex) {
+      if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+        ex.sendResponseHeaders(405, -1);
+        return;
+      }
+      Report r;
+      try {
+        r = reports.get();
+      } catch (RuntimeException e) {
+        log.warn("Health report failed", e);
+        r = new Report(true, false, FerryJson.object().put("error", e.toString()));
+      }
+      boolean ok = kind == Kind.LIVE ? r.live() : r.ready();
+      ObjectNode body = FerryJson.object();
+      body.put("status", ok ? "UP" : "DOWN");
+      body.put("live", r.live());
+      body.put("ready", r.ready());
+      if (kind == Kind.FULL || !ok) {
+        body.setAll(r.details());
+      }
+      byte[] bytes = FerryJson.bytes(body);
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.sendResponseHeaders(ok ? 200 : 503, bytes.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+  }
+
+  /** The port actually bound. */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

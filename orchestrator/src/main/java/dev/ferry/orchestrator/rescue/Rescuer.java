@@ -1,0 +1,285 @@
+package dev.ferry.orchestrator.rescue;
+
+import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.JobEvent;
+import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.core.retry.RetryDelays;
+import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.orchestrator.store.AttemptRow;
+import dev.ferry.orchestrator.store.JobRow;
+import dev.ferry.orchestrator.store.JobStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.random.RandomGenerator;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rescues attempts whose worker died. A {@code RUNNING} job whose worker has not heartbeated in
+ * {@code rescue.after.ms} (killed, out of memory, partitioned away) is taken back within
+ * seconds: the attempt is recorded as {@code WORKER_LOST}, the job's crash count goes up, and
+ * the job is retried after its backoff, or ends {@code FAILED} when its attempts are used up or
+ * when workers died {@code poison.max.crashes} times running it (a poison job that kills its
+ * JVM is not redelivered forever). Changing the status fences the old attempt: its late outcome
+ * no longer matches a live dispatch and changes nothing.
+ *
+ * <p>Any number of orchestrators may run it: rows are claimed with {@code FOR UPDATE SKIP
+ * LOCKED}, and each rescue is one transaction (job updates, attempt rows, fan-in, events acked
+ * before commit).
+ */
+public final class Rescuer implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
+
+  private static final String FIND_STUCK =
+      """
+      SELECT j.id, j.crashes, j.worker_id, j.started_at,
+             extract(epoch FROM now() - coalesce(w.heartbeat_at, j.updated_at))::bigint AS silent_s
+      FROM ferry.jobs j LEFT JOIN ferry.workers w ON w.id = j.worker_id
+      WHERE j.status = 'RUNNING'
+        AND j.updated_at < now() - make_interval(secs => ?)
+        AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?))
+      ORDER BY j.id
+      LIMIT ?
+      FOR UPDATE OF j SKIP LOCKED
+      """;
+
+  private static final String TAKE_BACK =
+      """
+      UPDATE ferry.jobs j
+      SET status = u.status, crashes = j.crashes + 1,
+          next_run_at = coalesce(u.next_run_at, j.next_run_at), last_error = u.error,
+          finished_at = u.finished_at, updated_at = now()
+      FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::timestamptz[], ?::text[], ?::timestamptz[])
+           AS u(id, run, status, next_run_at, error, finished_at)
+      WHERE j.id = u.id AND j.status = 'RUNNING' AND j.run_seq = u.run
+      """;
+
+  private record Stuck(UUID id, int crashes, String workerId, Instant startedAt, long silentS) {}
+
+  private final DataSource dataSource;
+  private final JobStore store;
+  private final KafkaProducer<String, byte[]> producer;
+  private final String eventsTopic;
+  private final BackoffPolicy defaultBackoff;
+  private final Duration after;
+  private final Duration interval;
+  private final int poisonCrashes;
+  private final Clock clock;
+  private final RandomGenerator random;
+  private final FanIn fanIn = new FanIn();
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicLong rescued = new AtomicLong();
+  private volatile boolean running = true;
+
+  public Rescuer(
+      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      String eventsTopic, BackoffPolicy defaultBackoff, Duration after, Duration interval,
+      int poisonCrashes, Clock clock, RandomGenerator random) {
+    this.dataSource = dataSource;
+    this.store = store;
+    this.producer = producer;
+    this.eventsTopic = eventsTopic;
+    this.defaultBackoff = defaultBackoff;
+    this.after = after;
+    this.interval = interval;
+    this.poisonCrashes = poisonCrashes;
+    this.clock = clock;
+    this.random = random;
+    this.thread = Thread.ofPlatform().name("ferry-rescuer").daemon().unstarted(this);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** Attempts taken back from dead workers by this process so far. */
+  public long rescued() {
+    return rescued.get();
+  }
+
+  public boolean isAlive() {
+    return thread.isAlive();
+  }
+
+  @Override
+  public void run() {
+    long backoffMs = interval.toMillis();
+    try {
+      while (running) {
+        long waitMs = interval.toMillis();
+        try {
+          int n;
+          do {
+            n = rescueOnce(500);
+          } while (n == 500 && running);
+          backoffMs = interval.toMillis();
+        } catch (Exception e) {
+          if (!running) {
+            break;
+          }
+          log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
+              e.toString());
+          waitMs = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+          backoffMs = Math.min(backoffMs * 2, 10_000);
+        }
+        // A real delay between scans, cut short by close().
+        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** One scan: takes back up to {@code limit} stuck attempts; returns how many. */
+  public int rescueOnce(int limit) throws Exception {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Map<UUID, Stuck> stuck = findStuck(c, limit);
+        if (stuck.isEmpty()) {
+          c.commit();
+          return 0;
+        }
+        Map<UUID, JobRow> rows = store.lockJobs(c, stuck.keySet());
+        Instant now = clock.instant();
+        int n = rows.size();
+        UUID[] ids = new UUID[n];
+        Long[] runs = new Long[n];
+        String[] statuses = new String[n];
+        Timestamp[] next = new Timestamp[n];
+        String[] errors = new String[n];
+        Timestamp[] finishedAt = new Timestamp[n];
+        List<AttemptRow> attempts = new ArrayList<>(n);
+        List<FanIn.Finished> finished = new ArrayList<>();
+        List<JobEvent> events = new ArrayList<>();
+        TreeSet<String> workers = new TreeSet<>();
+        boolean due = false;
+        int i = 0;
+        for (JobRow row : rows.values()) {
+          Stuck s = stuck.get(row.id());
+          workers.add(String.valueOf(s.workerId()));
+          int crashes = s.crashes() + 1;
+          String died = "worker " + s.workerId() + " died while running attempt " + row.attempts()
+              + " (no heartbeat for " + s.silentS() + " s)";
+          JobStatus status;
+          String error;
+          if (crashes >= poisonCrashes) {
+            status = JobStatus.FAILED;
+            error = "poison: " + crashes + " workers died while running this job; not retried ("
+                + died + ")";
+          } else if (row.attempts() >= row.maxAttempts()) {
+            status = JobStatus.FAILED;
+            error = "attempt " + row.attempts() + " of " + row.maxAttempts() + ": " + died;
+          } else {
+            status = JobStatus.RETRY_WAIT;
+            error = died;
+            BackoffPolicy policy = row.backoff() == null ? defaultBackoff : row.backoff();
+            next[i] = Timestamp.from(now.plus(RetryDelays.delayAfter(row.attempts(), policy, random)));
+            due = true;
+          }
+          ids[i] = row.id();
+          runs[i] = row.runSeq();
+          statuses[i] = status.name();
+          errors[i] = error;
+          if (status == JobStatus.FAILED) {
+            finishedAt[i] = Timestamp.from(now);
+            finished.add(new FanIn.Finished(row.id(), row.parentId(), status, error));
+          }
+          attempts.add(new AttemptRow(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
+              "WORKER_LOST", died));
+          events.add(new JobEvent(row.id(), row.parentId(), status, row.attempts(), null, error,
+              now));
+          i++;
+        }
+        try (PreparedStatement ps = c.prepareStatement(TAKE_BACK)) {
+          ps.setArray(1, c.createArrayOf("uuid", ids));
+          ps.setArray(2, c.createArrayOf("int8", runs));
+          ps.setArray(3, c.createArrayOf("text", statuses));
+          ps.setArray(4, c.createArrayOf("timestamptz", next));
+          ps.setArray(5, c.createArrayOf("text", errors));
+          ps.setArray(6, c.createArrayOf("timestamptz", finishedAt));
+          ps.executeUpdate();
+        }
+        store.upsertAttempts(c, attempts);
+        FanIn.Effects effects = fanIn.apply(c, finished, now);
+        events.addAll(effects.events());
+        if (due || effects.due()) {
+          store.notifyDue(c);
+        }
+        List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
+        for (JobEvent e : events) {
+          sends.add(producer.send(
+              new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+        }
+        for (Future<RecordMetadata> f : sends) {
+          f.get();
+        }
+        c.commit();
+        rescued.addAndGet(n);
+        log.warn("Rescued {} attempt(s) of dead worker(s) {}: {} retried, {} failed", n, workers,
+            n - finished.size(), finished.size());
+        return n;
+      } catch (Exception e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private Map<UUID, Stuck> findStuck(Connection c, int limit) throws SQLException {
+    Map<UUID, Stuck> out = new LinkedHashMap<>();
+    double secs = after.toMillis() / 1000.0;
+    try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
+      ps.setDouble(1, secs);
+      ps.setDouble(2, secs);
+      ps.setInt(3, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          UUID id = rs.getObject(1, UUID.class);
+          Timestamp started = rs.getTimestamp(4);
+          out.put(id, new Stuck(id, rs.getInt(2), rs.getString(3),
+              started == null ? null : started.toInstant(), rs.getLong(5)));
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    stopped.countDown();
+    try {
+      thread.join(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class WorkerCrashIT {
 
   @Test
-  void workerKilledWithSigkill_itsJobsSucceedOnAnotherWorker(FerryTestEnv env) throws Exception {
+  void workerKilledWithSigkill_itsAttemptsAreRescuedAndSucceedOnAnotherWorker(FerryTestEnv env)
+      throws Exception {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
     Process victim = startWorkerProcess(env, config, "victim");
@@ -49,8 +50,20 @@ class WorkerCrashIT {
           .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
       Map<String, Object> row = Harness.job(env.dataSource(), id);
       assertThat(row.get("worker_id")).isEqualTo("survivor");
-      assertThat(row.get("attempts")).isEqualTo(1);
+      // The victim's attempt was taken back by the rescuer (not run again from the redelivered
+      // record), recorded as lost, and counted as a crash.
+      assertThat(row.get("attempts")).isEqualTo(2);
+      assertThat(row.get("crashes")).isEqualTo(1);
     }
+    assertThat(Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.job_attempts WHERE attempt = 1 AND outcome = 'WORKER_LOST'"
+            + " AND worker_id = 'victim' AND error LIKE 'worker victim died while running attempt 1%'"))
+        .isEqualTo(ids.size());
+    // Nothing ran twice: the sleep handler ran once on the victim (killed) and once on the
+    // survivor per job, the redelivered records of attempt 1 were skipped.
+    assertThat(Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'survivor'"))
+        .isEqualTo(ids.size());
   }
 
   @Test

@@ -21,7 +21,7 @@ public enum Setting {
   WORKER_DRAIN_TIMEOUT_MS("worker.drain.timeout.ms", "30000", "how long SIGTERM waits for in-flight jobs"),
   WORKER_HEARTBEAT_MS("worker.heartbeat.ms", "1000", "interval of heartbeats in ferry.workers"),
   WORKER_REVOKE_GRACE_MS("worker.revoke.grace.ms", "3000", "on a rebalance, how long in-flight jobs of revoked partitions get to finish before their records are left to the new owner"),
-  WORKER_REDELIVERY_CHECK_MS("worker.redelivery.check.ms", "60000", "records fetched this soon after a partition is assigned may be redeliveries: checked against the database (stale ones skipped) and started only once their start is recorded"),
+  WORKER_REDELIVERY_CHECK_MS("worker.redelivery.check.ms", "20000", "records fetched this soon after a partition is assigned may be redeliveries: checked against the database (stale ones skipped) and started only once their start is recorded"),
   RESCUE_AFTER_MS("rescue.after.ms", "5000", "a worker silent (no heartbeat) this long is dead: its RUNNING attempts are rescued"),
   RESCUE_POLL_MS("rescue.poll.ms", "1000", "how often the orchestrator looks for attempts of dead workers"),
   POISON_MAX_CRASHES("poison.max.crashes", "3", "a job whose worker died this many times while running it ends FAILED as poison"),

@@ -22,8 +22,13 @@ import javax.sql.DataSource;
  * passed from worker to worker); any other state means the item is stale.
  */
 public final class RedeliveryCheck {
+  /**
+   * {@code FOR SHARE} waits for a dispatcher whose claim of the job is not committed yet (it
+   * produces the work item before it commits), so a brand-new dispatch is seen as QUEUED and
+   * never mistaken for a stale one. Locks are taken in id order, like the outcome applier's.
+   */
   private static final String SQL =
-      "SELECT id, status, run_seq FROM ferry.jobs WHERE id = ANY(?::uuid[])";
+      "SELECT id, status, run_seq FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR SHARE";
 
   private final DataSource dataSource;
 

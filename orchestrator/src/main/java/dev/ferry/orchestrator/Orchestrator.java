@@ -131,6 +131,12 @@ public final class Orchestrator implements AutoCloseable {
     loops.put("applier", applierLoop.isAlive());
     loops.put("dispatcher", dispatcher.isAlive());
     loops.put("rescuer", rescuer.isAlive());
+    if (intakeLoop.failing() != null) {
+      loops.put("intakeError", intakeLoop.failing());
+    }
+    if (applierLoop.failing() != null) {
+      loops.put("applierError", applierLoop.failing());
+    }
     ObjectNode lag = d.putObject("lag");
     lag.put("submit", intakeLoop.lag());
     lag.put("results", applierLoop.lag());

@@ -38,6 +38,9 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile long lag = -1;
+  /** Records of the batch being handled or retried (not yet in the database). */
+  private volatile int inBatch;
+  private volatile String failing;
   private long lagSampledNanos;
 
   public BatchConsumerLoop(
@@ -74,7 +77,10 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           continue;
         }
         try {
+          inBatch = records.count();
           handler.handle(records);
+          inBatch = 0;
+          failing = null;
           backoffMs = 100;
         } catch (WakeupException e) {
           break;
@@ -82,8 +88,14 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           Thread.currentThread().interrupt();
           break;
         } catch (Throwable e) {
-          log.warn("{}: batch of {} records failed, will retry it in {} ms: {}", name,
-              records.count(), backoffMs, e.toString(), e);
+          if (failing == null) {
+            log.warn("{}: batch of {} records failed, will retry it in {} ms: {}", name,
+                records.count(), backoffMs, e.toString(), e);
+          } else {
+            log.warn("{}: batch of {} records failed again, retrying in {} ms: {}", name,
+                records.count(), backoffMs, e.toString());
+          }
+          failing = e.toString();
           rewind(records);
           backoffMs = pause(backoffMs);
           continue;
@@ -109,9 +121,18 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     }
   }
 
-  /** Records behind the end of the assigned partitions (sampled each second), -1 if unknown. */
+  /**
+   * Records not yet in the database: those behind the end of the assigned partitions (sampled
+   * each second) plus the batch being handled or retried; -1 if unknown.
+   */
   public long lag() {
-    return lag;
+    long l = lag;
+    return l < 0 ? l : l + inBatch;
+  }
+
+  /** The error of the batch being retried, or null when the last batch went through. */
+  public String failing() {
+    return failing;
   }
 
   /** Whether the loop's thread is running. */

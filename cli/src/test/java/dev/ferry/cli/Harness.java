@@ -3,12 +3,15 @@ package dev.ferry.cli;
 import static org.awaitility.Awaitility.await;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import dev.ferry.orchestrator.Orchestrator;
 import dev.ferry.testkit.FerryTestEnv;
 import dev.ferry.worker.Worker;
 import dev.ferry.worker.api.JobHandler;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -125,5 +128,35 @@ final class Harness {
       }
     }
     return out;
+  }
+
+  /**
+   * Starts {@code ferry worker} as a separate JVM on the test's class path (so test handlers
+   * registered with ServiceLoader are there too), logging to a temporary file. Killed with the
+   * environment.
+   */
+  static Process workerProcess(FerryTestEnv env, FerryConfig config, String id)
+      throws java.io.IOException {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path log = Files.createTempFile("ferry-worker-" + id, ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+            Main.class.getName(), "worker")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> e = pb.environment();
+    e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), env.bootstrapServers());
+    e.put(Setting.DB_URL.env(), env.database().url());
+    e.put(Setting.DB_USER.env(), env.database().user());
+    e.put(Setting.DB_PASSWORD.env(), env.database().password());
+    e.put(Setting.TOPIC_PREFIX.env(), config.topicPrefix());
+    e.put(Setting.TOPIC_PARTITIONS.env(), config.get(Setting.TOPIC_PARTITIONS));
+    e.put(Setting.WORKER_ID.env(), id);
+    e.put(Setting.HEALTH_PORT.env(), "0");
+    e.put("FERRY_KAFKA_SESSION_TIMEOUT_MS", "6000");
+    e.put("FERRY_KAFKA_HEARTBEAT_INTERVAL_MS", "1000");
+    Process p = pb.start();
+    env.closeAfter(p::destroyForcibly);
+    return p;
   }
 }

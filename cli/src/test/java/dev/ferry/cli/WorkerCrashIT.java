@@ -110,23 +110,6 @@ class WorkerCrashIT {
 
   private static Process startWorkerProcess(FerryTestEnv env, FerryConfig config, String id)
       throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Path log = Files.createTempFile("ferry-worker-" + id, ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-            Main.class.getName(), "worker")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    Map<String, String> e = pb.environment();
-    e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), env.bootstrapServers());
-    e.put(Setting.DB_URL.env(), env.database().url());
-    e.put(Setting.DB_USER.env(), env.database().user());
-    e.put(Setting.DB_PASSWORD.env(), env.database().password());
-    e.put(Setting.TOPIC_PREFIX.env(), config.topicPrefix());
-    e.put(Setting.TOPIC_PARTITIONS.env(), config.get(Setting.TOPIC_PARTITIONS));
-    e.put(Setting.WORKER_ID.env(), id);
-    e.put("FERRY_KAFKA_SESSION_TIMEOUT_MS", "6000");
-    e.put("FERRY_KAFKA_HEARTBEAT_INTERVAL_MS", "1000");
-    return pb.start();
+    return Harness.workerProcess(env, config, id);
   }
 }

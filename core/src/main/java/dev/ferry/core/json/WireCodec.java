@@ -34,6 +34,9 @@ public final class WireCodec {
       n.put("dependency", w.dependency());
     }
     n.put("timeoutMs", w.timeoutMs());
+    if (w.crashes() > 0) {
+      n.put("crashes", w.crashes());
+    }
     return FerryJson.bytes(n);
   }
 
@@ -46,7 +49,8 @@ public final class WireCodec {
         n.path("type").asText(null),
         n.has("payload") ? n.get("payload") : FerryJson.object(),
         n.hasNonNull("dependency") ? n.get("dependency").asText() : null,
-        n.path("timeoutMs").asLong(0));
+        n.path("timeoutMs").asLong(0),
+        n.path("crashes").asInt(0));
   }
 
   public static byte[] encode(AttemptReport r) {

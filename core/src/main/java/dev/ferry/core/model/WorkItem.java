@@ -10,7 +10,17 @@ import java.util.UUID;
  * @param run the dispatch's fencing token: reports must echo it to be applied, so a report of an
  *     earlier dispatch of the same job is always recognised as stale
  * @param timeoutMs how long this attempt may run, measured from its start on the worker
+ * @param crashes how many workers died while running this job: a job that crashed one is run
+ *     alone (nothing else in flight on its worker), so that a crash it causes again is pinned on
+ *     it and not on jobs that happened to run beside it
  */
 public record WorkItem(
     UUID id, int attempt, long run, String type, JsonNode payload, String dependency,
-    long timeoutMs) {}
+    long timeoutMs, int crashes) {
+
+  public WorkItem(
+      UUID id, int attempt, long run, String type, JsonNode payload, String dependency,
+      long timeoutMs) {
+    this(id, attempt, run, type, payload, dependency, timeoutMs, 0);
+  }
+}

@@ -138,7 +138,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
         for (ClaimedJob j : claimed) {
           WorkItem item =
               new WorkItem(j.id(), j.attempt(), j.run(), j.type(), FerryJson.parse(j.payloadJson()),
-                  j.dependency(), j.timeoutMs());
+                  j.dependency(), j.timeoutMs(), j.crashes());
           sends.add(
               producer.send(
                   new ProducerRecord<>(settings.topics().work(), j.id().toString(),

@@ -66,7 +66,8 @@ public final class JobStore {
       UPDATE ferry.jobs j
       SET status = 'QUEUED', attempts = j.attempts + 1, run_seq = j.run_seq + 1, updated_at = now()
       FROM due WHERE j.id = due.id
-      RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text, j.dependency, j.timeout_ms
+      RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text, j.dependency, j.timeout_ms,
+                j.crashes
       """;
 
   /**
@@ -239,7 +240,7 @@ public final class JobStore {
           out.add(
               new ClaimedJob(
                   rs.getObject(1, UUID.class), rs.getInt(2), rs.getLong(3), rs.getString(4),
-                  rs.getString(5), rs.getString(6), rs.getInt(7)));
+                  rs.getString(5), rs.getString(6), rs.getInt(7), rs.getInt(8)));
         }
       }
     }

@@ -99,6 +99,8 @@ public final class PollLoop implements Runnable {
   private volatile boolean draining;
   private volatile long drainDeadlineNanos;
   private volatile boolean paused;
+  /** The job running alone (it crashed a worker before), or null. Poll thread only. */
+  private Ticket isolated;
   private long lastCommitNanos;
 
   private final int bufferLimit;
@@ -306,6 +308,9 @@ public final class PollLoop implements Runnable {
    * others behind it start; the buffer stays bounded because fetching is paused meanwhile.
    */
   private void startBuffered() {
+    if (isolated != null) {
+      return; // a job that crashed a worker before runs alone
+    }
     for (Iterator<Pending> it = buffer.iterator();
         it.hasNext() && inFlight.get() < concurrency; ) {
       Pending p = it.next();
@@ -323,6 +328,24 @@ public final class PollLoop implements Runnable {
       }
       if (p.checking) {
         continue;
+      }
+      if (p.item().crashes() > 0) {
+        // This job was running when a worker died. Run it alone: when everything started
+        // before it has finished and reported, start it, and start nothing else until it has
+        // reported. If it kills this JVM too, the crash is pinned on it alone.
+        if (inFlight.get() > 0 || !awaitingOutcome.isEmpty()) {
+          break;
+        }
+        it.remove();
+        Ticket ticket = new Ticket(tp, tracker, rec.offset(), null);
+        awaitingOutcome.add(ticket);
+        isolated = ticket;
+        inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(1, Math::max);
+        log.info("Running job {} alone: {} worker(s) died while running it before",
+            p.item().id(), p.item().crashes());
+        runner.start(p.item(), ticket, completions::add, true);
+        break;
       }
       String dep = p.dependency();
       int limit = runner.bulkhead(dep);
@@ -384,6 +407,9 @@ public final class PollLoop implements Runnable {
         case Completion.OutcomeStored s -> {
           Ticket t = (Ticket) s.ticket();
           awaitingOutcome.remove(t);
+          if (t == isolated) {
+            isolated = null;
+          }
           if (trackers.get(t.partition()) == t.tracker()) {
             t.tracker().finished(t.offset());
           }
@@ -506,7 +532,9 @@ public final class PollLoop implements Runnable {
       if (paused && !partitions.isEmpty()) {
         consumer.pause(partitions);
       }
-      log.info("Assigned {}", partitions);
+      if (!partitions.isEmpty()) {
+        log.info("Assigned {}", partitions);
+      }
     }
 
     @Override
@@ -525,7 +553,9 @@ public final class PollLoop implements Runnable {
         }
       }
       forget(partitions);
-      log.info("Revoked {}", partitions);
+      if (!partitions.isEmpty()) {
+        log.info("Revoked {}", partitions);
+      }
     }
 
     @Override

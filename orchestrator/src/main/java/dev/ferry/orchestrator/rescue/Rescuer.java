@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Rescues attempts whose worker died. A {@code RUNNING} job whose worker has not heartbeated in
- * {@code rescue.after.ms} (killed, out of memory, partitioned away) is taken back within
+ * {@code rescue.after.ms} (killed, out of memory, partitioned away), or that was restarted under
+ * the same id since the attempt started, is taken back within
  * seconds: the attempt is recorded as {@code WORKER_LOST}, the job's crash count goes up, and
  * the job is retried after its backoff, or ends {@code FAILED} when its attempts are used up or
  * when workers died {@code poison.max.crashes} times running it (a poison job that kills its
@@ -55,11 +56,14 @@ public final class Rescuer implements Runnable, AutoCloseable {
   private static final String FIND_STUCK =
       """
       SELECT j.id, j.crashes, j.worker_id, j.started_at,
-             extract(epoch FROM now() - coalesce(w.heartbeat_at, j.updated_at))::bigint AS silent_s
+             extract(epoch FROM now() - coalesce(w.heartbeat_at, j.updated_at))::bigint AS silent_s,
+             coalesce(w.started_at > j.updated_at, false) AS restarted
       FROM ferry.jobs j LEFT JOIN ferry.workers w ON w.id = j.worker_id
       WHERE j.status = 'RUNNING'
         AND j.updated_at < now() - make_interval(secs => ?)
-        AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?))
+        -- the worker is silent, gone, or was restarted (same id) after the attempt started
+        AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?)
+             OR w.started_at > j.updated_at)
       ORDER BY j.id
       LIMIT ?
       FOR UPDATE OF j SKIP LOCKED
@@ -76,7 +80,8 @@ public final class Rescuer implements Runnable, AutoCloseable {
       WHERE j.id = u.id AND j.status = 'RUNNING' AND j.run_seq = u.run
       """;
 
-  private record Stuck(UUID id, int crashes, String workerId, Instant startedAt, long silentS) {}
+  private record Stuck(
+      UUID id, int crashes, String workerId, Instant startedAt, long silentS, boolean restarted) {}
 
   private final DataSource dataSource;
   private final JobStore store;
@@ -187,7 +192,7 @@ public final class Rescuer implements Runnable, AutoCloseable {
           workers.add(String.valueOf(s.workerId()));
           int crashes = s.crashes() + 1;
           String died = "worker " + s.workerId() + " died while running attempt " + row.attempts()
-              + " (no heartbeat for " + s.silentS() + " s)";
+              + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
           JobStatus status;
           String error;
           if (crashes >= poisonCrashes) {
@@ -265,7 +270,7 @@ public final class Rescuer implements Runnable, AutoCloseable {
           UUID id = rs.getObject(1, UUID.class);
           Timestamp started = rs.getTimestamp(4);
           out.put(id, new Stuck(id, rs.getInt(2), rs.getString(3),
-              started == null ? null : started.toInstant(), rs.getLong(5)));
+              started == null ? null : started.toInstant(), rs.getLong(5), rs.getBoolean(6)));
         }
       }
     }

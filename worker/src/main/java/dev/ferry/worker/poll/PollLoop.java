@@ -99,6 +99,8 @@ public final class PollLoop implements Runnable {
   private volatile boolean draining;
   private volatile long drainDeadlineNanos;
   private volatile boolean paused;
+  /** Redelivery checks asked and not answered yet. Poll thread only. */
+  private int pendingChecks;
   /** The job running alone (it crashed a worker before), or null. Poll thread only. */
   private Ticket isolated;
   private long lastCommitNanos;
@@ -268,6 +270,7 @@ public final class PollLoop implements Runnable {
 
   /** Asks the database about possibly redelivered records, off the poll thread. */
   private void check(List<Pending> batch) {
+    pendingChecks++;
     List<WorkItem> items = batch.stream().map(Pending::item).toList();
     Thread.ofVirtual().name("ferry-redelivery-check").start(() -> {
       try {
@@ -419,6 +422,7 @@ public final class PollLoop implements Runnable {
 
   @SuppressWarnings("unchecked")
   private void checked(Completion.Checked c) {
+    pendingChecks--;
     if (c.error() != null) {
       log.warn("Could not check {} possibly redelivered work items against the database ({});"
           + " running them (a stale outcome changes nothing)", ((List<Pending>) c.batch()).size(),
@@ -455,7 +459,9 @@ public final class PollLoop implements Runnable {
     // Fetch more only while there is a free slot and the buffer is small: records left in the
     // buffer are waiting for their dependency's bulkhead, and others may be runnable behind
     // them. The buffer never exceeds two poll batches.
-    boolean full = draining || inFlight.get() >= concurrency || buffer.size() >= bufferLimit;
+    // Also hold fetching while the database is asked about possibly redelivered records.
+    boolean full = draining || inFlight.get() >= concurrency || buffer.size() >= bufferLimit
+        || pendingChecks > 0;
     if (full && !assigned.isEmpty()) {
       consumer.pause(assigned);
       paused = true;

@@ -46,7 +46,9 @@ public final class LocalCluster implements AutoCloseable {
                   .with(Setting.KAFKA_BOOTSTRAP_SERVERS, infra.bootstrapServers())
                   .with(Setting.DB_URL, db.url())
                   .with(Setting.DB_USER, db.user())
-                  .with(Setting.DB_PASSWORD, db.password()));
+                  .with(Setting.DB_PASSWORD, db.password())
+                  // Several processes' worth of parts in one JVM: any free health port each.
+                  .with(Setting.HEALTH_PORT, "0"));
       LocalCluster c = new LocalCluster(infra, config, Orchestrator.start(config));
       for (int i = 0; i < workers; i++) {
         c.workers.add(Worker.start(config.with(Setting.WORKER_ID, "worker-" + (i + 1)), handlers));

@@ -13,6 +13,21 @@ final class OffsetTracker {
   private long nextOffset = -1;
   private long committed = -1;
   private final long assignedAtNanos = System.nanoTime();
+  /** Records below this offset were on the partition when it was assigned (maybe redelivered). */
+  private final long endAtAssignment;
+
+  OffsetTracker() {
+    this(Long.MAX_VALUE);
+  }
+
+  OffsetTracker(long endAtAssignment) {
+    this.endAtAssignment = endAtAssignment;
+  }
+
+  /** Whether a record may have been fetched by the partition's previous owner. */
+  boolean mayBeRedelivered(long offset) {
+    return offset < endAtAssignment;
+  }
 
   /** When the partition was assigned (this tracker made). */
   long assignedAtNanos() {

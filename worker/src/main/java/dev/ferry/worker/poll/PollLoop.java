@@ -236,7 +236,7 @@ public final class PollLoop implements Runnable {
           }
           t.received(rec.offset());
           Pending p = decode(rec);
-          if (redeliveryCheck != null && p.item() != null
+          if (redeliveryCheck != null && p.item() != null && t.mayBeRedelivered(rec.offset())
               && now - t.assignedAtNanos() < checkWindowNanos) {
             p.checking = true;
             p.suspect = true;
@@ -528,8 +528,20 @@ public final class PollLoop implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      // Records already on a partition when it arrives may have been started by its previous
+      // owner; those produced later cannot have been. Knowing the end offsets keeps the
+      // redelivery check off the steady stream of new work.
+      Map<TopicPartition, Long> ends = Map.of();
+      if (redeliveryCheck != null && !partitions.isEmpty()) {
+        try {
+          ends = consumer.endOffsets(partitions, Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+          log.warn("Could not read end offsets of {} ({}); checking all their records for"
+              + " redelivery", partitions, e.toString());
+        }
+      }
       for (TopicPartition tp : partitions) {
-        trackers.put(tp, new OffsetTracker());
+        trackers.put(tp, new OffsetTracker(ends.getOrDefault(tp, Long.MAX_VALUE)));
       }
       assignedCount = trackers.size();
       if (!partitions.isEmpty()) {

@@ -125,7 +125,7 @@ class ChaosIT {
           throw new AssertionError("the workload could not be submitted", submitError.get());
         }
         log("all %d submissions acknowledged by Kafka (%d re-sent after a failed send);"
-            + " waiting for every job to finish", accepted.size(), resent);
+            + " waiting for every job to finish", accepted.size(), resent.get());
         List<UUID> all = new ArrayList<>(accepted);
         parents.values().forEach(all::addAll);
         all.addAll(canaries);
@@ -362,14 +362,15 @@ class ChaosIT {
         try {
           e.getValue().get();
         } catch (java.util.concurrent.ExecutionException failed) {
-          resent++;
+          resent.incrementAndGet();
           sendUntilAcked(e.getKey());
         }
       }
     }
 
     private final List<Map.Entry<String, java.util.concurrent.Future<?>>> sends = new ArrayList<>();
-    private volatile int resent;
+    private final java.util.concurrent.atomic.AtomicInteger resent =
+        new java.util.concurrent.atomic.AtomicInteger();
     private final List<UUID> canaries = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private void sendUntilAcked(String json) throws InterruptedException {

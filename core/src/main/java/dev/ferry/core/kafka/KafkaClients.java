@@ -167,4 +167,22 @@ public final class KafkaClients {
       throw new IllegalStateException("interrupted while creating topics", e);
     }
   }
+
+  /**
+   * Records behind the end of a consumer's assigned partitions: the sum of its per-partition
+   * {@code records-lag} metrics; -1 when partitions are assigned but not fetched yet. Call it on
+   * the consumer's own thread.
+   */
+  public static long lag(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
+    long sum = 0;
+    boolean any = false;
+    for (var e : consumer.metrics().entrySet()) {
+      if (e.getKey().name().equals("records-lag") && e.getKey().tags().containsKey("partition")
+          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+        sum += d.longValue();
+        any = true;
+      }
+    }
+    return any ? sum : (consumer.assignment().isEmpty() ? 0 : -1);
+  }
 }

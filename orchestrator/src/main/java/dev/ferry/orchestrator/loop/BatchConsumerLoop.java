@@ -146,21 +146,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
       return;
     }
     lagSampledNanos = now;
-    lag = currentLag(consumer);
-  }
-
-  /** Sum of the per-partition {@code records-lag} metrics of a consumer (poll thread only). */
-  public static long currentLag(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
-    long sum = 0;
-    boolean any = false;
-    for (var e : consumer.metrics().entrySet()) {
-      if (e.getKey().name().equals("records-lag") && e.getKey().tags().containsKey("partition")
-          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
-        sum += d.longValue();
-        any = true;
-      }
-    }
-    return any ? sum : (consumer.assignment().isEmpty() ? 0 : -1);
+    lag = dev.ferry.core.kafka.KafkaClients.lag(consumer);
   }
 
   private long pause(long backoffMs) {

@@ -250,7 +250,7 @@ public final class PollLoop implements Runnable {
         bufferedCount = buffer.size();
         if (now - lagSampledNanos > 1_000_000_000L) {
           lagSampledNanos = now;
-          lag = currentLag();
+          lag = dev.ferry.core.kafka.KafkaClients.lag(consumer);
         }
       }
       handleCompletions();
@@ -279,19 +279,6 @@ public final class PollLoop implements Runnable {
         completions.add(new Completion.Checked(batch, null, e));
       }
     });
-  }
-
-  private long currentLag() {
-    long sum = 0;
-    boolean any = false;
-    for (var e : consumer.metrics().entrySet()) {
-      if (e.getKey().name().equals("records-lag") && e.getKey().tags().containsKey("partition")
-          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
-        sum += d.longValue();
-        any = true;
-      }
-    }
-    return any ? sum : (trackers.isEmpty() ? 0 : -1);
   }
 
   private Pending decode(ConsumerRecord<String, byte[]> rec) {

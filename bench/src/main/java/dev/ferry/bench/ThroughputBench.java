@@ -30,11 +30,11 @@ public final class ThroughputBench {
 
   /** Figures of a run. */
   public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
-      double maxMs) {
+      double maxMs, String durability) {
     public String line() {
       return String.format(java.util.Locale.ROOT,
-          "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f",
-          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs);
+          "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f db=%s",
+          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs, durability);
     }
   }
 
@@ -86,8 +86,12 @@ public final class ThroughputBench {
             ResultSet rs = ps.executeQuery()) {
           rs.next();
           double seconds = rs.getDouble(4) / 1000.0;
+          String durability;
+          try (var st = db.createStatement()) {
+            durability = FloorBench.durability(st);
+          }
           return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
-              rs.getDouble(2), rs.getDouble(3));
+              rs.getDouble(2), rs.getDouble(3), durability);
         }
       }
     }

@@ -14,7 +14,10 @@ import picocli.CommandLine.Parameters;
         "Uses embedded Kafka and PostgreSQL (or the external servers named by",
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios:",
+        "  floor       the same N jobs through a bare Kafka + PostgreSQL pipeline (3 hops,",
+        "              batched unnest writes, no features): the reference on this machine",
         "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
+        "              (--with-floor runs floor first and prints the ratio)",
         "  retry-lag   a steady rate of jobs, a share failing once: how late retries start",
         "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped",
         "  fanout      one parent × --children noop children until the parent is SUCCEEDED"})
@@ -56,6 +59,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--backoff-ms", defaultValue = "500", description = "retry-lag: retry delay (default ${DEFAULT-VALUE}).")
   int backoffMs;
 
+  @Option(names = "--with-floor", description = "throughput: run the floor scenario first and print throughput / floor.")
+  boolean withFloor;
+
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
@@ -78,9 +84,22 @@ final class BenchCommand implements Callable<Integer> {
           new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs), System.out).line());
       return 0;
     }
+    if (scenario.equals("floor")) {
+      System.out.println(dev.ferry.bench.FloorBench.run(
+          new dev.ferry.bench.FloorBench.Options(jobs, partitions, Duration.ofSeconds(timeoutS)),
+          System.out).line());
+      return 0;
+    }
     if (!scenario.equals("throughput")) {
-      throw new IllegalArgumentException(
-          "unknown scenario '" + scenario + "' (known: throughput, retry-lag, breaker, fanout)");
+      throw new IllegalArgumentException("unknown scenario '" + scenario
+          + "' (known: floor, throughput, retry-lag, breaker, fanout)");
+    }
+    dev.ferry.bench.FloorBench.Result floor = null;
+    if (withFloor) {
+      floor = dev.ferry.bench.FloorBench.run(
+          new dev.ferry.bench.FloorBench.Options(jobs, partitions, Duration.ofSeconds(timeoutS)),
+          System.out);
+      System.out.println(floor.line());
     }
     if (jobs < 1 || workers < 1 || concurrency < 1 || partitions < 1) {
       throw new IllegalArgumentException("--jobs, --workers, --concurrency and --partitions must be >= 1");
@@ -91,6 +110,12 @@ final class BenchCommand implements Callable<Integer> {
                 Duration.ofSeconds(timeoutS)),
             System.out);
     System.out.println(r.line());
+    if (floor != null) {
+      System.out.printf(java.util.Locale.ROOT,
+          "RESULT scenario=throughput-vs-floor ratio=%.2f throughput_jobs_per_s=%.0f floor_jobs_per_s=%.0f db=%s%n",
+          r.jobsPerSecond() / floor.jobsPerSecond(), r.jobsPerSecond(), floor.jobsPerSecond(),
+          r.durability());
+    }
     return 0;
   }
 }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
         "              batched unnest writes, no features): the reference on this machine",
         "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
         "              (--with-floor runs floor first and prints the ratio)",
+        "  latency     --rate noop jobs/s for --seconds after --warmup-s: submit→start/done",
         "  retry-lag   a steady rate of jobs, a share failing once: how late retries start",
         "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped",
         "  fanout      one parent × --children noop children until the parent is SUCCEEDED"})
@@ -38,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "12", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Option(names = "--rate", defaultValue = "500", description = "retry-lag, breaker: jobs per second (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rate", defaultValue = "500", description = "latency, retry-lag, breaker: jobs per second (default ${DEFAULT-VALUE}).")
   int rate;
 
   @Option(names = "--children", defaultValue = "100000", description = "fanout: children of the parent (default ${DEFAULT-VALUE}).")
@@ -47,10 +48,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cycles", defaultValue = "10", description = "breaker: outages to run (default ${DEFAULT-VALUE}).")
   int cycles;
 
-  @Option(names = "--seconds", defaultValue = "30", description = "retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
+  @Option(names = "--seconds", defaultValue = "30", description = "latency, retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
   int seconds;
 
-  @Option(names = "--warmup-s", defaultValue = "10", description = "retry-lag: unmeasured warm-up at the same rate (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup-s", defaultValue = "10", description = "latency, retry-lag: unmeasured warm-up at the same rate (default ${DEFAULT-VALUE}).")
   int warmupS;
 
   @Option(names = "--fail-share", defaultValue = "0.3", description = "retry-lag: share failing once (default ${DEFAULT-VALUE}).")
@@ -84,6 +85,11 @@ final class BenchCommand implements Callable<Integer> {
           new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs), System.out).line());
       return 0;
     }
+    if (scenario.equals("latency")) {
+      System.out.println(dev.ferry.bench.LatencyBench.run(
+          new dev.ferry.bench.LatencyBench.Options(rate, seconds, warmupS), System.out).line());
+      return 0;
+    }
     if (scenario.equals("floor")) {
       System.out.println(dev.ferry.bench.FloorBench.run(
           new dev.ferry.bench.FloorBench.Options(jobs, partitions, Duration.ofSeconds(timeoutS)),
@@ -92,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!scenario.equals("throughput")) {
       throw new IllegalArgumentException("unknown scenario '" + scenario
-          + "' (known: floor, throughput, retry-lag, breaker, fanout)");
+          + "' (known: floor, throughput, latency, retry-lag, breaker, fanout)");
     }
     dev.ferry.bench.FloorBench.Result floor = null;
     if (withFloor) {

@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.core.config.Setting;
@@ -183,13 +184,8 @@ class ChaosIT {
       p.put("delivery.timeout.ms", "600000");
       p.put("max.block.ms", "600000");
       producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (workersUp() < 3) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("workers did not start; logs in " + dir);
-        }
-        TimeUnit.MILLISECONDS.sleep(200); // polling another process's progress
-      }
+      await("three workers heartbeating; logs in " + dir).atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200)).until(() -> workersUp() >= 3);
       log("infrastructure up: Kafka %s, PostgreSQL port %d, service port %d, logs in %s",
           kafka.bootstrapServers(), postgres.port(), service.getAddress().getPort(), dir);
     }
@@ -460,50 +456,37 @@ class ChaosIT {
         this.canaries.add(id);
         sendUntilAcked("{\"id\":\"" + id + "\",\"type\":\"noop\"}");
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-      while (true) {
-        try {
-          if (countIds("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED' AND id = ANY(?)",
-              canaries) == 3) {
-            return now();
-          }
-        } catch (Exception e) {
-          // the database may be restarting
-        }
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("the system did not recover within 180 s; logs in " + dir);
-        }
-        TimeUnit.MILLISECONDS.sleep(50); // polling the database for the canaries
-      }
+      // The database may be restarting: errors only mean "not yet".
+      await("recovery within 180 s; logs in " + dir).atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+          .until(() -> countIds("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"
+              + " AND id = ANY(?)", canaries) == 3);
+      return now();
     }
 
     private void awaitAllTerminal(List<UUID> all) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
-      long last = -1;
-      while (true) {
-        long total = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?)", all);
-        long open = count("SELECT count(*) FROM ferry.jobs WHERE status NOT IN"
-            + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
-        if (total == all.size() && open == 0) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          List<UUID> missing = new ArrayList<>(all);
-          try (Connection c = connect(); Statement st = c.createStatement();
-              ResultSet rs = st.executeQuery("SELECT id FROM ferry.jobs")) {
-            while (rs.next()) {
-              missing.remove(rs.getObject(1, UUID.class));
-            }
+      long[] last = {-1};
+      try {
+        await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+          long total = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?)", all);
+          long open = count("SELECT count(*) FROM ferry.jobs WHERE status NOT IN"
+              + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
+          if (open != last[0]) {
+            log("%d jobs known, %d not finished yet", total, open);
+            last[0] = open;
           }
-          throw new AssertionError(open + " jobs not terminal, " + total + " of " + all.size()
-              + " known, after 6 minutes; missing " + missing.stream().limit(20).toList()
-              + "; logs in " + dir + "; " + statusCounts());
+          return total == all.size() && open == 0;
+        });
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        List<UUID> missing = new ArrayList<>(all);
+        try (Connection c = connect(); Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("SELECT id FROM ferry.jobs")) {
+          while (rs.next()) {
+            missing.remove(rs.getObject(1, UUID.class));
+          }
         }
-        if (open != last) {
-          log("%d jobs known, %d not finished yet", total, open);
-          last = open;
-        }
-        TimeUnit.SECONDS.sleep(1); // polling the database for progress
+        throw new AssertionError(last[0] + " jobs not terminal after 6 minutes; missing "
+            + missing.stream().limit(20).toList() + "; logs in " + dir + "; " + statusCounts(), e);
       }
     }
 

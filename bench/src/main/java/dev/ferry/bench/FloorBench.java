@@ -112,6 +112,7 @@ public final class FloorBench {
                   ("{\"id\":\"" + ids[k] + "\",\"type\":\"noop\",\"payload\":" + payloads[k] + "}")
                       .getBytes(StandardCharsets.UTF_8))));
             }
+            producer.flush();
             for (Future<RecordMetadata> f : acks) {
               f.get();
             }
@@ -124,6 +125,7 @@ public final class FloorBench {
                   ("{\"id\":\"" + j.get("id").asText() + "\",\"outcome\":\"SUCCEEDED\"}")
                       .getBytes(StandardCharsets.UTF_8))));
             }
+            producer.flush();
             for (Future<RecordMetadata> f : acks) {
               f.get();
             }
@@ -217,18 +219,24 @@ public final class FloorBench {
           c.setAutoCommit(false);
         }
         consumer.subscribe(List.of(topic));
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        long committed = 0;
         while (running.get()) {
           ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(100));
           if (recs.isEmpty()) {
             continue;
           }
           step.apply(recs, producer, c);
-          Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
           for (TopicPartition tp : recs.partitions()) {
             List<ConsumerRecord<byte[], byte[]>> rs = recs.records(tp);
             offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
           }
-          consumer.commitSync(offsets);
+          // As Ferry's loops: asynchronous commits, at most every 100 ms.
+          if (System.nanoTime() - committed > 100_000_000L) {
+            consumer.commitAsync(new HashMap<>(offsets), null);
+            offsets.clear();
+            committed = System.nanoTime();
+          }
         }
       } catch (Throwable t) {
         failure.compareAndSet(null, t);
@@ -244,7 +252,7 @@ public final class FloorBench {
     p.put("enable.idempotence", "true");
     p.put("linger.ms", "5");
     p.put("batch.size", "131072");
-    p.put("compression.type", "lz4");
+    p.put("compression.type", "none");
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 

@@ -86,6 +86,7 @@ public final class LatencyBench {
           }
           TimeUnit.MILLISECONDS.sleep(200); // progress polling at a human pace
         }
+        printBreakdown(config, db, out);
         try (PreparedStatement ps = db.prepareStatement("""
             WITH l AS (
               SELECT extract(epoch FROM started_at) * 1000 - (payload->>'t')::bigint AS s,
@@ -104,6 +105,62 @@ public final class LatencyBench {
               rs.getDouble(5), rs.getDouble(6), rs.getDouble(7),
               "fsync=" + rs.getString(8) + ",synchronous_commit=" + rs.getString(9));
         }
+      }
+    }
+  }
+
+  /**
+   * Where the submit → start time goes, per hop, from timestamps already on the way: the
+   * submission's time (payload), the intake transaction (the row's {@code created_at}), the work
+   * record's create time (stamped by the dispatcher's producer) and the attempt's start.
+   */
+  private static void printBreakdown(FerryConfig config, Connection db, PrintStream out)
+      throws Exception {
+    String work = Topics.withPrefix(config.topicPrefix()).work();
+    List<String> ids = new java.util.ArrayList<>();
+    List<java.sql.Timestamp> times = new java.util.ArrayList<>();
+    Properties p = new Properties();
+    p.putAll(config.kafkaProperties());
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p,
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(work).stream()
+          .map(i -> new org.apache.kafka.common.TopicPartition(work, i.partition())).toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      var end = consumer.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        for (var r : consumer.poll(Duration.ofMillis(200))) {
+          ids.add(r.key());
+          times.add(new java.sql.Timestamp(r.timestamp()));
+        }
+      }
+    }
+    try (PreparedStatement ps = db.prepareStatement("""
+        WITH w AS (SELECT id, min(ts) AS ts FROM unnest(?::uuid[], ?::timestamptz[]) AS u(id, ts)
+                   GROUP BY id),
+        h AS (
+          SELECT extract(epoch FROM j.created_at) * 1000 - (j.payload->>'t')::bigint AS intake,
+                 extract(epoch FROM w.ts - j.created_at) * 1000 AS dispatch,
+                 extract(epoch FROM a.started_at - w.ts) * 1000 AS start
+          FROM ferry.jobs j JOIN w ON w.id = j.id
+          JOIN ferry.job_attempts a ON a.job_id = j.id AND a.attempt = 1
+          WHERE NOT (j.payload->>'warm')::boolean)
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY intake),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY intake),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY dispatch),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY dispatch),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY start),
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY start)
+        FROM h""")) {
+      ps.setArray(1, db.createArrayOf("uuid", ids.stream().map(UUID::fromString).toArray()));
+      ps.setArray(2, db.createArrayOf("timestamptz", times.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        out.printf(Locale.ROOT, "  hops p50/p99 ms: submit→intake tx %.1f/%.1f,"
+            + " intake tx→work record %.1f/%.1f, work record→start %.1f/%.1f%n",
+            rs.getDouble(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
+            rs.getDouble(5), rs.getDouble(6));
       }
     }
   }

@@ -56,7 +56,7 @@ public final class ThroughputBench {
       p.put("acks", "all");
       p.put("linger.ms", "5");
       p.put("batch.size", "131072");
-      p.put("compression.type", "lz4");
+      p.put("compression.type", "none");
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
           Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),

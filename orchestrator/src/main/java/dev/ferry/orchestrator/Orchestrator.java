@@ -37,6 +37,8 @@ public final class Orchestrator implements AutoCloseable {
 
   private final HikariDataSource dataSource;
   private final KafkaProducer<String, byte[]> producer;
+  /** The dispatcher's own producer: it flushes after each claimed batch. */
+  private final KafkaProducer<String, byte[]> dispatchProducer;
   private final BatchConsumerLoop intakeLoop;
   private final BatchConsumerLoop applierLoop;
   private final Dispatcher dispatcher;
@@ -88,7 +90,8 @@ public final class Orchestrator implements AutoCloseable {
               new OutcomeApplier(dataSource, store, producer, s.topics().events(),
                   s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
                   new dev.ferry.orchestrator.intake.JobRows(s)));
-      this.dispatcher = new Dispatcher(dataSource, store, producer, s);
+      this.dispatchProducer = KafkaClients.producer(config, "ferry-" + id + "-dispatch");
+      this.dispatcher = new Dispatcher(dataSource, store, dispatchProducer, s);
       this.rescuer =
           new Rescuer(dataSource, store, producer, s.topics().events(), s.defaultBackoff(),
               s.rescueAfter(), s.rescuePollInterval(), s.poisonMaxCrashes(), Clock.systemUTC(),
@@ -161,6 +164,7 @@ public final class Orchestrator implements AutoCloseable {
     applierLoop.close();
     dispatcher.close();
     producer.close(Duration.ofSeconds(10));
+    dispatchProducer.close(Duration.ofSeconds(10));
     dataSource.close();
     log.info("Orchestrator stopped");
   }

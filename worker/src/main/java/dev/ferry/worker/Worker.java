@@ -86,16 +86,20 @@ public final class Worker implements AutoCloseable {
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker");
     this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
-    this.scheduler =
-        Executors.newScheduledThreadPool(
-            1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
+    var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(
+        1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
+    // Every job schedules its timeout (and start notice) and nearly all are cancelled: drop
+    // them from the queue at once instead of keeping them until they would have fired.
+    timer.setRemoveOnCancelPolicy(true);
+    this.scheduler = timer;
     this.breakers =
         new BreakerClient(dataSource, config::breakerConfig,
             t -> publishTransition(topics.events(), t), Clock.systemUTC(),
             Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)));
     JobRunner runner =
         new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
-            scheduler, Clock.systemUTC(), breakers, config::breakerConfig);
+            scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
+            Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)));
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
         new PollLoop(

@@ -20,6 +20,7 @@ public enum Setting {
   WORKER_CONCURRENCY("worker.concurrency", "64", "most jobs one worker runs at once"),
   WORKER_DRAIN_TIMEOUT_MS("worker.drain.timeout.ms", "30000", "how long SIGTERM waits for in-flight jobs"),
   WORKER_HEARTBEAT_MS("worker.heartbeat.ms", "1000", "interval of heartbeats in ferry.workers"),
+  WORKER_START_NOTICE_MS("worker.start.notice.ms", "100", "a job's start notice (status RUNNING) is sent once it has run this long; a shorter job reports its start with its outcome in one record (0 = at once)"),
   WORKER_REVOKE_GRACE_MS("worker.revoke.grace.ms", "3000", "on a rebalance, how long in-flight jobs of revoked partitions get to finish before their records are left to the new owner"),
   WORKER_REDELIVERY_CHECK_MS("worker.redelivery.check.ms", "20000", "records fetched this soon after a partition is assigned may be redeliveries: checked against the database (stale ones skipped) and started only once their start is recorded"),
   RESCUE_AFTER_MS("rescue.after.ms", "5000", "a worker silent (no heartbeat) this long is dead: its RUNNING attempts are rescued"),

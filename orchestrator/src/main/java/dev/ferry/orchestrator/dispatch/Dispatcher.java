@@ -144,6 +144,9 @@ public final class Dispatcher implements Runnable, AutoCloseable {
                   new ProducerRecord<>(settings.topics().work(), j.id().toString(),
                       WireCodec.encode(item))));
         }
+        // Send now instead of after linger.ms: the batch is complete, and the round (and the
+        // jobs claimed behind it) waits for these acknowledgements anyway.
+        producer.flush();
         for (Future<RecordMetadata> f : sends) {
           f.get();
         }

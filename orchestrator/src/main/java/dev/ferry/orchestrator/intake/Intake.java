@@ -60,6 +60,14 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
 
   @Override
   public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
+    long probeT0 = System.currentTimeMillis();
+    long probeAge = 0;
+    for (ConsumerRecord<String, byte[]> r : records) { probeAge = Math.max(probeAge, probeT0 - r.timestamp()); }
+    try { handle0(records); } finally {
+      if (System.getenv("FERRY_PROBE") != null) System.err.println("PROBE intake n=" + records.count() + " maxAge=" + probeAge + " took=" + (System.currentTimeMillis() - probeT0));
+    }
+  }
+  private void handle0(ConsumerRecords<String, byte[]> records) throws Exception {
     List<NewJob> jobs = new ArrayList<>(records.count());
     List<Rejection> rejections = new ArrayList<>();
     List<Future<RecordMetadata>> dlqSends = new ArrayList<>();
@@ -84,6 +92,9 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       }
     }
     // DLQ records must be durable before the offsets move past them.
+    if (!dlqSends.isEmpty()) {
+      producer.flush();
+    }
     for (Future<RecordMetadata> f : dlqSends) {
       f.get();
     }

@@ -42,6 +42,9 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   private volatile int inBatch;
   private volatile String failing;
   private long lagSampledNanos;
+  /** Offsets of handled batches not yet committed (committed at most every 100 ms). */
+  private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+  private long committedNanos;
 
   public BatchConsumerLoop(
       String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
@@ -49,7 +52,36 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     this.name = name;
     this.consumer = consumer;
     this.handler = handler;
-    consumer.subscribe(topics);
+    consumer.subscribe(topics, new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+      @Override
+      public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+        // Hand over what this member has handled, so the next owner does not read it again.
+        Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+          OffsetAndMetadata o = uncommitted.remove(tp);
+          if (o != null) {
+            mine.put(tp, o);
+          }
+        }
+        if (!mine.isEmpty()) {
+          try {
+            consumer.commitSync(mine);
+          } catch (RuntimeException e) {
+            log.info("{}: offset commit on revocation failed ({}); the next owner re-reads"
+                + " those records, which changes nothing", BatchConsumerLoop.this.name,
+                e.toString());
+          }
+        }
+      }
+
+      @Override
+      public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {}
+
+      @Override
+      public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
+        partitions.forEach(uncommitted::remove);
+      }
+    });
     this.thread = Thread.ofPlatform().name(name).unstarted(this);
   }
 
@@ -73,6 +105,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           continue;
         }
         sampleLag();
+        commitHandled(false);
         if (records.isEmpty()) {
           continue;
         }
@@ -100,24 +133,53 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           backoffMs = pause(backoffMs);
           continue;
         }
-        try {
-          consumer.commitSync(offsets(records));
-        } catch (WakeupException e) {
-          break;
-        } catch (RuntimeException e) {
-          // The batch is in the database; if its partitions moved in a rebalance, the new
-          // owner re-reads it and applying it again changes nothing (idempotent handlers).
-          log.info("{}: offset commit failed ({}); a later commit or the next owner covers it",
-              name, e.toString());
-        }
+        uncommitted.putAll(offsets(records));
+        commitHandled(false);
       }
     } finally {
+      commitHandled(true);
       try {
+        // Waits for the asynchronous offset commits still in flight.
         consumer.close(Duration.ofSeconds(5));
       } catch (RuntimeException e) {
         log.warn("{}: closing consumer failed", name, e);
       }
       stopped.countDown();
+    }
+  }
+
+  /**
+   * Commits the offsets of handled batches: asynchronously and at most every 100 ms while
+   * running (a synchronous commit per batch cost a broker round trip per batch, and a commit
+   * per small batch a write to the offsets topic), synchronously when stopping. Every batch is
+   * in the database before its offsets are here; if a commit fails, or a crash loses the last
+   * 100 ms of them, those records are read and handled again, which changes nothing
+   * (idempotent handlers).
+   */
+  private void commitHandled(boolean last) {
+    long now = System.nanoTime();
+    if (uncommitted.isEmpty() || (!last && now - committedNanos < 100_000_000L)) {
+      return;
+    }
+    committedNanos = now;
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(uncommitted);
+    uncommitted.clear();
+    try {
+      if (last) {
+        consumer.commitSync(offsets, Duration.ofSeconds(5));
+      } else {
+        consumer.commitAsync(offsets, (o, e) -> {
+          if (e != null) {
+            log.info("{}: offset commit failed ({}); a later commit or the next owner covers it",
+                name, e.toString());
+          }
+        });
+      }
+    } catch (WakeupException e) {
+      // stopping: the next owner re-reads these records (idempotent handlers)
+    } catch (RuntimeException e) {
+      log.info("{}: offset commit failed ({}); a later commit or the next owner covers it",
+          name, e.toString());
     }
   }
 

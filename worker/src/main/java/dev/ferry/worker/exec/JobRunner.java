@@ -50,6 +50,7 @@ public final class JobRunner {
   private final String workerId;
   private final ScheduledExecutorService timer;
   private final Clock clock;
+  private final Duration startNoticeDelay;
   /** Attempts running now, by job id: where to deliver a cancellation. */
   private final Map<UUID, Running> running = new ConcurrentHashMap<>();
   /**
@@ -83,7 +84,8 @@ public final class JobRunner {
   public JobRunner(
       HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
       String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
-      Function<String, BreakerConfig> breakerConfigs) {
+      Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay) {
+    this.startNoticeDelay = startNoticeDelay;
     this.breakers = breakers;
     this.breakerConfigs = breakerConfigs;
     this.handlers = handlers;
@@ -173,18 +175,24 @@ public final class JobRunner {
     MDC.put("type", String.valueOf(item.type()));
     MDC.put("attempt", String.valueOf(item.attempt()));
     ScheduledFuture<?> timeout = null;
+    ScheduledFuture<?> delayedNotice = null;
     try {
-      Future<RecordMetadata> notice =
-          send(AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started),
-              null);
-      if (awaitStart) {
-        try {
-          notice.get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException
-            | java.util.concurrent.TimeoutException e) {
-          log.warn("Start notice of job {} not acknowledged ({}); running it anyway", item.id(),
-              e.toString());
+      AttemptReport startNotice =
+          AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started);
+      if (awaitStart || startNoticeDelay.isZero()) {
+        Future<RecordMetadata> notice = send(startNotice, null);
+        if (awaitStart) {
+          awaitNotice(item, notice);
         }
+      } else {
+        // Most jobs finish sooner: their outcome carries the start time, and one record (and
+        // one row update) per job is saved. A notice that races with the outcome is ignored by
+        // the orchestrator (the job is no longer QUEUED for this run).
+        delayedNotice = timer.schedule(() -> {
+          if (!reported.get()) {
+            var unused = send(startNotice, null);
+          }
+        }, startNoticeDelay.toMillis(), TimeUnit.MILLISECONDS);
       }
       JobHandler handler = handlers.get(item.type());
       Outcome outcome;
@@ -231,9 +239,23 @@ public final class JobRunner {
       if (timeout != null) {
         timeout.cancel(false);
       }
+      if (delayedNotice != null) {
+        delayedNotice.cancel(false);
+      }
       MDC.clear();
       running.remove(item.id(), me);
       done.accept(new Completion.SlotFreed(ticket));
+    }
+  }
+
+  private static void awaitNotice(WorkItem item, Future<RecordMetadata> notice)
+      throws InterruptedException {
+    try {
+      notice.get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException e) {
+      log.warn("Start notice of job {} not acknowledged ({}); running it anyway", item.id(),
+          e.toString());
     }
   }
 

@@ -39,12 +39,13 @@ public final class BreakerBench {
 
   /** Figures. */
   public record Result(int trips, double stopP50Ms, double stopP99Ms, double stopMaxMs,
-      double callsAfterTripAvg, long callsAfterTripMax) {
+      double callsAfterTripAvg, long callsAfterTripMax, String durability) {
     public String line() {
       return String.format(Locale.ROOT,
           "RESULT scenario=breaker trips=%d stop_p50_ms=%.0f stop_p99_ms=%.0f stop_max_ms=%.0f"
-              + " calls_after_trip_avg=%.1f calls_after_trip_max=%d",
-          trips, stopP50Ms, stopP99Ms, stopMaxMs, callsAfterTripAvg, callsAfterTripMax);
+              + " calls_after_trip_avg=%.1f calls_after_trip_max=%d db=%s",
+          trips, stopP50Ms, stopP99Ms, stopMaxMs, callsAfterTripAvg, callsAfterTripMax,
+          durability);
     }
   }
 
@@ -152,10 +153,15 @@ public final class BreakerBench {
       List<Double> prop = propagations.stream().sorted().toList();
       out.printf("Propagation of the trip to every replica: p50 %.0f ms, max %.0f ms%n",
           prop.get(prop.size() / 2), prop.get(prop.size() - 1));
+      String durability;
+      try (Connection c = DriverManager.getConnection(config.get(Setting.DB_URL),
+          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+        durability = BenchInfra.describe(c);
+      }
       return new Result(stops.size(), sorted.get(sorted.size() / 2),
           sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1), sorted.get(sorted.size() - 1),
           after.stream().mapToLong(Long::longValue).average().orElse(0),
-          after.stream().mapToLong(Long::longValue).max().orElse(0));
+          after.stream().mapToLong(Long::longValue).max().orElse(0), durability);
     }
   }
 

@@ -21,11 +21,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /** One parent × N {@code noop} children: time from submission to the parent's SUCCEEDED. */
 public final class FanoutBench {
   /** Figures of a run. */
-  public record Result(int children, double seconds, double childrenPerSecond, int aggregated) {
+  public record Result(int children, double seconds, double childrenPerSecond, int aggregated,
+      String durability) {
     public String line() {
       return String.format(Locale.ROOT,
-          "RESULT scenario=fanout children=%d seconds=%.2f children_per_s=%.0f aggregated=%d",
-          children, seconds, childrenPerSecond, aggregated);
+          "RESULT scenario=fanout children=%d seconds=%.2f children_per_s=%.0f aggregated=%d db=%s",
+          children, seconds, childrenPerSecond, aggregated, durability);
     }
   }
 
@@ -66,7 +67,9 @@ public final class FanoutBench {
               if (rs.next()) {
                 if (rs.getString(1).equals("SUCCEEDED")) {
                   double s = (System.nanoTime() - t0) / 1e9;
-                  return new Result(children, s, children / s, rs.getInt(3));
+                  printTimeline(db, parent, out);
+                  return new Result(children, s, children / s, rs.getInt(3),
+                      BenchInfra.describe(db));
                 }
                 if (System.nanoTime() - lastPrint > 2_000_000_000L) {
                   out.printf("  %,d / %,d children done%n", rs.getInt(2), children);
@@ -77,6 +80,29 @@ public final class FanoutBench {
           }
           // Progress polling at a human pace.
           TimeUnit.MILLISECONDS.sleep(100);
+        }
+      }
+    }
+  }
+
+  /** Where the time went: children stored, first and last started, last finished. */
+  private static void printTimeline(Connection db, UUID parent, PrintStream out)
+      throws java.sql.SQLException {
+    try (PreparedStatement ps = db.prepareStatement("""
+        SELECT extract(epoch FROM max(c.created_at) - p.created_at),
+               extract(epoch FROM min(c.started_at) - p.created_at),
+               extract(epoch FROM max(c.started_at) - p.created_at),
+               extract(epoch FROM max(c.finished_at) - p.created_at),
+               extract(epoch FROM p.finished_at - p.created_at)
+        FROM ferry.jobs p JOIN ferry.jobs c ON c.parent_id = p.id WHERE p.id = ?
+        GROUP BY p.created_at, p.finished_at""")) {
+      ps.setObject(1, parent);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          out.printf(Locale.ROOT, "  after the parent was stored: children stored %.1f s,"
+              + " first child started %.1f s, last started %.1f s, last finished %.1f s,"
+              + " parent finished %.1f s%n", rs.getDouble(1), rs.getDouble(2), rs.getDouble(3),
+              rs.getDouble(4), rs.getDouble(5));
         }
       }
     }

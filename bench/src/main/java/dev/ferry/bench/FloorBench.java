@@ -63,7 +63,7 @@ public final class FloorBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("floor: starting embedded Kafka and PostgreSQL…");
-    try (Infra infra = FerryInfra.start(Map.copyOf(System.getenv()))) {
+    try (Infra infra = BenchInfra.start()) {
       TestDatabase db = infra.newDatabase("floor_" + Long.toHexString(System.nanoTime()));
       String prefix = "floor" + Long.toHexString(System.nanoTime()) + ".";
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {

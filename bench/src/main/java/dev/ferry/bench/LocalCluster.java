@@ -37,7 +37,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(
       String dbName, int workers, UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
-    Infra infra = FerryInfra.start(Map.copyOf(System.getenv()));
+    Infra infra = BenchInfra.start();
     try {
       TestDatabase db = infra.newDatabase(dbName);
       FerryConfig config =

@@ -31,11 +31,13 @@ public final class RetryLagBench {
       int ratePerSecond, int seconds, int warmupSeconds, double failShare, int backoffMs) {}
 
   /** Figures of a run. */
-  public record Result(int jobs, int retried, double p50Ms, double p99Ms, double maxMs) {
+  public record Result(int jobs, int retried, double p50Ms, double p99Ms, double maxMs,
+      String durability) {
     public String line() {
       return String.format(Locale.ROOT,
-          "RESULT scenario=retry-lag jobs=%d retried=%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f",
-          jobs, retried, p50Ms, p99Ms, maxMs);
+          "RESULT scenario=retry-lag jobs=%d retried=%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f"
+              + " db=%s",
+          jobs, retried, p50Ms, p99Ms, maxMs, durability);
     }
   }
 
@@ -106,7 +108,8 @@ public final class RetryLagBench {
             """);
             ResultSet rs = ps.executeQuery()) {
           rs.next();
-          Result r = new Result(total - warm, rs.getInt(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4));
+          Result r = new Result(total - warm, rs.getInt(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
+              BenchInfra.describe(db));
           try (var st = db.createStatement();
               ResultSet slow = st.executeQuery(
                   """

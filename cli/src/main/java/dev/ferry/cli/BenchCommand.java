@@ -1,40 +1,53 @@
 package dev.ferry.cli;
 
+import dev.ferry.bench.BacklogBench;
+import dev.ferry.bench.BenchInfra;
+import dev.ferry.bench.BreakerBench;
+import dev.ferry.bench.ConcurrencyBench;
+import dev.ferry.bench.FanoutBench;
+import dev.ferry.bench.FloorBench;
+import dev.ferry.bench.LatencyBench;
 import dev.ferry.bench.RetryLagBench;
 import dev.ferry.bench.ThroughputBench;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs a benchmark and prints one RESULT line.",
+    description = {"Runs a benchmark and prints one RESULT line (key=value figures, and the",
+        "database durability it ran with).",
         "",
         "Uses embedded Kafka and PostgreSQL (or the external servers named by",
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios:",
-        "  floor       the same N jobs through a bare Kafka + PostgreSQL pipeline (3 hops,",
-        "              batched unnest writes, no features): the reference on this machine",
-        "  throughput  N noop jobs through ferry.submit until all are SUCCEEDED",
-        "              (--with-floor runs floor first and prints the ratio)",
-        "  latency     --rate noop jobs/s for --seconds after --warmup-s: submit→start/done",
-        "  retry-lag   a steady rate of jobs, a share failing once: how late retries start",
-        "  breaker     3 workers, a downstream that dies and recovers: trip → all replicas stopped",
-        "  fanout      one parent × --children noop children until the parent is SUCCEEDED"})
+        "  floor        the same N jobs through a bare Kafka + PostgreSQL pipeline (3 hops,",
+        "               batched unnest writes, no features): the reference on this machine",
+        "  throughput   N noop jobs through ferry.submit until all are SUCCEEDED",
+        "               (--with-floor runs floor first and prints the ratio)",
+        "  latency      --rate noop jobs/s for --seconds after --warmup-s: submit→start/done",
+        "  retry-lag    a steady rate of jobs, a share failing once: how late retries start",
+        "  breaker      3 workers, a downstream that dies and recovers: trip → all replicas stopped",
+        "  fanout       one parent × --children noop children until the parent is SUCCEEDED",
+        "  concurrency  N sleep jobs (--sleep-ms) on one worker JVM at concurrency N:",
+        "               jobs/s and the worker's heap (capped at --heap-mb, default 512)",
+        "  backlog      N noop jobs queued before one worker JVM (concurrency --concurrency,",
+        "               default 100, heap --heap-mb, default 256) drains them: its memory"})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")
   String scenario;
 
-  @Option(names = "--jobs", defaultValue = "100000", description = "Jobs (default ${DEFAULT-VALUE}).")
-  int jobs;
+  @Option(names = "--jobs", description = "Jobs (default: 100000; concurrency 10000; backlog 1000000).")
+  Integer jobs;
 
-  @Option(names = "--workers", defaultValue = "1", description = "Worker replicas (default ${DEFAULT-VALUE}).")
+  @Option(names = "--workers", defaultValue = "1", description = "throughput: worker replicas (default ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--concurrency", defaultValue = "256", description = "Per-worker concurrency (default ${DEFAULT-VALUE}).")
-  int concurrency;
+  @Option(names = "--concurrency", description = "Per-worker concurrency (default: 256; concurrency: --jobs; backlog: 100).")
+  Integer concurrency;
 
   @Option(names = "--partitions", defaultValue = "12", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
   int partitions;
@@ -60,68 +73,88 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--backoff-ms", defaultValue = "500", description = "retry-lag: retry delay (default ${DEFAULT-VALUE}).")
   int backoffMs;
 
+  @Option(names = "--sleep-ms", defaultValue = "1000", description = "concurrency: how long each job sleeps (default ${DEFAULT-VALUE}).")
+  int sleepMs;
+
+  @Option(names = "--heap-mb", description = "concurrency, backlog: the worker JVM's -Xmx (default 512 / 256).")
+  Integer heapMb;
+
   @Option(names = "--with-floor", description = "throughput: run the floor scenario first and print throughput / floor.")
   boolean withFloor;
+
+  @Option(names = "--durability", defaultValue = "test",
+      description = "Embedded PostgreSQL: test (fsync=off, synchronous_commit=off, as the peers"
+          + " were measured) or production (fsync=on, synchronous_commit=on). Default ${DEFAULT-VALUE}.")
+  String durability;
 
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
   @Override
   public Integer call() throws Exception {
-    if (scenario.equals("fanout")) {
-      System.out.println(dev.ferry.bench.FanoutBench.run(children, concurrency, System.out).line());
-      return 0;
+    BenchInfra.durability(durability);
+    Duration timeout = Duration.ofSeconds(timeoutS);
+    if (partitions < 1 || workers < 1 || timeoutS < 1 || (jobs != null && jobs < 1)
+        || (concurrency != null && concurrency < 1) || (heapMb != null && heapMb < 16)) {
+      throw new IllegalArgumentException("--jobs, --workers, --concurrency, --partitions and"
+          + " --timeout-s must be >= 1, --heap-mb >= 16");
     }
-    if (scenario.equals("breaker")) {
-      System.out.println(dev.ferry.bench.BreakerBench.run(
-          new dev.ferry.bench.BreakerBench.Options(cycles, rate), System.out).line());
-      return 0;
-    }
-    if (scenario.equals("retry-lag")) {
-      if (rate < 1 || seconds < 1 || failShare < 0 || failShare > 1 || backoffMs < 0) {
-        throw new IllegalArgumentException("--rate and --seconds must be >= 1, --fail-share in [0, 1]");
+    switch (scenario) {
+      case "fanout" -> System.out.println(
+          FanoutBench.run(children, orDefault(concurrency, 256), System.out).line());
+      case "breaker" -> System.out.println(
+          BreakerBench.run(new BreakerBench.Options(cycles, rate), System.out).line());
+      case "retry-lag" -> {
+        if (rate < 1 || seconds < 1 || failShare < 0 || failShare > 1 || backoffMs < 0) {
+          throw new IllegalArgumentException(
+              "--rate and --seconds must be >= 1, --fail-share in [0, 1]");
+        }
+        System.out.println(RetryLagBench.run(
+            new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs),
+            System.out).line());
       }
-      System.out.println(RetryLagBench.run(
-          new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs), System.out).line());
-      return 0;
-    }
-    if (scenario.equals("latency")) {
-      System.out.println(dev.ferry.bench.LatencyBench.run(
-          new dev.ferry.bench.LatencyBench.Options(rate, seconds, warmupS), System.out).line());
-      return 0;
-    }
-    if (scenario.equals("floor")) {
-      System.out.println(dev.ferry.bench.FloorBench.run(
-          new dev.ferry.bench.FloorBench.Options(jobs, partitions, Duration.ofSeconds(timeoutS)),
+      case "latency" -> System.out.println(LatencyBench.run(
+          new LatencyBench.Options(rate, seconds, warmupS), System.out).line());
+      case "floor" -> System.out.println(FloorBench.run(
+          new FloorBench.Options(orDefault(jobs, 100_000), partitions, timeout),
           System.out).line());
-      return 0;
+      case "concurrency" -> {
+        int n = orDefault(jobs, 10_000);
+        System.out.println(ConcurrencyBench.run(new ConcurrencyBench.Options(n, sleepMs,
+            orDefault(concurrency, n), orDefault(heapMb, 512), timeout), System.out).line());
+      }
+      case "backlog" -> System.out.println(BacklogBench.run(new BacklogBench.Options(
+          orDefault(jobs, 1_000_000), orDefault(concurrency, 100), orDefault(heapMb, 256),
+          timeout), System.out).line());
+      case "throughput" -> throughput(timeout);
+      default -> throw new IllegalArgumentException("unknown scenario '" + scenario
+          + "' (known: floor, throughput, latency, retry-lag, breaker, fanout, concurrency,"
+          + " backlog)");
     }
-    if (!scenario.equals("throughput")) {
-      throw new IllegalArgumentException("unknown scenario '" + scenario
-          + "' (known: floor, throughput, latency, retry-lag, breaker, fanout)");
-    }
-    dev.ferry.bench.FloorBench.Result floor = null;
+    return 0;
+  }
+
+  private void throughput(Duration timeout) throws Exception {
+    int n = orDefault(jobs, 100_000);
+    FloorBench.Result floor = null;
     if (withFloor) {
-      floor = dev.ferry.bench.FloorBench.run(
-          new dev.ferry.bench.FloorBench.Options(jobs, partitions, Duration.ofSeconds(timeoutS)),
-          System.out);
+      floor = FloorBench.run(new FloorBench.Options(n, partitions, timeout), System.out);
       System.out.println(floor.line());
     }
-    if (jobs < 1 || workers < 1 || concurrency < 1 || partitions < 1) {
-      throw new IllegalArgumentException("--jobs, --workers, --concurrency and --partitions must be >= 1");
-    }
-    ThroughputBench.Result r =
-        ThroughputBench.run(
-            new ThroughputBench.Options(jobs, workers, concurrency, partitions,
-                Duration.ofSeconds(timeoutS)),
-            System.out);
+    ThroughputBench.Result r = ThroughputBench.run(
+        new ThroughputBench.Options(n, workers, orDefault(concurrency, 256), partitions, timeout),
+        System.out);
     System.out.println(r.line());
     if (floor != null) {
-      System.out.printf(java.util.Locale.ROOT,
-          "RESULT scenario=throughput-vs-floor ratio=%.2f throughput_jobs_per_s=%.0f floor_jobs_per_s=%.0f db=%s%n",
+      System.out.printf(Locale.ROOT,
+          "RESULT scenario=throughput-vs-floor ratio=%.2f throughput_jobs_per_s=%.0f"
+              + " floor_jobs_per_s=%.0f db=%s%n",
           r.jobsPerSecond() / floor.jobsPerSecond(), r.jobsPerSecond(), floor.jobsPerSecond(),
           r.durability());
     }
-    return 0;
+  }
+
+  private static int orDefault(Integer value, int otherwise) {
+    return value == null ? otherwise : value;
   }
 }

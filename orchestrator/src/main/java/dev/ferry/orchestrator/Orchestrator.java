@@ -40,7 +40,8 @@ public final class Orchestrator implements AutoCloseable {
   /** The dispatcher's own producer: it flushes after each claimed batch. */
   private final KafkaProducer<String, byte[]> dispatchProducer;
   private final BatchConsumerLoop intakeLoop;
-  private final BatchConsumerLoop applierLoop;
+  /** Outcome appliers: consumers in one group, so each handles some partitions of results. */
+  private final List<BatchConsumerLoop> applierLoops = new java.util.ArrayList<>();
   private final Dispatcher dispatcher;
   private final Rescuer rescuer;
   private final InfraProbe probe;
@@ -81,15 +82,19 @@ public final class Orchestrator implements AutoCloseable {
                   Map.of()),
               List.of(s.topics().submit()),
               new Intake(dataSource, store, producer, s));
-      this.applierLoop =
-          new BatchConsumerLoop(
-              "ferry-applier",
-              KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-applier",
-                  id + "-applier", Map.of()),
-              List.of(s.topics().results()),
-              new OutcomeApplier(dataSource, store, producer, s.topics().events(),
-                  s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
-                  new dev.ferry.orchestrator.intake.JobRows(s)));
+      // Several appliers overlap one batch's database and Kafka waits with another's decoding;
+      // a job's reports share its key, so one applier sees all of them in order.
+      int appliers = config.getInt(Setting.APPLIER_THREADS, 1, 64);
+      for (int i = 1; i <= appliers; i++) {
+        applierLoops.add(new BatchConsumerLoop(
+            appliers == 1 ? "ferry-applier" : "ferry-applier-" + i,
+            KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-applier",
+                id + "-applier-" + i, Map.of()),
+            List.of(s.topics().results()),
+            new OutcomeApplier(dataSource, store, producer, s.topics().events(),
+                s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
+                new dev.ferry.orchestrator.intake.JobRows(s))));
+      }
       this.dispatchProducer = KafkaClients.producer(config, "ferry-" + id + "-dispatch");
       this.dispatcher = new Dispatcher(dataSource, store, dispatchProducer, s);
       this.rescuer =
@@ -107,7 +112,7 @@ public final class Orchestrator implements AutoCloseable {
   public static Orchestrator start(FerryConfig config) {
     Orchestrator o = new Orchestrator(config);
     o.intakeLoop.start();
-    o.applierLoop.start();
+    o.applierLoops.forEach(BatchConsumerLoop::start);
     o.dispatcher.start();
     o.rescuer.start();
     o.probe.start();
@@ -123,7 +128,8 @@ public final class Orchestrator implements AutoCloseable {
 
   /** What the health endpoints report: loops alive, database and Kafka up, lag, backlog. */
   public HealthServer.Report health() {
-    boolean live = intakeLoop.isAlive() && applierLoop.isAlive() && dispatcher.isAlive()
+    boolean appliersAlive = applierLoops.stream().allMatch(BatchConsumerLoop::isAlive);
+    boolean live = intakeLoop.isAlive() && appliersAlive && dispatcher.isAlive()
         && rescuer.isAlive();
     ObjectNode d = FerryJson.object();
     d.put("role", "orchestrator");
@@ -131,18 +137,19 @@ public final class Orchestrator implements AutoCloseable {
     d.set("components", probe.describe());
     ObjectNode loops = d.putObject("loops");
     loops.put("intake", intakeLoop.isAlive());
-    loops.put("applier", applierLoop.isAlive());
+    loops.put("applier", appliersAlive);
     loops.put("dispatcher", dispatcher.isAlive());
     loops.put("rescuer", rescuer.isAlive());
     if (intakeLoop.failing() != null) {
       loops.put("intakeError", intakeLoop.failing());
     }
-    if (applierLoop.failing() != null) {
-      loops.put("applierError", applierLoop.failing());
-    }
+    applierLoops.stream().map(BatchConsumerLoop::failing).filter(java.util.Objects::nonNull)
+        .findFirst().ifPresent(e -> loops.put("applierError", e));
     ObjectNode lag = d.putObject("lag");
     lag.put("submit", intakeLoop.lag());
-    lag.put("results", applierLoop.lag());
+    long[] results = applierLoops.stream().mapToLong(BatchConsumerLoop::lag).toArray();
+    lag.put("results", java.util.Arrays.stream(results).anyMatch(l -> l < 0) ? -1
+        : java.util.Arrays.stream(results).sum());
     d.put("rescued", rescuer.rescued());
     return new HealthServer.Report(live, live && probe.allUp(), d);
   }
@@ -161,7 +168,7 @@ public final class Orchestrator implements AutoCloseable {
     probe.close();
     rescuer.close();
     intakeLoop.close();
-    applierLoop.close();
+    applierLoops.forEach(BatchConsumerLoop::close);
     dispatcher.close();
     producer.close(Duration.ofSeconds(10));
     dispatchProducer.close(Duration.ofSeconds(10));

@@ -15,7 +15,15 @@ final class EmbeddedInfra implements Infra {
   }
 
   static EmbeddedInfra start() {
-    EmbeddedPostgres pg = startPostgres();
+    return start(false);
+  }
+
+  /**
+   * @param durable run PostgreSQL as in production ({@code fsync}, {@code synchronous_commit}
+   *     and {@code full_page_writes} on) instead of the fast test settings
+   */
+  static EmbeddedInfra start(boolean durable) {
+    EmbeddedPostgres pg = startPostgres(durable);
     try {
       return new EmbeddedInfra(EmbeddedKafka.start(), pg);
     } catch (RuntimeException e) {
@@ -29,12 +37,17 @@ final class EmbeddedInfra implements Infra {
   }
 
   static EmbeddedPostgres startPostgres() {
+    return startPostgres(false);
+  }
+
+  static EmbeddedPostgres startPostgres(boolean durable) {
+    String onOff = durable ? "on" : "off";
     try {
       return EmbeddedPostgres.builder()
           .setServerConfig("max_connections", "300")
-          .setServerConfig("fsync", "off")
-          .setServerConfig("synchronous_commit", "off")
-          .setServerConfig("full_page_writes", "off")
+          .setServerConfig("fsync", onOff)
+          .setServerConfig("synchronous_commit", onOff)
+          .setServerConfig("full_page_writes", onOff)
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded PostgreSQL", e);

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code FERRY_TEST_KAFKA} and/or {@code FERRY_TEST_DB_URL}: external servers;
  *   <li>{@code FERRY_TEST_INFRA=containers} with a Docker engine: Testcontainers;
- *   <li>otherwise: embedded Kafka and PostgreSQL (real servers, no Docker needed).
+ *   <li>otherwise: embedded Kafka and PostgreSQL (real servers, no Docker needed); PostgreSQL
+ *       runs with {@code fsync=off, synchronous_commit=off} unless
+ *       {@code FERRY_TEST_DB_DURABILITY=production}.
  * </ul>
  */
 public final class FerryInfra {
@@ -50,7 +52,12 @@ public final class FerryInfra {
       }
       infra = ContainerInfra.start();
     } else {
-      infra = EmbeddedInfra.start();
+      String durability = env.getOrDefault("FERRY_TEST_DB_DURABILITY", "test");
+      if (!durability.equals("test") && !durability.equals("production")) {
+        throw new IllegalArgumentException("FERRY_TEST_DB_DURABILITY must be test or production,"
+            + " not '" + durability + "'");
+      }
+      infra = EmbeddedInfra.start(durability.equals("production"));
     }
     log.info("Test infrastructure ready in {} ms: {}", (System.nanoTime() - t0) / 1_000_000,
         infra.describe());

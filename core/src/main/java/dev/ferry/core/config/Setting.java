@@ -39,6 +39,7 @@ public enum Setting {
   SUBMIT_MAX_BYTES("submit.max.bytes", "1048576", "largest accepted submission"),
   SUBMIT_MAX_DEPTH("submit.max.depth", "64", "deepest accepted JSON nesting"),
   SUBMIT_MAX_CHILDREN("submit.max.children", "100000", "most children in one submission"),
+  APPLIER_THREADS("applier.threads", "2", "outcome applier loops per orchestrator (each its own consumer of ferry.results and its own transactions)"),
   DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
   DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
   ORCHESTRATOR_MIGRATE("orchestrator.migrate", "true", "run migrations when the orchestrator starts"),

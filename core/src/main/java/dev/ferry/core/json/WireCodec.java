@@ -172,7 +172,7 @@ public final class WireCodec {
 
   private static Instant instant(JsonNode n, String field) throws IOException {
     try {
-      return Instant.parse(n.path(field).asText());
+      return Instants.parse(n.path(field).asText());
     } catch (RuntimeException e) {
       throw new IOException("field '" + field + "' is not an instant");
     }

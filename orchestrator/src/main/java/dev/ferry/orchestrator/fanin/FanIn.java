@@ -54,6 +54,9 @@ public final class FanIn {
       FROM ferry.jobs c WHERE c.parent_id = p.id
       """;
 
+  private static final String LOCK_PARENTS =
+      "SELECT id FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE";
+
   private static final String COUNT =
       """
       UPDATE ferry.jobs p
@@ -118,6 +121,16 @@ public final class FanIn {
         }
       }
       List<Finished> next = new ArrayList<>();
+      // Parents are shared by appliers (siblings arrive on different partitions): lock them in
+      // one order so that two appliers' transactions wait for each other instead of deadlocking.
+      try (PreparedStatement lock = c.prepareStatement(LOCK_PARENTS)) {
+        lock.setArray(1, c.createArrayOf("uuid", counts.keySet().toArray()));
+        try (ResultSet rs = lock.executeQuery()) {
+          while (rs.next()) {
+            // locked
+          }
+        }
+      }
       try (PreparedStatement ps = c.prepareStatement(COUNT)) {
         ps.setArray(1, c.createArrayOf("uuid", counts.keySet().toArray()));
         ps.setArray(2, c.createArrayOf("int4", counts.values().stream().map(n -> n[0]).toArray()));

@@ -51,11 +51,11 @@ public final class FloorBench {
 
   /** Figures of a run. */
   public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
-      String durability) {
+      String durability, String cpu) {
     public String line() {
       return String.format(java.util.Locale.ROOT,
-          "RESULT scenario=floor jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f db=%s",
-          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, durability);
+          "RESULT scenario=floor jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f %s db=%s",
+          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, cpu, durability);
     }
   }
 
@@ -146,33 +146,18 @@ public final class FloorBench {
           }, db));
       try (KafkaProducer<byte[], byte[]> producer = producer(infra);
           Connection c = connect(db)) {
+        // Warm up like the throughput scenario: the same JIT-compiled code for both.
+        out.println("floor: warming up with 1,000 submissions…");
+        submit(producer, prefix, 1_000);
+        await(c, 1_000, o.timeout(), failure, out);
+        try (Statement st = c.createStatement()) {
+          st.execute("TRUNCATE floor_jobs");
+        }
         out.printf("floor: submitting %,d submissions…%n", o.jobs());
-        for (int i = 0; i < o.jobs(); i++) {
-          String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
-              + System.currentTimeMillis() + "}}";
-          var unused = producer.send(
-              new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)));
-        }
-        producer.flush();
-        long deadline = System.nanoTime() + o.timeout().toNanos();
-        long lastPrint = 0;
-        while (true) {
-          if (failure.get() != null) {
-            throw new IllegalStateException("floor stage failed", failure.get());
-          }
-          long done = count(c, "SELECT count(*) FROM floor_jobs WHERE status = 'SUCCEEDED'");
-          if (done >= o.jobs()) {
-            break;
-          }
-          if (System.nanoTime() - lastPrint > 2_000_000_000L) {
-            out.printf("floor:   %,d / %,d done%n", done, o.jobs());
-            lastPrint = System.nanoTime();
-          }
-          if (System.nanoTime() > deadline) {
-            throw new TimeoutException("floor: only " + done + " of " + o.jobs() + " done");
-          }
-          Thread.sleep(100); // progress polling at a human pace
-        }
+        CpuMeter cpu0 = CpuMeter.read();
+        submit(producer, prefix, o.jobs());
+        await(c, o.jobs(), o.timeout(), failure, out);
+        String cpu = CpuMeter.read().since(cpu0, o.jobs());
         running.set(false);
         for (Thread t : stages) {
           t.join(10_000);
@@ -186,11 +171,44 @@ public final class FloorBench {
           rs.next();
           double seconds = rs.getDouble(3) / 1000.0;
           return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
-              rs.getDouble(2), durability);
+              rs.getDouble(2), durability, cpu);
         }
       } finally {
         running.set(false);
       }
+    }
+  }
+
+  private static void submit(KafkaProducer<byte[], byte[]> producer, String prefix, int n) {
+    for (int i = 0; i < n; i++) {
+      String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
+          + System.currentTimeMillis() + "}}";
+      var unused = producer.send(
+          new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)));
+    }
+    producer.flush();
+  }
+
+  private static void await(Connection c, int n, Duration timeout,
+      AtomicReference<Throwable> failure, PrintStream out) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long lastPrint = 0;
+    while (true) {
+      if (failure.get() != null) {
+        throw new IllegalStateException("floor stage failed", failure.get());
+      }
+      long done = count(c, "SELECT count(*) FROM floor_jobs WHERE status = 'SUCCEEDED'");
+      if (done >= n) {
+        return;
+      }
+      if (System.nanoTime() - lastPrint > 2_000_000_000L) {
+        out.printf("floor:   %,d / %,d done%n", done, n);
+        lastPrint = System.nanoTime();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("floor: only " + done + " of " + n + " done");
+      }
+      Thread.sleep(100); // progress polling at a human pace
     }
   }
 

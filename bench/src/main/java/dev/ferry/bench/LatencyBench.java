@@ -30,12 +30,12 @@ public final class LatencyBench {
 
   /** Figures of a run. */
   public record Result(int jobs, double startP50, double startP99, double startMax,
-      double doneP50, double doneP99, double doneMax, String durability) {
+      double doneP50, double doneP99, double doneMax, String durability, String cpu) {
     public String line() {
       return String.format(Locale.ROOT,
           "RESULT scenario=latency jobs=%d start_p50_ms=%.1f start_p99_ms=%.1f start_max_ms=%.1f"
-              + " done_p50_ms=%.1f done_p99_ms=%.1f done_max_ms=%.1f db=%s",
-          jobs, startP50, startP99, startMax, doneP50, doneP99, doneMax, durability);
+              + " done_p50_ms=%.1f done_p99_ms=%.1f done_max_ms=%.1f %s db=%s",
+          jobs, startP50, startP99, startMax, doneP50, doneP99, doneMax, cpu, durability);
     }
   }
 
@@ -61,9 +61,14 @@ public final class LatencyBench {
         out.printf("Submitting %d noop jobs/s for %d s after a %d s warm-up…%n",
             o.ratePerSecond(), o.seconds(), o.warmupSeconds());
         long start = System.nanoTime();
+        CpuMeter cpu0 = null;
+        String cpu = null;
         int sent = 0;
         while (sent < total) {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
+          if (cpu0 == null && sent >= warm) {
+            cpu0 = CpuMeter.read();
+          }
           while (sent < Math.min(due, total)) {
             String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":"
                 + "{\"t\":" + System.currentTimeMillis() + ",\"warm\":" + (sent < warm) + "}}";
@@ -78,6 +83,7 @@ public final class LatencyBench {
           TimeUnit.MILLISECONDS.sleep(1);
         }
         producer.flush();
+        cpu = CpuMeter.read().since(cpu0, total - warm); // the measured phase, at the steady rate
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (count(db) < total) {
@@ -103,7 +109,7 @@ public final class LatencyBench {
           rs.next();
           return new Result(rs.getInt(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
               rs.getDouble(5), rs.getDouble(6), rs.getDouble(7),
-              "fsync=" + rs.getString(8) + ",synchronous_commit=" + rs.getString(9));
+              "fsync=" + rs.getString(8) + ",synchronous_commit=" + rs.getString(9), cpu);
         }
       }
     }

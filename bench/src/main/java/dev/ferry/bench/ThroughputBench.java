@@ -30,11 +30,11 @@ public final class ThroughputBench {
 
   /** Figures of a run. */
   public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
-      double maxMs, String durability) {
+      double maxMs, String durability, String cpu) {
     public String line() {
       return String.format(java.util.Locale.ROOT,
-          "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f db=%s",
-          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs, durability);
+          "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f %s db=%s",
+          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs, cpu, durability);
     }
   }
 
@@ -69,10 +69,12 @@ public final class ThroughputBench {
         }
         out.printf("Submitting %,d noop jobs…%n", o.jobs());
         long t0 = System.currentTimeMillis();
+        CpuMeter cpu0 = CpuMeter.read();
         submit(producer, topics, o.jobs());
         out.printf("Submitted in %.1f s; waiting for all to succeed…%n",
             (System.currentTimeMillis() - t0) / 1000.0);
         await(db, o.jobs(), o.timeout(), out);
+        String cpu = CpuMeter.read().since(cpu0, o.jobs());
         try (PreparedStatement ps = db.prepareStatement(
             """
             WITH l AS (
@@ -94,7 +96,7 @@ public final class ThroughputBench {
             durability = FloorBench.durability(st);
           }
           return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
-              rs.getDouble(2), rs.getDouble(3), durability);
+              rs.getDouble(2), rs.getDouble(3), durability, cpu);
         }
       }
     }

@@ -40,6 +40,37 @@ public final class WireCodec {
     return FerryJson.bytes(n);
   }
 
+  /**
+   * Encodes a work item whose payload is JSON text already (as the database returns it),
+   * without parsing it into a tree and writing it out again: the same bytes as
+   * {@link #encode(WorkItem)} for the same item.
+   */
+  public static byte[] encodeWorkItem(java.util.UUID id, int attempt, long run, String type,
+      String payloadJson, String dependency, long timeoutMs, int crashes) {
+    var out = new java.io.ByteArrayOutputStream(128 + payloadJson.length());
+    try (com.fasterxml.jackson.core.JsonGenerator g = FerryJson.MAPPER.getFactory()
+        .createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("id", id.toString());
+      g.writeNumberField("attempt", attempt);
+      g.writeNumberField("run", run);
+      g.writeStringField("type", type);
+      g.writeFieldName("payload");
+      g.writeRawValue(payloadJson);
+      if (dependency != null) {
+        g.writeStringField("dependency", dependency);
+      }
+      g.writeNumberField("timeoutMs", timeoutMs);
+      if (crashes > 0) {
+        g.writeNumberField("crashes", crashes);
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
   public static WorkItem decodeWorkItem(byte[] bytes) throws IOException {
     JsonNode n = read(bytes);
     return new WorkItem(

@@ -31,6 +31,21 @@ class WireCodecTest {
   }
 
   @Test
+  void workItemsFromDatabaseText_areTheSameBytesAsFromTrees() throws Exception {
+    UUID id = UUID.randomUUID();
+    String payload = "{\"url\":\"http://x/\\u00e9\",\"n\":[1,2.5,null],\"o\":{}}";
+    for (String dep : new String[] {null, "api"}) {
+      for (int crashes : new int[] {0, 2}) {
+        WorkItem w = new WorkItem(id, 3, 7L, "http", FerryJson.parse(payload), dep, 500, crashes);
+        byte[] raw = WireCodec.encodeWorkItem(id, 3, 7L, "http", FerryJson.text(w.payload()),
+            dep, 500, crashes);
+        assertThat(raw).isEqualTo(WireCodec.encode(w));
+        assertThat(WireCodec.decodeWorkItem(raw)).isEqualTo(w);
+      }
+    }
+  }
+
+  @Test
   void largeResults_areLeftOutOfEvents() throws Exception {
     ObjectNode big = FerryJson.object();
     for (int i = 0; i < 10_000; i++) {

@@ -1,8 +1,6 @@
 package dev.ferry.orchestrator.dispatch;
 
-import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.WireCodec;
-import dev.ferry.core.model.WorkItem;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.store.JobStore;
@@ -136,13 +134,11 @@ public final class Dispatcher implements Runnable, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>(claimed.size());
         for (ClaimedJob j : claimed) {
-          WorkItem item =
-              new WorkItem(j.id(), j.attempt(), j.run(), j.type(), FerryJson.parse(j.payloadJson()),
-                  j.dependency(), j.timeoutMs(), j.crashes());
-          sends.add(
-              producer.send(
-                  new ProducerRecord<>(settings.topics().work(), j.id().toString(),
-                      WireCodec.encode(item))));
+          // The payload goes out as the database's JSON text, not parsed and written again.
+          byte[] item = WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(),
+              j.payloadJson(), j.dependency(), j.timeoutMs(), j.crashes());
+          sends.add(producer.send(
+              new ProducerRecord<>(settings.topics().work(), j.id().toString(), item)));
         }
         // Send now instead of after linger.ms: the batch is complete, and the round (and the
         // jobs claimed behind it) waits for these acknowledgements anyway.

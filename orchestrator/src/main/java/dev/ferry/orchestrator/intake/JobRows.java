@@ -10,7 +10,6 @@ import dev.ferry.core.model.Dependencies;
 import dev.ferry.core.model.FailurePolicy;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
-import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.store.NewJob;
 import java.nio.charset.StandardCharsets;
@@ -52,9 +51,16 @@ public final class JobRows {
     return codec.decode(FerryJson.bytes(wrapper)).children();
   }
 
+  /** The default backoff of each job type as JSON text: written once, not once per job. */
+  private final java.util.concurrent.ConcurrentMap<String, String> defaultBackoffText =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private NewJob toRow(Submission s, UUID parentId) {
     JobDefaults d = settings.jobDefaults().apply(s.type());
-    BackoffPolicy backoff = s.backoff() != null ? s.backoff() : d.backoff();
+    String backoffText = s.backoff() != null
+        ? FerryJson.text(BackoffCodec.encode(s.backoff()))
+        : defaultBackoffText.computeIfAbsent(String.valueOf(s.type()),
+            t -> FerryJson.text(BackoffCodec.encode(d.backoff())));
     boolean parent = !s.children().isEmpty();
     return new NewJob(
         s.id(),
@@ -66,7 +72,7 @@ public final class JobRows {
         s.maxAttempts() != null ? s.maxAttempts() : d.maxAttempts(),
         s.runAt(),
         s.timeoutMs() != null ? s.timeoutMs() : d.timeoutMs(),
-        FerryJson.text(BackoffCodec.encode(backoff)),
+        backoffText,
         s.key(),
         parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
             : null,

@@ -20,6 +20,7 @@ public final class BenchInfra {
   public static final String PRODUCTION = "production";
 
   private static volatile String durability = TEST;
+  private static volatile Map<String, String> kafka = Map.of();
 
   private BenchInfra() {}
 
@@ -30,6 +31,15 @@ public final class BenchInfra {
           "--durability must be test or production, not '" + value + "'");
     }
     durability = value;
+  }
+
+  /** Kafka client properties for Ferry's clients in the benchmarks that follow (tuning). */
+  public static void kafkaProperties(Map<String, String> properties) {
+    kafka = Map.copyOf(properties);
+  }
+
+  static Map<String, String> kafkaProperties() {
+    return kafka;
   }
 
   /** Starts infrastructure for one benchmark; the caller closes it. */

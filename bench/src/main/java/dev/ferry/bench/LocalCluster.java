@@ -40,9 +40,13 @@ public final class LocalCluster implements AutoCloseable {
     Infra infra = BenchInfra.start();
     try {
       TestDatabase db = infra.newDatabase(dbName);
+      FerryConfig base = FerryConfig.defaults();
+      for (Map.Entry<String, String> e : BenchInfra.kafkaProperties().entrySet()) {
+        base = base.withKafka(e.getKey(), e.getValue());
+      }
       FerryConfig config =
           tune.apply(
-              FerryConfig.defaults()
+              base
                   .with(Setting.KAFKA_BOOTSTRAP_SERVERS, infra.bootstrapServers())
                   .with(Setting.DB_URL, db.url())
                   .with(Setting.DB_USER, db.user())

@@ -87,12 +87,18 @@ final class BenchCommand implements Callable<Integer> {
           + " were measured) or production (fsync=on, synchronous_commit=on). Default ${DEFAULT-VALUE}.")
   String durability;
 
+  @Option(names = "--kafka", paramLabel = "PROPERTY=VALUE",
+      description = "A Kafka client property for Ferry's clients (repeatable), e.g."
+          + " --kafka fetch.min.bytes=65536 to measure a tuning knob.")
+  java.util.Map<String, String> kafka = new java.util.LinkedHashMap<>();
+
   @Option(names = "--timeout-s", defaultValue = "900", description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
   @Override
   public Integer call() throws Exception {
     BenchInfra.durability(durability);
+    BenchInfra.kafkaProperties(kafka);
     Duration timeout = Duration.ofSeconds(timeoutS);
     if (partitions < 1 || workers < 1 || timeoutS < 1 || (jobs != null && jobs < 1)
         || (concurrency != null && concurrency < 1) || (heapMb != null && heapMb < 16)) {

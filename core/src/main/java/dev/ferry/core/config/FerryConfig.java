@@ -62,7 +62,10 @@ public final class FerryConfig {
 
   private FerryConfig(
       Map<Setting, String> values, Map<String, String> kafka, Map<String, String> typeValues) {
-    this.values = Collections.unmodifiableMap(new EnumMap<>(values));
+    // Not new EnumMap<>(values): that throws for an empty map that is not an EnumMap.
+    EnumMap<Setting, String> copy = new EnumMap<>(Setting.class);
+    copy.putAll(values);
+    this.values = Collections.unmodifiableMap(copy);
     this.kafka = Collections.unmodifiableMap(new TreeMap<>(kafka));
     this.typeValues = Map.copyOf(typeValues);
   }

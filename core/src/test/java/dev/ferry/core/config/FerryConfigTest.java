@@ -13,6 +13,15 @@ class FerryConfigTest {
   @TempDir Path dir;
 
   @Test
+  void kafkaPropertiesCanBeAddedToDefaults() {
+    FerryConfig c = FerryConfig.defaults().withKafka("fetch.min.bytes", "65536")
+        .with(Setting.WORKER_CONCURRENCY, "8").withKafka("linger.ms", "0");
+    assertThat(c.kafkaProperties()).containsEntry("fetch.min.bytes", "65536")
+        .containsEntry("linger.ms", "0");
+    assertThat(c.get(Setting.WORKER_CONCURRENCY)).isEqualTo("8");
+  }
+
+  @Test
   void flagsBeatEnvironmentBeatFileBeatDefaults() throws Exception {
     Path file = dir.resolve("ferry.properties");
     Files.writeString(file, """

@@ -17,24 +17,27 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs a benchmark and prints one RESULT line (key=value figures, and the",
-        "database durability it ran with).",
+    description = {"Runs a benchmark and prints one RESULT line (key=value figures, and",
+        "the database durability it ran with).",
         "",
         "Uses embedded Kafka and PostgreSQL (or the external servers named by",
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios:",
-        "  floor        the same N jobs through a bare Kafka + PostgreSQL pipeline (3 hops,",
-        "               batched unnest writes, no features): the reference on this machine",
+        "  floor        N jobs through a bare Kafka + PostgreSQL pipeline (3 hops,",
+        "               batched writes, no features): the reference on this machine",
         "  throughput   N noop jobs through ferry.submit until all are SUCCEEDED",
         "               (--with-floor runs floor first and prints the ratio)",
-        "  latency      --rate noop jobs/s for --seconds after --warmup-s: submit→start/done",
-        "  retry-lag    a steady rate of jobs, a share failing once: how late retries start",
-        "  breaker      3 workers, a downstream that dies and recovers: trip → all replicas stopped",
-        "  fanout       one parent × --children noop children until the parent is SUCCEEDED",
+        "  latency      --rate noop jobs/s for --seconds after --warmup-s:",
+        "               submit->start and submit->done percentiles",
+        "  retry-lag    a steady rate, a share failing once: how late retries start",
+        "  breaker      3 workers, a downstream that dies and recovers:",
+        "               trip -> every replica stopped calling",
+        "  fanout       one parent x --children noop children until it SUCCEEDED",
         "  concurrency  N sleep jobs (--sleep-ms) on one worker JVM at concurrency N:",
-        "               jobs/s and the worker's heap (capped at --heap-mb, default 512)",
-        "  backlog      N noop jobs queued before one worker JVM (concurrency --concurrency,",
-        "               default 100, heap --heap-mb, default 256) drains them: its memory"})
+        "               jobs/s and its heap (capped at --heap-mb, default 512)",
+        "  backlog      N noop jobs queued before one worker JVM (--concurrency,",
+        "               default 100; --heap-mb, default 256) drains them: its memory",
+        ""})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")

@@ -170,8 +170,16 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
       } else {
         consumer.commitAsync(offsets, (o, e) -> {
           if (e != null) {
-            log.info("{}: offset commit failed ({}); a later commit or the next owner covers it",
-                name, e.toString());
+            // Runs on this thread (inside poll): keep the offsets for the next commit unless a
+            // newer batch superseded them or the partition has moved to another member.
+            log.info("{}: offset commit failed ({}); retrying with the next commit", name,
+                e.toString());
+            var owned = consumer.assignment();
+            offsets.forEach((tp, om) -> {
+              if (owned.contains(tp)) {
+                uncommitted.putIfAbsent(tp, om);
+              }
+            });
           }
         });
       }

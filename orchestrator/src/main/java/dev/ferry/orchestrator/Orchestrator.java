@@ -39,6 +39,8 @@ public final class Orchestrator implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
   /** The dispatcher's own producer: it flushes after each claimed batch. */
   private final KafkaProducer<String, byte[]> dispatchProducer;
+  /** Intake's own producer (work items and DLQ records): it flushes after each batch. */
+  private final KafkaProducer<String, byte[]> intakeProducer;
   private final BatchConsumerLoop intakeLoop;
   /** Outcome appliers: consumers in one group, so each handles some partitions of results. */
   private final List<BatchConsumerLoop> applierLoops = new java.util.ArrayList<>();
@@ -75,13 +77,14 @@ public final class Orchestrator implements AutoCloseable {
       });
       this.producer = KafkaClients.producer(config, "ferry-" + id);
       JobStore store = new JobStore();
+      this.intakeProducer = KafkaClients.producer(config, "ferry-" + id + "-intake");
       this.intakeLoop =
           new BatchConsumerLoop(
               "ferry-intake",
               KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-intake", id + "-intake",
                   Map.of()),
               List.of(s.topics().submit()),
-              new Intake(dataSource, store, producer, s));
+              new Intake(dataSource, store, intakeProducer, s));
       // Several appliers overlap one batch's database and Kafka waits with another's decoding;
       // a job's reports share its key, so one applier sees all of them in order.
       int appliers = config.getInt(Setting.APPLIER_THREADS, 1, 64);
@@ -172,6 +175,7 @@ public final class Orchestrator implements AutoCloseable {
     dispatcher.close();
     producer.close(Duration.ofSeconds(10));
     dispatchProducer.close(Duration.ofSeconds(10));
+    intakeProducer.close(Duration.ofSeconds(10));
     dataSource.close();
     log.info("Orchestrator stopped");
   }

@@ -14,6 +14,7 @@ import java.util.function.Function;
  *
  * @param groupPrefix prefix of the consumer group ids (the topic prefix)
  * @param jobDefaults defaults for a job type (per-type overrides applied)
+ * @param intakeDispatch whether intake puts jobs that are due at once on the work topic itself
  */
 public record OrchestratorSettings(
     Topics topics,
@@ -26,7 +27,8 @@ public record OrchestratorSettings(
     boolean migrate,
     Duration rescueAfter,
     Duration rescuePollInterval,
-    int poisonMaxCrashes) {
+    int poisonMaxCrashes,
+    boolean intakeDispatch) {
 
   public static OrchestratorSettings from(FerryConfig c) {
     return new OrchestratorSettings(
@@ -40,6 +42,7 @@ public record OrchestratorSettings(
         c.getBoolean(Setting.ORCHESTRATOR_MIGRATE),
         Duration.ofMillis(c.getInt(Setting.RESCUE_AFTER_MS, 100, Integer.MAX_VALUE)),
         Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS, 10, 3_600_000)),
-        c.getInt(Setting.POISON_MAX_CRASHES, 1, 1_000));
+        c.getInt(Setting.POISON_MAX_CRASHES, 1, 1_000),
+        c.getBoolean(Setting.INTAKE_DISPATCH));
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.WireCodec;
@@ -11,6 +12,7 @@ import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.Outcome;
 import dev.ferry.core.model.WorkItem;
+import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
 import java.nio.charset.StandardCharsets;
@@ -106,10 +108,12 @@ class OrchestratorIT {
     }
   }
 
-  private static String text(FerryTestEnv env, String sql, Object arg) throws Exception {
+  private static String text(FerryTestEnv env, String sql, Object... args) throws Exception {
     try (Connection c = env.dataSource().getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setObject(1, arg);
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getString(1) : null;
       }
@@ -211,6 +215,103 @@ class OrchestratorIT {
     Instant seen = worker.firstSeen.get(id);
     assertThat(seen).isAfterOrEqualTo(runAt);
     assertThat(Duration.between(runAt, seen)).isLessThan(Duration.ofMillis(1500));
+  }
+
+  @Test
+  void intake_queuesDueJobsItself_andLeavesDelayedAndHeldBackOnesToTheDispatcher(
+      FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    env.closeAfter(Orchestrator.start(config));
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO ferry.circuit_breakers (dependency, state, retry_at) "
+                + "VALUES ('down', 'OPEN', now() + interval '1 hour')")) {
+      ps.executeUpdate();
+    }
+    UUID due = UUID.randomUUID();
+    UUID later = UUID.randomUUID();
+    UUID heldBack = UUID.randomUUID();
+    submit(env, config, "{\"id\":\"" + due + "\",\"type\":\"noop\"}");
+    submit(env, config, "{\"id\":\"" + later + "\",\"type\":\"noop\",\"runAt\":\""
+        + Instant.now().plusSeconds(3600) + "\"}");
+    submit(env, config, "{\"id\":\"" + heldBack + "\",\"type\":\"noop\",\"dependency\":\"down\"}");
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        count(env, "SELECT count(*) FROM ferry.jobs") == 3);
+
+    // Queued in the transaction that inserted it (a dispatcher claim would be a later one).
+    assertThat(text(env, "SELECT status || ':' || attempts || ':' || run_seq || ':' "
+        + "|| (updated_at = created_at) FROM ferry.jobs WHERE id = ?", due))
+        .isEqualTo("QUEUED:1:1:true");
+    assertThat(text(env, "SELECT status || ':' || attempts FROM ferry.jobs WHERE id = ?", later))
+        .isEqualTo("PENDING:0");
+    assertThat(text(env, "SELECT status || ':' || attempts FROM ferry.jobs WHERE id = ?", heldBack))
+        .isEqualTo("PENDING:0");
+
+    // Its work item is on the topic once, as attempt 1 of run 1.
+    ScriptedWorker worker = env.closeAfter(new ScriptedWorker(config,
+        w -> new Outcome.Succeeded(null)));
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", due)));
+    assertThat(worker.dispatches).containsOnlyKeys(due + "#1");
+    assertThat(worker.dispatches.get(due + "#1").get()).isEqualTo(1);
+  }
+
+  @Test
+  void intakeDispatchOff_everyJobGoesThroughTheDispatcher(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config().with(Setting.INTAKE_DISPATCH, "false");
+    env.closeAfter(Orchestrator.start(config));
+    UUID id = UUID.randomUUID();
+    submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\"}");
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        "QUEUED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id)));
+    // Claimed in a later transaction than the one that inserted it.
+    assertThat(text(env, "SELECT attempts || ':' || (updated_at > created_at) FROM ferry.jobs "
+        + "WHERE id = ?", id)).isEqualTo("1:true");
+    ScriptedWorker worker = env.closeAfter(new ScriptedWorker(config,
+        w -> new Outcome.Succeeded(null)));
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id)));
+    assertThat(worker.dispatches).containsOnlyKeys(id + "#1");
+  }
+
+  @Test
+  void outcomeArrivingBeforeTheIntakeCommit_isAppliedOnceTheRowCommits(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Topics topics = Topics.withPrefix(config.topicPrefix());
+    env.closeAfter(Orchestrator.start(config));
+    UUID id = UUID.randomUUID();
+    try (Connection intake = env.dataSource().getConnection()) {
+      // What intake does: hold the lock shared, insert the job QUEUED, put it out; here a
+      // worker answers before the insert commits.
+      intake.setAutoCommit(false);
+      try (PreparedStatement ps = intake.prepareStatement(
+          "SELECT pg_advisory_xact_lock_shared(?)")) {
+        ps.setLong(1, JobStore.INTAKE_LOCK);
+        ps.execute();
+      }
+      try (PreparedStatement ps = intake.prepareStatement(
+          "INSERT INTO ferry.jobs (id, type, status, attempts, run_seq, max_attempts, timeout_ms) "
+              + "VALUES (?, 'noop', 'QUEUED', 1, 1, 3, 1000)")) {
+        ps.setObject(1, id);
+        ps.executeUpdate();
+      }
+      Instant now = Instant.now();
+      try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "fast-worker")) {
+        p.send(new ProducerRecord<>(topics.results(), id.toString(), WireCodec.encode(
+            new AttemptReport(id, 1, 1L, "fast", now, now,
+                new Outcome.Succeeded(FerryJson.parse("{\"early\":true}")))))).get();
+      }
+      // The applier met an unknown job and waits for in-flight intake transactions.
+      await().atMost(Duration.ofSeconds(30)).until(() -> count(env,
+          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 1);
+      assertThat(count(env, "SELECT count(*) FROM ferry.jobs WHERE id = ?", id)).isZero();
+      intake.commit();
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id)));
+    assertThat(text(env, "SELECT result::text FROM ferry.jobs WHERE id = ?", id))
+        .isEqualTo("{\"early\": true}");
   }
 
   private static void awaitApplierCaughtUp(FerryTestEnv env, FerryConfig config) {

@@ -40,6 +40,7 @@ public enum Setting {
   SUBMIT_MAX_DEPTH("submit.max.depth", "64", "deepest accepted JSON nesting"),
   SUBMIT_MAX_CHILDREN("submit.max.children", "100000", "most children in one submission"),
   APPLIER_THREADS("applier.threads", "2", "outcome applier loops per orchestrator (each its own consumer of ferry.results and its own transactions)"),
+  INTAKE_DISPATCH("intake.dispatch", "true", "intake puts jobs that are due at once straight on the work topic (false: every job goes through the dispatcher)"),
   DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
   DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
   ORCHESTRATOR_MIGRATE("orchestrator.migrate", "true", "run migrations when the orchestrator starts"),

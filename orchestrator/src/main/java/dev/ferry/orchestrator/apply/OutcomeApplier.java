@@ -142,6 +142,14 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       try {
         Map<UUID, JobRow> jobs =
             store.lockJobs(c, reports.values().stream().map(AttemptReport::jobId).toList());
+        List<UUID> unknown = reports.values().stream().map(AttemptReport::jobId).distinct()
+            .filter(id -> !jobs.containsKey(id)).toList();
+        if (!unknown.isEmpty()) {
+          // Intake puts due jobs on the work topic before it commits their rows: a fast worker's
+          // report can arrive first. Wait for in-flight intake transactions and look again.
+          store.awaitInFlightIntake(c);
+          jobs.putAll(store.lockJobs(c, unknown));
+        }
         Map<UUID, Decision> decisions = new LinkedHashMap<>();
         for (AttemptReport r : reports.values()) {
           JobRow job = jobs.get(r.jobId());

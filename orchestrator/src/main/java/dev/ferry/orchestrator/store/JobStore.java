@@ -28,19 +28,46 @@ public final class JobStore {
   /** Channel notified when jobs become due, so dispatchers wake at once. */
   public static final String CHANNEL = "ferry_jobs";
 
+  /**
+   * Advisory lock key held shared by every intake transaction that puts jobs straight on the
+   * work topic. An outcome can only exist after its work item was acknowledged, which happens
+   * inside such a transaction; an applier that meets an unknown job takes this lock exclusively
+   * (waiting for the in-flight intake transactions to end) and looks again.
+   */
+  public static final long INTAKE_LOCK = 0x4665727279_01L;
+
+  /**
+   * Inserts jobs. With {@code queueDue}, a plain job that is due now and whose dependency's
+   * breaker is not OPEN is inserted {@code QUEUED} with its first attempt (what the dispatcher's
+   * claim would do), and the transaction holds {@link #INTAKE_LOCK} shared.
+   */
   private static final String INSERT_JOBS =
       """
-      INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, max_attempts,
-                              next_run_at, timeout_ms, backoff, key, failure_policy, children_total)
-      SELECT u.id, u.parent_id, u.type, u.dependency, u.payload::jsonb, u.status, u.max_attempts,
-             coalesce(u.next_run_at, now()), u.timeout_ms, u.backoff::jsonb, u.key, u.failure_policy,
-             u.children_total
-      FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[],
-                  ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[], ?::int[])
-           AS u(id, parent_id, type, dependency, payload, status, max_attempts, next_run_at,
-                timeout_ms, backoff, key, failure_policy, children_total)
+      WITH gate AS MATERIALIZED (SELECT CASE WHEN ?::boolean THEN pg_advisory_xact_lock_shared(?) END)
+      INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, attempts, run_seq,
+                              max_attempts, next_run_at, timeout_ms, backoff, key, failure_policy,
+                              children_total)
+      SELECT v.id, v.parent_id, v.type, v.dependency, v.payload::jsonb, v.status,
+             v.first, v.first, v.max_attempts, coalesce(v.next_run_at, now()), v.timeout_ms,
+             v.backoff::jsonb, v.key, v.failure_policy, v.children_total
+      FROM (
+        SELECT u.*, CASE WHEN q.queued THEN 'QUEUED' ELSE u.initial END AS status,
+               CASE WHEN q.queued THEN 1 ELSE 0 END AS first
+        FROM gate, unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],
+                          ?::int[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],
+                          ?::int[])
+             AS u(id, parent_id, type, dependency, payload, initial, max_attempts, next_run_at,
+                  timeout_ms, backoff, key, failure_policy, children_total)
+        CROSS JOIN LATERAL (
+          SELECT ?::boolean AND u.initial = 'PENDING'
+                 AND (u.next_run_at IS NULL OR u.next_run_at <= now())
+                 AND NOT EXISTS (
+                   SELECT 1 FROM ferry.circuit_breakers b
+                   WHERE b.dependency = u.dependency AND b.state = 'OPEN'
+                     AND (b.retry_at IS NULL OR b.retry_at > now())) AS queued) q
+      ) v
       ON CONFLICT (id) DO NOTHING
-      RETURNING id
+      RETURNING id, status
       """;
 
   private static final String INSERT_REJECTED =
@@ -131,7 +158,18 @@ public final class JobStore {
 
   /** Inserts new jobs, skipping ids that exist already; returns the ids actually inserted. */
   public Set<UUID> insertJobs(Connection c, List<NewJob> jobs) throws SQLException {
-    Set<UUID> inserted = new HashSet<>();
+    return insertJobs(c, jobs, false).keySet();
+  }
+
+  /**
+   * Inserts new jobs, skipping ids that exist already; returns the status each inserted job got.
+   * With {@code queueDue}, jobs that are due now are inserted {@code QUEUED} with attempt and
+   * run 1 (see {@link #INSERT_JOBS}): the caller must put them on the work topic before it
+   * commits.
+   */
+  public Map<UUID, JobStatus> insertJobs(Connection c, List<NewJob> jobs, boolean queueDue)
+      throws SQLException {
+    Map<UUID, JobStatus> inserted = new HashMap<>();
     if (jobs.isEmpty()) {
       return inserted;
     }
@@ -167,6 +205,8 @@ public final class JobStore {
     }
     try (PreparedStatement ps = c.prepareStatement(INSERT_JOBS)) {
       int p = 1;
+      ps.setBoolean(p++, queueDue);
+      ps.setLong(p++, INTAKE_LOCK);
       ps.setArray(p++, c.createArrayOf("uuid", id));
       ps.setArray(p++, c.createArrayOf("uuid", parent));
       ps.setArray(p++, c.createArrayOf("text", type));
@@ -179,14 +219,32 @@ public final class JobStore {
       ps.setArray(p++, c.createArrayOf("text", backoff));
       ps.setArray(p++, c.createArrayOf("text", key));
       ps.setArray(p++, c.createArrayOf("text", policy));
-      ps.setArray(p, c.createArrayOf("int4", childrenTotal));
+      ps.setArray(p++, c.createArrayOf("int4", childrenTotal));
+      ps.setBoolean(p, queueDue);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          inserted.add(rs.getObject(1, UUID.class));
+          inserted.put(rs.getObject(1, UUID.class), JobStatus.valueOf(rs.getString(2)));
         }
       }
     }
     return inserted;
+  }
+
+  /**
+   * Waits until every intake transaction that holds {@link #INTAKE_LOCK} (and so may be about to
+   * commit jobs whose work items are out already) has ended. Taken and released at once: new
+   * intake transactions wait only for that moment.
+   */
+  public void awaitInFlightIntake(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_lock(?)")) {
+      ps.setLong(1, INTAKE_LOCK);
+      ps.execute();
+    } finally {
+      try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+        ps.setLong(1, INTAKE_LOCK);
+        ps.execute();
+      }
+    }
   }
 
   /** Records rejected submissions; a record seen twice (redelivery) is stored once. */

@@ -24,7 +24,7 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
                    || children_total || ' done, ' || children_failed || ' failed' END AS children,
                  failure_policy, left(payload::text, 2000) AS payload,
                  left(result::text, 2000) AS result, last_error, created_at, started_at,
-                 finished_at
+                 finished_at, split_part(traceparent, '-', 2) AS trace_id, traceparent
           FROM ferry.jobs WHERE id = ?
           """)) {
         ps.setObject(1, id);

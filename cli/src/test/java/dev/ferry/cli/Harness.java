@@ -137,13 +137,23 @@ final class Harness {
    */
   static Process workerProcess(FerryTestEnv env, FerryConfig config, String id)
       throws java.io.IOException {
+    return ferryProcess(env, config, Map.of(Setting.WORKER_ID.env(), id),
+        Files.createTempFile("ferry-worker-" + id, ".log"), "worker");
+  }
+
+  /**
+   * Starts {@code ferry <args>} as a separate JVM with the environment's Kafka, database and
+   * topics in its environment (plus {@code extraEnv}), output and errors to {@code log}.
+   */
+  static Process ferryProcess(FerryTestEnv env, FerryConfig config, Map<String, String> extraEnv,
+      Path log, String... args) throws java.io.IOException {
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Path log = Files.createTempFile("ferry-worker-" + id, ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-            Main.class.getName(), "worker")
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+    List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx256m", "-cp",
+        System.getProperty("java.class.path"), Main.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
     Map<String, String> e = pb.environment();
     e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), env.bootstrapServers());
     e.put(Setting.DB_URL.env(), env.database().url());
@@ -151,10 +161,13 @@ final class Harness {
     e.put(Setting.DB_PASSWORD.env(), env.database().password());
     e.put(Setting.TOPIC_PREFIX.env(), config.topicPrefix());
     e.put(Setting.TOPIC_PARTITIONS.env(), config.get(Setting.TOPIC_PARTITIONS));
-    e.put(Setting.WORKER_ID.env(), id);
     e.put(Setting.HEALTH_PORT.env(), "0");
     e.put("FERRY_KAFKA_SESSION_TIMEOUT_MS", "6000");
     e.put("FERRY_KAFKA_HEARTBEAT_INTERVAL_MS", "1000");
+    e.putAll(extraEnv);
+    if (extraEnv.containsKey(Setting.DB_PASSWORD_FILE.env())) {
+      e.remove(Setting.DB_PASSWORD.env());
+    }
     Process p = pb.start();
     env.closeAfter(p::destroyForcibly);
     return p;

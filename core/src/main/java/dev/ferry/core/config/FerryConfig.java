@@ -128,7 +128,34 @@ public final class FerryConfig {
       }
     }
     values.putAll(flags);
+    readPasswordFile(values);
     return new FerryConfig(values, kafka, types);
+  }
+
+  /** {@code db.password.file}: the password is the file's content (one trailing newline cut). */
+  private static void readPasswordFile(Map<Setting, String> values) {
+    String file = values.getOrDefault(Setting.DB_PASSWORD_FILE, "");
+    if (file.isBlank()) {
+      return;
+    }
+    if (!values.getOrDefault(Setting.DB_PASSWORD, "").isEmpty()) {
+      throw new ConfigException("set either " + Setting.DB_PASSWORD.spellings() + " or "
+          + Setting.DB_PASSWORD_FILE.spellings() + ", not both");
+    }
+    String password;
+    try {
+      password = Files.readString(Path.of(file.trim()), StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigException(Setting.DB_PASSWORD_FILE.spellings() + ": cannot read '"
+          + file.trim() + "': " + e.getMessage());
+    }
+    if (password.endsWith("\n")) {
+      password = password.substring(0, password.length() - 1);
+      if (password.endsWith("\r")) {
+        password = password.substring(0, password.length() - 1);
+      }
+    }
+    values.put(Setting.DB_PASSWORD, password);
   }
 
   private static String typeKeyFromFile(String name, Path file) {
@@ -396,10 +423,18 @@ public final class FerryConfig {
   public Map<String, String> describe() {
     Map<String, String> out = new TreeMap<>();
     for (Setting s : Setting.values()) {
-      out.put(s.key(), s.secret() && !get(s).isEmpty() ? "****" : get(s));
+      out.put(s.key(), s.secret() && !get(s).isEmpty() ? "****" : maskUrl(get(s)));
     }
     kafka.forEach((k, v) -> out.put("kafka." + k, isSecretKafka(k) ? "****" : v));
     return out;
+  }
+
+  private static final java.util.regex.Pattern URL_PASSWORD =
+      java.util.regex.Pattern.compile("(?i)(password=)[^&;]*");
+
+  /** A JDBC URL with any {@code password=} parameter masked. */
+  public static String maskUrl(String value) {
+    return value == null ? null : URL_PASSWORD.matcher(value).replaceAll("$1****");
   }
 
   private static boolean isSecretKafka(String key) {

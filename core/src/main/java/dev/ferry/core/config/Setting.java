@@ -12,6 +12,7 @@ public enum Setting {
   DB_URL("db.url", "jdbc:postgresql://localhost:5432/ferry", "JDBC URL of the Ferry database"),
   DB_USER("db.user", "ferry", "database user"),
   DB_PASSWORD("db.password", "", "database password (masked in logs)"),
+  DB_PASSWORD_FILE("db.password.file", "", "file whose content is the database password, e.g. a mounted Kubernetes secret (instead of db.password)"),
   DB_POOL_SIZE("db.pool.size", "8", "connections per process"),
   TOPIC_PREFIX("topic.prefix", "ferry.", "prefix of every Ferry topic"),
   TOPIC_PARTITIONS("topic.partitions", "12", "partitions of work/results/submit topics when Ferry creates them"),

@@ -91,6 +91,35 @@ class FerryConfigTest {
   }
 
   @Test
+  void passwordFile_suppliesThePassword_withoutItsTrailingNewline() throws Exception {
+    Path secret = dir.resolve("db-password");
+    Files.writeString(secret, "s3cr3t with spaces\n");
+    FerryConfig c = FerryConfig.load(Map.of(),
+        Map.of("FERRY_DB_PASSWORD_FILE", secret.toString()), null);
+    assertThat(c.get(Setting.DB_PASSWORD)).isEqualTo("s3cr3t with spaces");
+    assertThat(c.describe().toString()).doesNotContain("s3cr3t");
+  }
+
+  @Test
+  void passwordFile_unreadableOrNextToAPassword_isAnErrorNamingTheSetting() {
+    Path missing = dir.resolve("no-such-secret");
+    assertThatThrownBy(() -> FerryConfig.load(Map.of(),
+        Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()), null))
+        .hasMessageContaining("FERRY_DB_PASSWORD_FILE").hasMessageContaining("no-such-secret");
+    assertThatThrownBy(() -> FerryConfig.load(Map.of(Setting.DB_PASSWORD, "x"),
+        Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()), null))
+        .hasMessageContaining("not both");
+  }
+
+  @Test
+  void describe_masksAPasswordInTheDatabaseUrl() {
+    FerryConfig c = FerryConfig.load(Map.of(Setting.DB_URL,
+        "jdbc:postgresql://db/ferry?user=ferry&password=hunter2&ssl=true"), Map.of(), null);
+    assertThat(c.describe().get("db.url"))
+        .isEqualTo("jdbc:postgresql://db/ferry?user=ferry&password=****&ssl=true");
+  }
+
+  @Test
   void perTypeOverrides_fromFileAndEnvironment() throws Exception {
     Path file = dir.resolve("types.properties");
     Files.writeString(file, """

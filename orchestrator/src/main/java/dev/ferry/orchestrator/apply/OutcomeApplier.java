@@ -75,8 +75,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
    * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each
    * spawning job a parent that completes with their aggregate. Returns whether any were made.
    */
-  private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied)
-      throws Exception {
+  private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied,
+      Map<UUID, JobRow> jobs) throws Exception {
     List<NewJob> children = new ArrayList<>();
     List<UUID> parents = new ArrayList<>();
     List<Integer> counts = new ArrayList<>();
@@ -90,7 +90,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         Submission k = kids.get(i);
         UUID id = k.id() != null ? k.id() : UUID.nameUUIDFromBytes(
             (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
-        rows.flatten(k.withId(id), parent, children);
+        rows.flatten(k.withId(id), parent, jobs.get(parent).traceparent(), children);
       }
       parents.add(parent);
       counts.add(kids.size());
@@ -189,16 +189,15 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
           rescheduled |= d.change().status() == JobStatus.RETRY_WAIT;
           JobEvent e = d.event();
           if (e != null) {
-            sends.add(
-                producer.send(
-                    new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+            sends.add(producer.send(
+                EventRecords.of(eventsTopic, e, jobs.get(e.jobId()).traceparent())));
           }
         }
-        rescheduled |= spawn(c, decisions.values(), applied);
+        rescheduled |= spawn(c, decisions.values(), applied, jobs);
         FanIn.Effects fanIn = this.fanIn.apply(c, finished, now);
         for (JobEvent e : fanIn.events()) {
           sends.add(producer.send(
-              new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+              EventRecords.of(eventsTopic, e, fanIn.traces().get(e.jobId()))));
         }
         rescheduled |= fanIn.due();
         store.upsertAttempts(c, attemptRows);

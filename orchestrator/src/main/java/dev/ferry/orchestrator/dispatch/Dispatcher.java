@@ -1,6 +1,7 @@
 package dev.ferry.orchestrator.dispatch;
 
 import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.store.JobStore;
@@ -137,8 +138,10 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           // The payload goes out as the database's JSON text, not parsed and written again.
           byte[] item = WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(),
               j.payloadJson(), j.dependency(), j.timeoutMs(), j.crashes());
-          sends.add(producer.send(
-              new ProducerRecord<>(settings.topics().work(), j.id().toString(), item)));
+          ProducerRecord<String, byte[]> work =
+              new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
+          TraceContext.toHeaders(work.headers(), j.traceparent());
+          sends.add(producer.send(work));
         }
         // Send now instead of after linger.ms: the batch is complete, and the round (and the
         // jobs claimed behind it) waits for these acknowledgements anyway.

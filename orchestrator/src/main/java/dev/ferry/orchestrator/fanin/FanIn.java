@@ -33,8 +33,11 @@ public final class FanIn {
   /** A job that just became terminal. */
   public record Finished(UUID id, UUID parentId, JobStatus status, String error) {}
 
-  /** What fan-in did: events to publish, and whether a reducer became due. */
-  public record Effects(List<JobEvent> events, boolean due) {}
+  /**
+   * What fan-in did: events to publish (with each parent's trace context), and whether a
+   * reducer became due.
+   */
+  public record Effects(List<JobEvent> events, Map<UUID, String> traces, boolean due) {}
 
   /**
    * The aggregate of a parent's children: counts, each successful child's result and each
@@ -65,7 +68,8 @@ public final class FanIn {
       FROM unnest(?::uuid[], ?::int[], ?::int[]) AS u(id, done, failed)
       WHERE p.id = u.id AND p.status = 'WAITING_CHILDREN'
       RETURNING p.id, p.parent_id, p.children_done, p.children_total, p.children_failed,
-                p.failure_policy, CASE WHEN p.spawned THEN NULL ELSE p.type END, p.attempts
+                p.failure_policy, CASE WHEN p.spawned THEN NULL ELSE p.type END, p.attempts,
+                p.traceparent
       """;
 
   private static final String COMPLETE =
@@ -107,6 +111,7 @@ public final class FanIn {
   /** Applies finished jobs to their parents, recursively. */
   public Effects apply(Connection c, List<Finished> finished, Instant now) throws SQLException {
     List<JobEvent> events = new ArrayList<>();
+    Map<UUID, String> traces = new java.util.HashMap<>();
     boolean due = false;
     List<Finished> level = finished.stream().filter(f -> f.parentId() != null).toList();
     while (!level.isEmpty()) {
@@ -140,7 +145,7 @@ public final class FanIn {
           while (rs.next()) {
             parents.add(new Object[] {rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
                 rs.getInt(3), rs.getInt(4), rs.getInt(5), rs.getString(6), rs.getString(7),
-                rs.getInt(8)});
+                rs.getInt(8), rs.getString(9)});
           }
         }
         for (Object[] p : parents) {
@@ -152,6 +157,9 @@ public final class FanIn {
           boolean failFast = !"collect".equals(p[5]);
           String type = (String) p[6];
           int attempts = (int) p[7];
+          if (p[8] != null) {
+            traces.put(id, (String) p[8]);
+          }
           if (failFast && failed > 0) {
             Finished child = firstFailure.get(id);
             String error = "child " + (child == null ? "?" : keyOf(c, child.id())) + " failed"
@@ -188,7 +196,7 @@ public final class FanIn {
       }
       level = next.stream().filter(f -> f.parentId() != null).toList();
     }
-    return new Effects(events, due);
+    return new Effects(events, traces, due);
   }
 
   /** Cancels every non-terminal descendant; returns how many were cancelled. */

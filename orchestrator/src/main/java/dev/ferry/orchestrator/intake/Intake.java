@@ -5,6 +5,7 @@ import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.store.JobStore;
@@ -76,7 +77,9 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       try {
         Submission s = codec.decode(rec.value());
         UUID id = s.id() != null ? s.id() : derivedId(rec);
-        rows.flatten(s.withId(id), null, jobs);
+        // A valid traceparent header joins the caller's trace; otherwise the job starts one.
+        String trace = TraceContext.fromHeaders(rec.headers());
+        rows.flatten(s.withId(id), null, trace != null ? trace : TraceContext.fresh(), jobs);
       } catch (InvalidSubmissionException e) {
         log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(),
             rec.offset(), e.getMessage());
@@ -105,8 +108,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
             // Its first attempt, as the dispatcher's claim would have made it.
             byte[] item = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), j.payloadJson(),
                 j.dependency(), j.timeoutMs(), 0);
-            workSends.add(producer.send(
-                new ProducerRecord<>(settings.topics().work(), j.id().toString(), item)));
+            ProducerRecord<String, byte[]> work =
+                new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
+            TraceContext.toHeaders(work.headers(), j.traceparent());
+            workSends.add(producer.send(work));
           } else if (status == JobStatus.PENDING) {
             waiting = true;
           }

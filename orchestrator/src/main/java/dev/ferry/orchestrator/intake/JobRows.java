@@ -32,15 +32,16 @@ public final class JobRows {
   /**
    * A submission and all its descendants as rows: a parent waits for its children
    * ({@code WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and
-   * its position, so the same tree always yields the same ids.
+   * its position, so the same tree always yields the same ids. The whole tree shares one trace
+   * context.
    */
-  public void flatten(Submission s, UUID parentId, List<NewJob> out) {
-    out.add(toRow(s, parentId));
+  public void flatten(Submission s, UUID parentId, String traceparent, List<NewJob> out) {
+    out.add(toRow(s, parentId, traceparent));
     for (int i = 0; i < s.children().size(); i++) {
       Submission child = s.children().get(i);
       UUID childId = child.id() != null ? child.id()
           : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
-      flatten(child.withId(childId), s.id(), out);
+      flatten(child.withId(childId), s.id(), traceparent, out);
     }
   }
 
@@ -55,7 +56,7 @@ public final class JobRows {
   private final java.util.concurrent.ConcurrentMap<String, String> defaultBackoffText =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  private NewJob toRow(Submission s, UUID parentId) {
+  private NewJob toRow(Submission s, UUID parentId, String traceparent) {
     JobDefaults d = settings.jobDefaults().apply(s.type());
     String backoffText = s.backoff() != null
         ? FerryJson.text(BackoffCodec.encode(s.backoff()))
@@ -76,6 +77,7 @@ public final class JobRows {
         s.key(),
         parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
             : null,
-        s.children().size());
+        s.children().size(),
+        traceparent);
   }
 }

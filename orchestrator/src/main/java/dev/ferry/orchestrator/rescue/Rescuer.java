@@ -5,6 +5,7 @@ import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.RetryDelays;
+import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
@@ -240,8 +241,9 @@ public final class Rescuer implements Runnable, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
         for (JobEvent e : events) {
-          sends.add(producer.send(
-              new ProducerRecord<>(eventsTopic, e.jobId().toString(), WireCodec.encode(e))));
+          JobRow row = rows.get(e.jobId());
+          sends.add(producer.send(EventRecords.of(eventsTopic, e,
+              row != null ? row.traceparent() : effects.traces().get(e.jobId()))));
         }
         for (Future<RecordMetadata> f : sends) {
           f.get();

@@ -5,4 +5,4 @@ import java.util.UUID;
 /** A job the dispatcher has claimed for its next attempt. */
 public record ClaimedJob(
     UUID id, int attempt, long run, String type, String payloadJson, String dependency, int timeoutMs,
-    int crashes) {}
+    int crashes, String traceparent) {}

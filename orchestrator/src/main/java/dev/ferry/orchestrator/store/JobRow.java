@@ -12,4 +12,5 @@ public record JobRow(
     int attempts,
     long runSeq,
     int maxAttempts,
-    BackoffPolicy backoff) {}
+    BackoffPolicy backoff,
+    String traceparent) {}

@@ -46,18 +46,18 @@ public final class JobStore {
       WITH gate AS MATERIALIZED (SELECT CASE WHEN ?::boolean THEN pg_advisory_xact_lock_shared(?) END)
       INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, attempts, run_seq,
                               max_attempts, next_run_at, timeout_ms, backoff, key, failure_policy,
-                              children_total)
+                              children_total, traceparent)
       SELECT v.id, v.parent_id, v.type, v.dependency, v.payload::jsonb, v.status,
              v.first, v.first, v.max_attempts, coalesce(v.next_run_at, now()), v.timeout_ms,
-             v.backoff::jsonb, v.key, v.failure_policy, v.children_total
+             v.backoff::jsonb, v.key, v.failure_policy, v.children_total, v.traceparent
       FROM (
         SELECT u.*, CASE WHEN q.queued THEN 'QUEUED' ELSE u.initial END AS status,
                CASE WHEN q.queued THEN 1 ELSE 0 END AS first
         FROM gate, unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],
                           ?::int[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],
-                          ?::int[])
+                          ?::int[], ?::text[])
              AS u(id, parent_id, type, dependency, payload, initial, max_attempts, next_run_at,
-                  timeout_ms, backoff, key, failure_policy, children_total)
+                  timeout_ms, backoff, key, failure_policy, children_total, traceparent)
         CROSS JOIN LATERAL (
           SELECT ?::boolean AND u.initial = 'PENDING'
                  AND (u.next_run_at IS NULL OR u.next_run_at <= now())
@@ -94,7 +94,7 @@ public final class JobStore {
       SET status = 'QUEUED', attempts = j.attempts + 1, run_seq = j.run_seq + 1, updated_at = now()
       FROM due WHERE j.id = due.id
       RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text, j.dependency, j.timeout_ms,
-                j.crashes
+                j.crashes, j.traceparent
       """;
 
   /**
@@ -112,7 +112,7 @@ public final class JobStore {
 
   private static final String LOCK_JOBS =
       """
-      SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text
+      SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text, traceparent
       FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
       """;
 
@@ -187,8 +187,10 @@ public final class JobStore {
     String[] key = new String[n];
     String[] policy = new String[n];
     Integer[] childrenTotal = new Integer[n];
+    String[] trace = new String[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
+      trace[i] = j.traceparent();
       childrenTotal[i] = j.childrenTotal();
       id[i] = j.id();
       parent[i] = j.parentId();
@@ -220,6 +222,7 @@ public final class JobStore {
       ps.setArray(p++, c.createArrayOf("text", key));
       ps.setArray(p++, c.createArrayOf("text", policy));
       ps.setArray(p++, c.createArrayOf("int4", childrenTotal));
+      ps.setArray(p++, c.createArrayOf("text", trace));
       ps.setBoolean(p, queueDue);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -298,7 +301,8 @@ public final class JobStore {
           out.add(
               new ClaimedJob(
                   rs.getObject(1, UUID.class), rs.getInt(2), rs.getLong(3), rs.getString(4),
-                  rs.getString(5), rs.getString(6), rs.getInt(7), rs.getInt(8)));
+                  rs.getString(5), rs.getString(6), rs.getInt(7), rs.getInt(8),
+                  rs.getString(9)));
         }
       }
     }
@@ -335,7 +339,8 @@ public final class JobStore {
                   rs.getInt(4),
                   rs.getLong(5),
                   rs.getInt(6),
-                  BackoffCodec.decode(FerryJson.parse(rs.getString(7)))));
+                  BackoffCodec.decode(FerryJson.parse(rs.getString(7))),
+                  rs.getString(8)));
         }
       }
     }

@@ -3,7 +3,7 @@ package dev.ferry.orchestrator.store;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A row to insert into {@code ferry.jobs}; JSON columns as text. */
+/** A row to insert into {@code ferry.jobs}; JSON columns as text; the W3C trace context. */
 public record NewJob(
     UUID id,
     UUID parentId,
@@ -17,4 +17,5 @@ public record NewJob(
     String backoffJson,
     String key,
     String failurePolicy,
-    int childrenTotal) {}
+    int childrenTotal,
+    String traceparent) {}

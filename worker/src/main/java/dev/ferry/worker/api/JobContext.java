@@ -13,6 +13,7 @@ import java.util.function.BooleanSupplier;
  *
  * @param deadline when the attempt times out
  * @param cancellation tells whether an operator cancelled the job (see {@link #isCancelled()})
+ * @param traceparent the job's W3C trace context (pass it on to downstream calls), or null
  */
 public record JobContext(
     UUID jobId,
@@ -21,7 +22,14 @@ public record JobContext(
     JsonNode payload,
     String dependency,
     Instant deadline,
-    BooleanSupplier cancellation) {
+    BooleanSupplier cancellation,
+    String traceparent) {
+
+  public JobContext(
+      UUID jobId, int attempt, String type, JsonNode payload, String dependency, Instant deadline,
+      BooleanSupplier cancellation) {
+    this(jobId, attempt, type, payload, dependency, deadline, cancellation, null);
+  }
 
   /** A context that is never cancelled (for tests and direct calls). */
   public JobContext(

@@ -6,6 +6,7 @@ import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.Outcome;
 import dev.ferry.core.model.WorkItem;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
@@ -174,13 +175,16 @@ public final class JobRunner {
     MDC.put("jobId", item.id().toString());
     MDC.put("type", String.valueOf(item.type()));
     MDC.put("attempt", String.valueOf(item.attempt()));
+    if (item.traceparent() != null) {
+      MDC.put(TraceContext.MDC_TRACE_ID, TraceContext.traceId(item.traceparent()));
+    }
     ScheduledFuture<?> timeout = null;
     ScheduledFuture<?> delayedNotice = null;
     try {
       AttemptReport startNotice =
           AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started);
       if (awaitStart || startNoticeDelay.isZero()) {
-        Future<RecordMetadata> notice = send(startNotice, null);
+        Future<RecordMetadata> notice = send(startNotice, item.traceparent(), null);
         if (awaitStart) {
           awaitNotice(item, notice);
         }
@@ -190,7 +194,7 @@ public final class JobRunner {
         // the orchestrator (the job is no longer QUEUED for this run).
         delayedNotice = timer.schedule(() -> {
           if (!reported.get()) {
-            var unused = send(startNotice, null);
+            var unused = send(startNotice, item.traceparent(), null);
           }
         }, startNoticeDelay.toMillis(), TimeUnit.MILLISECONDS);
       }
@@ -263,7 +267,7 @@ public final class JobRunner {
       JobHandler handler, WorkItem item, Instant deadline, AtomicBoolean isCancelled) {
     JobContext ctx =
         new JobContext(item.id(), item.attempt(), item.type(), item.payload(), item.dependency(),
-            deadline, isCancelled::get);
+            deadline, isCancelled::get, item.traceparent());
     try {
       JobResult r = handler.handle(ctx);
       if (r == null) {
@@ -359,14 +363,16 @@ public final class JobRunner {
     AttemptReport r =
         new AttemptReport(
             item.id(), item.attempt(), item.run(), workerId, started, clock.instant(), outcome);
-    var unused = send(r, () -> done.accept(new Completion.OutcomeStored(ticket)));
+    var unused = send(r, item.traceparent(),
+        () -> done.accept(new Completion.OutcomeStored(ticket)));
   }
 
   /** Sends a report; an outcome whose send fails is re-sent until it is acknowledged. */
-  private Future<RecordMetadata> send(AttemptReport r, Runnable onAck) {
+  private Future<RecordMetadata> send(AttemptReport r, String traceparent, Runnable onAck) {
     byte[] value = WireCodec.encode(r);
     ProducerRecord<String, byte[]> rec =
         new ProducerRecord<>(resultsTopic, r.jobId().toString(), value);
+    TraceContext.toHeaders(rec.headers(), traceparent);
     return producer.send(
         rec,
         (md, e) -> {
@@ -378,7 +384,7 @@ public final class JobRunner {
             log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
                 r.jobId(), r.attempt(), e.toString());
             var retry = timer.schedule(() -> {
-                  var unused = send(r, onAck);
+                  var unused = send(r, traceparent, onAck);
                 }, Duration.ofSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
           } else {
             log.warn("Start notice of job {} attempt {} not sent: {}", r.jobId(), r.attempt(),

@@ -3,6 +3,7 @@ package dev.ferry.worker.handlers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.core.model.Dependencies;
 import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
@@ -72,11 +73,17 @@ public final class HttpHandler implements JobHandler {
       req.header("Content-Type", "application/json");
     }
     JsonNode headers = p.get("headers");
+    boolean ownTrace = false;
     if (headers != null && headers.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> h = it.next();
         req.header(h.getKey(), h.getValue().asText());
+        ownTrace |= h.getKey().equalsIgnoreCase(TraceContext.HEADER);
       }
+    }
+    if (!ownTrace && context.traceparent() != null) {
+      // The downstream call joins the job's trace.
+      req.header(TraceContext.HEADER, context.traceparent());
     }
     HttpResponse<String> resp;
     try {

@@ -1,6 +1,7 @@
 package dev.ferry.worker.poll;
 
 import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.core.model.WorkItem;
 import dev.ferry.worker.exec.Completion;
 import dev.ferry.worker.exec.JobRunner;
@@ -283,7 +284,8 @@ public final class PollLoop implements Runnable {
 
   private Pending decode(ConsumerRecord<String, byte[]> rec) {
     try {
-      WorkItem item = WireCodec.decodeWorkItem(rec.value());
+      WorkItem item = WireCodec.decodeWorkItem(rec.value())
+          .withTraceparent(TraceContext.fromHeaders(rec.headers()));
       return new Pending(rec, item, runner.dependencyOf(item));
     } catch (IOException | RuntimeException e) {
       log.error("Skipping malformed work item at {}-{}@{}: {}", rec.topic(), rec.partition(),

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       CancelCommand.class,
       RetryCommand.class,
       BreakersCommand.class,
+      RolesCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
@@ -42,6 +43,13 @@ public final class Main implements Runnable {
     addSettingOptions(cl);
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
+          Throwable refused = kafkaRefusal(e);
+          if (refused != null) {
+            cmd.getErr().println("ferry: Kafka refused the connection: " + refused.getMessage()
+                + " (check security.protocol and the sasl.* / ssl.* settings, e.g."
+                + " FERRY_KAFKA_SASL_JAAS_CONFIG)");
+            return 4;
+          }
           if (e instanceof java.sql.SQLException) {
             cmd.getErr().println("ferry: database error: " + e.getMessage());
             return 3;
@@ -55,6 +63,17 @@ public final class Main implements Runnable {
           throw e;
         });
     return cl.execute(args);
+  }
+
+  /** The Kafka authentication or authorization failure behind an exception, if any. */
+  static Throwable kafkaRefusal(Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.AuthenticationException
+          || t instanceof org.apache.kafka.common.errors.AuthorizationException) {
+        return t;
+      }
+    }
+    return null;
   }
 
   private static void addSettingOptions(CommandLine cl) {

@@ -1,20 +1,24 @@
 package dev.ferry.orchestrator;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
+import dev.ferry.core.db.Databases;
 import dev.ferry.core.health.HealthServer;
 import dev.ferry.core.health.InfraProbe;
 import dev.ferry.core.health.Startup;
 import dev.ferry.core.json.FerryJson;
-import dev.ferry.orchestrator.rescue.Rescuer;
-import dev.ferry.core.db.Databases;
 import dev.ferry.core.kafka.KafkaClients;
+import dev.ferry.core.metrics.FerryMetrics;
 import dev.ferry.migrations.Migrations;
 import dev.ferry.orchestrator.apply.OutcomeApplier;
 import dev.ferry.orchestrator.dispatch.Dispatcher;
 import dev.ferry.orchestrator.intake.Intake;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.rescue.Rescuer;
+import dev.ferry.orchestrator.retention.Pruner;
 import dev.ferry.orchestrator.store.JobStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,7 +29,6 @@ import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import com.zaxxer.hikari.HikariDataSource;
 
 /**
  * One orchestrator process: intake ({@code ferry.submit} → Postgres), dispatcher (due jobs →
@@ -46,14 +49,19 @@ public final class Orchestrator implements AutoCloseable {
   private final List<BatchConsumerLoop> applierLoops = new java.util.ArrayList<>();
   private final Dispatcher dispatcher;
   private final Rescuer rescuer;
+  /** Null when retention is off ({@code retention.ms} = 0). */
+  private final Pruner pruner;
   private final InfraProbe probe;
   private final String id;
+  private final FerryMetrics metrics;
   private HealthServer health;
 
   private Orchestrator(FerryConfig config) {
     OrchestratorSettings s = OrchestratorSettings.from(config);
     this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
-    this.dataSource = Databases.pool(config, "ferry-" + id);
+    this.metrics = new FerryMetrics("orchestrator", id);
+    OrchestratorMetrics meters = new OrchestratorMetrics(metrics.registry());
+    this.dataSource = Databases.pool(config, "ferry-" + id, metrics.registry());
     Duration startup =
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE));
     try {
@@ -75,38 +83,45 @@ public final class Orchestrator implements AutoCloseable {
             Duration.ofSeconds(10));
         return null;
       });
-      this.producer = KafkaClients.producer(config, "ferry-" + id);
+      this.producer = metrics.bind(KafkaClients.producer(config, "ferry-" + id));
       JobStore store = new JobStore();
-      this.intakeProducer = KafkaClients.producer(config, "ferry-" + id + "-intake");
+      this.intakeProducer = metrics.bind(KafkaClients.producer(config, "ferry-" + id + "-intake"));
       this.intakeLoop =
           new BatchConsumerLoop(
               "ferry-intake",
-              KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-intake", id + "-intake",
-                  Map.of()),
+              metrics.bind(KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-intake",
+                  id + "-intake", Map.of())),
               List.of(s.topics().submit()),
-              new Intake(dataSource, store, intakeProducer, s));
+              new Intake(dataSource, store, intakeProducer, s, meters));
       // Several appliers overlap one batch's database and Kafka waits with another's decoding;
       // a job's reports share its key, so one applier sees all of them in order.
       int appliers = config.getInt(Setting.APPLIER_THREADS, 1, 64);
       for (int i = 1; i <= appliers; i++) {
         applierLoops.add(new BatchConsumerLoop(
             appliers == 1 ? "ferry-applier" : "ferry-applier-" + i,
-            KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-applier",
-                id + "-applier-" + i, Map.of()),
+            metrics.bind(KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-applier",
+                id + "-applier-" + i, Map.of())),
             List.of(s.topics().results()),
             new OutcomeApplier(dataSource, store, producer, s.topics().events(),
                 s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
-                new dev.ferry.orchestrator.intake.JobRows(s))));
+                new dev.ferry.orchestrator.intake.JobRows(s), meters)));
       }
-      this.dispatchProducer = KafkaClients.producer(config, "ferry-" + id + "-dispatch");
-      this.dispatcher = new Dispatcher(dataSource, store, dispatchProducer, s);
+      this.dispatchProducer =
+          metrics.bind(KafkaClients.producer(config, "ferry-" + id + "-dispatch"));
+      this.dispatcher = new Dispatcher(dataSource, store, dispatchProducer, s, meters);
       this.rescuer =
           new Rescuer(dataSource, store, producer, s.topics().events(), s.defaultBackoff(),
               s.rescueAfter(), s.rescuePollInterval(), s.poisonMaxCrashes(), Clock.systemUTC(),
               new SplittableRandom());
+      long retentionMs = config.getLong(Setting.RETENTION_MS, 0, Long.MAX_VALUE);
+      this.pruner = retentionMs == 0 ? null : new Pruner(dataSource, Duration.ofMillis(retentionMs),
+          config.getInt(Setting.RETENTION_BATCH_SIZE, 1, 100_000),
+          Duration.ofMillis(config.getInt(Setting.RETENTION_POLL_MS, 10, Integer.MAX_VALUE)),
+          Clock.systemUTC(), metrics.registry());
       this.probe = new InfraProbe(config, Duration.ofSeconds(2));
     } catch (RuntimeException e) {
       dataSource.close();
+      metrics.close();
       throw e;
     }
   }
@@ -118,9 +133,12 @@ public final class Orchestrator implements AutoCloseable {
     o.applierLoops.forEach(BatchConsumerLoop::start);
     o.dispatcher.start();
     o.rescuer.start();
+    if (o.pruner != null) {
+      o.pruner.start();
+    }
     o.probe.start();
     try {
-      o.health = HealthServer.start(config, 9400, o::health);
+      o.health = HealthServer.start(config, 9400, o::health, o.metrics::scrape);
     } catch (RuntimeException e) {
       o.close();
       throw e;
@@ -133,7 +151,7 @@ public final class Orchestrator implements AutoCloseable {
   public HealthServer.Report health() {
     boolean appliersAlive = applierLoops.stream().allMatch(BatchConsumerLoop::isAlive);
     boolean live = intakeLoop.isAlive() && appliersAlive && dispatcher.isAlive()
-        && rescuer.isAlive();
+        && rescuer.isAlive() && (pruner == null || pruner.isAlive());
     ObjectNode d = FerryJson.object();
     d.put("role", "orchestrator");
     d.put("id", id);
@@ -143,6 +161,9 @@ public final class Orchestrator implements AutoCloseable {
     loops.put("applier", appliersAlive);
     loops.put("dispatcher", dispatcher.isAlive());
     loops.put("rescuer", rescuer.isAlive());
+    if (pruner != null) {
+      loops.put("retention", pruner.isAlive());
+    }
     if (intakeLoop.failing() != null) {
       loops.put("intakeError", intakeLoop.failing());
     }
@@ -170,6 +191,9 @@ public final class Orchestrator implements AutoCloseable {
     }
     probe.close();
     rescuer.close();
+    if (pruner != null) {
+      pruner.close();
+    }
     intakeLoop.close();
     applierLoops.forEach(BatchConsumerLoop::close);
     dispatcher.close();
@@ -177,6 +201,7 @@ public final class Orchestrator implements AutoCloseable {
     dispatchProducer.close(Duration.ofSeconds(10));
     intakeProducer.close(Duration.ofSeconds(10));
     dataSource.close();
+    metrics.close();
     log.info("Orchestrator stopped");
   }
 }

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -33,10 +34,22 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Formats a fresh data directory and starts a broker on free ports. */
   public static EmbeddedKafka start() {
+    return start(0, Map.of());
+  }
+
+  /**
+   * A broker that also has a SASL_PLAINTEXT listener taking PLAIN logins of {@code users}
+   * (name → password); see {@link #saslBootstrapServers()}.
+   */
+  public static EmbeddedKafka startWithSasl(Map<String, String> users) {
+    return start(Ports.free(), users);
+  }
+
+  private static EmbeddedKafka start(int saslPort, Map<String, String> users) {
     try {
       Path dir = Files.createTempDirectory("ferry-kafka-");
-      KafkaBrokerConfig cfg =
-          new KafkaBrokerConfig(dir, Ports.free(), Ports.free(), Uuid.randomUuid().toString());
+      KafkaBrokerConfig cfg = new KafkaBrokerConfig(dir, Ports.free(), Ports.free(),
+          Uuid.randomUuid().toString(), saslPort, users);
       format(cfg);
       KafkaRaftServer server =
           new KafkaRaftServer(KafkaConfig.fromProps(cfg.properties(), false), Time.SYSTEM);
@@ -61,6 +74,14 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException(
           "formatting Kafka storage failed: " + out.toString(StandardCharsets.UTF_8), e);
     }
+  }
+
+  /** The {@code bootstrap.servers} of the SASL listener (when started with one). */
+  public String saslBootstrapServers() {
+    if (config.saslPort() == 0) {
+      throw new IllegalStateException("this broker has no SASL listener");
+    }
+    return config.saslBootstrapServers();
   }
 
   /** The {@code bootstrap.servers} of this broker. */

@@ -1,23 +1,24 @@
 package dev.ferry.worker;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.ferry.core.breaker.CircuitBreakerMachine;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import dev.ferry.core.db.Databases;
-import dev.ferry.core.kafka.KafkaClients;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ferry.core.breaker.CircuitBreakerMachine;
-import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.health.HealthServer;
 import dev.ferry.core.health.InfraProbe;
 import dev.ferry.core.health.Startup;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.kafka.KafkaClients;
+import dev.ferry.core.metrics.FerryMetrics;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.breaker.BreakerClient;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import dev.ferry.worker.cancel.CancellationListener;
 import dev.ferry.worker.exec.JobRunner;
 import dev.ferry.worker.handlers.HandlerRegistry;
+import dev.ferry.worker.metrics.WorkerMetrics;
 import dev.ferry.worker.poll.PollLoop;
 import dev.ferry.worker.poll.RedeliveryCheck;
 import dev.ferry.worker.registry.WorkerRegistry;
@@ -35,6 +36,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +63,8 @@ public final class Worker implements AutoCloseable {
   private final FerryConfig config;
   private InfraProbe probe;
   private HealthServer health;
+  private final FerryMetrics metrics;
+  private final WorkerMetrics meters;
 
   private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
@@ -84,8 +88,11 @@ public final class Worker implements AutoCloseable {
     this.concurrency = concurrency;
     this.config = config;
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
-    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker");
-    this.producer = KafkaClients.producer(config, "ferry-worker-" + id);
+    this.metrics = new FerryMetrics("worker", id);
+    this.meters = new WorkerMetrics(metrics.registry());
+    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker",
+        metrics.registry());
+    this.producer = metrics.bind(KafkaClients.producer(config, "ferry-worker-" + id));
     var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(
         1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
     // Every job schedules its timeout (and start notice) and nearly all are cancelled: drop
@@ -99,16 +106,25 @@ public final class Worker implements AutoCloseable {
     JobRunner runner =
         new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
-            Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)));
+            Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)),
+            meters);
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
         new PollLoop(
-            KafkaClients.consumer(
+            metrics.bind(KafkaClients.consumer(
                 config, config.topicPrefix() + "workers", "ferry-worker-" + id,
-                Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll))),
+                Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll)))),
             topics.work(), runner, concurrency, maxPoll, new RedeliveryCheck(dataSource),
             Duration.ofMillis(config.getInt(Setting.WORKER_REDELIVERY_CHECK_MS, 0, Integer.MAX_VALUE)),
-            Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS, 0, Integer.MAX_VALUE)));
+            Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS, 0, Integer.MAX_VALUE)),
+            meters);
+    meters.worker(pollLoop, concurrency, PollLoop::inFlight, PollLoop::buffered,
+        l -> l.isPaused() ? 1 : 0, PollLoop::lag, PollLoop::sinceLastPollSeconds);
+    meters.dependencies(new WorkerMetrics.DependencyView(pollLoop::inFlight, runner::bulkhead,
+        dep -> {
+          var v = breakers.view(dep);
+          return v == null ? null : v.state();
+        }));
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
     this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
     this.cancellations = new CancellationListener(dataSource, runner);
@@ -134,7 +150,7 @@ public final class Worker implements AutoCloseable {
     w.pollThread.start();
     w.probe = new InfraProbe(config, Duration.ofSeconds(2)).start();
     try {
-      w.health = HealthServer.start(config, 9401, w::health);
+      w.health = HealthServer.start(config, 9401, w::health, w.metrics::scrape);
     } catch (RuntimeException e) {
       w.close();
       throw e;
@@ -203,6 +219,7 @@ public final class Worker implements AutoCloseable {
     registry.stopped();
     scheduler.shutdownNow();
     dataSource.close();
+    metrics.close();
     log.info("Worker {} stopped", id);
   }
 
@@ -213,6 +230,7 @@ public final class Worker implements AutoCloseable {
 
   /** Breaker transitions go to the events topic, keyed {@code breaker:<dependency>}. */
   private void publishTransition(String topic, CircuitBreakerMachine.Transition t) {
+    meters.transition(t.dependency(), t.from(), t.to());
     ObjectNode n = FerryJson.object();
     n.put("breaker", t.dependency());
     n.put("from", t.from().name());

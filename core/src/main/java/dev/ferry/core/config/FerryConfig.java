@@ -342,6 +342,19 @@ public final class FerryConfig {
     }
   }
 
+  public long getLong(Setting s, long min, long max) {
+    String v = get(s);
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n < min || n > max) {
+        throw bad(s, v, "an integer between " + min + " and " + max);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw bad(s, v, "an integer between " + min + " and " + max);
+    }
+  }
+
   public double getDouble(Setting s, double min, double max) {
     String v = get(s);
     try {

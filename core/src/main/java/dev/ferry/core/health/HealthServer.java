@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /health/ready}: 200 when it can do its work (database and Kafka reachable),
  *       503 otherwise;
  *   <li>{@code GET /health}: the whole report as JSON (what is down and since when, lag, in
- *       flight), with the readiness status code.
+ *       flight), with the readiness status code;
+ *   <li>{@code GET /metrics}: every metric in the Prometheus text format.
  * </ul>
  */
 public final class HealthServer implements AutoCloseable {
@@ -45,6 +46,12 @@ public final class HealthServer implements AutoCloseable {
    * free port is used and logged, so that several processes on one host still start.
    */
   public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports) {
+    return start(config, defaultPort, reports, null);
+  }
+
+  /** As {@link #start(FerryConfig, int, Supplier)}, also serving {@code /metrics} (if given). */
+  public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports,
+      Supplier<String> metrics) {
     String configured = config.get(Setting.HEALTH_PORT);
     int port;
     try {
@@ -77,9 +84,13 @@ public final class HealthServer implements AutoCloseable {
     s.createContext("/health/live", ex -> respond(ex, reports, Kind.LIVE));
     s.createContext("/health/ready", ex -> respond(ex, reports, Kind.READY));
     s.createContext("/health", ex -> respond(ex, reports, Kind.FULL));
+    if (metrics != null) {
+      s.createContext("/metrics", ex -> scrape(ex, metrics));
+    }
     s.start();
     HealthServer hs = new HealthServer(s);
-    log.info("Health endpoints on http://{}:{}/health (live, ready)", host, hs.port());
+    log.info("Health endpoints on http://{}:{}/health (live, ready){}", host, hs.port(),
+        metrics == null ? "" : ", metrics on /metrics");
     return hs;
   }
 
@@ -112,6 +123,21 @@ public final class HealthServer implements AutoCloseable {
       ex.sendResponseHeaders(ok ? 200 : 503, bytes.length);
       try (OutputStream out = ex.getResponseBody()) {
         out.write(bytes);
+      }
+    }
+  }
+
+  private static void scrape(HttpExchange ex, Supplier<String> metrics) throws IOException {
+    try (ex) {
+      if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+        ex.sendResponseHeaders(405, -1);
+        return;
+      }
+      byte[] body = metrics.get().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      ex.sendResponseHeaders(200, body.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(body);
       }
     }
   }

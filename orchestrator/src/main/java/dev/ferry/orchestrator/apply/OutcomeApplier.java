@@ -9,6 +9,7 @@ import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
 import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.NewJob;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
@@ -56,12 +57,14 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private final RandomGenerator random;
   private final FanIn fanIn = new FanIn();
   private final JobRows rows;
+  private final OrchestratorMetrics metrics;
 
   public OutcomeApplier(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
       String eventsTopic, BackoffPolicy defaultBackoff, Clock clock, RandomGenerator random,
-      JobRows rows) {
+      JobRows rows, OrchestratorMetrics metrics) {
     this.rows = rows;
+    this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
     this.producer = producer;
@@ -136,6 +139,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
     if (reports.isEmpty()) {
       return;
     }
+    metrics.applyBatch(reports.size());
     Instant now = clock.instant();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -210,6 +214,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
           f.get();
         }
         c.commit();
+        for (Decision d : decisions.values()) {
+          if (applied.contains(d.change().id())) {
+            metrics.outcome(jobs.get(d.change().id()).type(), d.change().status(),
+                d.givesBackAttempt());
+          }
+        }
         log.debug("Applied {} of {} reports", applied.size(), reports.size());
       } catch (Exception e) {
         c.rollback();

@@ -3,6 +3,7 @@ package dev.ferry.orchestrator.dispatch;
 import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.store.JobStore;
 import java.sql.Connection;
@@ -44,10 +45,12 @@ public final class Dispatcher implements Runnable, AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  private final OrchestratorMetrics metrics;
 
   public Dispatcher(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      OrchestratorSettings settings) {
+      OrchestratorSettings settings, OrchestratorMetrics metrics) {
+    this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
     this.producer = producer;
@@ -150,6 +153,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           f.get();
         }
         c.commit();
+        metrics.dispatchBatch(claimed.size());
         log.debug("Dispatched {} jobs", claimed.size());
         return claimed.size();
       } catch (Exception e) {

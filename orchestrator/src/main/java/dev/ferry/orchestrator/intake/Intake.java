@@ -8,6 +8,7 @@ import dev.ferry.core.model.Submission;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.orchestrator.store.NewJob;
 import dev.ferry.orchestrator.store.Rejection;
@@ -56,10 +57,12 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final OrchestratorSettings settings;
   private final SubmissionCodec codec;
   private final JobRows rows;
+  private final OrchestratorMetrics metrics;
 
   public Intake(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      OrchestratorSettings settings) {
+      OrchestratorSettings settings, OrchestratorMetrics metrics) {
+    this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
     this.producer = producer;
@@ -131,6 +134,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           f.get();
         }
         c.commit();
+        count(jobs, inserted.keySet(), rejections.size(), records.count());
       } catch (Exception e) {
         c.rollback();
         throw e;
@@ -139,6 +143,18 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     if (log.isDebugEnabled()) {
       log.debug("Intake batch: {} accepted, {} rejected", jobs.size(), rejections.size());
     }
+  }
+
+  private void count(List<NewJob> jobs, java.util.Set<UUID> inserted, int rejected, int records) {
+    metrics.intakeBatch(records);
+    metrics.rejected(rejected);
+    Map<String, Integer> byType = new java.util.HashMap<>();
+    for (NewJob j : jobs) {
+      if (inserted.contains(j.id())) {
+        byType.merge(j.type() == null ? "" : j.type(), 1, Integer::sum);
+      }
+    }
+    byType.forEach(metrics::submitted);
   }
 
   /** A stable id for a submission without one: the same record always yields the same id. */

@@ -13,4 +13,5 @@ public record JobRow(
     long runSeq,
     int maxAttempts,
     BackoffPolicy backoff,
-    String traceparent) {}
+    String traceparent,
+    String type) {}

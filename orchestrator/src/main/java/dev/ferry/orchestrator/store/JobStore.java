@@ -112,7 +112,8 @@ public final class JobStore {
 
   private static final String LOCK_JOBS =
       """
-      SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text, traceparent
+      SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text, traceparent,
+             type
       FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
       """;
 
@@ -340,7 +341,8 @@ public final class JobStore {
                   rs.getLong(5),
                   rs.getInt(6),
                   BackoffCodec.decode(FerryJson.parse(rs.getString(7))),
-                  rs.getString(8)));
+                  rs.getString(8),
+                  rs.getString(9)));
         }
       }
     }

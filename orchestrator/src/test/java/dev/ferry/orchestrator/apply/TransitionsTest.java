@@ -22,7 +22,7 @@ class TransitionsTest {
   private final UUID id = UUID.randomUUID();
 
   private JobRow job(JobStatus status, int attempts, long run, int max) {
-    return new JobRow(id, null, status, attempts, run, max, FIXED_100, null);
+    return new JobRow(id, null, status, attempts, run, max, FIXED_100, null, "t");
   }
 
   private AttemptReport report(int attempt, long run, Outcome o) {
@@ -114,7 +114,7 @@ class TransitionsTest {
 
   @Test
   void jobWithoutOwnPolicy_usesTheDefault() {
-    JobRow j = new JobRow(id, null, JobStatus.RUNNING, 1, 1, 3, null, null);
+    JobRow j = new JobRow(id, null, JobStatus.RUNNING, 1, 1, 3, null, null, "t");
     Decision d = decide(j, report(1, 1, new Outcome.Failed("x", true)));
     long delay = d.change().nextRunAt().toEpochMilli() - T0.plusMillis(50).toEpochMilli();
     assertThat(delay).isBetween(1000L, 1100L);

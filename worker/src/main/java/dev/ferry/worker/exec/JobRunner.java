@@ -13,6 +13,7 @@ import dev.ferry.worker.api.JobResult;
 import dev.ferry.worker.api.NonRetryableException;
 import dev.ferry.worker.breaker.BreakerClient;
 import dev.ferry.worker.handlers.HandlerRegistry;
+import dev.ferry.worker.metrics.WorkerMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +71,7 @@ public final class JobRunner {
 
   private final BreakerClient breakers;
   private final Function<String, BreakerConfig> breakerConfigs;
+  private final WorkerMetrics metrics;
 
   /** The breaker side of one attempt: its dependency and whether it is a trial call. */
   private static final class CallInfo {
@@ -85,7 +87,9 @@ public final class JobRunner {
   public JobRunner(
       HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
       String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
-      Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay) {
+      Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay,
+      WorkerMetrics metrics) {
+    this.metrics = metrics;
     this.startNoticeDelay = startNoticeDelay;
     this.breakers = breakers;
     this.breakerConfigs = breakerConfigs;
@@ -360,9 +364,11 @@ public final class JobRunner {
       WorkItem item, Instant started, Outcome outcome, Object ticket, Consumer<Completion> done,
       CallInfo call) {
     recordCall(outcome, call);
+    Instant finished = clock.instant();
+    metrics.attempt(item.type(), outcome, Duration.between(started, finished));
     AttemptReport r =
         new AttemptReport(
-            item.id(), item.attempt(), item.run(), workerId, started, clock.instant(), outcome);
+            item.id(), item.attempt(), item.run(), workerId, started, finished, outcome);
     var unused = send(r, item.traceparent(),
         () -> done.accept(new Completion.OutcomeStored(ticket)));
   }

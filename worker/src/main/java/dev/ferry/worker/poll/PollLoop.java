@@ -1,10 +1,11 @@
 package dev.ferry.worker.poll;
 
 import dev.ferry.core.json.WireCodec;
-import dev.ferry.core.trace.TraceContext;
 import dev.ferry.core.model.WorkItem;
+import dev.ferry.core.trace.TraceContext;
 import dev.ferry.worker.exec.Completion;
 import dev.ferry.worker.exec.JobRunner;
+import dev.ferry.worker.metrics.WorkerMetrics;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -15,8 +16,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -88,7 +90,8 @@ public final class PollLoop implements Runnable {
   private final int concurrency;
   private final ArrayDeque<Pending> buffer = new ArrayDeque<>();
   /** Jobs running per dependency (poll thread only): the per-worker bulkhead. */
-  private final Map<String, Integer> inFlightByDependency = new HashMap<>();
+  private final Map<String, Integer> inFlightByDependency = new ConcurrentHashMap<>();
+  private final WorkerMetrics metrics;
   private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
   private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
   private final Set<Ticket> awaitingOutcome = new HashSet<>();
@@ -124,7 +127,7 @@ public final class PollLoop implements Runnable {
       KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
       int maxPollRecords) {
     this(consumer, topic, runner, concurrency, maxPollRecords, null, Duration.ZERO,
-        Duration.ZERO);
+        Duration.ZERO, WorkerMetrics.none());
   }
 
   /**
@@ -135,7 +138,8 @@ public final class PollLoop implements Runnable {
   public PollLoop(
       KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
       int maxPollRecords, RedeliveryCheck redeliveryCheck, Duration checkWindow,
-      Duration revokeGrace) {
+      Duration revokeGrace, WorkerMetrics metrics) {
+    this.metrics = metrics;
     this.redeliveryCheck = redeliveryCheck;
     this.checkWindowNanos = checkWindow.toNanos();
     this.revokeGraceMs = revokeGrace.toMillis();
@@ -195,6 +199,16 @@ public final class PollLoop implements Runnable {
     return stopped.getCount() > 0 && System.nanoTime() - lastPollNanos < maxSilence.toNanos();
   }
 
+  /** Jobs of a dependency running on this worker now. */
+  public int inFlight(String dependency) {
+    return inFlightByDependency.getOrDefault(dependency, 0);
+  }
+
+  /** Seconds since the poll thread last polled. */
+  public double sinceLastPollSeconds() {
+    return (System.nanoTime() - lastPollNanos) / 1e9;
+  }
+
   /** Whether the consumer is currently paused (backpressure). */
   public boolean isPaused() {
     return paused;
@@ -228,6 +242,7 @@ public final class PollLoop implements Runnable {
           continue;
         }
         long now = System.nanoTime();
+        metrics.pollInterval(now - lastPollNanos);
         lastPollNanos = now;
         List<Pending> toCheck = new java.util.ArrayList<>();
         for (ConsumerRecord<String, byte[]> rec : records) {
@@ -346,7 +361,9 @@ public final class PollLoop implements Runnable {
       }
       it.remove();
       if (dep != null) {
-        inFlightByDependency.merge(dep, 1, Integer::sum);
+        if (inFlightByDependency.merge(dep, 1, Integer::sum) == 1) {
+          metrics.dependencySeen(dep);
+        }
       }
       Ticket ticket = new Ticket(tp, tracker, rec.offset(), dep);
       awaitingOutcome.add(ticket);

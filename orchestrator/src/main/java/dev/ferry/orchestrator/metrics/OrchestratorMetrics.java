@@ -1,0 +1,83 @@
+package dev.ferry.orchestrator.metrics;
+
+import dev.ferry.core.model.JobStatus;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The orchestrator's own meters: jobs accepted, rejected and finished per type, and the sizes
+ * of intake, dispatch and apply batches. Counted once per batch, never a lookup per job beyond a
+ * map hit. Thread-safe.
+ */
+public final class OrchestratorMetrics {
+  private final MeterRegistry registry;
+  private final Counter rejected;
+  private final DistributionSummary intakeBatch;
+  private final DistributionSummary dispatchBatch;
+  private final DistributionSummary applyBatch;
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+  public OrchestratorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.rejected = Counter.builder("ferry.jobs.rejected")
+        .description("Submissions rejected as invalid (to the DLQ and ferry.rejected_submissions)")
+        .register(registry);
+    this.intakeBatch = batch("ferry.intake.batch.size", "Submission records per intake batch");
+    this.dispatchBatch = batch("ferry.dispatch.batch.size", "Jobs per dispatcher round");
+    this.applyBatch = batch("ferry.apply.batch.size", "Attempt reports per applier batch");
+  }
+
+  /** Meters that go nowhere (tests, tools). */
+  public static OrchestratorMetrics none() {
+    return new OrchestratorMetrics(new SimpleMeterRegistry());
+  }
+
+  private DistributionSummary batch(String name, String description) {
+    return DistributionSummary.builder(name).description(description)
+        .publishPercentiles(0.5, 0.99).register(registry);
+  }
+
+  /** {@code n} jobs of a type accepted (children of fan-outs included). */
+  public void submitted(String type, int n) {
+    counter("ferry.jobs.submitted", type, "Jobs accepted (rows inserted)").increment(n);
+  }
+
+  public void rejected(int n) {
+    rejected.increment(n);
+  }
+
+  /** An applied outcome: succeeded, failed, retried (RETRY_WAIT) or deferred (attempt given back). */
+  public void outcome(String type, JobStatus status, boolean deferred) {
+    if (deferred) {
+      counter("ferry.jobs.deferred", type, "Attempts given back (breaker open, snooze)").increment();
+    } else if (status == JobStatus.SUCCEEDED) {
+      counter("ferry.jobs.succeeded", type, "Jobs that ended SUCCEEDED").increment();
+    } else if (status == JobStatus.FAILED) {
+      counter("ferry.jobs.failed", type, "Jobs that ended FAILED").increment();
+    } else if (status == JobStatus.RETRY_WAIT) {
+      counter("ferry.jobs.retried", type, "Failed attempts scheduled for a retry").increment();
+    }
+  }
+
+  public void intakeBatch(int records) {
+    intakeBatch.record(records);
+  }
+
+  public void dispatchBatch(int jobs) {
+    dispatchBatch.record(jobs);
+  }
+
+  public void applyBatch(int reports) {
+    applyBatch.record(reports);
+  }
+
+  private Counter counter(String name, String type, String description) {
+    String t = type == null ? "" : type;
+    return counters.computeIfAbsent(name + '\0' + t, k -> Counter.builder(name)
+        .description(description).tag("type", t).register(registry));
+  }
+}

@@ -1,0 +1,245 @@
+package dev.ferry.orchestrator.retention;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retention: deletes what is older than {@code retention.ms} in small batches, one transaction
+ * each, so that the database stays small without stalling the hot path.
+ *
+ * <ul>
+ *   <li>finished jobs ({@code SUCCEEDED}, {@code FAILED}, {@code CANCELLED}, by
+ *       {@code finished_at}) with their attempts, leaves first: a job is deleted only when it has
+ *       no children left and its parent (if any) is finished and old enough too, so a parent goes
+ *       only after its whole tree, and a child never before its parent has finished;
+ *   <li>rejected submissions (by {@code received_at});
+ *   <li>rows of workers that stopped (by {@code stopped_at}).
+ * </ul>
+ *
+ * <p>Exactly one orchestrator prunes at a time: each batch first takes a transaction-scoped
+ * advisory lock with {@code pg_try_advisory_xact_lock}; an orchestrator that does not get it
+ * skips its round. Rows are taken with {@code FOR UPDATE SKIP LOCKED}, so a job being
+ * re-driven at that moment is left alone.
+ */
+public final class Pruner implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Pruner.class);
+
+  /** The advisory lock of the pruning orchestrator. */
+  public static final long RETENTION_LOCK = 0x4665727279_02L;
+
+  private static final String FINISHED = "('SUCCEEDED', 'FAILED', 'CANCELLED')";
+
+  private static final String PICK_JOBS =
+      """
+      SELECT j.id FROM ferry.jobs j
+      WHERE j.status IN %1$s AND j.finished_at < ?
+        AND NOT EXISTS (SELECT 1 FROM ferry.jobs c WHERE c.parent_id = j.id)
+        AND (j.parent_id IS NULL
+             OR NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = j.parent_id
+                            AND NOT (p.status IN %1$s AND p.finished_at < ?)))
+      ORDER BY j.finished_at
+      LIMIT ?
+      FOR UPDATE OF j SKIP LOCKED
+      """.formatted(FINISHED);
+
+  /** What one batch deleted; {@code locked} when another orchestrator was pruning. */
+  public record Batch(boolean locked, int jobs, int attempts, int rejected, int workers) {
+    public int total() {
+      return jobs + rejected + workers;
+    }
+  }
+
+  private final DataSource dataSource;
+  private final Duration age;
+  private final int batchSize;
+  private final Duration interval;
+  private final Clock clock;
+  private final Counter deletedJobs;
+  private final Counter deletedAttempts;
+  private final Counter deletedRejected;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  /**
+   * @param age what is older than this is deleted
+   * @param batchSize most jobs (and rejected submissions) per transaction
+   * @param interval pause between two rounds (a round deletes batches until nothing is left)
+   */
+  public Pruner(DataSource dataSource, Duration age, int batchSize, Duration interval,
+      Clock clock, MeterRegistry metrics) {
+    this.dataSource = dataSource;
+    this.age = age;
+    this.batchSize = batchSize;
+    this.interval = interval;
+    this.clock = clock;
+    this.deletedJobs = counter(metrics, "jobs");
+    this.deletedAttempts = counter(metrics, "attempts");
+    this.deletedRejected = counter(metrics, "rejected_submissions");
+    this.thread = Thread.ofPlatform().name("ferry-retention").daemon().unstarted(this);
+  }
+
+  private static Counter counter(MeterRegistry metrics, String what) {
+    return Counter.builder("ferry.retention.deleted")
+        .description("Rows deleted by retention").tag("what", what).register(metrics);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  public boolean isAlive() {
+    return thread.isAlive();
+  }
+
+  @Override
+  public void run() {
+    long backoffMs = 1_000;
+    try {
+      // Orchestrators started together do not all try at the same moment.
+      if (stopped.await(ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
+          TimeUnit.MILLISECONDS)) {
+        return;
+      }
+      while (running) {
+        long waitMs = interval.toMillis();
+        try {
+          long deleted = 0;
+          Batch b;
+          do {
+            b = pruneOnce();
+            deleted += b.total();
+          } while (running && !b.locked() && (b.jobs() == batchSize || b.rejected() == batchSize));
+          if (deleted > 0) {
+            log.info("Retention: deleted {} rows older than {}", deleted, age);
+          }
+          backoffMs = 1_000;
+        } catch (SQLException | RuntimeException e) {
+          if (!running) {
+            break;
+          }
+          log.warn("Retention: database unavailable, retrying in {} ms: {}", backoffMs,
+              e.toString());
+          waitMs = Math.min(waitMs, backoffMs);
+          backoffMs = Math.min(backoffMs * 2, 60_000);
+        }
+        // A real pause between rounds, cut short by close().
+        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** One batch in one transaction: at most {@code batchSize} jobs and rejected submissions. */
+  public Batch pruneOnce() throws SQLException {
+    Timestamp cutoff = Timestamp.from(clock.instant().minus(age));
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        if (!tryLock(c)) {
+          c.commit();
+          return new Batch(true, 0, 0, 0, 0);
+        }
+        List<UUID> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(PICK_JOBS)) {
+          ps.setTimestamp(1, cutoff);
+          ps.setTimestamp(2, cutoff);
+          ps.setInt(3, batchSize);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getObject(1, UUID.class));
+            }
+          }
+        }
+        int attempts = 0;
+        int jobs = 0;
+        if (!ids.isEmpty()) {
+          Object[] idArray = ids.toArray();
+          try (PreparedStatement ps = c.prepareStatement(
+              "DELETE FROM ferry.job_attempts WHERE job_id = ANY(?::uuid[])")) {
+            ps.setArray(1, c.createArrayOf("uuid", idArray));
+            attempts = ps.executeUpdate();
+          }
+          try (PreparedStatement ps = c.prepareStatement(
+              "DELETE FROM ferry.jobs WHERE id = ANY(?::uuid[])")) {
+            ps.setArray(1, c.createArrayOf("uuid", idArray));
+            jobs = ps.executeUpdate();
+          }
+        }
+        int rejected;
+        try (PreparedStatement ps = c.prepareStatement(
+            """
+            DELETE FROM ferry.rejected_submissions WHERE id IN (
+              SELECT id FROM ferry.rejected_submissions WHERE received_at < ?
+              ORDER BY received_at LIMIT ?)
+            """)) {
+          ps.setTimestamp(1, cutoff);
+          ps.setInt(2, batchSize);
+          rejected = ps.executeUpdate();
+        }
+        int workers;
+        try (PreparedStatement ps = c.prepareStatement(
+            "DELETE FROM ferry.workers WHERE stopped_at < ?")) {
+          ps.setTimestamp(1, cutoff);
+          workers = ps.executeUpdate();
+        }
+        c.commit();
+        deletedJobs.increment(jobs);
+        deletedAttempts.increment(attempts);
+        deletedRejected.increment(rejected);
+        return new Batch(false, jobs, attempts, rejected, workers);
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private static boolean tryLock(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+      ps.setLong(1, RETENTION_LOCK);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** The cutoff a batch would use now: rows finished before it are deleted. */
+  public Instant cutoff() {
+    return clock.instant().minus(age);
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    stopped.countDown();
+    try {
+      thread.join(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

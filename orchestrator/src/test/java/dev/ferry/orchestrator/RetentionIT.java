@@ -1,0 +1,183 @@
+package dev.ferry.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.Topics;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.model.Outcome;
+import dev.ferry.orchestrator.retention.Pruner;
+import dev.ferry.testkit.FerryExtension;
+import dev.ferry.testkit.FerryTestEnv;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Retention on real trees of jobs run through Kafka and Postgres: a pruner with a fake clock
+ * deletes exactly what is finished and old enough, leaves first (a parent never before its
+ * children, a child never while its parent runs), one orchestrator at a time; and the
+ * orchestrator's own retention thread deletes finished jobs once they are old enough.
+ */
+@ExtendWith(FerryExtension.class)
+class RetentionIT {
+  private static final Duration WEEK = Duration.ofDays(7);
+
+  @Test
+  void pruner_deletesFinishedTreesLeavesFirst_andKeepsEverythingStillRunning(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
+        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    UUID done = UUID.randomUUID();
+    UUID waiting = UUID.randomUUID();
+    UUID doneTree = UUID.randomUUID();
+    UUID openTree = UUID.randomUUID();
+    UUID openTreeFinishedChild = UUID.randomUUID();
+    UUID openTreeWaitingChild = UUID.randomUUID();
+    String later = Instant.now().plus(Duration.ofDays(30)).toString();
+    submit(env, config, "{\"id\":\"" + done + "\",\"type\":\"noop\"}");
+    submit(env, config, "{\"id\":\"" + waiting + "\",\"type\":\"noop\",\"runAt\":\"" + later + "\"}");
+    // A finished tree three levels deep, and a tree still waiting for one child.
+    submit(env, config, "{\"id\":\"" + doneTree + "\",\"children\":["
+        + "{\"type\":\"noop\"},{\"children\":[{\"type\":\"noop\"},{\"type\":\"noop\"}]},"
+        + "{\"type\":\"noop\"}]}");
+    submit(env, config, "{\"id\":\"" + openTree + "\",\"children\":["
+        + "{\"id\":\"" + openTreeFinishedChild + "\",\"type\":\"noop\"},"
+        + "{\"id\":\"" + openTreeWaitingChild + "\",\"type\":\"noop\",\"runAt\":\"" + later + "\"}]}");
+    submit(env, config, "this is not json");
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        "SUCCEEDED".equals(status(env, done)) && "SUCCEEDED".equals(status(env, doneTree))
+            && "SUCCEEDED".equals(status(env, openTreeFinishedChild))
+            && count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
+    long jobsBefore = count(env, "SELECT count(*) FROM ferry.jobs");
+    assertThat(jobsBefore).isEqualTo(2 + 6 + 3);
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts")).isEqualTo(1 + 4 + 1);
+
+    // Six days later nothing is old enough.
+    Pruner early = pruner(env, Instant.now().plus(Duration.ofDays(6)), 2);
+    assertThat(early.pruneOnce().total()).isZero();
+    assertThat(count(env, "SELECT count(*) FROM ferry.jobs")).isEqualTo(jobsBefore);
+
+    // Eight days later, in batches of two: never an orphan child on the way.
+    Pruner late = pruner(env, Instant.now().plus(Duration.ofDays(8)), 2);
+    int batches = 0;
+    while (late.pruneOnce().total() > 0) {
+      batches++;
+      assertThat(count(env, "SELECT count(*) FROM ferry.jobs c WHERE c.parent_id IS NOT NULL"
+          + " AND NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = c.parent_id)"))
+          .as("children left without their parent after batch %d", batches).isZero();
+    }
+    assertThat(batches).isGreaterThanOrEqualTo(4); // 7 jobs in batches of 2, leaves first
+
+    // Left: the waiting job and the whole unfinished tree (its finished child too).
+    assertThat(ids(env)).containsExactlyInAnyOrder(waiting.toString(), openTree.toString(),
+        openTreeFinishedChild.toString(), openTreeWaitingChild.toString());
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts")).isEqualTo(1);
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?",
+        openTreeFinishedChild)).isEqualTo(1);
+    assertThat(count(env, "SELECT count(*) FROM ferry.rejected_submissions")).isZero();
+  }
+
+  @Test
+  void onlyOneOrchestratorPrunesAtATime(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
+    env.closeAfter(Orchestrator.start(config));
+    submit(env, config, "not json either");
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
+    Pruner pruner = pruner(env, Instant.now().plus(Duration.ofDays(8)), 100);
+    try (Connection other = env.dataSource().getConnection()) {
+      // Another orchestrator is pruning: this one skips its round.
+      try (PreparedStatement ps = other.prepareStatement("SELECT pg_advisory_lock(?)")) {
+        ps.setLong(1, Pruner.RETENTION_LOCK);
+        ps.execute();
+      }
+      Pruner.Batch skipped = pruner.pruneOnce();
+      assertThat(skipped.locked()).isTrue();
+      assertThat(count(env, "SELECT count(*) FROM ferry.rejected_submissions")).isEqualTo(1);
+      try (PreparedStatement ps = other.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+        ps.setLong(1, Pruner.RETENTION_LOCK);
+        ps.execute();
+      }
+    }
+    Pruner.Batch b = pruner.pruneOnce();
+    assertThat(b.locked()).isFalse();
+    assertThat(b.rejected()).isEqualTo(1);
+  }
+
+  @Test
+  void orchestratorsRetentionThread_deletesJobsOnceTheyAreOldEnough(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config().with(Setting.RETENTION_MS, "1500")
+        .with(Setting.RETENTION_POLL_MS, "100");
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(new OrchestratorIT.ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
+    UUID id = UUID.randomUUID();
+    submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\"}");
+    await().atMost(Duration.ofSeconds(60)).until(() -> "SUCCEEDED".equals(status(env, id)));
+    Instant finished = Instant.now();
+    await().atMost(Duration.ofSeconds(60)).until(() -> status(env, id) == null);
+    assertThat(Duration.between(finished, Instant.now())).isGreaterThan(Duration.ofMillis(1000));
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id))
+        .isZero();
+  }
+
+  private static Pruner pruner(FerryTestEnv env, Instant now, int batch) {
+    return new Pruner(env.dataSource(), WEEK, batch, Duration.ofMinutes(1),
+        Clock.fixed(now, ZoneOffset.UTC), new SimpleMeterRegistry());
+  }
+
+  private static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {
+    env.rawProducer().send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
+        json.getBytes(StandardCharsets.UTF_8))).get();
+  }
+
+  private static String status(FerryTestEnv env, UUID id) throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT status FROM ferry.jobs WHERE id = ?")) {
+      ps.setObject(1, id);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  private static java.util.List<String> ids(FerryTestEnv env) throws Exception {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT id::text FROM ferry.jobs");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  private static long count(FerryTestEnv env, String sql, Object... args) throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package dev.ferry.worker.metrics;
+
+import dev.ferry.core.breaker.BreakerState;
+import dev.ferry.core.model.Outcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToIntFunction;
+
+/**
+ * A worker's own meters: attempt durations per type and outcome, the poll loop's interval,
+ * in-flight jobs and limits per worker and per dependency, and each dependency's breaker state
+ * and transitions. Gauges read the worker's state when scraped; nothing is counted twice.
+ * Thread-safe.
+ */
+public final class WorkerMetrics {
+  private final MeterRegistry registry;
+  private final Timer pollInterval;
+  private final Map<String, Timer> attempts = new ConcurrentHashMap<>();
+  private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
+  private final Set<String> dependencies = ConcurrentHashMap.newKeySet();
+  private volatile DependencyView view;
+
+  /** How the meters read a dependency's state. */
+  public record DependencyView(
+      ToIntFunction<String> inFlight, ToIntFunction<String> limit,
+      Function<String, BreakerState> breaker) {}
+
+  public WorkerMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.pollInterval = Timer.builder("ferry.worker.poll.interval")
+        .description("Time between two polls of the work topic (the poll loop never waits on"
+            + " handlers, so this stays small)")
+        .publishPercentiles(0.5, 0.99).register(registry);
+  }
+
+  /** Meters that go nowhere (tests). */
+  public static WorkerMetrics none() {
+    return new WorkerMetrics(new SimpleMeterRegistry());
+  }
+
+  /** Gauges of the whole worker, read from its poll loop when scraped. */
+  public <T> void worker(T loop, int concurrency, ToDoubleFunction<T> inFlight,
+      ToDoubleFunction<T> buffered, ToDoubleFunction<T> paused, ToDoubleFunction<T> lag,
+      ToDoubleFunction<T> sinceLastPollSeconds) {
+    Gauge.builder("ferry.worker.in.flight", loop, inFlight)
+        .description("Jobs running on this worker").register(registry);
+    Gauge.builder("ferry.worker.concurrency.limit", () -> concurrency)
+        .description("Most jobs this worker runs at once (worker.concurrency)").register(registry);
+    Gauge.builder("ferry.worker.buffered", loop, buffered)
+        .description("Records fetched but not started yet").register(registry);
+    Gauge.builder("ferry.worker.paused", loop, paused)
+        .description("1 while fetching is paused (backpressure)").register(registry);
+    Gauge.builder("ferry.worker.lag", loop, lag)
+        .description("Records behind the end of this worker's partitions (-1 unknown)")
+        .register(registry);
+    Gauge.builder("ferry.worker.poll.age.seconds", loop, sinceLastPollSeconds)
+        .description("Seconds since the poll loop last polled").register(registry);
+  }
+
+  /** Where dependency gauges read from (the poll loop's counts, the bulkheads, the breakers). */
+  public void dependencies(DependencyView view) {
+    this.view = view;
+  }
+
+  /** A dependency this worker calls: its gauges exist from now on. */
+  public void dependencySeen(String dependency) {
+    DependencyView v = view;
+    if (dependency == null || v == null || !dependencies.add(dependency)) {
+      return;
+    }
+    Gauge.builder("ferry.dependency.in.flight", () -> v.inFlight().applyAsInt(dependency))
+        .description("Jobs of this dependency running on this worker")
+        .tag("dependency", dependency).register(registry);
+    Gauge.builder("ferry.dependency.concurrency.limit", () -> v.limit().applyAsInt(dependency))
+        .description("Per-worker limit of this dependency (its bulkhead; 0 = none)")
+        .tag("dependency", dependency).register(registry);
+    Gauge.builder("ferry.breaker.state", () -> code(v.breaker().apply(dependency)))
+        .description("The shared breaker as this worker sees it: 0 CLOSED, 1 HALF_OPEN, 2 OPEN")
+        .tag("dependency", dependency).register(registry);
+  }
+
+  /** A breaker transition this worker made (each is made by exactly one worker). */
+  public void transition(String dependency, BreakerState from, BreakerState to) {
+    transitions.computeIfAbsent(dependency + '\0' + from + '\0' + to, k ->
+        Counter.builder("ferry.breaker.transitions")
+            .description("Breaker state changes, by the worker that made them")
+            .tag("dependency", dependency).tag("from", from.name()).tag("to", to.name())
+            .register(registry)).increment();
+  }
+
+  /** One attempt's run time, by job type and outcome. */
+  public void attempt(String type, Outcome outcome, Duration took) {
+    String kind = switch (outcome) {
+      case Outcome.Succeeded s -> "succeeded";
+      case Outcome.Failed f -> f.retryable() ? "failed_retryable" : "failed";
+      case Outcome.TimedOut t -> "timed_out";
+      case Outcome.Deferred d -> "deferred";
+      case Outcome.Spawned s -> "spawned";
+    };
+    String t = type == null ? "" : type;
+    attempts.computeIfAbsent(t + '\0' + kind, k -> Timer.builder("ferry.attempt.duration")
+        .description("Run time of attempts, from start on the worker to the outcome")
+        .tag("type", t).tag("outcome", kind)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
+        .register(registry)).record(took);
+  }
+
+  /** The time between two polls. */
+  public void pollInterval(long nanos) {
+    pollInterval.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  private static double code(BreakerState s) {
+    if (s == null) {
+      return 0;
+    }
+    return switch (s) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    };
+  }
+}

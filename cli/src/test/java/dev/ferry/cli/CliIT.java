@@ -78,7 +78,7 @@ class CliIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
-      "jobs", "bench", "cancel", "retry", "breakers"})
+      "jobs", "bench", "cancel", "retry", "breakers", "roles"})
   void everyCommand_hasHelp(String command) {
     Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

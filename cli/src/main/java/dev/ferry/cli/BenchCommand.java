@@ -7,6 +7,7 @@ import dev.ferry.bench.ConcurrencyBench;
 import dev.ferry.bench.FanoutBench;
 import dev.ferry.bench.FloorBench;
 import dev.ferry.bench.LatencyBench;
+import dev.ferry.bench.RetentionBench;
 import dev.ferry.bench.RetryLagBench;
 import dev.ferry.bench.ThroughputBench;
 import java.time.Duration;
@@ -37,6 +38,8 @@ import picocli.CommandLine.Parameters;
         "               jobs/s and its heap (capped at --heap-mb, default 512)",
         "  backlog      N noop jobs queued before one worker JVM (--concurrency,",
         "               default 100; --heap-mb, default 256) drains them: its memory",
+        "  retention    --seeded finished jobs 30 days old; --jobs noop jobs without,",
+        "               then with retention deleting them: the slowdown",
         ""})
 final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
@@ -57,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--rate", defaultValue = "500", description = "latency, retry-lag, breaker: jobs per second (default ${DEFAULT-VALUE}).")
   int rate;
+
+  @Option(names = "--seeded", defaultValue = "1000000", description = "retention: old finished jobs to delete (default ${DEFAULT-VALUE}).")
+  int seeded;
 
   @Option(names = "--children", defaultValue = "100000", description = "fanout: children of the parent (default ${DEFAULT-VALUE}).")
   int children;
@@ -136,9 +142,11 @@ final class BenchCommand implements Callable<Integer> {
           orDefault(jobs, 1_000_000), orDefault(concurrency, 100), orDefault(heapMb, 256),
           timeout), System.out).line());
       case "throughput" -> throughput(timeout);
+      case "retention" -> System.out.println(RetentionBench.run(new RetentionBench.Options(
+          seeded, orDefault(jobs, 100_000), 1_000, timeout), System.out).line());
       default -> throw new IllegalArgumentException("unknown scenario '" + scenario
           + "' (known: floor, throughput, latency, retry-lag, breaker, fanout, concurrency,"
-          + " backlog)");
+          + " backlog, retention)");
     }
     return 0;
   }

@@ -90,12 +90,12 @@ class OrchestratorIT {
     }
   }
 
-  private static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {
+  static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {
     env.rawProducer().send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
         json.getBytes(StandardCharsets.UTF_8))).get();
   }
 
-  private static long count(FerryTestEnv env, String sql, Object... args) throws Exception {
+  static long count(FerryTestEnv env, String sql, Object... args) throws Exception {
     try (Connection c = env.dataSource().getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
@@ -108,7 +108,7 @@ class OrchestratorIT {
     }
   }
 
-  private static String text(FerryTestEnv env, String sql, Object... args) throws Exception {
+  static String text(FerryTestEnv env, String sql, Object... args) throws Exception {
     try (Connection c = env.dataSource().getConnection();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {

@@ -5,14 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
-import dev.ferry.core.config.Topics;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.model.Outcome;
 import dev.ferry.orchestrator.retention.Pruner;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.UUID;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -142,18 +139,11 @@ class RetentionIT {
   }
 
   private static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {
-    env.rawProducer().send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
-        json.getBytes(StandardCharsets.UTF_8))).get();
+    OrchestratorIT.submit(env, config, json);
   }
 
   private static String status(FerryTestEnv env, UUID id) throws Exception {
-    try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT status FROM ferry.jobs WHERE id = ?")) {
-      ps.setObject(1, id);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? rs.getString(1) : null;
-      }
-    }
+    return OrchestratorIT.text(env, "SELECT status FROM ferry.jobs WHERE id = ?", id);
   }
 
   private static java.util.List<String> ids(FerryTestEnv env) throws Exception {
@@ -169,15 +159,6 @@ class RetentionIT {
   }
 
   private static long count(FerryTestEnv env, String sql, Object... args) throws Exception {
-    try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return OrchestratorIT.count(env, sql, args);
   }
 }

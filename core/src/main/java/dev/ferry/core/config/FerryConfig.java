@@ -330,16 +330,7 @@ public final class FerryConfig {
   }
 
   public int getInt(Setting s, int min, int max) {
-    String v = get(s);
-    try {
-      int n = Integer.parseInt(v.trim());
-      if (n < min || n > max) {
-        throw bad(s, v, "an integer between " + min + " and " + max);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw bad(s, v, "an integer between " + min + " and " + max);
-    }
+    return (int) getLong(s, min, max);
   }
 
   public long getLong(Setting s, long min, long max) {

@@ -51,22 +51,21 @@ public final class FerryMetrics implements AutoCloseable {
 
   /** Publishes a Kafka consumer's own metrics (fetch lag per partition, rates, ...). */
   public <C extends Consumer<?, ?>> C bind(C consumer) {
-    KafkaClientMetrics m = new KafkaClientMetrics(consumer);
-    m.bindTo(registry);
-    synchronized (binders) {
-      binders.add(m);
-    }
+    track(new KafkaClientMetrics(consumer));
     return consumer;
   }
 
   /** Publishes a Kafka producer's own metrics (send rates, batch sizes, errors, ...). */
   public <P extends Producer<?, ?>> P bind(P producer) {
-    KafkaClientMetrics m = new KafkaClientMetrics(producer);
+    track(new KafkaClientMetrics(producer));
+    return producer;
+  }
+
+  private void track(KafkaClientMetrics m) {
     m.bindTo(registry);
     synchronized (binders) {
       binders.add(m);
     }
-    return producer;
   }
 
   @Override

@@ -47,7 +47,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class FloorBench {
   /** Parameters of a run. */
-  public record Options(int jobs, int partitions, Duration timeout) {}
+  public record Options(int jobs, int partitions, Duration timeout, int warmupJobs) {}
 
   /** Figures of a run. */
   public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
@@ -147,11 +147,14 @@ public final class FloorBench {
       try (KafkaProducer<byte[], byte[]> producer = producer(infra);
           Connection c = connect(db)) {
         // Warm up like the throughput scenario: the same JIT-compiled code for both.
-        out.println("floor: warming up with 1,000 submissions…");
-        submit(producer, prefix, 1_000);
-        await(c, 1_000, o.timeout(), failure, out);
-        try (Statement st = c.createStatement()) {
-          st.execute("TRUNCATE floor_jobs");
+        out.printf("floor: warming up with %,d submissions…%n", o.warmupJobs());
+        for (int left = o.warmupJobs(); left > 0; left -= 20_000) {
+          int k = Math.min(20_000, left);
+          submit(producer, prefix, k);
+          await(c, k, o.timeout(), failure, out);
+          try (Statement st = c.createStatement()) {
+            st.execute("TRUNCATE floor_jobs");
+          }
         }
         out.printf("floor: submitting %,d submissions…%n", o.jobs());
         CpuMeter cpu0 = CpuMeter.read();

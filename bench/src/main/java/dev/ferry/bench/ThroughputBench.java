@@ -26,7 +26,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class ThroughputBench {
   /** Parameters of a run. */
-  public record Options(int jobs, int workers, int concurrency, int partitions, Duration timeout) {}
+  public record Options(int jobs, int workers, int concurrency, int partitions, Duration timeout,
+      int warmupJobs) {}
 
   /** Figures of a run. */
   public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
@@ -61,11 +62,15 @@ public final class ThroughputBench {
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
           Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
               config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
-        out.println("Warming up with 1,000 jobs…");
-        submit(producer, topics, 1_000);
-        await(db, 1_000, o.timeout(), out);
-        try (var st = db.createStatement()) {
-          st.execute("TRUNCATE ferry.jobs, ferry.job_attempts");
+        out.printf("Warming up with %,d jobs…%n", o.warmupJobs());
+        // In rounds of at most 20,000, as the floor does, so both warm the same way.
+        for (int left = o.warmupJobs(); left > 0; left -= 20_000) {
+          int k = Math.min(20_000, left);
+          submit(producer, topics, k);
+          await(db, k, o.timeout(), out);
+          try (var st = db.createStatement()) {
+            st.execute("TRUNCATE ferry.jobs, ferry.job_attempts");
+          }
         }
         out.printf("Submitting %,d noop jobs…%n", o.jobs());
         long t0 = System.currentTimeMillis();

@@ -73,6 +73,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "30", description = "latency, retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
   int seconds;
 
+  @Option(names = "--warmup-jobs", defaultValue = "1000", description = "floor, throughput: unmeasured jobs first, for the JIT (default ${DEFAULT-VALUE}).")
+  int warmupJobs;
+
   @Option(names = "--warmup-s", defaultValue = "10", description = "latency, retry-lag: unmeasured warm-up at the same rate (default ${DEFAULT-VALUE}).")
   int warmupS;
 
@@ -109,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
     BenchInfra.durability(durability);
     BenchInfra.kafkaProperties(kafka);
     Duration timeout = Duration.ofSeconds(timeoutS);
-    if (partitions < 1 || workers < 1 || timeoutS < 1 || (jobs != null && jobs < 1)
+    if (partitions < 1 || workers < 1 || timeoutS < 1 || warmupJobs < 1 || (jobs != null && jobs < 1)
         || (concurrency != null && concurrency < 1) || (heapMb != null && heapMb < 16)) {
       throw new IllegalArgumentException("--jobs, --workers, --concurrency, --partitions and"
           + " --timeout-s must be >= 1, --heap-mb >= 16");
@@ -131,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
       case "latency" -> System.out.println(LatencyBench.run(
           new LatencyBench.Options(rate, seconds, warmupS), System.out).line());
       case "floor" -> System.out.println(FloorBench.run(
-          new FloorBench.Options(orDefault(jobs, 100_000), partitions, timeout),
+          new FloorBench.Options(orDefault(jobs, 100_000), partitions, timeout, warmupJobs),
           System.out).line());
       case "concurrency" -> {
         int n = orDefault(jobs, 10_000);
@@ -155,11 +158,13 @@ final class BenchCommand implements Callable<Integer> {
     int n = orDefault(jobs, 100_000);
     FloorBench.Result floor = null;
     if (withFloor) {
-      floor = FloorBench.run(new FloorBench.Options(n, partitions, timeout), System.out);
+      floor = FloorBench.run(new FloorBench.Options(n, partitions, timeout, warmupJobs),
+          System.out);
       System.out.println(floor.line());
     }
     ThroughputBench.Result r = ThroughputBench.run(
-        new ThroughputBench.Options(n, workers, orDefault(concurrency, 256), partitions, timeout),
+        new ThroughputBench.Options(n, workers, orDefault(concurrency, 256), partitions, timeout,
+            warmupJobs),
         System.out);
     System.out.println(r.line());
     if (floor != null) {

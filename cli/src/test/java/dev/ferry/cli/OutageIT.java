@@ -106,6 +106,10 @@ class OutageIT {
     awaitSucceeded(db, 40);
     awaitReady(orch, true);
     awaitReady(work, true);
+    // The loops' failures were counted, not only logged (the dispatcher's listening connection
+    // is cut when the server stops).
+    assertThat(MetricsIT.value(get(orch, "/metrics").body(), "ferry_loop_errors_total",
+        "loop=\"ferry-dispatcher\"")).isPositive();
 
     // The Kafka broker dies (SIGKILL) and comes back on the same data.
     kafka.kill();

@@ -92,7 +92,7 @@ public final class Orchestrator implements AutoCloseable {
               metrics.bind(KafkaClients.consumer(config, s.groupPrefix() + "orchestrator-intake",
                   id + "-intake", Map.of())),
               List.of(s.topics().submit()),
-              new Intake(dataSource, store, intakeProducer, s, meters));
+              new Intake(dataSource, store, intakeProducer, s, meters), meters);
       // Several appliers overlap one batch's database and Kafka waits with another's decoding;
       // a job's reports share its key, so one applier sees all of them in order.
       int appliers = config.getInt(Setting.APPLIER_THREADS, 1, 64);
@@ -104,7 +104,7 @@ public final class Orchestrator implements AutoCloseable {
             List.of(s.topics().results()),
             new OutcomeApplier(dataSource, store, producer, s.topics().events(),
                 s.defaultBackoff(), Clock.systemUTC(), new SplittableRandom(),
-                new dev.ferry.orchestrator.intake.JobRows(s), meters)));
+                new dev.ferry.orchestrator.intake.JobRows(s), meters), meters));
       }
       this.dispatchProducer =
           metrics.bind(KafkaClients.producer(config, "ferry-" + id + "-dispatch"));
@@ -112,7 +112,7 @@ public final class Orchestrator implements AutoCloseable {
       this.rescuer =
           new Rescuer(dataSource, store, producer, s.topics().events(), s.defaultBackoff(),
               s.rescueAfter(), s.rescuePollInterval(), s.poisonMaxCrashes(), Clock.systemUTC(),
-              new SplittableRandom());
+              new SplittableRandom(), meters);
       long retentionMs = config.getLong(Setting.RETENTION_MS, 0, Long.MAX_VALUE);
       this.pruner = retentionMs == 0 ? null : new Pruner(dataSource, Duration.ofMillis(retentionMs),
           config.getInt(Setting.RETENTION_BATCH_SIZE, 1, 100_000),

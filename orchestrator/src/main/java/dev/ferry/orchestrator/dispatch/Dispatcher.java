@@ -102,6 +102,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           }
           log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
               e.toString());
+          metrics.loopError("ferry-dispatcher");
           long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
           if (stopped.await(backoffMs + jitter, TimeUnit.MILLISECONDS)) {
             break;
@@ -112,6 +113,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             break;
           }
           log.error("Dispatcher: unexpected error, retrying", e);
+          metrics.loopError("ferry-dispatcher");
           if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
             break;
           }

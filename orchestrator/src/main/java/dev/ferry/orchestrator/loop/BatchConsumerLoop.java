@@ -1,5 +1,6 @@
 package dev.ferry.orchestrator.loop;
 
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   private final String name;
   private final KafkaConsumer<String, byte[]> consumer;
   private final BatchHandler handler;
+  private final OrchestratorMetrics metrics;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
@@ -49,6 +51,13 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   public BatchConsumerLoop(
       String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
       BatchHandler handler) {
+    this(name, consumer, topics, handler, OrchestratorMetrics.none());
+  }
+
+  public BatchConsumerLoop(
+      String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
+      BatchHandler handler, OrchestratorMetrics metrics) {
+    this.metrics = metrics;
     this.name = name;
     this.consumer = consumer;
     this.handler = handler;
@@ -101,6 +110,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           break;
         } catch (RuntimeException e) {
           log.warn("{}: poll failed, retrying in {} ms", name, backoffMs, e);
+          metrics.loopError(name);
           backoffMs = pause(backoffMs);
           continue;
         }
@@ -129,6 +139,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
                 records.count(), backoffMs, e.toString());
           }
           failing = e.toString();
+          metrics.loopError(name);
           rewind(records);
           backoffMs = pause(backoffMs);
           continue;

@@ -41,6 +41,16 @@ public final class OrchestratorMetrics {
         .publishPercentiles(0.5, 0.99).register(registry);
   }
 
+  /**
+   * A background loop failed (database or Kafka away, a bug): it logged it and retries; the
+   * count makes such failures visible to alerting too.
+   */
+  public void loopError(String loop) {
+    counters.computeIfAbsent("ferry.loop.errors\0" + loop, k -> Counter.builder("ferry.loop.errors")
+        .description("Failures of background loops (each is logged and retried)")
+        .tag("loop", loop).register(registry)).increment();
+  }
+
   /** {@code n} jobs of a type accepted (children of fan-outs included). */
   public void submitted(String type, int n) {
     counter("ferry.jobs.submitted", type, "Jobs accepted (rows inserted)").increment(n);

@@ -7,6 +7,7 @@ import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.RetryDelays;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
@@ -94,6 +95,7 @@ public final class Rescuer implements Runnable, AutoCloseable {
   private final int poisonCrashes;
   private final Clock clock;
   private final RandomGenerator random;
+  private final OrchestratorMetrics metrics;
   private final FanIn fanIn = new FanIn();
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -104,6 +106,15 @@ public final class Rescuer implements Runnable, AutoCloseable {
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
       String eventsTopic, BackoffPolicy defaultBackoff, Duration after, Duration interval,
       int poisonCrashes, Clock clock, RandomGenerator random) {
+    this(dataSource, store, producer, eventsTopic, defaultBackoff, after, interval, poisonCrashes,
+        clock, random, OrchestratorMetrics.none());
+  }
+
+  public Rescuer(
+      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      String eventsTopic, BackoffPolicy defaultBackoff, Duration after, Duration interval,
+      int poisonCrashes, Clock clock, RandomGenerator random, OrchestratorMetrics metrics) {
+    this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
     this.producer = producer;
@@ -148,6 +159,7 @@ public final class Rescuer implements Runnable, AutoCloseable {
           }
           log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
               e.toString());
+          metrics.loopError("ferry-rescuer");
           waitMs = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
           backoffMs = Math.min(backoffMs * 2, 10_000);
         }

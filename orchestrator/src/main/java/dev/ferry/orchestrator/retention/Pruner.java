@@ -74,6 +74,7 @@ public final class Pruner implements Runnable, AutoCloseable {
   private final Counter deletedJobs;
   private final Counter deletedAttempts;
   private final Counter deletedRejected;
+  private final Counter errors;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
@@ -93,6 +94,9 @@ public final class Pruner implements Runnable, AutoCloseable {
     this.deletedJobs = counter(metrics, "jobs");
     this.deletedAttempts = counter(metrics, "attempts");
     this.deletedRejected = counter(metrics, "rejected_submissions");
+    this.errors = Counter.builder("ferry.loop.errors")
+        .description("Failures of background loops (each is logged and retried)")
+        .tag("loop", "ferry-retention").register(metrics);
     this.thread = Thread.ofPlatform().name("ferry-retention").daemon().unstarted(this);
   }
 
@@ -137,6 +141,7 @@ public final class Pruner implements Runnable, AutoCloseable {
           }
           log.warn("Retention: database unavailable, retrying in {} ms: {}", backoffMs,
               e.toString());
+          errors.increment();
           waitMs = Math.min(waitMs, backoffMs);
           backoffMs = Math.min(backoffMs * 2, 60_000);
         }

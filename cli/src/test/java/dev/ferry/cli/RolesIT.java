@@ -44,11 +44,9 @@ class RolesIT {
       st.execute("ALTER ROLE ferry_worker PASSWORD '" + PASSWORD + "'");
     }
 
-    FerryConfig orchestrator = owner.with(Setting.DB_URL, urlFor(env, "ferry_orchestrator"))
-        .with(Setting.DB_USER, "ferry_orchestrator")
+    FerryConfig orchestrator = owner.with(Setting.DB_USER, "ferry_orchestrator")
         .with(Setting.DB_PASSWORD, PASSWORD).with(Setting.ORCHESTRATOR_MIGRATE, "false");
-    FerryConfig worker = owner.with(Setting.DB_URL, urlFor(env, "ferry_worker"))
-        .with(Setting.DB_USER, "ferry_worker")
+    FerryConfig worker = owner.with(Setting.DB_USER, "ferry_worker")
         .with(Setting.DB_PASSWORD, PASSWORD);
     Harness.orchestrator(env, orchestrator);
     Harness.worker(env, worker);
@@ -78,7 +76,7 @@ class RolesIT {
     }
 
     // What the worker's role must not do.
-    try (Connection c = DriverManager.getConnection(urlFor(env, "ferry_worker"),
+    try (Connection c = DriverManager.getConnection(env.database().url(),
         "ferry_worker", PASSWORD); Statement st = c.createStatement()) {
       assertThat(sqlState(st, "SELECT 1/(current_user = 'ferry_worker')::int")).isEqualTo("ok");
       for (String sql : List.of(
@@ -92,7 +90,7 @@ class RolesIT {
       }
     }
     // ... nor the orchestrator's: no DDL, no breaker writes.
-    try (Connection c = DriverManager.getConnection(urlFor(env, "ferry_orchestrator"),
+    try (Connection c = DriverManager.getConnection(env.database().url(),
         "ferry_orchestrator", PASSWORD); Statement st = c.createStatement()) {
       for (String sql : List.of(
           "ALTER TABLE ferry.jobs ADD COLUMN x int",
@@ -100,18 +98,6 @@ class RolesIT {
         assertThat(sqlState(st, sql)).as(sql).isEqualTo("42501");
       }
     }
-  }
-
-  /**
-   * The test database's URL for another user: an embedded database's URL names its user as a
-   * parameter, which the driver prefers to the user it is given.
-   */
-  private static String urlFor(FerryTestEnv env, String user) {
-    String url = env.database().url();
-    if (url.matches(".*[?&]user=[^&]*.*")) {
-      return url.replaceAll("([?&])user=[^&]*", "$1user=" + user);
-    }
-    return url + (url.contains("?") ? "&" : "?") + "user=" + user;
   }
 
   /** The SQLSTATE a statement fails with, or "ok" when it runs. */

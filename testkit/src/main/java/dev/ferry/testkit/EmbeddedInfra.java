@@ -63,7 +63,10 @@ final class EmbeddedInfra implements Infra {
   public TestDatabase newDatabase(String name) {
     String admin = postgres.getJdbcUrl("postgres", "postgres");
     PostgresAdmin.createDatabase(admin, "postgres", "", name);
-    return new TestDatabase(postgres.getJdbcUrl("postgres", name), "postgres", "");
+    // Not getJdbcUrl(user, db): its "?user=" parameter would override any other user a test
+    // connects as (the driver prefers the URL's), e.g. a restricted role.
+    return new TestDatabase("jdbc:postgresql://localhost:" + postgres.getPort() + "/" + name,
+        "postgres", "");
   }
 
   @Override

@@ -257,6 +257,65 @@ class OrchestratorIT {
   }
 
   @Test
+  void sameIdThreeTimesInOneIntakeBatch_isInsertedAndDispatchedOnce_firstCopyWins(
+      FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    String submit = Topics.withPrefix(config.topicPrefix()).submit();
+    UUID id = UUID.randomUUID();
+    // All on the topic, in one partition, before the orchestrator starts: its first poll takes
+    // them together.
+    for (int copy = 0; copy < 3; copy++) {
+      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
+          ("{\"id\":\"" + id + "\",\"type\":\"noop\",\"payload\":{\"copy\":" + copy + "}}")
+              .getBytes(StandardCharsets.UTF_8))).get();
+    }
+    UUID marker = UUID.randomUUID();
+    env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
+        ("{\"id\":\"" + marker + "\",\"type\":\"noop\"}").getBytes(StandardCharsets.UTF_8)))
+        .get();
+    env.closeAfter(new ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
+    env.closeAfter(Orchestrator.start(config));
+    await().atMost(Duration.ofSeconds(30)).until(() -> count(env,
+        "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED' AND id IN (?, ?)", id, marker)
+        == 2);
+    // The marker came after the copies in the same partition: every copy has been taken in.
+    awaitApplierCaughtUp(env, config);
+    assertThat(count(env, "SELECT count(*) FROM ferry.jobs WHERE id = ?", id)).isEqualTo(1);
+    assertThat(text(env, "SELECT payload::text FROM ferry.jobs WHERE id = ?", id))
+        .isEqualTo("{\"copy\": 0}");
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id))
+        .isEqualTo(1);
+    // Work items are acknowledged before their rows commit: the topic holds all there will be.
+    assertThat(workItemPayloads(env, config, id)).containsExactly("{\"copy\":0}");
+  }
+
+  /** The payloads of every work item for the job on the work topic, from start to end. */
+  private static List<String> workItemPayloads(FerryTestEnv env, FerryConfig config, UUID id)
+      throws Exception {
+    String work = Topics.withPrefix(config.topicPrefix()).work();
+    List<String> payloads = new java.util.ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+        Map.<String, Object>of("bootstrap.servers", env.bootstrapServers()),
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<TopicPartition> parts = consumer.partitionsFor(work).stream()
+          .map(p -> new TopicPartition(work, p.partition())).toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          if (id.toString().equals(r.key())) {
+            payloads.add(WireCodec.decodeWorkItem(r.value()).payload().toString());
+          }
+        }
+        return parts.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp));
+      });
+    }
+    return payloads;
+  }
+
+  @Test
   void intakeDispatchOff_everyJobGoesThroughTheDispatcher(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config().with(Setting.INTAKE_DISPATCH, "false");
     env.closeAfter(Orchestrator.start(config));

@@ -98,6 +98,9 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         dlqSends.add(producer.send(dlq));
       }
     }
+    // The same id twice in one batch: the first copy wins, as it does across batches; the later
+    // copies are neither inserted nor dispatched.
+    jobs = firstOfEachId(jobs);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -155,6 +158,23 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       }
     }
     byType.forEach(metrics::submitted);
+  }
+
+  /** The jobs in order, each id only once (its first occurrence). */
+  static List<NewJob> firstOfEachId(List<NewJob> jobs) {
+    java.util.Set<UUID> seen = new java.util.HashSet<>(jobs.size() * 2);
+    List<NewJob> unique = null;
+    for (int i = 0; i < jobs.size(); i++) {
+      NewJob j = jobs.get(i);
+      if (!seen.add(j.id())) {
+        if (unique == null) {
+          unique = new ArrayList<>(jobs.subList(0, i));
+        }
+      } else if (unique != null) {
+        unique.add(j);
+      }
+    }
+    return unique == null ? jobs : unique;
   }
 
   /** A stable id for a submission without one: the same record always yields the same id. */

@@ -54,11 +54,20 @@ final class BenchJobs implements AutoCloseable {
    * ms) and {@code extraPayload} (JSON members without braces, may be empty).
    */
   void submit(int n, String type, String extraPayload) {
+    submit(n, type, extraPayload, "");
+  }
+
+  /**
+   * As {@link #submit(int, String, String)}, with {@code extraFields} (submission members
+   * without braces, e.g. a {@code runAt}; may be empty).
+   */
+  void submit(int n, String type, String extraPayload, String extraFields) {
     String extra = extraPayload.isEmpty() ? "" : "," + extraPayload;
+    String fields = extraFields.isEmpty() ? "" : "," + extraFields;
     java.util.Queue<byte[]> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
     for (int i = 0; i < n; i++) {
       String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"" + type
-          + "\",\"payload\":{\"t\":" + System.currentTimeMillis() + extra + "}}";
+          + "\",\"payload\":{\"t\":" + System.currentTimeMillis() + extra + "}" + fields + "}";
       send(json.getBytes(StandardCharsets.UTF_8), failed);
     }
     producer.flush();

@@ -289,6 +289,45 @@ class OrchestratorIT {
     assertThat(workItemPayloads(env, config, id)).containsExactly("{\"copy\":0}");
   }
 
+  @Test
+  void parentSubmittedAgainWithOtherChildren_addsNoChildren_inTheSameBatchOrLater(
+      FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    String submit = Topics.withPrefix(config.topicPrefix()).submit();
+    UUID parent = UUID.randomUUID();
+    UUID first = UUID.randomUUID();
+    UUID sameBatch = UUID.randomUUID();
+    UUID later = UUID.randomUUID();
+    java.util.function.Function<List<UUID>, String> tree = kids -> "{\"id\":\"" + parent
+        + "\",\"children\":[" + String.join(",", kids.stream()
+            .map(k -> "{\"id\":\"" + k + "\",\"type\":\"noop\"}").toList()) + "]}";
+    // Two copies in one partition before the orchestrator starts (one poll batch), the second
+    // with one more child.
+    for (String json : List.of(tree.apply(List.of(first)), tree.apply(List.of(first, sameBatch)))) {
+      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
+          json.getBytes(StandardCharsets.UTF_8))).get();
+    }
+    env.closeAfter(new ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
+    env.closeAfter(Orchestrator.start(config));
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", parent)));
+    // A third copy, with another child, once the parent is there; then a marker behind it.
+    UUID marker = UUID.randomUUID();
+    for (String json : List.of(tree.apply(List.of(later)),
+        "{\"id\":\"" + marker + "\",\"type\":\"noop\"}")) {
+      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
+          json.getBytes(StandardCharsets.UTF_8))).get();
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        count(env, "SELECT count(*) FROM ferry.jobs WHERE id = ?", marker) == 1);
+    assertThat(text(env, "SELECT string_agg(id::text, ',') FROM ferry.jobs WHERE parent_id = ?",
+        parent)).isEqualTo(first.toString());
+    assertThat(count(env, "SELECT count(*) FROM ferry.jobs WHERE id IN (?, ?)", sameBatch,
+        later)).isZero();
+    assertThat(count(env, "SELECT children_total FROM ferry.jobs WHERE id = ?", parent))
+        .isEqualTo(1);
+  }
+
   /** The payloads of every work item for the job on the work topic, from start to end. */
   private static List<String> workItemPayloads(FerryTestEnv env, FerryConfig config, UUID id)
       throws Exception {

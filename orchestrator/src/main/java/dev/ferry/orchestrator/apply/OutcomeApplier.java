@@ -93,7 +93,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         Submission k = kids.get(i);
         UUID id = k.id() != null ? k.id() : UUID.nameUUIDFromBytes(
             (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
-        rows.flatten(k.withId(id), parent, jobs.get(parent).traceparent(), children);
+        rows.flatten(k.withId(id), parent, null, jobs.get(parent).traceparent(), children);
       }
       parents.add(parent);
       counts.add(kids.size());

@@ -76,13 +76,17 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     List<NewJob> jobs = new ArrayList<>(records.count());
     List<Rejection> rejections = new ArrayList<>();
     List<Future<RecordMetadata>> dlqSends = new ArrayList<>();
+    java.util.Set<UUID> submitted = new java.util.HashSet<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
         Submission s = codec.decode(rec.value());
         UUID id = s.id() != null ? s.id() : derivedId(rec);
         // A valid traceparent header joins the caller's trace; otherwise the job starts one.
         String trace = TraceContext.fromHeaders(rec.headers());
-        rows.flatten(s.withId(id), null, trace != null ? trace : TraceContext.fresh(), jobs);
+        if (!submitted.add(id)) {
+          continue; // the same id again in this batch: the first copy wins, with its tree
+        }
+        rows.flatten(s.withId(id), null, id, trace != null ? trace : TraceContext.fresh(), jobs);
       } catch (InvalidSubmissionException e) {
         log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(),
             rec.offset(), e.getMessage());
@@ -98,8 +102,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         dlqSends.add(producer.send(dlq));
       }
     }
-    // The same id twice in one batch: the first copy wins, as it does across batches; the later
-    // copies are neither inserted nor dispatched.
+    // Also a child whose id came twice (two submissions naming it): the first row wins.
     jobs = firstOfEachId(jobs);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);

@@ -34,14 +34,18 @@ public final class JobRows {
    * ({@code WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and
    * its position, so the same tree always yields the same ids. The whole tree shares one trace
    * context.
+   *
+   * @param rootId the id of the submission the tree came with (each row is inserted only if
+   *     that submission is new), or null for children spawned by a handler
    */
-  public void flatten(Submission s, UUID parentId, String traceparent, List<NewJob> out) {
-    out.add(toRow(s, parentId, traceparent));
+  public void flatten(Submission s, UUID parentId, UUID rootId, String traceparent,
+      List<NewJob> out) {
+    out.add(toRow(s, parentId, rootId, traceparent));
     for (int i = 0; i < s.children().size(); i++) {
       Submission child = s.children().get(i);
       UUID childId = child.id() != null ? child.id()
           : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
-      flatten(child.withId(childId), s.id(), traceparent, out);
+      flatten(child.withId(childId), s.id(), rootId, traceparent, out);
     }
   }
 
@@ -56,7 +60,7 @@ public final class JobRows {
   private final java.util.concurrent.ConcurrentMap<String, String> defaultBackoffText =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  private NewJob toRow(Submission s, UUID parentId, String traceparent) {
+  private NewJob toRow(Submission s, UUID parentId, UUID rootId, String traceparent) {
     JobDefaults d = settings.jobDefaults().apply(s.type());
     String backoffText = s.backoff() != null
         ? FerryJson.text(BackoffCodec.encode(s.backoff()))
@@ -78,6 +82,7 @@ public final class JobRows {
         parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
             : null,
         s.children().size(),
-        traceparent);
+        traceparent,
+        rootId);
   }
 }

@@ -55,9 +55,9 @@ public final class JobStore {
                CASE WHEN q.queued THEN 1 ELSE 0 END AS first
         FROM gate, unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],
                           ?::int[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],
-                          ?::int[], ?::text[])
+                          ?::int[], ?::text[], ?::uuid[])
              AS u(id, parent_id, type, dependency, payload, initial, max_attempts, next_run_at,
-                  timeout_ms, backoff, key, failure_policy, children_total, traceparent)
+                  timeout_ms, backoff, key, failure_policy, children_total, traceparent, root)
         CROSS JOIN LATERAL (
           SELECT ?::boolean AND u.initial = 'PENDING'
                  AND (u.next_run_at IS NULL OR u.next_run_at <= now())
@@ -65,6 +65,9 @@ public final class JobStore {
                    SELECT 1 FROM ferry.circuit_breakers b
                    WHERE b.dependency = u.dependency AND b.state = 'OPEN'
                      AND (b.retry_at IS NULL OR b.retry_at > now())) AS queued) q
+        -- A submission seen before (its row predates this statement) adds no children.
+        WHERE u.root IS NULL OR u.root = u.id
+           OR NOT EXISTS (SELECT 1 FROM ferry.jobs r WHERE r.id = u.root)
       ) v
       ON CONFLICT (id) DO NOTHING
       RETURNING id, status
@@ -189,8 +192,10 @@ public final class JobStore {
     String[] policy = new String[n];
     Integer[] childrenTotal = new Integer[n];
     String[] trace = new String[n];
+    UUID[] root = new UUID[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
+      root[i] = j.rootId();
       trace[i] = j.traceparent();
       childrenTotal[i] = j.childrenTotal();
       id[i] = j.id();
@@ -224,6 +229,7 @@ public final class JobStore {
       ps.setArray(p++, c.createArrayOf("text", policy));
       ps.setArray(p++, c.createArrayOf("int4", childrenTotal));
       ps.setArray(p++, c.createArrayOf("text", trace));
+      ps.setArray(p++, c.createArrayOf("uuid", root));
       ps.setBoolean(p, queueDue);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -3,7 +3,11 @@ package dev.ferry.orchestrator.store;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A row to insert into {@code ferry.jobs}; JSON columns as text; the W3C trace context. */
+/**
+ * A row to insert into {@code ferry.jobs}; JSON columns as text; the W3C trace context; the id
+ * of the submission it came with ({@code rootId}, null for children spawned by a handler): a
+ * row is inserted only if that submission is new, so submitting an id again adds no children.
+ */
 public record NewJob(
     UUID id,
     UUID parentId,
@@ -18,4 +22,5 @@ public record NewJob(
     String key,
     String failurePolicy,
     int childrenTotal,
-    String traceparent) {}
+    String traceparent,
+    UUID rootId) {}

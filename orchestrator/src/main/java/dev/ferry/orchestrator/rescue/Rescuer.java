@@ -7,6 +7,7 @@ import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.RetryDelays;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.orchestrator.loop.PeriodicLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
@@ -25,10 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
@@ -52,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * LOCKED}, and each rescue is one transaction (job updates, attempt rows, fan-in, events acked
  * before commit).
  */
-public final class Rescuer implements Runnable, AutoCloseable {
+public final class Rescuer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
 
   private static final String FIND_STUCK =
@@ -91,16 +89,13 @@ public final class Rescuer implements Runnable, AutoCloseable {
   private final String eventsTopic;
   private final BackoffPolicy defaultBackoff;
   private final Duration after;
-  private final Duration interval;
   private final int poisonCrashes;
   private final Clock clock;
   private final RandomGenerator random;
   private final OrchestratorMetrics metrics;
   private final FanIn fanIn = new FanIn();
-  private final Thread thread;
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final PeriodicLoop loop;
   private final AtomicLong rescued = new AtomicLong();
-  private volatile boolean running = true;
 
   public Rescuer(
       DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
@@ -121,15 +116,26 @@ public final class Rescuer implements Runnable, AutoCloseable {
     this.eventsTopic = eventsTopic;
     this.defaultBackoff = defaultBackoff;
     this.after = after;
-    this.interval = interval;
     this.poisonCrashes = poisonCrashes;
     this.clock = clock;
     this.random = random;
-    this.thread = Thread.ofPlatform().name("ferry-rescuer").daemon().unstarted(this);
+    this.loop = new PeriodicLoop("ferry-rescuer", interval, interval,
+        interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10), false,
+        running -> {
+          int n;
+          do {
+            n = rescueOnce(500);
+          } while (n == 500 && running.getAsBoolean());
+        },
+        (e, retryInMs) -> {
+          log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", retryInMs,
+              e.toString());
+          metrics.loopError("ferry-rescuer");
+        });
   }
 
   public void start() {
-    thread.start();
+    loop.start();
   }
 
   /** Attempts taken back from dead workers by this process so far. */
@@ -138,41 +144,7 @@ public final class Rescuer implements Runnable, AutoCloseable {
   }
 
   public boolean isAlive() {
-    return thread.isAlive();
-  }
-
-  @Override
-  public void run() {
-    long backoffMs = interval.toMillis();
-    try {
-      while (running) {
-        long waitMs = interval.toMillis();
-        try {
-          int n;
-          do {
-            n = rescueOnce(500);
-          } while (n == 500 && running);
-          backoffMs = interval.toMillis();
-        } catch (Exception e) {
-          if (!running) {
-            break;
-          }
-          log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
-              e.toString());
-          metrics.loopError("ferry-rescuer");
-          waitMs = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
-          backoffMs = Math.min(backoffMs * 2, 10_000);
-        }
-        // A real delay between scans, cut short by close().
-        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      stopped.countDown();
-    }
+    return loop.isAlive();
   }
 
   /** One scan: takes back up to {@code limit} stuck attempts; returns how many. */
@@ -293,12 +265,6 @@ public final class Rescuer implements Runnable, AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    stopped.countDown();
-    try {
-      thread.join(15_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.close();
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.orchestrator.retention;
 
+import dev.ferry.orchestrator.loop.PeriodicLoop;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
@@ -13,9 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * skips its round. Rows are taken with {@code FOR UPDATE SKIP LOCKED}, so a job being
  * re-driven at that moment is left alone.
  */
-public final class Pruner implements Runnable, AutoCloseable {
+public final class Pruner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pruner.class);
 
   /** The advisory lock of the pruning orchestrator. */
@@ -69,15 +67,12 @@ public final class Pruner implements Runnable, AutoCloseable {
   private final DataSource dataSource;
   private final Duration age;
   private final int batchSize;
-  private final Duration interval;
   private final Clock clock;
   private final Counter deletedJobs;
   private final Counter deletedAttempts;
   private final Counter deletedRejected;
   private final Counter errors;
-  private final Thread thread;
-  private final CountDownLatch stopped = new CountDownLatch(1);
-  private volatile boolean running = true;
+  private final PeriodicLoop loop;
 
   /**
    * @param age what is older than this is deleted
@@ -89,7 +84,6 @@ public final class Pruner implements Runnable, AutoCloseable {
     this.dataSource = dataSource;
     this.age = age;
     this.batchSize = batchSize;
-    this.interval = interval;
     this.clock = clock;
     this.deletedJobs = counter(metrics, "jobs");
     this.deletedAttempts = counter(metrics, "attempts");
@@ -97,7 +91,18 @@ public final class Pruner implements Runnable, AutoCloseable {
     this.errors = Counter.builder("ferry.loop.errors")
         .description("Failures of background loops (each is logged and retried)")
         .tag("loop", "ferry-retention").register(metrics);
-    this.thread = Thread.ofPlatform().name("ferry-retention").daemon().unstarted(this);
+    // After a failure: 1 s, 2 s, 4 s, … (plus jitter), growing no further than the interval.
+    Duration firstBackoff = interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval
+        : Duration.ofSeconds(1);
+    Duration maxBackoff = interval.compareTo(Duration.ofMinutes(1)) < 0 ? interval
+        : Duration.ofMinutes(1);
+    this.loop = new PeriodicLoop("ferry-retention", interval, firstBackoff, maxBackoff, true,
+        this::round,
+        (e, retryInMs) -> {
+          log.warn("Retention: database unavailable, retrying in {} ms: {}", retryInMs,
+              e.toString());
+          errors.increment();
+        });
   }
 
   private static Counter counter(MeterRegistry metrics, String what) {
@@ -106,54 +111,24 @@ public final class Pruner implements Runnable, AutoCloseable {
   }
 
   public void start() {
-    thread.start();
+    loop.start();
   }
 
   public boolean isAlive() {
-    return thread.isAlive();
+    return loop.isAlive();
   }
 
-  @Override
-  public void run() {
-    long backoffMs = 1_000;
-    try {
-      // Orchestrators started together do not all try at the same moment.
-      if (stopped.await(ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
-          TimeUnit.MILLISECONDS)) {
-        return;
-      }
-      while (running) {
-        long waitMs = interval.toMillis();
-        try {
-          long deleted = 0;
-          Batch b;
-          do {
-            b = pruneOnce();
-            deleted += b.total();
-          } while (running && !b.locked() && (b.jobs() == batchSize || b.rejected() == batchSize));
-          if (deleted > 0) {
-            log.info("Retention: deleted {} rows older than {}", deleted, age);
-          }
-          backoffMs = 1_000;
-        } catch (SQLException | RuntimeException e) {
-          if (!running) {
-            break;
-          }
-          log.warn("Retention: database unavailable, retrying in {} ms: {}", backoffMs,
-              e.toString());
-          errors.increment();
-          waitMs = Math.min(waitMs, backoffMs);
-          backoffMs = Math.min(backoffMs * 2, 60_000);
-        }
-        // A real pause between rounds, cut short by close().
-        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
-          break;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      stopped.countDown();
+  /** One round: batches until nothing old is left (or another orchestrator holds the lock). */
+  private void round(java.util.function.BooleanSupplier running) throws SQLException {
+    long deleted = 0;
+    Batch b;
+    do {
+      b = pruneOnce();
+      deleted += b.total();
+    } while (running.getAsBoolean() && !b.locked()
+        && (b.jobs() == batchSize || b.rejected() == batchSize));
+    if (deleted > 0) {
+      log.info("Retention: deleted {} rows older than {}", deleted, age);
     }
   }
 
@@ -239,12 +214,6 @@ public final class Pruner implements Runnable, AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    stopped.countDown();
-    try {
-      thread.join(15_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    loop.close();
   }
 }

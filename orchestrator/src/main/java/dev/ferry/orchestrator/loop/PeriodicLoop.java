@@ -1,0 +1,105 @@
+package dev.ferry.orchestrator.loop;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A background round on its own daemon thread: runs the round, then waits {@code interval}
+ * (cut short by {@link #close()}). A failed round is reported and retried after a backoff that
+ * doubles from {@code firstBackoff} up to {@code maxBackoff}, with up to 50 % random jitter so
+ * that orchestrators which failed together do not retry together; a successful round resets it.
+ */
+public final class PeriodicLoop implements AutoCloseable {
+  /** One round of work; {@code running} turns false once the loop is being closed. */
+  @FunctionalInterface
+  public interface Round {
+    void run(BooleanSupplier running) throws Exception;
+  }
+
+  /** Told of each failed round and how long the loop waits before the next one. */
+  @FunctionalInterface
+  public interface OnFailure {
+    void failed(Exception e, long retryInMs);
+  }
+
+  private final Duration interval;
+  private final Duration firstBackoff;
+  private final Duration maxBackoff;
+  private final boolean staggerStart;
+  private final Round round;
+  private final OnFailure onFailure;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean running = true;
+
+  /**
+   * @param staggerStart wait up to a tenth of {@code interval} before the first round, so that
+   *     orchestrators started together do not all try at the same moment
+   */
+  public PeriodicLoop(String threadName, Duration interval, Duration firstBackoff,
+      Duration maxBackoff, boolean staggerStart, Round round, OnFailure onFailure) {
+    this.interval = interval;
+    this.firstBackoff = firstBackoff;
+    this.maxBackoff = maxBackoff;
+    this.staggerStart = staggerStart;
+    this.round = round;
+    this.onFailure = onFailure;
+    this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  public boolean isAlive() {
+    return thread.isAlive();
+  }
+
+  private void run() {
+    long backoffMs = firstBackoff.toMillis();
+    try {
+      if (staggerStart && stopped.await(
+          ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
+          TimeUnit.MILLISECONDS)) {
+        return;
+      }
+      while (running) {
+        long waitMs = interval.toMillis();
+        try {
+          round.run(() -> running);
+          backoffMs = firstBackoff.toMillis();
+        } catch (Exception e) {
+          if (!running) {
+            break;
+          }
+          waitMs = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+          onFailure.failed(e, waitMs);
+          backoffMs = Math.min(backoffMs * 2, maxBackoff.toMillis());
+        }
+        // A real pause between rounds, cut short by close().
+        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  /** Stops the loop: a wait ends at once, a round in progress is finished first (up to 15 s). */
+  @Override
+  public void close() {
+    running = false;
+    stopped.countDown();
+    try {
+      thread.join(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -43,7 +43,9 @@ public final class JobStore {
    */
   private static final String INSERT_JOBS =
       """
-      WITH gate AS MATERIALIZED (SELECT CASE WHEN ?::boolean THEN pg_advisory_xact_lock_shared(?) END)
+      WITH gate AS MATERIALIZED (SELECT CASE WHEN ?::boolean THEN pg_advisory_xact_lock_shared(?) END),
+           -- Submissions with children whose row exists already (an index lookup per tree).
+           seen AS MATERIALIZED (SELECT id FROM ferry.jobs WHERE id = ANY(?::uuid[]))
       INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, attempts, run_seq,
                               max_attempts, next_run_at, timeout_ms, backoff, key, failure_policy,
                               children_total, traceparent)
@@ -66,8 +68,7 @@ public final class JobStore {
                    WHERE b.dependency = u.dependency AND b.state = 'OPEN'
                      AND (b.retry_at IS NULL OR b.retry_at > now())) AS queued) q
         -- A submission seen before (its row predates this statement) adds no children.
-        WHERE u.root IS NULL OR u.root = u.id
-           OR NOT EXISTS (SELECT 1 FROM ferry.jobs r WHERE r.id = u.root)
+        WHERE u.root IS NULL OR u.root = u.id OR u.root NOT IN (SELECT id FROM seen)
       ) v
       ON CONFLICT (id) DO NOTHING
       RETURNING id, status
@@ -193,9 +194,13 @@ public final class JobStore {
     Integer[] childrenTotal = new Integer[n];
     String[] trace = new String[n];
     UUID[] root = new UUID[n];
+    Set<UUID> treeRoots = new HashSet<>();
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
       root[i] = j.rootId();
+      if (j.rootId() != null && !j.rootId().equals(j.id())) {
+        treeRoots.add(j.rootId());
+      }
       trace[i] = j.traceparent();
       childrenTotal[i] = j.childrenTotal();
       id[i] = j.id();
@@ -215,6 +220,7 @@ public final class JobStore {
       int p = 1;
       ps.setBoolean(p++, queueDue);
       ps.setLong(p++, INTAKE_LOCK);
+      ps.setArray(p++, c.createArrayOf("uuid", treeRoots.toArray()));
       ps.setArray(p++, c.createArrayOf("uuid", id));
       ps.setArray(p++, c.createArrayOf("uuid", parent));
       ps.setArray(p++, c.createArrayOf("text", type));

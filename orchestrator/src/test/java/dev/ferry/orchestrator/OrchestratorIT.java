@@ -265,14 +265,11 @@ class OrchestratorIT {
     // All on the topic, in one partition, before the orchestrator starts: its first poll takes
     // them together.
     for (int copy = 0; copy < 3; copy++) {
-      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
-          ("{\"id\":\"" + id + "\",\"type\":\"noop\",\"payload\":{\"copy\":" + copy + "}}")
-              .getBytes(StandardCharsets.UTF_8))).get();
+      submitToPartition0(env, submit,
+          "{\"id\":\"" + id + "\",\"type\":\"noop\",\"payload\":{\"copy\":" + copy + "}}");
     }
     UUID marker = UUID.randomUUID();
-    env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
-        ("{\"id\":\"" + marker + "\",\"type\":\"noop\"}").getBytes(StandardCharsets.UTF_8)))
-        .get();
+    submitToPartition0(env, submit, "{\"id\":\"" + marker + "\",\"type\":\"noop\"}");
     env.closeAfter(new ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
     env.closeAfter(Orchestrator.start(config));
     await().atMost(Duration.ofSeconds(30)).until(() -> count(env,
@@ -303,21 +300,16 @@ class OrchestratorIT {
             .map(k -> "{\"id\":\"" + k + "\",\"type\":\"noop\"}").toList()) + "]}";
     // Two copies in one partition before the orchestrator starts (one poll batch), the second
     // with one more child.
-    for (String json : List.of(tree.apply(List.of(first)), tree.apply(List.of(first, sameBatch)))) {
-      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
-          json.getBytes(StandardCharsets.UTF_8))).get();
-    }
+    submitToPartition0(env, submit, tree.apply(List.of(first)));
+    submitToPartition0(env, submit, tree.apply(List.of(first, sameBatch)));
     env.closeAfter(new ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
     env.closeAfter(Orchestrator.start(config));
     await().atMost(Duration.ofSeconds(30)).until(() ->
         "SUCCEEDED".equals(text(env, "SELECT status FROM ferry.jobs WHERE id = ?", parent)));
     // A third copy, with another child, once the parent is there; then a marker behind it.
     UUID marker = UUID.randomUUID();
-    for (String json : List.of(tree.apply(List.of(later)),
-        "{\"id\":\"" + marker + "\",\"type\":\"noop\"}")) {
-      env.rawProducer().send(new ProducerRecord<>(submit, 0, null,
-          json.getBytes(StandardCharsets.UTF_8))).get();
-    }
+    submitToPartition0(env, submit, tree.apply(List.of(later)));
+    submitToPartition0(env, submit, "{\"id\":\"" + marker + "\",\"type\":\"noop\"}");
     await().atMost(Duration.ofSeconds(30)).until(() ->
         count(env, "SELECT count(*) FROM ferry.jobs WHERE id = ?", marker) == 1);
     assertThat(text(env, "SELECT string_agg(id::text, ',') FROM ferry.jobs WHERE parent_id = ?",
@@ -326,6 +318,13 @@ class OrchestratorIT {
         later)).isZero();
     assertThat(count(env, "SELECT children_total FROM ferry.jobs WHERE id = ?", parent))
         .isEqualTo(1);
+  }
+
+  /** Produces a submission to partition 0 (so that several keep their order) and waits for the ack. */
+  private static void submitToPartition0(FerryTestEnv env, String submitTopic, String json)
+      throws Exception {
+    env.rawProducer().send(new ProducerRecord<>(submitTopic, 0, null,
+        json.getBytes(StandardCharsets.UTF_8))).get();
   }
 
   /** The payloads of every work item for the job on the work topic, from start to end. */

@@ -169,13 +169,19 @@ public final class Orchestrator implements AutoCloseable {
     }
     applierLoops.stream().map(BatchConsumerLoop::failing).filter(java.util.Objects::nonNull)
         .findFirst().ifPresent(e -> loops.put("applierError", e));
+    if (dispatcher.failing() != null) {
+      loops.put("dispatcherError", dispatcher.failing());
+    }
+    // A loop that keeps failing a batch is alive but not doing its work: not ready.
+    boolean stuck = intakeLoop.failing() != null || dispatcher.failing() != null
+        || applierLoops.stream().anyMatch(l -> l.failing() != null);
     ObjectNode lag = d.putObject("lag");
     lag.put("submit", intakeLoop.lag());
     long[] results = applierLoops.stream().mapToLong(BatchConsumerLoop::lag).toArray();
     lag.put("results", java.util.Arrays.stream(results).anyMatch(l -> l < 0) ? -1
         : java.util.Arrays.stream(results).sum());
     d.put("rescued", rescuer.rescued());
-    return new HealthServer.Report(live, live && probe.allUp(), d);
+    return new HealthServer.Report(live, live && !stuck && probe.allUp(), d);
   }
 
   /** The health server's port, or -1 when it is off. */

@@ -15,6 +15,9 @@ import java.util.function.Function;
  * @param groupPrefix prefix of the consumer group ids (the topic prefix)
  * @param jobDefaults defaults for a job type (per-type overrides applied)
  * @param intakeDispatch whether intake puts jobs that are due at once on the work topic itself
+ * @param maxRecordBytes the largest record its producers send (Kafka's {@code max.request.size},
+ *     {@code kafka.max.request.size}): a work item or DLQ record over it is refused by Kafka, so
+ *     Ferry fails or trims it with the reason instead of retrying it
  */
 public record OrchestratorSettings(
     Topics topics,
@@ -28,7 +31,16 @@ public record OrchestratorSettings(
     Duration rescueAfter,
     Duration rescuePollInterval,
     int poisonMaxCrashes,
-    boolean intakeDispatch) {
+    boolean intakeDispatch,
+    int maxRecordBytes) {
+
+  /** Room left in a record for its key, headers and Kafka's framing. */
+  private static final int RECORD_OVERHEAD = 1024;
+
+  /** The largest encoded work item (value bytes) that fits a record. */
+  public int maxWorkItemBytes() {
+    return maxRecordBytes - RECORD_OVERHEAD;
+  }
 
   public static OrchestratorSettings from(FerryConfig c) {
     return new OrchestratorSettings(
@@ -43,6 +55,24 @@ public record OrchestratorSettings(
         Duration.ofMillis(c.getInt(Setting.RESCUE_AFTER_MS, 100, Integer.MAX_VALUE)),
         Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS, 10, 3_600_000)),
         c.getInt(Setting.POISON_MAX_CRASHES, 1, 1_000),
-        c.getBoolean(Setting.INTAKE_DISPATCH));
+        c.getBoolean(Setting.INTAKE_DISPATCH),
+        maxRequestSize(c));
+  }
+
+  private static int maxRequestSize(FerryConfig c) {
+    String v = c.kafkaProperties().get("max.request.size");
+    if (v == null) {
+      return 1_048_576;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n >= 4096) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new dev.ferry.core.config.ConfigException(
+        "kafka.max.request.size must be an integer >= 4096 but was '" + v + "'");
   }
 }

@@ -8,16 +8,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.model.Dependencies;
 import dev.ferry.core.model.FailurePolicy;
 import dev.ferry.core.model.Submission;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.BackoffStrategy;
+import dev.ferry.core.text.SafeText;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -38,6 +41,12 @@ public final class SubmissionCodec {
       Set.of("strategy", "initialMs", "multiplier", "maxMs", "jitter");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-/]{1,200}");
   private static final int MAX_ATTEMPTS_LIMIT = 10_000;
+  /** Longest dependency (an index key), explicit or derived from an http URL. */
+  public static final int MAX_NAME_CHARS = 200;
+  /** Earliest accepted {@code runAt}. */
+  public static final Instant MIN_INSTANT = Instant.EPOCH;
+  /** Latest accepted {@code runAt}: the end of year 9999 (PostgreSQL and ISO text hold it). */
+  public static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
 
   private final SubmissionLimits limits;
   private final ObjectMapper mapper;
@@ -51,6 +60,9 @@ public final class SubmissionCodec {
                     .maxNestingDepth(limits.maxDepth())
                     .maxDocumentLength(limits.maxBytes())
                     .build())
+            // Two "id"s (or two of any field) in one object would make the submission mean
+            // whichever the parser kept: refused instead.
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
     this.mapper =
         JsonMapper.builder(factory)
@@ -72,21 +84,63 @@ public final class SubmissionCodec {
     try {
       root = mapper.readTree(value);
     } catch (StreamConstraintsException e) {
-      throw new InvalidSubmissionException(
-          "JSON nested deeper than " + limits.maxDepth() + " levels (submit.max.depth)");
+      String m = String.valueOf(e.getOriginalMessage());
+      throw new InvalidSubmissionException(m.contains("depth")
+          ? "JSON nested deeper than " + limits.maxDepth() + " levels (submit.max.depth)"
+          : "JSON value over a parser limit: " + SafeText.echo(m));
     } catch (JsonProcessingException e) {
-      throw new InvalidSubmissionException("not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidSubmissionException(
+          "not valid JSON: " + SafeText.echo(e.getOriginalMessage()));
     } catch (IOException e) {
       throw new InvalidSubmissionException("not valid JSON: " + e.getMessage());
     }
     if (root == null || root.isMissingNode()) {
       throw new InvalidSubmissionException("empty record value: expected a JSON object");
     }
+    String bad = root.isObject() ? unstorable(root) : null;
+    if (bad != null) {
+      throw new InvalidSubmissionException("field '" + bad.substring(1));
+    }
     int[] childCount = {0};
-    return submission(root, "", childCount);
+    return submission(root, "", childCount, new java.util.HashSet<>());
   }
 
-  private Submission submission(JsonNode node, String path, int[] childCount)
+  /**
+   * The first value PostgreSQL or JSON text cannot hold (a string or field name with NUL or an
+   * unpaired surrogate, a number that is not finite), as {@code .path' problem}; else null. One
+   * walk over the record, building a path only on the way back from a problem.
+   */
+  private static String unstorable(JsonNode n) {
+    if (n.isTextual()) {
+      String p = SafeText.problem(n.textValue());
+      return p == null ? null : "' " + p;
+    }
+    if (n.isFloatingPointNumber() && !Double.isFinite(n.doubleValue())) {
+      return "' is a number out of range (" + n.asText() + ")";
+    }
+    if (n.isObject()) {
+      for (Map.Entry<String, JsonNode> e : n.properties()) {
+        String kp = SafeText.problem(e.getKey());
+        if (kp != null) {
+          return "." + SafeText.echo(e.getKey(), 60) + "' has a field name that " + kp;
+        }
+        String vp = unstorable(e.getValue());
+        if (vp != null) {
+          return "." + SafeText.echo(e.getKey(), 60) + vp;
+        }
+      }
+    } else if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        String vp = unstorable(n.get(i));
+        if (vp != null) {
+          return "[" + i + "]" + vp;
+        }
+      }
+    }
+    return null;
+  }
+
+  private Submission submission(JsonNode node, String path, int[] childCount, Set<UUID> ids)
       throws InvalidSubmissionException {
     if (!node.isObject()) {
       throw new InvalidSubmissionException(
@@ -96,7 +150,8 @@ public final class SubmissionCodec {
       String f = it.next();
       if (!FIELDS.contains(f)) {
         throw new InvalidSubmissionException(
-            "unknown field '" + path + f + "' (known fields: " + String.join(", ", sorted(FIELDS))
+            "unknown field '" + path + SafeText.echo(f, 60) + "' (known fields: "
+                + String.join(", ", sorted(FIELDS))
                 + ")");
       }
     }
@@ -107,11 +162,16 @@ public final class SubmissionCodec {
         id = UUID.fromString(idText);
       } catch (IllegalArgumentException e) {
         throw new InvalidSubmissionException(
-            "field '" + path + "id' must be a UUID but was '" + idText + "'");
+            "field '" + path + "id' must be a UUID but was '" + SafeText.echo(idText) + "'");
       }
       if (!idText.equalsIgnoreCase(id.toString())) {
         throw new InvalidSubmissionException(
-            "field '" + path + "id' must be a UUID but was '" + idText + "'");
+            "field '" + path + "id' must be a UUID but was '" + SafeText.echo(idText) + "'");
+      }
+      if (!ids.add(id)) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "id': " + id + " names two jobs of this submission (each job"
+                + " needs its own id)");
       }
     }
     String type = name(node, path, "type");
@@ -120,6 +180,14 @@ public final class SubmissionCodec {
       payload = FerryJson.object();
     }
     String dependency = name(node, path, "dependency");
+    if (dependency == null && "http".equals(type)) {
+      String derived = Dependencies.httpHostPort(payload);
+      if (derived != null && derived.length() > MAX_NAME_CHARS) {
+        throw new InvalidSubmissionException(
+            "field '" + path + "payload.url' has a host longer than " + MAX_NAME_CHARS
+                + " characters (host:port names the job's dependency)");
+      }
+    }
     Integer maxAttempts = integer(node, path, "maxAttempts", 1, MAX_ATTEMPTS_LIMIT);
     Integer timeoutMs = integer(node, path, "timeoutMs", 1, Integer.MAX_VALUE);
     Instant runAt = instant(node, path, "runAt");
@@ -147,8 +215,16 @@ public final class SubmissionCodec {
         throw new InvalidSubmissionException(
             "more than " + limits.maxChildren() + " children (submit.max.children)");
       }
+      Set<String> keys = new java.util.HashSet<>();
       for (int i = 0; i < kids.size(); i++) {
-        children.add(submission(kids.get(i), path + "children[" + i + "].", childCount));
+        Submission child = submission(kids.get(i), path + "children[" + i + "].", childCount, ids);
+        if (child.key() != null && !keys.add(child.key())) {
+          throw new InvalidSubmissionException(
+              "field '" + path + "children[" + i + "].key': '" + SafeText.echo(child.key())
+                  + "' names two children of one parent (a key names a child in its parent's"
+                  + " aggregate)");
+        }
+        children.add(child);
       }
     }
     if (type == null && children.isEmpty()) {
@@ -187,7 +263,8 @@ public final class SubmissionCodec {
     BackoffStrategy strategy = s == null ? d.strategy() : BackoffStrategy.fromWire(s);
     if (strategy == null) {
       throw new InvalidSubmissionException(
-          "field '" + path + "strategy' must be exponential, linear or fixed but was '" + s + "'");
+          "field '" + path + "strategy' must be exponential, linear or fixed but was '"
+              + SafeText.echo(s) + "'");
     }
     Integer initial = integer(node, path, "initialMs", 0, Integer.MAX_VALUE);
     Integer max = integer(node, path, "maxMs", 0, Integer.MAX_VALUE);
@@ -230,7 +307,7 @@ public final class SubmissionCodec {
     if (s != null && !NAME.matcher(s).matches()) {
       throw new InvalidSubmissionException(
           "field '" + path + field + "' must be 1-200 characters of [A-Za-z0-9_.:-/] but was '"
-              + s + "'");
+              + SafeText.echo(s) + "'");
     }
     return s;
   }
@@ -277,13 +354,20 @@ public final class SubmissionCodec {
     if (s == null) {
       return null;
     }
+    Instant t;
     try {
-      return Instant.parse(s);
+      t = Instant.parse(s);
     } catch (DateTimeParseException e) {
       throw new InvalidSubmissionException(
           "field '" + path + field + "' must be an ISO-8601 instant like 2026-11-25T12:00:00Z"
-              + " but was '" + s + "'");
+              + " but was '" + SafeText.echo(s) + "'");
     }
+    if (t.isBefore(MIN_INSTANT) || t.isAfter(MAX_INSTANT)) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' must be between 1970-01-01T00:00:00Z and"
+              + " 9999-12-31T23:59:59Z but was '" + SafeText.echo(s) + "'");
+    }
+    return t;
   }
 
   private static String where(String path) {

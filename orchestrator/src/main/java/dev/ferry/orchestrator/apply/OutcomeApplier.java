@@ -4,6 +4,8 @@ import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.model.Outcome;
+import dev.ferry.core.text.SafeText;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
@@ -31,7 +33,6 @@ import java.util.concurrent.Future;
 import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -116,15 +117,11 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   }
 
   @Override
-  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
+  public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     Map<String, AttemptReport> reports = new LinkedHashMap<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
-      AttemptReport r;
-      try {
-        r = WireCodec.decodeReport(rec.value());
-      } catch (IOException | RuntimeException e) {
-        log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
-            rec.partition(), rec.offset(), e.getMessage());
+      AttemptReport r = decode(rec);
+      if (r == null) {
         continue;
       }
       // One report per dispatch and batch: an outcome supersedes the start notice.
@@ -136,6 +133,70 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         log.debug("Duplicate outcome for job {} attempt {} in one batch", r.jobId(), r.attempt());
       }
     }
+    apply(reports);
+  }
+
+  /**
+   * A report that PostgreSQL refused (found by the loop's bisection): its attempt ends
+   * non-retryable with the refusal as the reason, so the job ends FAILED (attempt row, event,
+   * fan-in) instead of its outcome being retried forever.
+   */
+  @Override
+  public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
+    AttemptReport r = decode(rec);
+    if (r == null) {
+      return;
+    }
+    String what = r.isStartNotice() ? "start notice" : "result";
+    AttemptReport failed = new AttemptReport(r.jobId(), r.attempt(), r.run(),
+        SafeText.echo(r.workerId(), 200), r.startedAt(),
+        r.finishedAt() == null ? clock.instant() : r.finishedAt(),
+        new Outcome.Failed(what + " could not be stored: " + reason, false));
+    Map<String, AttemptReport> one = new LinkedHashMap<>();
+    one.put(r.jobId() + "#" + r.run(), failed);
+    apply(one);
+  }
+
+  /** The report in a record, made storable (NUL escaped); null (logged) if malformed. */
+  private AttemptReport decode(ConsumerRecord<String, byte[]> rec) {
+    try {
+      AttemptReport r = WireCodec.decodeReport(rec.value());
+      return mayNeedEscaping(rec.value()) ? storable(r) : r;
+    } catch (IOException | RuntimeException e) {
+      log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
+          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), 300));
+      return null;
+    }
+  }
+
+  /**
+   * Whether the JSON text has a unicode escape ({@code &#92;u0000}, a surrogate): only then can a
+   * string in it be one PostgreSQL refuses. A byte scan, cheaper than walking every result.
+   */
+  static boolean mayNeedEscaping(byte[] json) {
+    for (int i = 0; i + 1 < json.length; i++) {
+      if (json[i] == '\\' && json[i + 1] == 'u') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The report with every string PostgreSQL would refuse made storable. */
+  static AttemptReport storable(AttemptReport r) {
+    Outcome o = switch (r.outcome()) {
+      case null -> null;
+      case Outcome.Succeeded s -> new Outcome.Succeeded(SafeText.storable(s.result()));
+      case Outcome.Failed f -> new Outcome.Failed(SafeText.error(f.error()), f.retryable());
+      case Outcome.TimedOut t -> new Outcome.TimedOut(SafeText.error(t.error()));
+      case Outcome.Deferred d -> new Outcome.Deferred(d.until(), SafeText.error(d.reason()));
+      case Outcome.Spawned sp -> sp;
+    };
+    return new AttemptReport(r.jobId(), r.attempt(), r.run(),
+        SafeText.storable(r.workerId(), 200), r.startedAt(), r.finishedAt(), o);
+  }
+
+  private void apply(Map<String, AttemptReport> reports) throws Exception {
     if (reports.isEmpty()) {
       return;
     }

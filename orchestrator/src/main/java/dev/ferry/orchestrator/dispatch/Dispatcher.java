@@ -1,6 +1,18 @@
 package dev.ferry.orchestrator.dispatch;
 
 import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.JobEvent;
+import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.text.SafeText;
+import dev.ferry.orchestrator.apply.EventRecords;
+import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.orchestrator.loop.Failures;
+import dev.ferry.orchestrator.store.AttemptRow;
+import dev.ferry.orchestrator.store.JobChange;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
@@ -45,6 +57,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  private volatile String failing;
   private final OrchestratorMetrics metrics;
 
   public Dispatcher(
@@ -80,6 +93,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           backoffMs = 100;
           while (running) {
             int n = dispatchOnce();
+            failing = null;
             if (n >= settings.dispatchBatchSize()) {
               continue;
             }
@@ -102,6 +116,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           }
           log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
               e.toString());
+          failing = SafeText.echo(e.toString(), 500);
           metrics.loopError("ferry-dispatcher");
           long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
           if (stopped.await(backoffMs + jitter, TimeUnit.MILLISECONDS)) {
@@ -113,6 +128,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             break;
           }
           log.error("Dispatcher: unexpected error, retrying", e);
+          failing = SafeText.echo(e.toString(), 500);
           metrics.loopError("ferry-dispatcher");
           if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
             break;
@@ -139,20 +155,42 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           return 0;
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>(claimed.size());
+        List<ClaimedJob> sent = new ArrayList<>(claimed.size());
+        Map<ClaimedJob, String> unsendable = new LinkedHashMap<>();
+        int limit = settings.maxWorkItemBytes();
         for (ClaimedJob j : claimed) {
           // The payload goes out as the database's JSON text, not parsed and written again.
           byte[] item = WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(),
               j.payloadJson(), j.dependency(), j.timeoutMs(), j.crashes());
+          if (item.length > limit) {
+            // Kafka would refuse it on every round: the job ends FAILED with the reason.
+            unsendable.put(j, "work item too large: " + item.length + " bytes, over the"
+                + " producer's limit of " + limit + " bytes (kafka.max.request.size "
+                + settings.maxRecordBytes() + " less room for headers)");
+            continue;
+          }
           ProducerRecord<String, byte[]> work =
               new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
           TraceContext.toHeaders(work.headers(), j.traceparent());
           sends.add(producer.send(work));
+          sent.add(j);
         }
         // Send now instead of after linger.ms: the batch is complete, and the round (and the
         // jobs claimed behind it) waits for these acknowledgements anyway.
         producer.flush();
-        for (Future<RecordMetadata> f : sends) {
-          f.get();
+        for (int i = 0; i < sends.size(); i++) {
+          try {
+            sends.get(i).get();
+          } catch (ExecutionException e) {
+            if (Failures.classify(e) != Failures.Kind.RECORD) {
+              throw e;
+            }
+            unsendable.put(sent.get(i), "work item could not be produced: "
+                + Failures.reason(e));
+          }
+        }
+        if (!unsendable.isEmpty()) {
+          failUnsendable(c, unsendable);
         }
         c.commit();
         metrics.dispatchBatch(claimed.size());
@@ -163,6 +201,54 @@ public final class Dispatcher implements Runnable, AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /**
+   * Jobs whose work item Kafka cannot take end FAILED (non-retryable, attempt row, event,
+   * fan-in) in the claim's transaction, so no round claims them again.
+   */
+  private void failUnsendable(Connection c, Map<ClaimedJob, String> unsendable)
+      throws Exception {
+    Map<UUID, UUID> parents = store.parentsOf(c,
+        unsendable.keySet().stream().map(ClaimedJob::id).toList());
+    Instant now = Instant.now();
+    List<JobChange> changes = new ArrayList<>();
+    List<AttemptRow> attempts = new ArrayList<>();
+    List<FanIn.Finished> finished = new ArrayList<>();
+    List<Future<RecordMetadata>> sends = new ArrayList<>();
+    for (Map.Entry<ClaimedJob, String> e : unsendable.entrySet()) {
+      ClaimedJob j = e.getKey();
+      String error = e.getValue();
+      log.warn("Job {} ended FAILED: {}", j.id(), error);
+      changes.add(new JobChange(j.id(), JobStatus.QUEUED, j.attempt(), j.run(), JobStatus.FAILED,
+          j.attempt(), null, null, error, null, null, now));
+      attempts.add(new AttemptRow(j.id(), j.attempt(), null, now, now, "NON_RETRYABLE", error));
+      UUID parent = parents.get(j.id());
+      finished.add(new FanIn.Finished(j.id(), parent, JobStatus.FAILED, error));
+      sends.add(producer.send(EventRecords.of(settings.topics().events(),
+          new JobEvent(j.id(), parent, JobStatus.FAILED, j.attempt(), null, error, now),
+          j.traceparent())));
+      metrics.quarantined("ferry-dispatcher");
+    }
+    store.applyChanges(c, changes);
+    store.upsertAttempts(c, attempts);
+    FanIn.Effects fx = new FanIn().apply(c, finished, now);
+    for (JobEvent e : fx.events()) {
+      sends.add(producer.send(EventRecords.of(settings.topics().events(), e,
+          fx.traces().get(e.jobId()))));
+    }
+    if (fx.due()) {
+      store.notifyDue(c);
+    }
+    producer.flush();
+    for (Future<RecordMetadata> f : sends) {
+      f.get();
+    }
+  }
+
+  /** Why the last round failed while the dispatcher keeps retrying, or null. */
+  public String failing() {
+    return failing;
   }
 
   @Override

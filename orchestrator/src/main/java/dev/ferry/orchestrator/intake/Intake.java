@@ -3,8 +3,12 @@ package dev.ferry.orchestrator.intake;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.orchestrator.apply.EventRecords;
+import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.text.SafeText;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
@@ -25,7 +29,6 @@ import java.util.UUID;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -50,6 +53,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(Intake.class);
   /** The DLQ header that carries the rejection reason. */
   public static final String ERROR_HEADER = "ferry-error";
+  /** The most characters of a rejection reason (user text in it is capped on its own too). */
+  static final int MAX_REASON_CHARS = 2_000;
 
   private final DataSource dataSource;
   private final JobStore store;
@@ -72,8 +77,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   }
 
   @Override
-  public void handle(ConsumerRecords<String, byte[]> records) throws Exception {
-    List<NewJob> jobs = new ArrayList<>(records.count());
+  public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
+    List<NewJob> jobs = new ArrayList<>(records.size());
     List<Rejection> rejections = new ArrayList<>();
     List<Future<RecordMetadata>> dlqSends = new ArrayList<>();
     java.util.Set<UUID> submitted = new java.util.HashSet<>();
@@ -86,20 +91,15 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         if (!submitted.add(id)) {
           continue; // the same id again in this batch: the first copy wins, with its tree
         }
+        int before = jobs.size();
         rows.flatten(s.withId(id), null, id, trace != null ? trace : TraceContext.fresh(), jobs);
-      } catch (InvalidSubmissionException e) {
-        log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(),
-            rec.offset(), e.getMessage());
-        rejections.add(
-            new Rejection(rec.topic(), rec.partition(), rec.offset(), e.getMessage(),
-                printable(rec.value())));
-        ProducerRecord<String, byte[]> dlq =
-            new ProducerRecord<>(settings.topics().dlq(), null, rec.key(), rec.value());
-        for (Header h : rec.headers()) {
-          dlq.headers().add(h);
+        String tooLarge = tooLarge(jobs.subList(before, jobs.size()));
+        if (tooLarge != null) {
+          jobs.subList(before, jobs.size()).clear();
+          throw new InvalidSubmissionException(tooLarge);
         }
-        dlq.headers().add(ERROR_HEADER, e.getMessage().getBytes(StandardCharsets.UTF_8));
-        dlqSends.add(producer.send(dlq));
+      } catch (InvalidSubmissionException e) {
+        reject(rec, e.getMessage(), rejections, dlqSends);
       }
     }
     // Also a child whose id came twice (two submissions naming it): the first row wins.
@@ -110,6 +110,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         Map<UUID, JobStatus> inserted = store.insertJobs(c, jobs, settings.intakeDispatch());
         store.insertRejections(c, rejections);
         List<Future<RecordMetadata>> workSends = new ArrayList<>();
+        Map<UUID, UUID> childless = store.fixChildrenTotals(c, jobs, inserted.keySet());
+        if (!childless.isEmpty()) {
+          workSends.addAll(failChildless(c, childless, jobs));
+        }
         boolean waiting = false;
         for (NewJob j : jobs) {
           JobStatus status = inserted.get(j.id());
@@ -140,7 +144,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           f.get();
         }
         c.commit();
-        count(jobs, inserted.keySet(), rejections.size(), records.count());
+        count(jobs, inserted.keySet(), rejections.size(), records.size());
       } catch (Exception e) {
         c.rollback();
         throw e;
@@ -149,6 +153,127 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     if (log.isDebugEnabled()) {
       log.debug("Intake batch: {} accepted, {} rejected", jobs.size(), rejections.size());
     }
+  }
+
+  /**
+   * Parents none of whose children could be inserted ended FAILED: their events, and fan-in for
+   * those that are children themselves.
+   */
+  private List<Future<RecordMetadata>> failChildless(Connection c, Map<UUID, UUID> childless,
+      List<NewJob> jobs) throws java.sql.SQLException {
+    Map<UUID, String> traces = new java.util.HashMap<>();
+    for (NewJob j : jobs) {
+      if (childless.containsKey(j.id())) {
+        traces.put(j.id(), j.traceparent());
+      }
+    }
+    java.time.Instant now = java.time.Instant.now();
+    List<FanIn.Finished> finished = new ArrayList<>();
+    List<Future<RecordMetadata>> sends = new ArrayList<>();
+    for (Map.Entry<UUID, UUID> e : childless.entrySet()) {
+      finished.add(new FanIn.Finished(e.getKey(), e.getValue(), JobStatus.FAILED,
+          JobStore.NO_CHILDREN_INSERTED));
+      sends.add(producer.send(EventRecords.of(settings.topics().events(),
+          new JobEvent(e.getKey(), e.getValue(), JobStatus.FAILED, 0, null,
+              JobStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
+      log.warn("Job {} ended FAILED: {}", e.getKey(), JobStore.NO_CHILDREN_INSERTED);
+    }
+    FanIn.Effects fx = new FanIn().apply(c, finished, now);
+    for (JobEvent e : fx.events()) {
+      sends.add(producer.send(EventRecords.of(settings.topics().events(), e,
+          fx.traces().get(e.jobId()))));
+    }
+    if (fx.due()) {
+      store.notifyDue(c);
+    }
+    return sends;
+  }
+
+  /**
+   * A submission that passed validation but that PostgreSQL or Kafka refused (found by the
+   * loop's bisection): rejected like an invalid one, with the refusal as its reason.
+   */
+  @Override
+  public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
+    List<Rejection> rejections = new ArrayList<>(1);
+    List<Future<RecordMetadata>> dlqSends = new ArrayList<>(1);
+    reject(rec, "could not be stored: " + reason, rejections, dlqSends);
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        store.insertRejections(c, rejections);
+        producer.flush();
+        for (Future<RecordMetadata> f : dlqSends) {
+          f.get();
+        }
+        c.commit();
+        metrics.rejected(1);
+      } catch (Exception e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Keeps a rejected record for inspection: a row for {@code ferry.rejected_submissions} and a
+   * copy on the DLQ with the reason in {@link #ERROR_HEADER}. A record too large to copy (it
+   * would exceed the producer's {@code max.request.size}) goes to the DLQ without its value,
+   * its text being in the table.
+   */
+  private void reject(ConsumerRecord<String, byte[]> rec, String message,
+      List<Rejection> rejections, List<Future<RecordMetadata>> dlqSends) {
+    String reason = SafeText.echo(message, MAX_REASON_CHARS);
+    log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(), rec.offset(),
+        reason);
+    rejections.add(new Rejection(rec.topic(), rec.partition(), rec.offset(), reason,
+        printable(rec.value())));
+    long size = (rec.value() == null ? 0 : rec.value().length)
+        + (rec.key() == null ? 0 : rec.key().length() * 3L) + reason.length() * 3L;
+    for (Header h : rec.headers()) {
+      size += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length);
+    }
+    boolean fits = size <= settings.maxWorkItemBytes();
+    String header = fits ? reason : reason + " (the record, " + size + " bytes, is too large to"
+        + " copy to the DLQ; its text is in ferry.rejected_submissions)";
+    String key = rec.key() == null ? null : SafeText.echo(rec.key(), 1000);
+    ProducerRecord<String, byte[]> dlq = new ProducerRecord<>(settings.topics().dlq(), null,
+        fits ? rec.key() : key, fits ? rec.value() : null);
+    if (fits) {
+      for (Header h : rec.headers()) {
+        dlq.headers().add(h);
+      }
+    }
+    dlq.headers().add(ERROR_HEADER, header.getBytes(StandardCharsets.UTF_8));
+    dlqSends.add(producer.send(dlq));
+  }
+
+  /**
+   * Why the jobs of one submission cannot go out as work items (an encoded work item would
+   * exceed the producer's {@code max.request.size}), or null when they can. Parents without a
+   * type never go out; a reducer's input is checked when it is dispatched.
+   */
+  private String tooLarge(List<NewJob> tree) {
+    int limit = settings.maxWorkItemBytes();
+    for (NewJob j : tree) {
+      if (j.type() == null || j.childrenTotal() > 0) {
+        continue;
+      }
+      String p = j.payloadJson();
+      long estimate = 256L + (p.length() + j.type().length()) * 3L
+          + (j.dependency() == null ? 0 : j.dependency().length() * 3L);
+      if (estimate <= limit) {
+        continue;
+      }
+      int bytes = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), p, j.dependency(),
+          j.timeoutMs(), 0).length;
+      if (bytes > limit) {
+        return "work item too large: job " + j.id() + " would be a " + bytes + "-byte work item,"
+            + " over the producer's limit of " + limit + " bytes (kafka.max.request.size "
+            + settings.maxRecordBytes() + " less room for headers)";
+      }
+    }
+    return null;
   }
 
   private void count(List<NewJob> jobs, java.util.Set<UUID> inserted, int rejected, int records) {

@@ -1,7 +1,9 @@
 package dev.ferry.orchestrator.loop;
 
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.core.text.SafeText;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,19 +20,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A consumer loop that handles each poll batch as a unit and commits its offsets only after the
- * handler returns (that is, after the database commit). If the handler throws, the batch is
- * rewound and retried after a backoff with jitter, so nothing is skipped while Postgres or Kafka
- * is down. The loop owns its consumer; {@link #close()} wakes it and waits for it to stop.
+ * A consumer loop that handles each poll batch in bounded chunks (at most
+ * {@code maxRecordsPerTransaction} records and {@code maxBytesPerTransaction} bytes of values,
+ * each one handler call and so one transaction) and commits offsets only after the handler
+ * returns (that is, after the database commit).
+ *
+ * <p>When the handler throws, {@link Failures} says why. A transient failure (database or broker
+ * away) rewinds the batch and retries it after a backoff with jitter, so nothing is skipped
+ * while PostgreSQL or Kafka is down. A failure caused by the data (PostgreSQL refused a value, a
+ * record too large for Kafka) would fail again forever: the chunk is bisected, the halves that
+ * go through are committed, and each record that fails on its own is handed to
+ * {@link BatchHandler#quarantine} with the reason (counted in {@code ferry_quarantined_total}
+ * and logged once). A failure of unknown kind is retried twice, then isolated the same way.
+ * While a batch keeps failing, {@link #failing()} says why (the process reports not ready).
+ *
+ * <p>The loop owns its consumer; {@link #close()} wakes it and waits for it to stop.
  */
 public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BatchConsumerLoop.class);
 
-  /** Handles one batch; throws to have it retried. */
-  @FunctionalInterface
+  /** Handles batches of records, and sets aside a record that cannot be handled. */
   public interface BatchHandler {
-    void handle(ConsumerRecords<String, byte[]> records) throws Exception;
+    /**
+     * Handles records (in poll order) in one transaction; throws to have them retried or, if
+     * the failure is caused by the data, isolated.
+     */
+    void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception;
+
+    /**
+     * Sets aside one record that fails on its own with a non-transient error, keeping it for
+     * inspection with the reason (e.g. the DLQ, or its job ended FAILED). Throws only if that
+     * fails too; a transient failure is retried, any other is logged and the record skipped.
+     */
+    void quarantine(ConsumerRecord<String, byte[]> record, String reason) throws Exception;
   }
+
+  /** Most records handled in one transaction. */
+  static final int MAX_RECORDS_PER_TRANSACTION = 1_000;
+  /** Most bytes of record values handled in one transaction. */
+  static final long MAX_BYTES_PER_TRANSACTION = 8L << 20;
+  /** Failures of unknown kind tolerated (retried as transient) before a batch is isolated. */
+  static final int UNKNOWN_RETRIES = 2;
 
   private final String name;
   private final KafkaConsumer<String, byte[]> consumer;
@@ -43,6 +73,10 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   /** Records of the batch being handled or retried (not yet in the database). */
   private volatile int inBatch;
   private volatile String failing;
+  /** Consecutive failed tries of the current batch. */
+  private int failures;
+  private final int maxRecordsPerTransaction;
+  private final long maxBytesPerTransaction;
   private long lagSampledNanos;
   /** Offsets of handled batches not yet committed (committed at most every 100 ms). */
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
@@ -57,6 +91,17 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   public BatchConsumerLoop(
       String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
       BatchHandler handler, OrchestratorMetrics metrics) {
+    this(name, consumer, topics, handler, metrics, MAX_RECORDS_PER_TRANSACTION,
+        MAX_BYTES_PER_TRANSACTION);
+  }
+
+  /** With explicit transaction bounds (tests use small ones). */
+  public BatchConsumerLoop(
+      String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
+      BatchHandler handler, OrchestratorMetrics metrics, int maxRecordsPerTransaction,
+      long maxBytesPerTransaction) {
+    this.maxRecordsPerTransaction = maxRecordsPerTransaction;
+    this.maxBytesPerTransaction = maxBytesPerTransaction;
     this.metrics = metrics;
     this.name = name;
     this.consumer = consumer;
@@ -119,11 +164,20 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
         if (records.isEmpty()) {
           continue;
         }
+        List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(records.count());
+        records.forEach(all::add);
+        int done = 0;
         try {
-          inBatch = records.count();
-          handler.handle(records);
+          inBatch = all.size();
+          for (List<ConsumerRecord<String, byte[]>> chunk : chunks(all)) {
+            handleOrIsolate(chunk);
+            uncommitted.putAll(offsets(chunk));
+            done += chunk.size();
+            inBatch = all.size() - done;
+          }
           inBatch = 0;
           failing = null;
+          failures = 0;
           backoffMs = 100;
         } catch (WakeupException e) {
           break;
@@ -131,20 +185,21 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           Thread.currentThread().interrupt();
           break;
         } catch (Throwable e) {
+          failures++;
           if (failing == null) {
             log.warn("{}: batch of {} records failed, will retry it in {} ms: {}", name,
-                records.count(), backoffMs, e.toString(), e);
+                all.size() - done, backoffMs, e.toString(), e);
           } else {
             log.warn("{}: batch of {} records failed again, retrying in {} ms: {}", name,
-                records.count(), backoffMs, e.toString());
+                all.size() - done, backoffMs, e.toString());
           }
-          failing = e.toString();
+          failing = SafeText.echo(e.toString(), 500);
           metrics.loopError(name);
-          rewind(records);
+          rewind(all.subList(done, all.size()));
+          commitHandled(false);
           backoffMs = pause(backoffMs);
           continue;
         }
-        uncommitted.putAll(offsets(records));
         commitHandled(false);
       }
     } finally {
@@ -203,6 +258,90 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   }
 
   /**
+   * Handles a chunk; if it fails because of its data, bisects it: halves that go through are
+   * handled, a record that fails alone is quarantined. Transient failures (and unknown ones,
+   * the first {@link #UNKNOWN_RETRIES} times) are thrown to retry the batch.
+   */
+  private void handleOrIsolate(List<ConsumerRecord<String, byte[]>> chunk) throws Exception {
+    try {
+      handler.handle(chunk);
+    } catch (WakeupException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      Failures.Kind kind = Failures.classify(e);
+      if (kind == Failures.Kind.TRANSIENT
+          || (kind == Failures.Kind.UNKNOWN && failures < UNKNOWN_RETRIES)) {
+        throw e;
+      }
+      log.info("{}: a chunk of {} records failed because of its data ({}); isolating the"
+          + " culprit", name, chunk.size(), SafeText.echo(e.toString(), 300));
+      isolate(chunk, e);
+    }
+  }
+
+  private void isolate(List<ConsumerRecord<String, byte[]>> records, Exception cause)
+      throws Exception {
+    if (records.size() == 1) {
+      quarantine(records.get(0), cause);
+      return;
+    }
+    int mid = records.size() / 2;
+    for (List<ConsumerRecord<String, byte[]>> half :
+        List.of(records.subList(0, mid), records.subList(mid, records.size()))) {
+      try {
+        handler.handle(half);
+      } catch (WakeupException | InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        if (Failures.classify(e) == Failures.Kind.TRANSIENT) {
+          throw e;
+        }
+        isolate(half, e);
+      }
+    }
+  }
+
+  private void quarantine(ConsumerRecord<String, byte[]> rec, Exception cause) throws Exception {
+    String reason = Failures.reason(cause);
+    try {
+      handler.quarantine(rec, reason);
+      log.warn("{}: set aside the record at {}-{}@{}: {}", name, rec.topic(), rec.partition(),
+          rec.offset(), reason);
+    } catch (WakeupException | InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      if (Failures.classify(e) == Failures.Kind.TRANSIENT) {
+        throw e;
+      }
+      log.error("{}: the record at {}-{}@{} failed ({}) and could not be set aside either ({});"
+          + " skipping it", name, rec.topic(), rec.partition(), rec.offset(), reason,
+          SafeText.echo(e.toString(), 500), e);
+    }
+    metrics.quarantined(name);
+  }
+
+  /** The records in chunks of at most the transaction bounds, in order. */
+  private List<List<ConsumerRecord<String, byte[]>>> chunks(
+      List<ConsumerRecord<String, byte[]>> all) {
+    List<List<ConsumerRecord<String, byte[]>>> out = new ArrayList<>();
+    int start = 0;
+    long bytes = 0;
+    for (int i = 0; i < all.size(); i++) {
+      byte[] v = all.get(i).value();
+      long size = v == null ? 0 : v.length;
+      if (i > start && (i - start >= maxRecordsPerTransaction
+          || bytes + size > maxBytesPerTransaction)) {
+        out.add(all.subList(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    out.add(all.subList(start, all.size()));
+    return out;
+  }
+
+  /**
    * Records not yet in the database: those behind the end of the assigned partitions (sampled
    * each second) plus the batch being handled or retried; -1 if unknown.
    */
@@ -244,11 +383,16 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     return Math.min(backoffMs * 2, 5_000);
   }
 
-  private void rewind(ConsumerRecords<String, byte[]> records) {
-    for (TopicPartition tp : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> rs = records.records(tp);
+  /** Seeks each partition back to its first record among {@code records}. */
+  private void rewind(List<ConsumerRecord<String, byte[]>> records) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+    }
+    for (Map.Entry<TopicPartition, Long> f : first.entrySet()) {
+      TopicPartition tp = f.getKey();
       try {
-        consumer.seek(tp, rs.get(0).offset());
+        consumer.seek(tp, f.getValue());
       } catch (IllegalStateException e) {
         // Partition no longer assigned: the new owner starts from the committed offset.
         log.debug("{}: {} revoked before rewind", name, tp);
@@ -257,11 +401,12 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   }
 
   private static Map<TopicPartition, OffsetAndMetadata> offsets(
-      ConsumerRecords<String, byte[]> records) {
+      List<ConsumerRecord<String, byte[]>> records) {
     Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
-    for (TopicPartition tp : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> rs = records.records(tp);
-      out.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
+    for (ConsumerRecord<String, byte[]> r : records) {
+      out.merge(new TopicPartition(r.topic(), r.partition()),
+          new OffsetAndMetadata(r.offset() + 1),
+          (a, b) -> a.offset() >= b.offset() ? a : b);
     }
     return out;
   }

@@ -51,6 +51,16 @@ public final class OrchestratorMetrics {
         .tag("loop", loop).register(registry)).increment();
   }
 
+  /**
+   * A record, outcome or job that PostgreSQL or Kafka refused was set aside with its reason
+   * (rejected, or its job ended FAILED) so that the rest of its batch went on.
+   */
+  public void quarantined(String loop) {
+    counters.computeIfAbsent("ferry.quarantined\0" + loop, k -> Counter.builder("ferry.quarantined")
+        .description("Records or jobs set aside because PostgreSQL or Kafka refused them")
+        .tag("loop", loop).register(registry)).increment();
+  }
+
   /** {@code n} jobs of a type accepted (children of fan-outs included). */
   public void submitted(String type, int n) {
     counter("ferry.jobs.submitted", type, "Jobs accepted (rows inserted)").increment(n);

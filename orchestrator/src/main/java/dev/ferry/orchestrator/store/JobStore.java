@@ -161,6 +161,81 @@ public final class JobStore {
       WHERE a.job_id = u.job_id AND a.attempt = u.attempt
       """;
 
+  /** Why a parent none of whose children could be inserted ends FAILED. */
+  public static final String NO_CHILDREN_INSERTED =
+      "none of its children could be created: their ids belong to existing jobs";
+
+  private static final String FIX_CHILDREN_TOTAL =
+      """
+      UPDATE ferry.jobs j
+      SET children_total = u.n,
+          status = CASE WHEN u.n = 0 THEN 'FAILED' ELSE j.status END,
+          last_error = CASE WHEN u.n = 0 THEN ? ELSE j.last_error END,
+          finished_at = CASE WHEN u.n = 0 THEN now() ELSE j.finished_at END,
+          updated_at = now()
+      FROM unnest(?::uuid[], ?::int[]) AS u(id, n)
+      WHERE j.id = u.id AND j.status = 'WAITING_CHILDREN'
+      """;
+
+  /**
+   * Makes each newly inserted parent's {@code children_total} the number of its children rows
+   * actually inserted: a child whose explicit id belongs to an existing job is skipped by the
+   * insert and would never report to this parent. A parent left with no child ends FAILED
+   * ({@link #NO_CHILDREN_INSERTED}). Returns those parents (id → their own parent id or null),
+   * for fan-in. No statement when every count is right (the usual case).
+   */
+  public Map<UUID, UUID> fixChildrenTotals(Connection c, List<NewJob> jobs, Set<UUID> inserted)
+      throws SQLException {
+    Map<UUID, Integer> actual = null;
+    for (NewJob j : jobs) {
+      if (j.parentId() != null && inserted.contains(j.id())) {
+        if (actual == null) {
+          actual = new HashMap<>();
+        }
+        actual.merge(j.parentId(), 1, Integer::sum);
+      }
+    }
+    List<UUID> ids = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    Map<UUID, UUID> empty = new HashMap<>();
+    for (NewJob j : jobs) {
+      if (j.childrenTotal() > 0 && inserted.contains(j.id())) {
+        int n = actual == null ? 0 : actual.getOrDefault(j.id(), 0);
+        if (n != j.childrenTotal()) {
+          ids.add(j.id());
+          counts.add(n);
+          if (n == 0) {
+            empty.put(j.id(), j.parentId());
+          }
+        }
+      }
+    }
+    if (!ids.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement(FIX_CHILDREN_TOTAL)) {
+        ps.setString(1, NO_CHILDREN_INSERTED);
+        ps.setArray(2, c.createArrayOf("uuid", ids.toArray()));
+        ps.setArray(3, c.createArrayOf("int4", counts.toArray()));
+        ps.executeUpdate();
+      }
+    }
+    return empty;
+  }
+
+  /** The parent of each given job that has one (a rare-path lookup, not for the hot path). */
+  public Map<UUID, UUID> parentsOf(Connection c, Collection<UUID> ids) throws SQLException {
+    Map<UUID, UUID> out = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT id, parent_id FROM ferry.jobs WHERE id = ANY(?::uuid[]) AND parent_id IS NOT NULL")) {
+      ps.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.put(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class));
+        }
+      }
+    }
+    return out;
+  }
+
   /** Inserts new jobs, skipping ids that exist already; returns the ids actually inserted. */
   public Set<UUID> insertJobs(Connection c, List<NewJob> jobs) throws SQLException {
     return insertJobs(c, jobs, false).keySet();

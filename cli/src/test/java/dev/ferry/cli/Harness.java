@@ -110,6 +110,18 @@ final class Harness {
     }
   }
 
+  /** Counts with one uuid[] parameter (the ids), e.g. {@code WHERE id = ANY(?)}. */
+  static long countIds(DataSource ds, String sql, java.util.Collection<UUID> ids)
+      throws SQLException {
+    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   /** Reads every record of a topic from the beginning until {@code n} arrived (or 60 s). */
   static List<ConsumerRecord<byte[], byte[]>> readTopic(FerryTestEnv env, String topic, int n) {
     Properties p = new Properties();

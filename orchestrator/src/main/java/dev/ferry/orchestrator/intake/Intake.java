@@ -80,7 +80,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     List<NewJob> jobs = new ArrayList<>(records.size());
     List<Rejection> rejections = new ArrayList<>();
-    List<Future<RecordMetadata>> dlqSends = new ArrayList<>();
+    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>();
     java.util.Set<UUID> submitted = new java.util.HashSet<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
@@ -99,7 +99,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           throw new InvalidSubmissionException(tooLarge);
         }
       } catch (InvalidSubmissionException e) {
-        reject(rec, e.getMessage(), rejections, dlqSends);
+        reject(rec, e.getMessage(), rejections, dlqRecords);
       }
     }
     // Also a child whose id came twice (two submissions naming it): the first row wins.
@@ -109,6 +109,12 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       try {
         Map<UUID, JobStatus> inserted = store.insertJobs(c, jobs, settings.intakeDispatch());
         store.insertRejections(c, rejections);
+        // Sent only once the statements went through: a batch that PostgreSQL refuses (and
+        // that is then bisected) leaves no DLQ copies behind.
+        List<Future<RecordMetadata>> dlqSends = new ArrayList<>(dlqRecords.size());
+        for (ProducerRecord<String, byte[]> d : dlqRecords) {
+          dlqSends.add(producer.send(d));
+        }
         List<Future<RecordMetadata>> workSends = new ArrayList<>();
         Map<UUID, UUID> childless = store.fixChildrenTotals(c, jobs, inserted.keySet());
         if (!childless.isEmpty()) {
@@ -144,6 +150,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           f.get();
         }
         c.commit();
+        for (Rejection rj : rejections) {
+          log.info("Rejected submission at {}-{}@{}: {}", rj.topic(), rj.partition(),
+              rj.offset(), rj.reason());
+        }
         count(jobs, inserted.keySet(), rejections.size(), records.size());
       } catch (Exception e) {
         c.rollback();
@@ -196,16 +206,15 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   @Override
   public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
     List<Rejection> rejections = new ArrayList<>(1);
-    List<Future<RecordMetadata>> dlqSends = new ArrayList<>(1);
-    reject(rec, "could not be stored: " + reason, rejections, dlqSends);
+    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>(1);
+    reject(rec, "could not be stored: " + reason, rejections, dlqRecords);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         store.insertRejections(c, rejections);
+        Future<RecordMetadata> sent = producer.send(dlqRecords.get(0));
         producer.flush();
-        for (Future<RecordMetadata> f : dlqSends) {
-          f.get();
-        }
+        sent.get();
         c.commit();
         metrics.rejected(1);
       } catch (Exception e) {
@@ -222,10 +231,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    * its text being in the table.
    */
   private void reject(ConsumerRecord<String, byte[]> rec, String message,
-      List<Rejection> rejections, List<Future<RecordMetadata>> dlqSends) {
+      List<Rejection> rejections, List<ProducerRecord<String, byte[]>> dlqRecords) {
     String reason = SafeText.echo(message, MAX_REASON_CHARS);
-    log.info("Rejected submission at {}-{}@{}: {}", rec.topic(), rec.partition(), rec.offset(),
-        reason);
     rejections.add(new Rejection(rec.topic(), rec.partition(), rec.offset(), reason,
         printable(rec.value())));
     long size = (rec.value() == null ? 0 : rec.value().length)
@@ -245,7 +252,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       }
     }
     dlq.headers().add(ERROR_HEADER, header.getBytes(StandardCharsets.UTF_8));
-    dlqSends.add(producer.send(dlq));
+    dlqRecords.add(dlq);
   }
 
   /**

@@ -127,6 +127,53 @@ class OutageIT {
         .isEqualTo(60);
   }
 
+  /**
+   * A database outage longer than {@code rescue.after.ms} leaves every worker's heartbeat stale
+   * at once although the workers lived on: the rescuer must not take their attempts back.
+   */
+  @Test
+  void databaseOutageLongerThanRescueAfter_takesNoLiveAttemptBack() throws Exception {
+    postgres = PostgresProcess.start();
+    TestDatabase db = postgres.newDatabase("outage_rescue");
+    kafka = KafkaBrokerProcess.create().start();
+    FerryConfig config = FerryConfig.defaults()
+        .with(Setting.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+        .with(Setting.DB_URL, db.url())
+        .with(Setting.DB_USER, db.user())
+        .with(Setting.DB_PASSWORD, db.password())
+        .with(Setting.TOPIC_PARTITIONS, "4")
+        .with(Setting.DB_POOL_SIZE, "4")
+        .with(Setting.HEALTH_PORT, "0")
+        .with(Setting.RESCUE_AFTER_MS, "2000")
+        .withKafka("session.timeout.ms", "6000");
+    orchestrator = Orchestrator.start(config);
+    worker = Worker.start(config, List.of());
+    int orch = orchestrator.healthPort();
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("acks", "all");
+    producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    String submit = Topics.withPrefix(config.topicPrefix()).submit();
+    UUID id = UUID.randomUUID();
+    producer.send(new ProducerRecord<>(submit, ("{\"id\":\"" + id + "\",\"type\":\"sleep\","
+        + "\"payload\":{\"ms\":20000},\"timeoutMs\":60000}").getBytes(StandardCharsets.UTF_8))).get();
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> count(db,
+        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING'") == 1);
+
+    postgres.stop();
+    awaitComponentDown(orch, "database");
+    // The outage lasts well over rescue.after.ms (2 s): every heartbeat is stale when it ends.
+    long down = System.nanoTime();
+    await().atMost(Duration.ofSeconds(30)).until(
+        () -> System.nanoTime() - down > Duration.ofSeconds(5).toNanos());
+    postgres.restart();
+
+    awaitSucceeded(db, 1);
+    assertThat(count(db, "SELECT count(*) FROM ferry.job_attempts WHERE outcome = 'WORKER_LOST'"))
+        .isZero();
+    assertThat(count(db, "SELECT attempts FROM ferry.jobs")).isEqualTo(1);
+  }
+
   private void submit(String topic, int n) throws Exception {
     for (int i = 0; i < n; i++) {
       String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\"}";

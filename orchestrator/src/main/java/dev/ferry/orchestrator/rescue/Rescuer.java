@@ -89,7 +89,8 @@ public final class Rescuer implements AutoCloseable {
   private final String eventsTopic;
   private final BackoffPolicy defaultBackoff;
   private final Duration after;
-  private final Duration interval;
+  private final RescueGrace grace;
+  private boolean holding;
   private final int poisonCrashes;
   private final Clock clock;
   private final RandomGenerator random;
@@ -120,7 +121,7 @@ public final class Rescuer implements AutoCloseable {
     this.poisonCrashes = poisonCrashes;
     this.clock = clock;
     this.random = random;
-    this.interval = interval;
+    this.grace = new RescueGrace(after, interval);
     this.loop = new PeriodicLoop("ferry-rescuer", interval, interval,
         interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10), false,
         running -> {
@@ -143,33 +144,19 @@ public final class Rescuer implements AutoCloseable {
     loop.start();
   }
 
-  /** When this rescuer last reached the database (nanoTime), 0 before the first time. */
-  private long reachedNanos;
-  /** Until when (nanoTime) it takes nothing back after not reaching the database. */
-  private long graceUntilNanos;
-
-  /**
-   * Whether rescues wait: at start and after this process could not reach the database for
-   * longer than {@code rescue.after.ms}, for twice that long. When the database was away,
-   * every worker's heartbeat went stale together although the workers lived on; they need a
-   * moment to heartbeat again before silence means death. Reaching the database is checked
-   * here (a cheap query) so that the grace starts when it is back.
-   */
+  /** Rescues wait after this process could not reach the database (see {@link RescueGrace}). */
   private boolean inGrace(long now) throws Exception {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT 1")) {
       ps.execute();
     }
-    long gap = now - reachedNanos;
-    if (reachedNanos == 0 || gap > Math.max(after.toNanos(), 3 * interval.toNanos())) {
-      graceUntilNanos = now + 2 * after.toNanos();
-      if (reachedNanos != 0) {
-        log.info("Rescuer: the database was out of reach for {} s; taking nothing back for {} ms"
-            + " while workers heartbeat again", gap / 1_000_000_000L, 2 * after.toMillis());
-      }
+    boolean wasHolding = holding;
+    holding = grace.reached(now);
+    if (holding && !wasHolding) {
+      log.info("Rescuer: (re)connected to the database; taking nothing back for {} ms while"
+          + " workers heartbeat again", grace.length().toMillis());
     }
-    reachedNanos = now;
-    return now - graceUntilNanos < 0;
+    return holding;
   }
 
   /** Attempts taken back from dead workers by this process so far. */

@@ -15,9 +15,14 @@ import picocli.CommandLine.Command;
         "Consumes ferry.work, runs handlers with bounded concurrency and produces outcomes",
         "to ferry.results. SIGTERM drains gracefully: no new jobs, in-flight ones finish",
         "(up to --worker-drain-timeout-ms), offsets are committed and the worker leaves its",
-        "consumer group."})
+        "consumer group.",
+        "",
+        "Exit codes: 0 stopped by a signal, 2 bad configuration, 4 Kafka refused the",
+        "credentials, 5 the poll loop failed for good (restart the worker)."})
 final class WorkerCommand extends ConfigurableCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
+  /** Exit code when the poll loop failed for good. */
+  static final int POLL_LOOP_FAILED = 5;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -29,6 +34,14 @@ final class WorkerCommand extends ConfigurableCommand implements Callable<Intege
       w.close();
       done.countDown();
     }, "ferry-shutdown"));
+    Throwable failure = w.awaitPollLoopEnd();
+    if (failure != null) {
+      // Not a silent death: exit non-zero so that a supervisor restarts the worker (the
+      // shutdown hook drains what is still running and leaves the group).
+      log.error("The worker's poll loop failed and the worker stops (exit code {}): {}",
+          POLL_LOOP_FAILED, failure.toString());
+      return POLL_LOOP_FAILED;
+    }
     done.await();
     return 0;
   }

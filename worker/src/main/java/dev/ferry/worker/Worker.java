@@ -1,5 +1,8 @@
 package dev.ferry.worker;
 
+import dev.ferry.core.text.SafeText;
+import java.util.concurrent.Executors;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.breaker.CircuitBreakerMachine;
@@ -50,6 +53,11 @@ public final class Worker implements AutoCloseable {
 
   private final String id;
   private final HikariDataSource dataSource;
+  /** The heartbeat's own connection: a busy or stuck main pool never delays it. */
+  private final HikariDataSource heartbeatDataSource;
+  /** The heartbeat's own thread: a busy timer (job timeouts, notices) never delays it. */
+  private final ScheduledExecutorService heartbeatThread;
+  private final JobRunner runner;
   private final KafkaProducer<String, byte[]> producer;
   private final ScheduledExecutorService scheduler;
   private final PollLoop pollLoop;
@@ -125,8 +133,16 @@ public final class Worker implements AutoCloseable {
           var v = breakers.view(dep);
           return v == null ? null : v.state();
         }));
+    this.runner = runner;
+    metrics.registry().gauge("ferry.worker.stuck.handlers", runner, JobRunner::stuckHandlers);
+    metrics.registry().gauge("ferry.worker.unacknowledged.outcomes", pollLoop,
+        PollLoop::unacknowledged);
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
-    this.registry = new WorkerRegistry(dataSource, id, host, concurrency);
+    this.heartbeatDataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "1"),
+        "ferry-worker-heartbeat", null);
+    this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(
+        r -> Thread.ofPlatform().name("ferry-worker-heartbeat").daemon().unstarted(r));
+    this.registry = new WorkerRegistry(heartbeatDataSource, id, host, concurrency);
     this.cancellations = new CancellationListener(dataSource, runner);
   }
 
@@ -136,8 +152,13 @@ public final class Worker implements AutoCloseable {
     w.registry.register();
     long hb = config.getInt(Setting.WORKER_HEARTBEAT_MS, 100, 3_600_000);
     w.heartbeats =
-        w.scheduler.scheduleAtFixedRate(
-            () -> w.registry.heartbeat(w.pollLoop::inFlight), hb, hb, TimeUnit.MILLISECONDS);
+        w.heartbeatThread.scheduleAtFixedRate(() -> {
+          // A worker whose poll loop has died takes no work and reports none: it must look
+          // dead to the rescuer, not heartbeat as healthy with jobs it will never finish.
+          if (w.pollLoop.failure() == null) {
+            w.registry.heartbeat(w.pollLoop::inFlight);
+          }
+        }, hb, hb, TimeUnit.MILLISECONDS);
     w.breakers.start();
     w.cancellations.start();
     try {
@@ -175,7 +196,23 @@ public final class Worker implements AutoCloseable {
     d.put("lag", pollLoop.lag());
     d.put("staleSkipped", pollLoop.staleSkipped());
     d.put("rebalances", pollLoop.revocations());
+    d.put("unacknowledgedOutcomes", pollLoop.unacknowledged());
+    d.put("stuckHandlers", runner.stuckHandlers());
+    Throwable failure = pollLoop.failure();
+    if (failure != null) {
+      d.put("pollLoopError", SafeText.echo(failure.toString(), 500));
+    }
     return new HealthServer.Report(live, live && probe.allUp(), d);
+  }
+
+  /**
+   * Blocks until the poll loop ends: by {@link #close()} (returns null) or because it failed
+   * (returns why; the worker takes no more work and the process should exit so that a
+   * supervisor restarts it).
+   */
+  public Throwable awaitPollLoopEnd() throws InterruptedException {
+    pollLoop.awaitEnd();
+    return pollLoop.failure();
   }
 
   /** The health server's port, or -1 when it is off. */
@@ -213,11 +250,13 @@ public final class Worker implements AutoCloseable {
     if (heartbeats != null) {
       heartbeats.cancel(false);
     }
+    heartbeatThread.shutdownNow();
     cancellations.close();
     breakers.close();
     producer.close(Duration.ofSeconds(10));
     registry.stopped();
     scheduler.shutdownNow();
+    heartbeatDataSource.close();
     dataSource.close();
     metrics.close();
     log.info("Worker {} stopped", id);

@@ -49,6 +49,10 @@ public final class JobRunner {
   private final HandlerRegistry handlers;
   private final KafkaProducer<String, byte[]> producer;
   private final String resultsTopic;
+  /** How long a timed-out handler gets to honour its interruption before it counts as stuck. */
+  public static final Duration STUCK_GRACE = Duration.ofSeconds(5);
+  private final java.util.concurrent.atomic.AtomicInteger stuck =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final String workerId;
   private final ScheduledExecutorService timer;
   private final Clock clock;
@@ -184,6 +188,7 @@ public final class JobRunner {
     }
     ScheduledFuture<?> timeout = null;
     ScheduledFuture<?> delayedNotice = null;
+    AtomicBoolean slotFreed = new AtomicBoolean();
     try {
       AttemptReport startNotice =
           AttemptReport.started(item.id(), item.attempt(), item.run(), workerId, started);
@@ -225,6 +230,9 @@ public final class JobRunner {
                         timeoutMs);
                     report(item, started, new Outcome.TimedOut("timed out after " + timeoutMs + " ms"), ticket, done, call);
                     self.interrupt();
+                    var unused = timer.schedule(
+                        () -> abandonIfStuck(item, me, slotFreed, ticket, done),
+                        STUCK_GRACE.toMillis(), TimeUnit.MILLISECONDS);
                   }
                 },
                 timeoutMs,
@@ -252,8 +260,35 @@ public final class JobRunner {
       }
       MDC.clear();
       running.remove(item.id(), me);
+      if (slotFreed.compareAndSet(false, true)) {
+        done.accept(new Completion.SlotFreed(ticket));
+      } else {
+        int left = stuck.decrementAndGet();
+        log.info("Job {} attempt {}: its handler returned at last ({} still stuck)", item.id(),
+            item.attempt(), left);
+      }
+    }
+  }
+
+  /**
+   * A handler still running {@link #STUCK_GRACE} after its timeout interrupted it ignores
+   * interruption: its slot is given back so that it does not block the admission of other jobs,
+   * and it is counted as stuck until it returns (its virtual thread is left to finish).
+   */
+  private void abandonIfStuck(WorkItem item, Running me, AtomicBoolean slotFreed, Object ticket,
+      Consumer<Completion> done) {
+    if (running.get(item.id()) == me && slotFreed.compareAndSet(false, true)) {
+      int n = stuck.incrementAndGet();
+      log.warn("Job {} attempt {} ignores interruption {} ms after its timeout; its slot is"
+          + " freed and its thread left running ({} stuck handlers)", item.id(), item.attempt(),
+          STUCK_GRACE.toMillis(), n);
       done.accept(new Completion.SlotFreed(ticket));
     }
+  }
+
+  /** Handlers that timed out, ignored interruption and have not returned yet. */
+  public int stuckHandlers() {
+    return stuck.get();
   }
 
   private static void awaitNotice(WorkItem item, Future<RecordMetadata> notice)

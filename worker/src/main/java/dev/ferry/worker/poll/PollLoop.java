@@ -100,6 +100,10 @@ public final class PollLoop implements Runnable {
   private final AtomicInteger revocations = new AtomicInteger();
   private final AtomicInteger assignments = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** Why the loop ended, if it failed (not drained): the process must exit. */
+  private volatile Throwable failure;
+  /** Finished jobs whose outcome Kafka has not acknowledged yet (for gauges). */
+  private volatile int unacknowledged;
   private volatile boolean draining;
   private volatile long drainDeadlineNanos;
   private volatile boolean paused;
@@ -272,6 +276,7 @@ public final class PollLoop implements Runnable {
       handleCompletions();
       commit(true);
     } catch (Throwable t) {
+      failure = t;
       log.error("Worker poll loop failed; the consumer leaves its group and its records will be"
           + " redelivered", t);
     } finally {
@@ -282,6 +287,31 @@ public final class PollLoop implements Runnable {
       }
       stopped.countDown();
     }
+  }
+
+  /** Finished jobs whose outcome is not acknowledged yet. Poll thread only. */
+  private int unacked() {
+    return Math.max(0, awaitingOutcome.size() - inFlight.get());
+  }
+
+  /** Finished jobs whose outcome Kafka has not acknowledged yet (sampled each round). */
+  public int unacknowledged() {
+    return unacknowledged;
+  }
+
+  /** Why the loop ended if it failed (it then stopped for good), else null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** Whether the loop's thread is still looping (not ended by a drain or a failure). */
+  public boolean running() {
+    return stopped.getCount() > 0;
+  }
+
+  /** Blocks until the loop has ended (drained or failed). */
+  public void awaitEnd() throws InterruptedException {
+    stopped.await();
   }
 
   /** Asks the database about possibly redelivered records, off the poll thread. */
@@ -319,7 +349,7 @@ public final class PollLoop implements Runnable {
       return; // a job that crashed a worker before runs alone
     }
     for (Iterator<Pending> it = buffer.iterator();
-        it.hasNext() && inFlight.get() < concurrency; ) {
+        it.hasNext() && inFlight.get() < concurrency && unacked() < bufferLimit; ) {
       Pending p = it.next();
       ConsumerRecord<String, byte[]> rec = p.record();
       TopicPartition tp = new TopicPartition(rec.topic(), rec.partition());
@@ -466,8 +496,12 @@ public final class PollLoop implements Runnable {
     // buffer are waiting for their dependency's bulkhead, and others may be runnable behind
     // them. The buffer never exceeds two poll batches.
     // Also hold fetching while the database is asked about possibly redelivered records.
-    boolean full = draining || inFlight.get() >= concurrency || buffer.size() >= bufferLimit
-        || pendingChecks > 0;
+    // Outcomes Kafka has not acknowledged count against the buffer: while results cannot be
+    // produced, the worker stops taking work instead of piling up outcomes in memory.
+    int unacked = unacked();
+    unacknowledged = unacked;
+    boolean full = draining || inFlight.get() >= concurrency
+        || buffer.size() + unacked >= bufferLimit || pendingChecks > 0;
     if (full && !assigned.isEmpty()) {
       consumer.pause(assigned);
       paused = true;

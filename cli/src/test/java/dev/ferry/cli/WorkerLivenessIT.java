@@ -113,6 +113,64 @@ class WorkerLivenessIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> body(worker).contains("\"stuckHandlers\":0"));
   }
 
+  @Test
+  void whileKafkaRefusesOutcomes_theWorkerStopsTakingWork_andCatchesUpAfterwards(
+      FerryTestEnv env) throws Exception {
+    java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+    JobHandler counted = new JobHandler() {
+      @Override
+      public String type() {
+        return "counted";
+      }
+
+      @Override
+      public JobResult handle(JobContext context) {
+        runs.incrementAndGet();
+        return JobResult.success(FerryJson.object());
+      }
+    };
+    FerryConfig config = env.config().with(Setting.WORKER_CONCURRENCY, "4");
+    Harness.orchestrator(env, config);
+    Worker worker = Harness.worker(env, config, counted);
+    String results = dev.ferry.core.config.Topics.withPrefix(config.topicPrefix()).results();
+    // The results topic refuses every record (the broker says each is too large).
+    setTopicConfig(env, results, "max.message.bytes", "1");
+    List<UUID> ids = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      UUID id = UUID.randomUUID();
+      ids.add(id);
+      Harness.submitRaw(env, config, null, "{\"id\":\"" + id + "\",\"type\":\"counted\"}");
+    }
+    // concurrency 4, max.poll.records 10: a buffer of 20 records. Outcomes waiting for Kafka
+    // count against it, so at most 20 + 4 jobs run before the worker stops taking work.
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+        worker.pollLoop().unacknowledged() >= 19 && worker.pollLoop().isPaused())
+        .as("runs %d, unacknowledged %d, paused %s, in flight %d", runs.get(),
+            worker.pollLoop().unacknowledged(), worker.pollLoop().isPaused(),
+            worker.pollLoop().inFlight()).isTrue());
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+        .until(() -> runs.get() <= 24);
+    assertThat(body(worker)).contains("\"unacknowledgedOutcomes\":");
+
+    setTopicConfig(env, results, "max.message.bytes", "1048588");
+    await().atMost(Duration.ofSeconds(120)).until(() -> Harness.countIds(env.dataSource(),
+        "SELECT count(*) FROM ferry.jobs WHERE id = ANY(?) AND status IN ('SUCCEEDED', 'FAILED')",
+        ids) == 300);
+  }
+
+  private static void setTopicConfig(FerryTestEnv env, String topic, String name, String value)
+      throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        Map.of("bootstrap.servers", env.bootstrapServers()))) {
+      var resource = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+      admin.incrementalAlterConfigs(Map.of(resource, List.of(
+          new org.apache.kafka.clients.admin.AlterConfigOp(
+              new org.apache.kafka.clients.admin.ConfigEntry(name, value),
+              org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+    }
+  }
+
   private static String body(Worker w) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
       return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + w.healthPort()

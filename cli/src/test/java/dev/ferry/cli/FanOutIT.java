@@ -242,4 +242,51 @@ class FanOutIT {
     assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'CANCELLED'"))
         .isEqualTo(5);
   }
+
+  @Test
+  void redrivingAFailedChildWhileItsParentWaits_keepsTheFanInCountsExact(FerryTestEnv env)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean failing =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config,
+        HostileOutcomesIT.handler("flip", c -> failing.get()
+            ? dev.ferry.worker.api.JobResult.fail("not yet")
+            : dev.ferry.worker.api.JobResult.success(FerryJson.object().put("ok", true))),
+        HostileOutcomesIT.handler("gate", c -> {
+          try {
+            gate.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return dev.ferry.worker.api.JobResult.success(FerryJson.object());
+        }));
+    UUID parent = UUID.randomUUID();
+    UUID a = UUID.randomUUID();
+    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"collect\","
+        + "\"children\":[{\"id\":\"" + a + "\",\"key\":\"a\",\"type\":\"flip\",\"maxAttempts\":1},"
+        + "{\"key\":\"b\",\"type\":\"gate\",\"timeoutMs\":120000},{\"key\":\"c\",\"type\":\"noop\"}]}");
+    awaitStatus(env.dataSource(), a, "FAILED");
+    await().atMost(Duration.ofSeconds(30)).until(
+        () -> (int) job(env.dataSource(), parent).get("children_done") == 2);
+
+    failing.set(false);
+    try (Connection c = env.dataSource().getConnection()) {
+      assertThat(new JobAdmin().retry(c, new Selection(List.of(a), null, null), 1)).hasSize(1);
+    }
+    awaitStatus(env.dataSource(), a, "SUCCEEDED");
+    var p = job(env.dataSource(), parent);
+    assertThat(p.get("status")).as("b still runs").isEqualTo("WAITING_CHILDREN");
+    assertThat(p.get("children_done")).isEqualTo(2);
+    assertThat(p.get("children_failed")).isEqualTo(0);
+
+    gate.countDown();
+    awaitStatus(env.dataSource(), parent, "SUCCEEDED");
+    JsonNode result = FerryJson.parse((String) job(env.dataSource(), parent).get("result_text"));
+    assertThat(result.get("total").asInt()).isEqualTo(3);
+    assertThat(result.get("succeeded").asInt()).isEqualTo(3);
+    assertThat(result.get("failed").asInt()).isZero();
+  }
 }

@@ -117,10 +117,46 @@ public final class JobAdmin {
     return inTransaction(c, () -> {
       List<Changed> changed = run(c, RETRY, s, extraAttempts);
       if (!changed.isEmpty()) {
+        uncount(c, changed);
         new JobStore().notifyDue(c);
       }
       return changed;
     });
+  }
+
+  /**
+   * A re-driven child no longer counts as finished for a parent that still waits: without this
+   * it would be counted again when it finishes, and the parent would complete early.
+   */
+  private static final String UNCOUNT =
+      """
+      UPDATE ferry.jobs p
+      SET children_done = p.children_done - u.done, children_failed = p.children_failed - u.failed,
+          updated_at = now()
+      FROM unnest(?::uuid[], ?::int[], ?::int[]) AS u(id, done, failed)
+      WHERE p.id = u.id AND p.status = 'WAITING_CHILDREN'
+      """;
+
+  private static void uncount(Connection c, List<Changed> changed) throws SQLException {
+    java.util.Map<UUID, int[]> byParent = new java.util.LinkedHashMap<>();
+    for (Changed ch : changed) {
+      if (ch.parentId() != null) {
+        int[] n = byParent.computeIfAbsent(ch.parentId(), k -> new int[2]);
+        n[0]++;
+        if (ch.previous() == JobStatus.FAILED) {
+          n[1]++;
+        }
+      }
+    }
+    if (byParent.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(UNCOUNT)) {
+      ps.setArray(1, c.createArrayOf("uuid", byParent.keySet().toArray()));
+      ps.setArray(2, c.createArrayOf("int4", byParent.values().stream().map(n -> n[0]).toArray()));
+      ps.setArray(3, c.createArrayOf("int4", byParent.values().stream().map(n -> n[1]).toArray()));
+      ps.executeUpdate();
+    }
   }
 
   private interface Work<T> {

@@ -19,6 +19,7 @@ import dev.ferry.worker.api.JobResult;
 import dev.ferry.core.json.FerryJson;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -110,6 +111,46 @@ class RescueIT {
         "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'SUCCEEDED'", id))
         .isEqualTo(1);
     assertThat(handler.runs.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aJobWhoseRescueTheDatabaseRefuses_endsFailedWithTheReason_andTheOthersAreRescued(
+      FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config().with(Setting.RESCUE_AFTER_MS, "3600000");
+    Harness.orchestrator(env, config);
+    UUID plain = UUID.randomUUID();
+    UUID refused = UUID.randomUUID();
+    String later = Instant.now().plusSeconds(3600).toString();
+    Harness.submitRaw(env, config, 0, "{\"id\":\"" + plain + "\",\"type\":\"noop\",\"runAt\":\""
+        + later + "\"}");
+    Harness.submitRaw(env, config, 0, "{\"id\":\"" + refused + "\",\"type\":\"noop\",\"runAt\":\""
+        + later + "\",\"payload\":{\"norescue\":true}}");
+    await().atMost(Duration.ofSeconds(30)).until(() -> Harness.count(env.dataSource(),
+        "SELECT count(*) FROM ferry.jobs WHERE status = 'PENDING'") == 2);
+    // Both were running on a worker that is gone; PostgreSQL refuses to reschedule one of them.
+    HostileInputIT.execute(env, "UPDATE ferry.jobs SET status = 'RUNNING', attempts = 1,"
+        + " run_seq = 1, worker_id = 'ghost', started_at = now() - interval '1 minute',"
+        + " updated_at = now() - interval '1 minute'");
+    HostileInputIT.execute(env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_norescue"
+        + " CHECK (NOT (status = 'RETRY_WAIT' AND payload ? 'norescue'))");
+
+    Topics topics = Topics.withPrefix(config.topicPrefix());
+    try (var producer = KafkaClients.producer(config, "rescue-test")) {
+      Rescuer rescuer = new Rescuer(env.dataSource(), new JobStore(), producer, topics.events(),
+          OrchestratorSettings.from(config).defaultBackoff(), Duration.ofMillis(500),
+          Duration.ofMillis(100), 3, Clock.systemUTC(), new SplittableRandom());
+      rescuer.start();
+      try {
+        Harness.awaitStatus(env.dataSource(), refused, "FAILED");
+        await().atMost(Duration.ofSeconds(30)).until(
+            () -> "RETRY_WAIT".equals(Harness.status(env.dataSource(), plain)));
+      } finally {
+        rescuer.close();
+      }
+    }
+    assertThat((String) Harness.job(env.dataSource(), refused).get("last_error"))
+        .startsWith("could not be rescued: ").contains("test_norescue");
+    assertThat((int) Harness.job(env.dataSource(), plain).get("crashes")).isEqualTo(1);
   }
 
   /** Waits until the outcome applier has consumed every record on the results topic. */

@@ -7,6 +7,7 @@ import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.RetryDelays;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
+import dev.ferry.orchestrator.loop.Failures;
 import dev.ferry.orchestrator.loop.PeriodicLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.AttemptRow;
@@ -64,6 +65,8 @@ public final class Rescuer implements AutoCloseable {
         -- the worker is silent, gone, or was restarted (same id) after the attempt started
         AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?)
              OR w.started_at > j.updated_at)
+        -- jobs set aside after their rescue failed on their own
+        AND NOT (j.id = ANY(?::uuid[]))
       ORDER BY j.id
       LIMIT ?
       FOR UPDATE OF j SKIP LOCKED
@@ -129,9 +132,17 @@ public final class Rescuer implements AutoCloseable {
             return;
           }
           int n;
-          do {
-            n = rescueOnce(500);
-          } while (n == 500 && running.getAsBoolean());
+          try {
+            do {
+              n = rescueOnce(500);
+            } while (n == 500 && running.getAsBoolean());
+          } catch (Exception e) {
+            if (Failures.classify(e) != Failures.Kind.RECORD) {
+              throw e;
+            }
+            // Some job's data made the batch fail: rescue one at a time, set the culprit aside.
+            isolate(e);
+          }
         },
         (e, retryInMs) -> {
           log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", retryInMs,
@@ -265,13 +276,90 @@ public final class Rescuer implements AutoCloseable {
     }
   }
 
+  /** Stuck jobs whose rescue failed on their own; skipped from then on (logged, counted). */
+  private final java.util.Set<UUID> setAside = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Bound of {@link #setAside}: past it, the oldest entries are forgotten (retried). */
+  private static final int MAX_SET_ASIDE = 10_000;
+
+  /**
+   * Rescues stuck jobs one per transaction; a job whose own rescue fails with a data error ends
+   * FAILED with the reason (attempt row, fan-in) in a minimal transaction, or, if even that
+   * fails, is set aside so that it never blocks the others.
+   */
+  private void isolate(Exception batchError) throws Exception {
+    log.warn("Rescuer: a batch failed because of its data ({}); rescuing one job at a time",
+        Failures.reason(batchError));
+    while (true) {
+      try {
+        if (rescueOnce(1) == 0) {
+          return;
+        }
+      } catch (Exception e) {
+        if (Failures.classify(e) != Failures.Kind.RECORD) {
+          throw e;
+        }
+        UUID culprit;
+        try (Connection c = dataSource.getConnection()) {
+          c.setAutoCommit(false);
+          var one = findStuck(c, 1);
+          c.rollback();
+          if (one.isEmpty()) {
+            return;
+          }
+          culprit = one.keySet().iterator().next();
+        }
+        failUnrescuable(culprit, Failures.reason(e));
+      }
+    }
+  }
+
+  private void failUnrescuable(UUID id, String reason) throws Exception {
+    String error = "could not be rescued: " + reason;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        UUID parent = store.parentsOf(c, List.of(id)).get(id);
+        int changed;
+        try (PreparedStatement ps = c.prepareStatement(
+            "UPDATE ferry.jobs SET status = 'FAILED', last_error = ?, finished_at = now(),"
+                + " updated_at = now() WHERE id = ? AND status = 'RUNNING'")) {
+          ps.setString(1, error);
+          ps.setObject(2, id);
+          changed = ps.executeUpdate();
+        }
+        if (changed == 1) {
+          FanIn.Effects fx = fanIn.apply(c,
+              List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)), clock.instant());
+          if (fx.due()) {
+            store.notifyDue(c);
+          }
+        }
+        c.commit();
+        log.warn("Rescuer: job {} ended FAILED: {}", id, error);
+      } catch (Exception e) {
+        c.rollback();
+        if (Failures.classify(e) == Failures.Kind.TRANSIENT) {
+          throw e;
+        }
+        if (setAside.size() >= MAX_SET_ASIDE) {
+          setAside.clear();
+        }
+        setAside.add(id);
+        log.error("Rescuer: job {} could not be rescued ({}) nor failed ({}); skipping it", id,
+            reason, Failures.reason(e));
+      }
+    }
+    metrics.quarantined("ferry-rescuer");
+  }
+
   private Map<UUID, Stuck> findStuck(Connection c, int limit) throws SQLException {
     Map<UUID, Stuck> out = new LinkedHashMap<>();
     double secs = after.toMillis() / 1000.0;
     try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
       ps.setDouble(1, secs);
       ps.setDouble(2, secs);
-      ps.setInt(3, limit);
+      ps.setArray(3, c.createArrayOf("uuid", setAside.toArray()));
+      ps.setInt(4, limit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           UUID id = rs.getObject(1, UUID.class);

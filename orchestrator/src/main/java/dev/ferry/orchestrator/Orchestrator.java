@@ -57,6 +57,9 @@ public final class Orchestrator implements AutoCloseable {
   private HealthServer health;
 
   private Orchestrator(FerryConfig config) {
+    // Every setting and per-type override is checked before anything connects: a bad one stops
+    // the process here, not the intake loop at the first job of that type.
+    config.validate();
     OrchestratorSettings s = OrchestratorSettings.from(config);
     this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
     this.metrics = new FerryMetrics("orchestrator", id);

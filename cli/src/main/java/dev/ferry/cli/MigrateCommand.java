@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 final class MigrateCommand extends ConfigurableCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    try (HikariDataSource ds = Databases.pool(config(), "ferry-migrate")) {
+    try (HikariDataSource ds = Databases.migrationPool(config(), "ferry-migrate")) {
       int n = Migrations.migrate(ds);
       System.out.println(n == 0 ? "Schema ferry is up to date." : "Applied " + n + " migration(s).");
     }

@@ -34,8 +34,20 @@ class RolesIT {
     Harness.Run printed = Harness.cli(args("roles", owner));
     assertThat(printed.exit()).isZero();
     assertThat(printed.out()).contains("GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.jobs",
-        "TO ferry_orchestrator", "UPDATE (updated_at) ON ferry.jobs TO ferry_worker");
-    assertThat(Harness.cli(args("roles", owner, "--worker-role", "Robert'); DROP")).exit())
+        "TO \"ferry_orchestrator\"", "UPDATE (updated_at) ON ferry.jobs TO \"ferry_worker\"");
+    for (String reserved : List.of("public", "pg_monitor", "current_user", "")) {
+      Harness.Run refused = Harness.cli(args("roles", owner, "--worker-role", reserved));
+      assertThat(refused.exit()).as(reserved).isEqualTo(2);
+      assertThat(refused.err()).as(reserved).contains("ferry roles: ");
+    }
+    // Names that would break unquoted SQL are created as they are.
+    String oddOrchestrator = "Ferry \"Orch\"; DROP";
+    String oddWorker = "w$$ferry$x";
+    Harness.Run odd = Harness.cli(args("roles", owner, "--apply",
+        "--orchestrator-role", oddOrchestrator, "--worker-role", oddWorker));
+    assertThat(odd.exit()).as(odd.err()).isZero();
+    assertThat(Harness.count(env.dataSource(),
+        "SELECT count(*) FROM pg_roles WHERE rolname IN (?, ?)", oddOrchestrator, oddWorker))
         .isEqualTo(2);
     Harness.Run applied = Harness.cli(args("roles", owner, "--apply"));
     assertThat(applied.exit()).as(applied.err()).isZero();

@@ -57,6 +57,9 @@ public final class Orchestrator implements AutoCloseable {
   private HealthServer health;
 
   private Orchestrator(FerryConfig config) {
+    // Every setting and per-type override is checked before anything connects: a bad one stops
+    // the process here, not the intake loop at the first job of that type.
+    config.validate();
     OrchestratorSettings s = OrchestratorSettings.from(config);
     this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
     this.metrics = new FerryMetrics("orchestrator", id);
@@ -66,8 +69,12 @@ public final class Orchestrator implements AutoCloseable {
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE));
     try {
       if (s.migrate()) {
-        int applied = Startup.retry("Database migrations", startup,
-            () -> Migrations.migrate(dataSource));
+        int applied;
+        // Without the pool's statement and socket timeouts: an index build may take minutes.
+        try (HikariDataSource migrations = Databases.migrationPool(config, "ferry-migrate-" + id)) {
+          applied = Startup.retry("Database migrations", startup,
+              () -> Migrations.migrate(migrations));
+        }
         log.info("Database schema up to date ({} migrations applied)", applied);
       }
       // Submissions (a fan-out can be large) and the DLQ that keeps them take records up to

@@ -75,6 +75,9 @@ public final class Worker implements AutoCloseable {
   private final WorkerMetrics meters;
 
   private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
+    // Every setting and per-dependency breaker override is checked before anything connects: a
+    // bad one stops the process here, not the poll loop at the first call to that dependency.
+    config.validate();
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
     this.drainTimeout =
         Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE));

@@ -44,6 +44,8 @@ public final class FerryConfig {
   private final Map<String, String> kafka;
   /** Per-type overrides: key {@code <type>|<suffix>} (file) or {@code <TYPE_ENV>|<suffix>} (env). */
   private final Map<String, String> typeValues;
+  /** The key or variable each per-type / per-dependency override was given as, by map key. */
+  private final Map<String, String> overrideNames;
   private final Map<String, JobDefaults> jobDefaults = new ConcurrentHashMap<>();
   private final Map<String, BreakerConfig> breakerConfigs = new ConcurrentHashMap<>();
 
@@ -60,19 +62,20 @@ public final class FerryConfig {
     return Map.copyOf(m);
   }
 
-  private FerryConfig(
-      Map<Setting, String> values, Map<String, String> kafka, Map<String, String> typeValues) {
+  private FerryConfig(Map<Setting, String> values, Map<String, String> kafka,
+      Map<String, String> typeValues, Map<String, String> overrideNames) {
     // Not new EnumMap<>(values): that throws for an empty map that is not an EnumMap.
     EnumMap<Setting, String> copy = new EnumMap<>(Setting.class);
     copy.putAll(values);
     this.values = Collections.unmodifiableMap(copy);
     this.kafka = Collections.unmodifiableMap(new TreeMap<>(kafka));
     this.typeValues = Map.copyOf(typeValues);
+    this.overrideNames = Map.copyOf(overrideNames);
   }
 
   /** Only defaults; handy in tests with {@link #with}. */
   public static FerryConfig defaults() {
-    return new FerryConfig(new EnumMap<>(Setting.class), Map.of(), Map.of());
+    return new FerryConfig(new EnumMap<>(Setting.class), Map.of(), Map.of(), Map.of());
   }
 
   /**
@@ -86,6 +89,7 @@ public final class FerryConfig {
     Map<Setting, String> values = new EnumMap<>(Setting.class);
     Map<String, String> kafka = new HashMap<>();
     Map<String, String> types = new HashMap<>();
+    Map<String, String> names = new HashMap<>();
     Path props = file != null ? file : (env.get("FERRY_CONFIG") == null ? null : Path.of(env.get("FERRY_CONFIG")));
     if (props != null) {
       Properties p = new Properties();
@@ -101,11 +105,15 @@ public final class FerryConfig {
         } else if (name.startsWith("kafka.")) {
           kafka.put(name.substring("kafka.".length()), p.getProperty(name).trim());
         } else if (name.startsWith("type.")) {
-          types.put(typeKeyFromFile(name, props), p.getProperty(name).trim());
+          String key = typeKeyFromFile(name, props);
+          types.put(key, p.getProperty(name).trim());
+          names.put(key, name);
         } else if (name.startsWith("dependency.")) {
-          types.put(dependencyKeyFromFile(name, props), p.getProperty(name).trim());
+          String key = dependencyKeyFromFile(name, props);
+          types.put(key, p.getProperty(name).trim());
+          names.put(key, name);
         } else {
-          throw new ConfigException("unknown setting '" + name + "' in " + props);
+          throw new ConfigException("unknown setting '" + echo(name) + "' in " + props);
         }
       }
     }
@@ -118,9 +126,13 @@ public final class FerryConfig {
       if (s != null) {
         values.put(s, e.getValue().trim());
       } else if (name.startsWith("FERRY_TYPE_")) {
-        types.put(typeKeyFromEnv(name), e.getValue().trim());
+        String key = typeKeyFromEnv(name);
+        types.put(key, e.getValue().trim());
+        names.put(key, name);
       } else if (name.startsWith("FERRY_DEPENDENCY_")) {
-        types.put(dependencyKeyFromEnv(name), e.getValue().trim());
+        String key = dependencyKeyFromEnv(name);
+        types.put(key, e.getValue().trim());
+        names.put(key, name);
       } else if (name.startsWith("FERRY_KAFKA_")) {
         kafka.put(
             name.substring("FERRY_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'),
@@ -129,7 +141,7 @@ public final class FerryConfig {
     }
     values.putAll(flags);
     readPasswordFile(values);
-    return new FerryConfig(values, kafka, types);
+    return new FerryConfig(values, kafka, types, names);
   }
 
   /** {@code db.password.file}: the password is the file's content (one trailing newline cut). */
@@ -165,7 +177,7 @@ public final class FerryConfig {
         return name.substring("type.".length(), name.length() - tail.length()) + "|" + suffix;
       }
     }
-    throw new ConfigException("unknown per-type setting '" + name + "' in " + file
+    throw new ConfigException("unknown per-type setting '" + echo(name) + "' in " + file
         + " (expected type.<type>.<" + String.join("|", new TreeMap<>(TYPE_SETTINGS).keySet()) + ">)");
   }
 
@@ -177,7 +189,7 @@ public final class FerryConfig {
             + "|" + suffix;
       }
     }
-    throw new ConfigException("unknown per-type setting " + name
+    throw new ConfigException("unknown per-type setting " + echo(name)
         + " (expected FERRY_TYPE_<TYPE>_<MAX_ATTEMPTS|TIMEOUT_MS|BACKOFF_…>)");
   }
 
@@ -189,7 +201,7 @@ public final class FerryConfig {
             + "|" + suffix;
       }
     }
-    throw new ConfigException("unknown per-dependency setting '" + name + "' in " + file
+    throw new ConfigException("unknown per-dependency setting '" + echo(name) + "' in " + file
         + " (expected dependency.<dependency>.breaker.<setting>)");
   }
 
@@ -201,7 +213,7 @@ public final class FerryConfig {
             + "|" + suffix;
       }
     }
-    throw new ConfigException("unknown per-dependency setting " + name
+    throw new ConfigException("unknown per-dependency setting " + echo(name)
         + " (expected FERRY_DEPENDENCY_<DEPENDENCY>_BREAKER_<SETTING>)");
   }
 
@@ -227,7 +239,7 @@ public final class FerryConfig {
         }
       }
     }
-    String where = dep.isEmpty() ? "" : " (for dependency '" + dep + "')";
+    String where = dep.isEmpty() ? "" : " (for dependency '" + echo(dep) + "')";
     String wt = c.get(Setting.BREAKER_WINDOW_TYPE).toUpperCase(Locale.ROOT);
     try {
       WindowType type;
@@ -279,7 +291,7 @@ public final class FerryConfig {
         }
       }
     }
-    String where = type.isEmpty() ? "" : " (for type '" + type + "')";
+    String where = type.isEmpty() ? "" : " (for type '" + echo(type) + "')";
     try {
       return new JobDefaults(
           c.getInt(Setting.JOB_MAX_ATTEMPTS, 1, 10_000),
@@ -290,19 +302,79 @@ public final class FerryConfig {
     }
   }
 
+  /**
+   * Checks every setting, every per-type override and every per-dependency breaker override at
+   * once, so that a process with a bad value stops at start (the CLI exits 2) instead of when the
+   * first job of that type or dependency arrives. Orchestrators and workers call it first thing.
+   *
+   * @return this configuration, valid
+   * @throws ConfigException naming the first bad setting (as it was spelled: key, variable or
+   *     flag) and its value
+   */
+  public FerryConfig validate() {
+    for (Setting s : Setting.values()) {
+      String why = s.rule().violation(get(s));
+      if (why != null) {
+        throw bad(s, get(s), why);
+      }
+    }
+    long socketMs = getLong(Setting.DB_SOCKET_TIMEOUT_MS, 0, Integer.MAX_VALUE);
+    long statementMs = getLong(Setting.DB_STATEMENT_TIMEOUT_MS, 0, Integer.MAX_VALUE);
+    long pollMs = getLong(Setting.DISPATCH_POLL_MS, 0, Integer.MAX_VALUE);
+    if (socketMs > 0 && socketMs <= Math.max(pollMs, statementMs)) {
+      // The dispatcher waits on its LISTEN connection for up to dispatch.poll.ms with nothing
+      // on the socket; a statement may legitimately run up to its timeout.
+      throw new ConfigException(Setting.DB_SOCKET_TIMEOUT_MS.spellings() + " must be 0 (none) or"
+          + " more than " + Setting.DISPATCH_POLL_MS.key() + " (" + pollMs + ") and "
+          + Setting.DB_STATEMENT_TIMEOUT_MS.key() + " (" + statementMs + ") but was '"
+          + socketMs + "'");
+    }
+    jobDefaults(null);
+    breakerConfig(null);
+    submissionLimits();
+    Map<String, String> sorted = new TreeMap<>(typeValues);
+    for (Map.Entry<String, String> e : sorted.entrySet()) {
+      String key = e.getKey();
+      int bar = key.lastIndexOf('|');
+      String suffix = key.substring(bar + 1);
+      boolean dependency = key.startsWith("DEP:") || key.startsWith("DEPENV:");
+      Setting s = dependency ? DEPENDENCY_SETTINGS.get(suffix) : TYPE_SETTINGS.get(suffix);
+      String why = s.rule().violation(e.getValue());
+      if (why != null) {
+        throw new ConfigException(echo(overrideNames.getOrDefault(key, key)) + " (overrides "
+            + s.key() + ") must be " + why + " but was '" + echo(e.getValue()) + "'");
+      }
+    }
+    // Each type and dependency as a whole, e.g. breaker.open.max.ms below an overridden
+    // breaker.open.ms.
+    for (String key : sorted.keySet()) {
+      String scope = key.substring(0, key.lastIndexOf('|'));
+      if (scope.startsWith("DEPENV:")) {
+        breakerConfig(scope.substring("DEPENV:".length()));
+      } else if (scope.startsWith("DEP:")) {
+        breakerConfig(scope.substring("DEP:".length()));
+      } else if (scope.startsWith("ENV:")) {
+        jobDefaults(scope.substring("ENV:".length()));
+      } else {
+        jobDefaults(scope);
+      }
+    }
+    return this;
+  }
+
   /** A copy with one setting replaced. */
   public FerryConfig with(Setting s, String value) {
     Map<Setting, String> v = new EnumMap<>(Setting.class);
     v.putAll(values);
     v.put(s, value);
-    return new FerryConfig(v, kafka, typeValues);
+    return new FerryConfig(v, kafka, typeValues, overrideNames);
   }
 
   /** A copy with one Kafka client property added. */
   public FerryConfig withKafka(String property, String value) {
     Map<String, String> k = new HashMap<>(kafka);
     k.put(property, value);
-    return new FerryConfig(values, k, typeValues);
+    return new FerryConfig(values, k, typeValues, overrideNames);
   }
 
   private static Setting byKey(String key) {
@@ -378,7 +450,7 @@ public final class FerryConfig {
   }
 
   private static ConfigException bad(Setting s, String value, String expected) {
-    String shown = s.secret() ? "****" : value;
+    String shown = s.secret() ? "****" : echo(value);
     return new ConfigException(s.spellings() + " must be " + expected + " but was '" + shown + "'");
   }
 
@@ -392,7 +464,7 @@ public final class FerryConfig {
   /** The default retry policy, validated. */
   public BackoffPolicy backoff() {
     String name = get(Setting.BACKOFF_STRATEGY);
-    BackoffStrategy strategy = BackoffStrategy.fromWire(name);
+    BackoffStrategy strategy = BackoffStrategy.fromWire(name.trim().toLowerCase(Locale.ROOT));
     if (strategy == null) {
       throw bad(Setting.BACKOFF_STRATEGY, name, "exponential, linear or fixed");
     }
@@ -441,8 +513,59 @@ public final class FerryConfig {
     return value == null ? null : URL_PASSWORD.matcher(value).replaceAll("$1****");
   }
 
-  private static boolean isSecretKafka(String key) {
+  /**
+   * Whether a Kafka client property carries a secret: passwords, passphrases, JAAS settings
+   * (which embed credentials), anything named secret, and PEM private keys
+   * ({@code ssl.keystore.key}). Public certificates ({@code ssl.keystore.certificate.chain},
+   * {@code ssl.truststore.certificates}) are not secret and stay readable.
+   */
+  static boolean isSecretKafka(String key) {
     String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("password") || k.contains("jaas") || k.contains("secret");
+    return k.contains("password") || k.contains("passphrase") || k.contains("jaas")
+        || k.contains("secret") || k.equals("ssl.keystore.key") || k.endsWith(".key")
+        || k.contains("private");
+  }
+
+  /** The most characters of user text an error message echoes. */
+  static final int ECHO_CHARS = 200;
+
+  /**
+   * User text as an error message echoes it: control characters escaped (no line breaks or
+   * terminal escapes in logs), at most {@link #ECHO_CHARS} characters.
+   */
+  public static String echo(String s) {
+    if (s == null) {
+      return "null";
+    }
+    StringBuilder b = new StringBuilder();
+    int i = 0;
+    for (; i < s.length() && b.length() < ECHO_CHARS; i++) {
+      char ch = s.charAt(i);
+      switch (ch) {
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (Character.isISOControl(ch) || ch == '\u2028' || ch == '\u2029'
+              || Character.isSurrogate(ch) && !validPair(s, i)) {
+            b.append(String.format("\\u%04x", (int) ch));
+          } else {
+            b.append(ch);
+          }
+        }
+      }
+    }
+    if (i < s.length()) {
+      b.append("…(").append(s.length()).append(" characters)");
+    }
+    return b.toString();
+  }
+
+  private static boolean validPair(String s, int i) {
+    char ch = s.charAt(i);
+    if (Character.isHighSurrogate(ch)) {
+      return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+    }
+    return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
   }
 }

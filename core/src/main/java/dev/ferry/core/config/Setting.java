@@ -14,6 +14,9 @@ public enum Setting {
   DB_PASSWORD("db.password", "", "database password (masked in logs)"),
   DB_PASSWORD_FILE("db.password.file", "", "file whose content is the database password, e.g. a mounted Kubernetes secret (instead of db.password)"),
   DB_POOL_SIZE("db.pool.size", "8", "connections per process"),
+  DB_CONNECTION_TIMEOUT_MS("db.connection.timeout.ms", "10000", "how long a process waits for a pooled database connection (or a new one) before the operation fails and is retried"),
+  DB_SOCKET_TIMEOUT_MS("db.socket.timeout.ms", "60000", "a database connection that sends nothing back for this long is closed as dead (a silently dropped connection); rounded up to whole seconds; must exceed dispatch.poll.ms and db.statement.timeout.ms (0 = none)"),
+  DB_STATEMENT_TIMEOUT_MS("db.statement.timeout.ms", "30000", "PostgreSQL cancels a statement of the process's pool that runs longer than this (statement_timeout; migrations are not limited; 0 = none)"),
   TOPIC_PREFIX("topic.prefix", "ferry.", "prefix of every Ferry topic"),
   TOPIC_PARTITIONS("topic.partitions", "12", "partitions of work/results/submit topics when Ferry creates them"),
   TOPIC_REPLICATION("topic.replication", "1", "replication factor when Ferry creates topics"),
@@ -97,6 +100,58 @@ public enum Setting {
   /** Whether the value must never be printed. */
   public boolean secret() {
     return this == DB_PASSWORD;
+  }
+
+  /**
+   * The values this setting accepts. Every setting has one (an exhaustive switch: a new setting
+   * does not compile without its rule), so {@link FerryConfig#validate()} checks them all at
+   * start. Callers' {@code getInt(s, min, max)} ranges must lie within these.
+   */
+  public SettingRule rule() {
+    final long maxInt = Integer.MAX_VALUE;
+    return switch (this) {
+      case KAFKA_BOOTSTRAP_SERVERS, DB_URL, DB_USER, DB_PASSWORD, DB_PASSWORD_FILE, TOPIC_PREFIX,
+          WORKER_ID, HEALTH_HOST -> SettingRule.TEXT;
+      case DB_POOL_SIZE -> SettingRule.integer(1, 1000);
+      case DB_CONNECTION_TIMEOUT_MS -> SettingRule.integer(250, maxInt);
+      case DB_SOCKET_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS -> SettingRule.integer(0, maxInt);
+      case TOPIC_PARTITIONS -> SettingRule.integer(1, 10_000);
+      case TOPIC_REPLICATION -> SettingRule.integer(1, 32);
+      case WORKER_CONCURRENCY -> SettingRule.integer(1, 1_000_000);
+      case WORKER_DRAIN_TIMEOUT_MS, WORKER_REVOKE_GRACE_MS, WORKER_REDELIVERY_CHECK_MS,
+          STARTUP_TIMEOUT_MS -> SettingRule.integer(0, maxInt);
+      case WORKER_HEARTBEAT_MS -> SettingRule.integer(100, 3_600_000);
+      case WORKER_START_NOTICE_MS -> SettingRule.integer(0, 3_600_000);
+      case RESCUE_AFTER_MS -> SettingRule.integer(100, maxInt);
+      case RESCUE_POLL_MS, DISPATCH_POLL_MS -> SettingRule.integer(10, 3_600_000);
+      case POISON_MAX_CRASHES -> SettingRule.integer(1, 1_000);
+      case HEALTH_PORT -> SettingRule.optionalInteger(-1, 65_535);
+      case JOB_MAX_ATTEMPTS -> SettingRule.integer(1, 10_000);
+      case JOB_TIMEOUT_MS -> SettingRule.integer(1, maxInt);
+      case BACKOFF_STRATEGY -> SettingRule.oneOf("exponential", "linear", "fixed");
+      case BACKOFF_INITIAL_MS, BACKOFF_MAX_MS -> SettingRule.integer(0, maxInt);
+      case BACKOFF_MULTIPLIER -> SettingRule.number(1.0, 1000.0);
+      case BACKOFF_JITTER -> SettingRule.number(0.0, 1.0);
+      case SUBMIT_MAX_BYTES -> SettingRule.integer(64, 64 << 20);
+      case SUBMIT_MAX_DEPTH -> SettingRule.integer(4, 10_000);
+      case SUBMIT_MAX_CHILDREN -> SettingRule.integer(0, 10_000_000);
+      case APPLIER_THREADS -> SettingRule.integer(1, 64);
+      case INTAKE_DISPATCH, ORCHESTRATOR_MIGRATE -> SettingRule.BOOLEAN;
+      case DISPATCH_BATCH_SIZE, RETENTION_BATCH_SIZE -> SettingRule.integer(1, 100_000);
+      case RETENTION_MS -> SettingRule.integer(0, Long.MAX_VALUE);
+      case RETENTION_POLL_MS -> SettingRule.integer(10, maxInt);
+      case BREAKER_WINDOW_TYPE -> SettingRule.oneOf("count", "time");
+      case BREAKER_WINDOW_SIZE -> SettingRule.integer(1, 10_000);
+      case BREAKER_MINIMUM_CALLS -> SettingRule.integer(1, 1_000_000);
+      case BREAKER_FAILURE_RATE_THRESHOLD, BREAKER_SLOW_CALL_RATE_THRESHOLD ->
+          SettingRule.number(0.001, 100);
+      case BREAKER_SLOW_CALL_MS, BREAKER_OPEN_MS, BREAKER_OPEN_MAX_MS ->
+          SettingRule.integer(1, maxInt);
+      case BREAKER_OPEN_MULTIPLIER -> SettingRule.number(1, 1000);
+      case BREAKER_HALF_OPEN_CALLS -> SettingRule.integer(1, 10_000);
+      case BREAKER_BULKHEAD -> SettingRule.integer(0, 1_000_000);
+      case BREAKER_REPORT_MS -> SettingRule.integer(1, 60_000);
+    };
   }
 
   /** Human-readable spellings, used in error messages. */

@@ -91,6 +91,23 @@ class FerryConfigTest {
   }
 
   @Test
+  void describe_masksPrivateKeysAndPassphrases_butNotCertificates() {
+    FerryConfig c = FerryConfig.load(Map.of(), Map.of(
+        "FERRY_KAFKA_SSL_KEYSTORE_KEY", "-----BEGIN PRIVATE KEY-----abc",
+        "FERRY_KAFKA_SSL_KEY_PASSWORD", "kp",
+        "FERRY_KAFKA_SASL_OAUTHBEARER_ASSERTION_PRIVATE_KEY_PASSPHRASE", "pp",
+        "FERRY_KAFKA_SSL_TRUSTSTORE_CERTIFICATES", "-----BEGIN CERTIFICATE-----pub"), null);
+    Map<String, String> d = c.describe();
+    assertThat(d).containsEntry("kafka.ssl.keystore.key", "****")
+        .containsEntry("kafka.ssl.key.password", "****")
+        .containsEntry("kafka.sasl.oauthbearer.assertion.private.key.passphrase", "****")
+        .containsEntry("kafka.ssl.truststore.certificates", "-----BEGIN CERTIFICATE-----pub");
+    assertThat(d.toString()).doesNotContain("PRIVATE KEY-----abc").doesNotContain("=pp");
+    assertThat(FerryConfig.isSecretKafka("some.custom.passphrase")).isTrue();
+    assertThat(FerryConfig.isSecretKafka("linger.ms")).isFalse();
+  }
+
+  @Test
   void passwordFile_suppliesThePassword_withoutItsTrailingNewline() throws Exception {
     Path secret = dir.resolve("db-password");
     Files.writeString(secret, "s3cr3t with spaces\n");

@@ -1,5 +1,6 @@
 package dev.ferry.worker.cancel;
 
+import dev.ferry.core.config.FerryConfig;
 import dev.ferry.worker.exec.JobRunner;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -67,13 +68,7 @@ public final class CancellationListener implements Runnable, AutoCloseable {
             }
             Map<UUID, Long> ids = new HashMap<>();
             for (PGNotification n : ns) {
-              for (String s : n.getParameter().split(",")) {
-                int colon = s.indexOf(':');
-                if (colon > 0) {
-                  ids.put(UUID.fromString(s.substring(0, colon).trim()),
-                      Long.parseLong(s.substring(colon + 1).trim()));
-                }
-              }
+              parse(n.getParameter(), ids);
             }
             if (!ids.isEmpty()) {
               log.info("Cancellation of {} job(s) received", ids.size());
@@ -97,6 +92,37 @@ public final class CancellationListener implements Runnable, AutoCloseable {
     } finally {
       stopped.countDown();
     }
+  }
+
+  /**
+   * Adds the cancellations of one notification payload ({@code <jobId>:<runSeq>,…}) to
+   * {@code into}. A malformed entry (anyone may NOTIFY the channel) is skipped with a WARN
+   * naming it, escaped and capped; the other entries and notifications still count.
+   *
+   * @return how many entries were skipped
+   */
+  static int parse(String payload, Map<UUID, Long> into) {
+    if (payload == null || payload.isBlank()) {
+      log.warn("Ignoring an empty cancellation notification");
+      return 1;
+    }
+    int skipped = 0;
+    for (String entry : payload.split(",", -1)) {
+      int colon = entry.indexOf(':');
+      try {
+        if (colon <= 0) {
+          throw new IllegalArgumentException("no ':'");
+        }
+        UUID id = UUID.fromString(entry.substring(0, colon).trim());
+        long runSeq = Long.parseLong(entry.substring(colon + 1).trim());
+        into.put(id, runSeq);
+      } catch (IllegalArgumentException e) {
+        skipped++;
+        log.warn("Ignoring a malformed cancellation '{}' (expected <job id>:<run seq>): {}",
+            FerryConfig.echo(entry), FerryConfig.echo(e.getMessage()));
+      }
+    }
+    return skipped;
   }
 
   @Override

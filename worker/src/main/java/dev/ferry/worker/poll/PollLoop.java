@@ -517,41 +517,63 @@ public final class PollLoop implements Runnable {
       return;
     }
     lastCommitNanos = now;
-    Map<TopicPartition, OffsetAndMetadata> offsets = committable(trackers.keySet());
+    if (sync) {
+      commitSync(trackers.keySet(), "Final offset commit");
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    // The trackers as they are now: a completion for a partition reassigned meanwhile marks
+    // the old tracker, which is no longer used.
+    Map<TopicPartition, OffsetTracker> owners = new HashMap<>();
+    for (Map.Entry<TopicPartition, OffsetTracker> e : trackers.entrySet()) {
+      long c = e.getValue().committable();
+      if (c >= 0) {
+        offsets.put(e.getKey(), new OffsetAndMetadata(c));
+        owners.put(e.getKey(), e.getValue());
+        e.getValue().commitSent(c);
+      }
+    }
     if (offsets.isEmpty()) {
       return;
     }
-    if (sync) {
-      try {
-        consumer.commitSync(offsets);
-      } catch (RuntimeException e) {
-        log.warn("Final offset commit failed: {}", e.toString());
-      }
-    } else {
-      consumer.commitAsync(
-          offsets,
-          (o, e) -> {
-            if (e != null) {
-              log.debug("Async offset commit failed (will retry): {}", e.toString());
-            }
-          });
-    }
+    // The callback runs on this (the poll) thread, inside a later poll or commit.
+    consumer.commitAsync(
+        offsets,
+        (o, e) -> {
+          if (e == null) {
+            owners.forEach((tp, t) -> t.committed(offsets.get(tp).offset()));
+          } else {
+            owners.values().forEach(OffsetTracker::commitFailed);
+            log.debug("Async offset commit failed (will retry): {}", e.toString());
+          }
+        });
   }
 
-  private Map<TopicPartition, OffsetAndMetadata> committable(Collection<TopicPartition> parts) {
+  /**
+   * Commits what the broker has not confirmed for {@code parts}, synchronously; marks the
+   * trackers committed only when that succeeded.
+   */
+  private void commitSync(Collection<TopicPartition> parts, String what) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Map<TopicPartition, OffsetTracker> owners = new HashMap<>();
     for (TopicPartition tp : parts) {
       OffsetTracker t = trackers.get(tp);
-      if (t == null) {
-        continue;
-      }
-      long c = t.committable();
+      long c = t == null ? -1 : t.uncommitted();
       if (c >= 0) {
         offsets.put(tp, new OffsetAndMetadata(c));
-        t.committed(c);
+        owners.put(tp, t);
       }
     }
-    return offsets;
+    if (offsets.isEmpty()) {
+      return;
+    }
+    try {
+      consumer.commitSync(offsets);
+      owners.forEach((tp, t) -> t.committed(offsets.get(tp).offset()));
+    } catch (RuntimeException e) {
+      owners.values().forEach(OffsetTracker::commitFailed);
+      log.warn("{} failed: {}", what, e.toString());
+    }
   }
 
   /**
@@ -602,14 +624,7 @@ public final class PollLoop implements Runnable {
       }
       handleCompletions();
       awaitInFlight(partitions);
-      Map<TopicPartition, OffsetAndMetadata> offsets = committable(partitions);
-      if (!offsets.isEmpty()) {
-        try {
-          consumer.commitSync(offsets);
-        } catch (RuntimeException e) {
-          log.warn("Commit on revocation failed: {}", e.toString());
-        }
-      }
+      commitSync(partitions, "Commit on revocation");
       forget(partitions);
       if (!partitions.isEmpty()) {
         log.info("Revoked {}", partitions);

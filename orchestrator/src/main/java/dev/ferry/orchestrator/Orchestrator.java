@@ -63,7 +63,8 @@ public final class Orchestrator implements AutoCloseable {
     OrchestratorSettings s = OrchestratorSettings.from(config);
     this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
     this.metrics = new FerryMetrics("orchestrator", id);
-    OrchestratorMetrics meters = new OrchestratorMetrics(metrics.registry());
+    OrchestratorMetrics meters = new OrchestratorMetrics(metrics.registry(),
+        config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
     this.dataSource = Databases.pool(config, "ferry-" + id, metrics.registry());
     Duration startup =
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE));

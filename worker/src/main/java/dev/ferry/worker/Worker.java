@@ -100,7 +100,8 @@ public final class Worker implements AutoCloseable {
     this.config = config;
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.metrics = new FerryMetrics("worker", id);
-    this.meters = new WorkerMetrics(metrics.registry());
+    this.meters = new WorkerMetrics(metrics.registry(),
+        config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
     this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker",
         metrics.registry());
     this.producer = metrics.bind(KafkaClients.producer(config, "ferry-worker-" + id));
@@ -113,7 +114,8 @@ public final class Worker implements AutoCloseable {
     this.breakers =
         new BreakerClient(dataSource, config::breakerConfig,
             t -> publishTransition(topics.events(), t), Clock.systemUTC(),
-            Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)));
+            Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)),
+            config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
     JobRunner runner =
         new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,

@@ -45,8 +45,22 @@ public final class CircuitBreakerMachine {
     };
   }
 
-  /** Records reported calls (in report order). */
+  /**
+   * Records reported calls (in report order) as if all were admitted in the current epoch:
+   * for tools and tests; workers report {@link Outcomes} with the epochs their calls carry.
+   */
   public static Step record(BreakerSnapshot s, List<Call> calls, Instant now, BreakerConfig c) {
+    return record(s, Outcomes.of(calls, s.epoch(), c), now, c);
+  }
+
+  /**
+   * Records gathered call outcomes. CLOSED counts every call in its window; OPEN ignores them
+   * (calls in flight when it opened change nothing); HALF_OPEN counts only the calls admitted
+   * in its current epoch, i.e. its trial calls: any failed (or, when slowness counts, slow)
+   * trial re-opens it, otherwise enough successful trials close it. A call admitted before the
+   * trip, or under an expired permit, is never a trial.
+   */
+  public static Step record(BreakerSnapshot s, Outcomes calls, Instant now, BreakerConfig c) {
     if (calls.isEmpty()) {
       return new Step(s, null);
     }
@@ -68,24 +82,21 @@ public final class CircuitBreakerMachine {
       // Calls that were in flight when the breaker opened change nothing.
       case OPEN -> new Step(s, null);
       case HALF_OPEN -> {
-        int successes = s.halfOpenSuccesses();
-        for (Call call : calls) {
-          boolean bad = call.failure() || (call.slow() && c.slowCallRateThreshold() < 100.0);
-          if (bad) {
-            yield open(s, now, c, s.trips() + 1, "trial call failed");
-          }
-          successes++;
-          if (successes >= c.halfOpenCalls()) {
-            BreakerSnapshot closed = new BreakerSnapshot(s.dependency(), BreakerState.CLOSED,
-                s.generation() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), null,
-                null, 0, 0, 0, null, now);
-            yield new Step(closed, transition(s, closed, now,
-                successes + " trial calls succeeded"));
-          }
+        Outcomes.Trials trials = calls.trials(s.epoch());
+        int bad = trials.failed() + (c.slowCallRateThreshold() < 100.0 ? trials.slowOk() : 0);
+        if (bad > 0) {
+          yield open(s, now, c, s.trips() + 1, "trial call failed");
         }
-        yield new Step(new BreakerSnapshot(s.dependency(), s.state(), s.generation(), s.window(),
-            s.openedAt(), s.retryAt(), s.trips(), s.halfOpenPermits(), successes, s.forced(),
-            s.since()), null);
+        int successes = s.halfOpenSuccesses() + trials.calls();
+        if (successes >= c.halfOpenCalls()) {
+          BreakerSnapshot closed = new BreakerSnapshot(s.dependency(), BreakerState.CLOSED,
+              s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()),
+              null, null, 0, 0, 0, null, now);
+          yield new Step(closed, transition(s, closed, now, successes + " trial calls succeeded"));
+        }
+        yield new Step(new BreakerSnapshot(s.dependency(), s.state(), s.generation(), s.epoch(),
+            s.window(), s.openedAt(), s.retryAt(), s.trips(), s.halfOpenPermits(), successes,
+            s.forced(), s.since()), null);
       }
     };
   }
@@ -99,16 +110,17 @@ public final class CircuitBreakerMachine {
           yield new Permit(false, new Step(s, null));
         }
         BreakerSnapshot half = new BreakerSnapshot(s.dependency(), BreakerState.HALF_OPEN,
-            s.generation() + 1, s.window(), s.openedAt(), s.retryAt(), s.trips(), 1, 0, null, now);
+            s.generation() + 1, s.epoch() + 1, s.window(), s.openedAt(), s.retryAt(), s.trips(), 1, 0, null, now);
         yield new Permit(true, new Step(half, transition(s, half, now, "open period over")));
       }
       case HALF_OPEN -> {
-        // Permits of trial calls whose outcome never came (a crashed worker) expire.
+        // Permits of trial calls whose outcome never came (a crashed worker) expire; a new
+        // epoch begins, so outcomes of the expired ones that come late are not trial results.
         boolean stale = s.since() != null && now.isAfter(s.since().plus(permitExpiry(c)));
         if (s.halfOpenPermits() < c.halfOpenCalls() || stale) {
           int permits = stale ? 1 : s.halfOpenPermits() + 1;
           BreakerSnapshot next = new BreakerSnapshot(s.dependency(), s.state(), s.generation(),
-              s.window(), s.openedAt(), s.retryAt(), s.trips(), permits,
+              stale ? s.epoch() + 1 : s.epoch(), s.window(), s.openedAt(), s.retryAt(), s.trips(), permits,
               stale ? 0 : s.halfOpenSuccesses(), s.forced(), stale ? now : s.since());
           yield new Permit(true, new Step(next, null));
         }
@@ -125,10 +137,10 @@ public final class CircuitBreakerMachine {
       BreakerConfig c) {
     BreakerSnapshot next = switch (target) {
       case OPEN -> new BreakerSnapshot(s.dependency(), BreakerState.OPEN, s.generation() + 1,
-          SlidingWindow.empty(c.windowType(), c.windowSize()), now, until, s.trips(), 0, 0,
+          s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), now, until, s.trips(), 0, 0,
           until == null ? BreakerState.OPEN : null, now);
       case CLOSED -> new BreakerSnapshot(s.dependency(), BreakerState.CLOSED, s.generation() + 1,
-          SlidingWindow.empty(c.windowType(), c.windowSize()), null, null, 0, 0, 0,
+          s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), null, null, 0, 0, 0,
           BreakerState.CLOSED, now);
       case HALF_OPEN -> throw new IllegalArgumentException("a breaker can be forced OPEN or CLOSED");
     };
@@ -138,8 +150,8 @@ public final class CircuitBreakerMachine {
   /** Back to a fresh CLOSED breaker that opens and closes by itself again. */
   public static Step reset(BreakerSnapshot s, Instant now, BreakerConfig c) {
     BreakerSnapshot next = new BreakerSnapshot(s.dependency(), BreakerState.CLOSED,
-        s.generation() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), null, null, 0, 0,
-        0, null, now);
+        s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()),
+        null, null, 0, 0, 0, null, now);
     return new Step(next, transition(s, next, now, "reset by an operator"));
   }
 
@@ -150,13 +162,13 @@ public final class CircuitBreakerMachine {
 
   private static Step open(BreakerSnapshot s, Instant now, BreakerConfig c, int trips, String why) {
     BreakerSnapshot opened = new BreakerSnapshot(s.dependency(), BreakerState.OPEN,
-        s.generation() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), now,
+        s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), now,
         now.plus(c.openDuration(trips)), trips, 0, 0, null, now);
     return new Step(opened, transition(s, opened, now, why));
   }
 
   private static BreakerSnapshot with(BreakerSnapshot s, SlidingWindow w) {
-    return new BreakerSnapshot(s.dependency(), s.state(), s.generation(), w, s.openedAt(),
+    return new BreakerSnapshot(s.dependency(), s.state(), s.generation(), s.epoch(), w, s.openedAt(),
         s.retryAt(), s.trips(), s.halfOpenPermits(), s.halfOpenSuccesses(), s.forced(), s.since());
   }
 

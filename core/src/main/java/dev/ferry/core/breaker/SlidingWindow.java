@@ -66,13 +66,19 @@ public final class SlidingWindow {
 
   /** The window with these calls added at {@code epochSecond} (time windows drop old buckets). */
   public SlidingWindow plus(List<Call> calls, long epochSecond) {
+    Outcomes o = new Outcomes(type == WindowType.COUNT ? size : 0);
+    calls.forEach(c -> o.add(c, 0));
+    return plus(o, epochSecond);
+  }
+
+  /**
+   * The window with gathered outcomes added at {@code epochSecond}: a count window appends
+   * their last calls in order, a time window adds their totals to the current second.
+   */
+  public SlidingWindow plus(Outcomes outcomes, long epochSecond) {
     if (type == WindowType.COUNT) {
-      StringBuilder sb = new StringBuilder(ring);
-      for (Call c : calls) {
-        char ch = c.failure() ? 'f' : 's';
-        sb.append(c.slow() ? Character.toUpperCase(ch) : ch);
-      }
-      String r = sb.length() > size ? sb.substring(sb.length() - size) : sb.toString();
+      String sb = ring + outcomes.tail();
+      String r = sb.length() > size ? sb.substring(sb.length() - size) : sb;
       return new SlidingWindow(type, size, r, List.of());
     }
     Deque<long[]> b = new ArrayDeque<>();
@@ -82,14 +88,14 @@ public final class SlidingWindow {
       }
     }
     long[] current = b.isEmpty() || b.peekLast()[0] != epochSecond ? null : b.peekLast();
-    if (current == null && !calls.isEmpty()) {
+    if (current == null && !outcomes.isEmpty()) {
       current = new long[] {epochSecond, 0, 0, 0};
       b.add(current);
     }
-    for (Call c : calls) {
-      current[1]++;
-      current[2] += c.failure() ? 1 : 0;
-      current[3] += c.slow() ? 1 : 0;
+    if (current != null) {
+      current[1] += outcomes.calls();
+      current[2] += outcomes.failures();
+      current[3] += outcomes.slow();
     }
     return new SlidingWindow(type, size, "", List.copyOf(b));
   }

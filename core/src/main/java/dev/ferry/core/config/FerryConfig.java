@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Resolved configuration. Precedence, highest first: command-line flags, environment variables
@@ -223,7 +224,26 @@ public final class FerryConfig {
    * in the environment, {@code <DEP>} upper-cased with other characters as _). Cached.
    */
   public BreakerConfig breakerConfig(String dependency) {
-    return breakerConfigs.computeIfAbsent(dependency == null ? "" : dependency, this::resolveBreaker);
+    return cached(breakerConfigs, dependency == null ? "" : dependency, this::resolveBreaker);
+  }
+
+  /**
+   * Most names whose resolved settings are cached per kind: type and dependency names come
+   * from jobs, so beyond this many they are resolved on each call instead of growing the cache.
+   */
+  static final int MAX_CACHED = 10_000;
+
+  private static <V> V cached(Map<String, V> cache, String name, Function<String, V> resolve) {
+    V v = cache.get(name);
+    if (v != null) {
+      return v;
+    }
+    return cache.size() >= MAX_CACHED ? resolve.apply(name) : cache.computeIfAbsent(name, resolve);
+  }
+
+  /** Cached per-type and per-dependency settings (for tests of the bound). */
+  int cachedSettings() {
+    return jobDefaults.size() + breakerConfigs.size();
   }
 
   private BreakerConfig resolveBreaker(String dep) {
@@ -275,7 +295,7 @@ public final class FerryConfig {
    * (environment before file). Validated; cached.
    */
   public JobDefaults jobDefaults(String type) {
-    return jobDefaults.computeIfAbsent(type == null ? "" : type, this::resolveJobDefaults);
+    return cached(jobDefaults, type == null ? "" : type, this::resolveJobDefaults);
   }
 
   private JobDefaults resolveJobDefaults(String type) {

@@ -33,6 +33,7 @@ public enum Setting {
   STARTUP_TIMEOUT_MS("startup.timeout.ms", "300000", "how long a starting process waits for the database and Kafka to be reachable"),
   HEALTH_HOST("health.host", "127.0.0.1", "address of the health HTTP server (loopback by default)"),
   HEALTH_PORT("health.port", "", "port of the health HTTP server (default 9400 orchestrator, 9401 worker; 0 = any free port, -1 = off)"),
+  METRICS_MAX_TAGS("metrics.max.tags", "200", "most distinct job types / dependencies / loops a process keeps meters and per-dependency state for; beyond it new names are counted under the tag value other"),
   JOB_MAX_ATTEMPTS("job.max.attempts", "5", "default maxAttempts"),
   JOB_TIMEOUT_MS("job.timeout.ms", "30000", "default per-attempt timeout"),
   BACKOFF_STRATEGY("backoff.strategy", "exponential", "default backoff strategy"),

@@ -143,6 +143,78 @@ class CircuitBreakerMachineTest {
     }
   }
 
+  /** The outcomes of calls, all admitted in {@code epoch}. */
+  private static Outcomes admittedIn(long epoch, List<Call> calls) {
+    return Outcomes.of(calls, epoch, C);
+  }
+
+  @Test
+  void halfOpen_ignoresCallsAdmittedBeforeTheTrip() {
+    BreakerSnapshot closed = fresh();
+    long admittedWhileClosed = closed.epoch();
+    BreakerSnapshot open = record(closed, n(5, Call.FAILURE), T0, C).snapshot();
+    BreakerSnapshot half = acquire(open, T0.plusSeconds(10), C).step().snapshot();
+    assertThat(half.epoch()).isGreaterThan(admittedWhileClosed);
+
+    // Calls admitted while CLOSED finish now: neither trials that succeed nor ones that fail.
+    Step late = record(half, admittedIn(admittedWhileClosed, n(3, Call.SUCCESS)), T0.plusSeconds(10), C);
+    assertThat(late.transition()).isNull();
+    assertThat(late.snapshot()).isEqualTo(half);
+    late = record(half, admittedIn(admittedWhileClosed, n(1, Call.FAILURE)), T0.plusSeconds(10), C);
+    assertThat(late.snapshot().state()).isEqualTo(BreakerState.HALF_OPEN);
+
+    // The real trials decide.
+    Step trial = record(half, admittedIn(half.epoch(), n(3, Call.SUCCESS)), T0.plusSeconds(11), C);
+    assertThat(trial.snapshot().state()).isEqualTo(BreakerState.CLOSED);
+  }
+
+  @Test
+  void halfOpen_aLateCallBeforeTrialsInTheSameReport_doesNotCompleteTheTrials() {
+    BreakerSnapshot open = record(fresh(), n(5, Call.FAILURE), T0, C).snapshot();
+    BreakerSnapshot half = acquire(open, T0.plusSeconds(10), C).step().snapshot();
+    Outcomes report = admittedIn(fresh().epoch(), n(5, Call.SUCCESS));
+    report.add(Call.SUCCESS, half.epoch());
+    report.add(Call.SUCCESS, half.epoch());
+    Step s = record(half, report, T0.plusSeconds(10), C);
+    assertThat(s.snapshot().state()).as("2 trials of 3 succeeded").isEqualTo(BreakerState.HALF_OPEN);
+    assertThat(s.snapshot().halfOpenSuccesses()).isEqualTo(2);
+  }
+
+  @Test
+  void halfOpen_outcomesOfExpiredPermitsAreNotTrials() {
+    BreakerSnapshot open = record(fresh(), n(5, Call.FAILURE), T0, C).snapshot();
+    Instant t = T0.plusSeconds(10);
+    BreakerSnapshot half = acquire(open, t, C).step().snapshot();
+    long expiredEpoch = half.epoch();
+    var renewed = acquire(half, t.plusSeconds(61), C);
+    assertThat(renewed.granted()).isTrue();
+    assertThat(renewed.step().snapshot().epoch()).isEqualTo(expiredEpoch + 1);
+    Step late = record(renewed.step().snapshot(), admittedIn(expiredEpoch, n(1, Call.FAILURE)),
+        t.plusSeconds(62), C);
+    assertThat(late.snapshot().state()).isEqualTo(BreakerState.HALF_OPEN);
+  }
+
+  @Test
+  void everyTransitionStartsANewEpoch() {
+    BreakerSnapshot s = fresh();
+    Step open = record(s, n(5, Call.FAILURE), T0, C);
+    assertThat(open.snapshot().epoch()).isEqualTo(s.epoch() + 1);
+    var half = acquire(open.snapshot(), T0.plusSeconds(10), C).step();
+    assertThat(half.snapshot().epoch()).isEqualTo(s.epoch() + 2);
+    Step closed = record(half.snapshot(), n(3, Call.SUCCESS), T0.plusSeconds(10), C);
+    assertThat(closed.snapshot().epoch()).isEqualTo(s.epoch() + 3);
+    assertThat(CircuitBreakerMachine.force(closed.snapshot(), BreakerState.OPEN, T0, null, C)
+        .snapshot().epoch()).isEqualTo(s.epoch() + 4);
+    assertThat(CircuitBreakerMachine.reset(closed.snapshot(), T0, C).snapshot().epoch())
+        .isEqualTo(s.epoch() + 4);
+  }
+
+  @Test
+  void closed_countsCallsOfAnyEpoch() {
+    Step s = record(fresh(), admittedIn(-1, n(5, Call.FAILURE)), T0, C);
+    assertThat(s.snapshot().state()).isEqualTo(BreakerState.OPEN);
+  }
+
   @Test
   void forcedStates_andReset() {
     Step open = CircuitBreakerMachine.force(fresh(), BreakerState.OPEN, T0, null, C);

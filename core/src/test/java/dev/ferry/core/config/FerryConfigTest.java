@@ -207,4 +207,14 @@ class FerryConfigTest {
     assertThat(Setting.DB_URL.env()).isEqualTo("FERRY_DB_URL");
     assertThat(Setting.TOPIC_PREFIX.env()).isEqualTo("FERRY_TOPIC_PREFIX");
   }
+
+  @Test
+  void perNameCaches_areBounded_whateverNamesJobsBring() {
+    FerryConfig c = FerryConfig.defaults();
+    for (int i = 0; i < FerryConfig.MAX_CACHED + 5_000; i++) {
+      assertThat(c.breakerConfig("dep-" + i)).isEqualTo(c.breakerConfig(null));
+      assertThat(c.jobDefaults("type-" + i)).isEqualTo(c.jobDefaults(null));
+    }
+    assertThat(c.cachedSettings()).isEqualTo(2 * FerryConfig.MAX_CACHED);
+  }
 }

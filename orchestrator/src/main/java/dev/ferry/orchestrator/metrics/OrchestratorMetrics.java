@@ -1,5 +1,7 @@
 package dev.ferry.orchestrator.metrics;
 
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.metrics.TagCap;
 import dev.ferry.core.model.JobStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -11,7 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The orchestrator's own meters: jobs accepted, rejected and finished per type, and the sizes
  * of intake, dispatch and apply batches. Counted once per batch, never a lookup per job beyond a
- * map hit. Thread-safe.
+ * map hit. Job types come from users, so their tag values are capped ({@code metrics.max.tags},
+ * see {@link TagCap}): jobs of types beyond the cap are counted under {@code other}, and the
+ * number of meters stays bounded. Thread-safe.
  */
 public final class OrchestratorMetrics {
   private final MeterRegistry registry;
@@ -20,9 +24,12 @@ public final class OrchestratorMetrics {
   private final DistributionSummary dispatchBatch;
   private final DistributionSummary applyBatch;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final TagCap types;
 
-  public OrchestratorMetrics(MeterRegistry registry) {
+  /** @param maxTags most distinct job types with their own tag value */
+  public OrchestratorMetrics(MeterRegistry registry, int maxTags) {
     this.registry = registry;
+    this.types = new TagCap(maxTags);
     this.rejected = Counter.builder("ferry.jobs.rejected")
         .description("Submissions rejected as invalid (to the DLQ and ferry.rejected_submissions)")
         .register(registry);
@@ -33,7 +40,8 @@ public final class OrchestratorMetrics {
 
   /** Meters that go nowhere (tests, tools). */
   public static OrchestratorMetrics none() {
-    return new OrchestratorMetrics(new SimpleMeterRegistry());
+    return new OrchestratorMetrics(new SimpleMeterRegistry(),
+        Integer.parseInt(Setting.METRICS_MAX_TAGS.defaultValue()));
   }
 
   private DistributionSummary batch(String name, String description) {
@@ -96,7 +104,7 @@ public final class OrchestratorMetrics {
   }
 
   private Counter counter(String name, String type, String description) {
-    String t = type == null ? "" : type;
+    String t = types.tag(type == null ? "" : type);
     return counters.computeIfAbsent(name + '\0' + t, k -> Counter.builder(name)
         .description(description).tag("type", t).register(registry));
   }

@@ -14,12 +14,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -33,26 +31,43 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker replica's side of the shared circuit breakers. The hot path ({@link #admit},
- * {@link #record}) never touches the database: it reads a local view and queues outcomes. A
- * reporter thread flushes queued outcomes every {@code breaker.report.ms} in one transaction
+ * {@link #record}) never touches the database: it reads a local view and gathers outcomes, one
+ * aggregate per dependency ({@link PendingOutcomes}), so a long database outage costs no memory
+ * per call. A reporter thread reports them every {@code breaker.report.ms} in one transaction
  * (see {@link BreakerStore}); a listener thread refreshes the view on every transition
  * announced by any replica ({@code LISTEN ferry_breakers}), and a slow poll refreshes it as a
  * safety net. Only trial calls in HALF_OPEN ask the database first, for a cluster-wide permit.
- * Thread-safe.
+ * Every call carries the admission epoch it was admitted in, so the shared state counts as
+ * HALF_OPEN trials only the calls that really are ones.
+ *
+ * <p>Per-dependency state is bounded: what this replica keeps about a dependency it has not
+ * called for {@link #IDLE} is dropped, and beyond {@code maxDependencies} the least recently
+ * called CLOSED ones are dropped first (they are reloaded when called again). The view keeps
+ * every breaker that is not CLOSED, since those decide whether to call at all. Thread-safe.
  */
 public final class BreakerClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BreakerClient.class);
 
   /** What to do with a call. */
   public sealed interface Decision permits Decision.Proceed, Decision.Defer {
-    /** Call the dependency; {@code trial} when it is a HALF_OPEN trial call. */
-    record Proceed(boolean trial) implements Decision {}
+    /**
+     * Call the dependency; {@code trial} when it is a HALF_OPEN trial call. {@code epoch} is
+     * the breaker's admission epoch the call was admitted in (-1 when its state was not known
+     * yet), which its outcome carries to {@link #record}.
+     */
+    record Proceed(boolean trial, long epoch) implements Decision {
+      /** A call without a breaker, or whose breaker's state is not known. */
+      public static Proceed unguarded() {
+        return new Proceed(false, -1);
+      }
+    }
 
     /** Do not call; run the job again at {@code until} (no attempt used up). */
     record Defer(Instant until, String reason) implements Decision {}
   }
 
-  private record Reported(String dependency, Call call) {}
+  /** How long a dependency may go uncalled before this replica forgets its local state. */
+  public static final Duration IDLE = Duration.ofSeconds(60);
 
   private final DataSource dataSource;
   private final BreakerStore store;
@@ -60,6 +75,7 @@ public final class BreakerClient implements AutoCloseable {
   private final Consumer<Transition> onTransition;
   private final Clock clock;
   private final Duration reportInterval;
+  private final int maxDependencies;
   private final Map<String, BreakerSnapshot> view = new ConcurrentHashMap<>();
   private final Set<String> unknown = ConcurrentHashMap.newKeySet();
   /**
@@ -73,20 +89,32 @@ public final class BreakerClient implements AutoCloseable {
   private final Map<String, Instant> learnedAt = new ConcurrentHashMap<>();
   /** When this replica last let a call through, per dependency (for measuring stops). */
   private final Map<String, Instant> lastCallAt = new ConcurrentHashMap<>();
-  private final ConcurrentLinkedQueue<Reported> queue = new ConcurrentLinkedQueue<>();
+  /** When this replica last asked about a dependency (admit or record): for eviction. */
+  private final Map<String, Instant> lastUsed = new ConcurrentHashMap<>();
+  private final PendingOutcomes pending;
   private final Thread reporter;
   private final Thread listener;
   private volatile boolean running = true;
 
+  /**
+   * @param maxDependencies how many dependencies' local state to keep beyond those not CLOSED
+   *     ({@code metrics.max.tags})
+   */
   public BreakerClient(
       DataSource dataSource, Function<String, BreakerConfig> configs,
-      Consumer<Transition> onTransition, Clock clock, Duration reportInterval) {
+      Consumer<Transition> onTransition, Clock clock, Duration reportInterval,
+      int maxDependencies) {
+    if (maxDependencies < 1) {
+      throw new IllegalArgumentException("maxDependencies must be >= 1 but was " + maxDependencies);
+    }
     this.dataSource = dataSource;
     this.configs = configs;
     this.store = new BreakerStore(configs);
+    this.pending = new PendingOutcomes(configs);
     this.onTransition = onTransition;
     this.clock = clock;
     this.reportInterval = reportInterval;
+    this.maxDependencies = maxDependencies;
     this.reporter = Thread.ofPlatform().name("ferry-breaker-reporter").daemon().unstarted(this::reportLoop);
     this.listener = Thread.ofPlatform().name("ferry-breaker-listener").daemon().unstarted(this::listenLoop);
   }
@@ -104,12 +132,13 @@ public final class BreakerClient implements AutoCloseable {
   /** Decides a call from the local view; only a HALF_OPEN trial asks the database. */
   public Decision admit(String dependency) {
     BreakerSnapshot s = view.get(dependency);
+    Instant now = clock.instant();
+    lastUsed.put(dependency, now);
     if (s == null) {
       unknown.add(dependency);
-      lastCallAt.put(dependency, clock.instant());
-      return new Decision.Proceed(false);
+      lastCallAt.put(dependency, now);
+      return Decision.Proceed.unguarded();
     }
-    Instant now = clock.instant();
     return switch (CircuitBreakerMachine.admit(s, now)) {
       case CALL -> {
         Instant stop = localStopUntil.get(dependency);
@@ -118,7 +147,7 @@ public final class BreakerClient implements AutoCloseable {
               "circuit breaker for " + dependency + " is opening");
         }
         lastCallAt.put(dependency, now);
-        yield new Decision.Proceed(false);
+        yield new Decision.Proceed(false, s.epoch());
       }
       case DEFER -> new Decision.Defer(spread(s, now), "circuit breaker for " + dependency + " is OPEN");
       case TRIAL -> trial(dependency, s, now);
@@ -127,9 +156,9 @@ public final class BreakerClient implements AutoCloseable {
 
   private Decision trial(String dependency, BreakerSnapshot s, Instant now) {
     List<Transition> transitions = new ArrayList<>();
-    boolean granted;
+    BreakerStore.Grant grant;
     try (Connection c = dataSource.getConnection()) {
-      granted = store.acquire(c, dependency, transitions);
+      grant = store.permit(c, dependency, transitions);
       Map<String, BreakerSnapshot> fresh = store.load(c, List.of(dependency));
       fresh.values().forEach(this::update);
     } catch (SQLException | RuntimeException e) {
@@ -139,8 +168,8 @@ public final class BreakerClient implements AutoCloseable {
           "circuit breaker for " + dependency + " is " + s.state() + " (state unavailable)");
     }
     transitions.forEach(this::announce);
-    if (granted) {
-      return new Decision.Proceed(true);
+    if (grant.granted()) {
+      return new Decision.Proceed(true, grant.epoch());
     }
     long wait = Math.max(200, Math.min(5_000, configs.apply(dependency).openMs() / 10));
     return new Decision.Defer(now.plusMillis(wait + ThreadLocalRandom.current().nextLong(wait)),
@@ -156,9 +185,16 @@ public final class BreakerClient implements AutoCloseable {
     return base.plusMillis(ThreadLocalRandom.current().nextLong(spread));
   }
 
-  /** Queues a call outcome for the next report; trial outcomes are reported at once. */
-  public void record(String dependency, Call call, boolean trial) {
-    queue.add(new Reported(dependency, call));
+  /**
+   * Adds a call outcome to the next report; trial outcomes are reported at once.
+   *
+   * @param admitted what {@link #admit} answered for this call (its epoch and whether it was a
+   *     trial)
+   */
+  public void record(String dependency, Call call, Decision.Proceed admitted) {
+    boolean trial = admitted.trial();
+    pending.add(dependency, call, admitted.epoch());
+    lastUsed.put(dependency, clock.instant());
     if (!trial) {
       BreakerConfig cfg = configs.apply(dependency);
       Instant now = clock.instant();
@@ -186,7 +222,11 @@ public final class BreakerClient implements AutoCloseable {
       LockSupport.parkNanos(reportInterval.toNanos());
       try {
         flush();
-        if (System.nanoTime() - lastPoll > TimeUnit.SECONDS.toNanos(5) || !unknown.isEmpty()) {
+        if (!unknown.isEmpty()) {
+          refresh(Set.copyOf(unknown));
+        }
+        if (System.nanoTime() - lastPoll > TimeUnit.SECONDS.toNanos(5)) {
+          evict(clock.instant());
           refresh(null);
           lastPoll = System.nanoTime();
         }
@@ -201,37 +241,84 @@ public final class BreakerClient implements AutoCloseable {
     }
   }
 
-  private void flush() throws SQLException {
-    Map<String, List<Call>> calls = new LinkedHashMap<>();
-    List<Reported> drained = new ArrayList<>();
-    Reported r;
-    while ((r = queue.poll()) != null) {
-      drained.add(r);
-      calls.computeIfAbsent(r.dependency(), k -> new ArrayList<>()).add(r.call());
-    }
-    if (calls.isEmpty()) {
-      return;
-    }
-    try (Connection c = dataSource.getConnection()) {
-      BreakerStore.Batch b = store.record(c, calls);
+  private void flush() throws Exception {
+    List<BreakerStore.Batch> done = new ArrayList<>(1);
+    pending.flush(outcomes -> {
+      try (Connection c = dataSource.getConnection()) {
+        done.add(store.report(c, outcomes));
+      }
+    });
+    for (BreakerStore.Batch b : done) {
       b.snapshots().values().forEach(this::update);
       b.transitions().forEach(this::announce);
-    } catch (SQLException | RuntimeException e) {
-      queue.addAll(drained);
-      throw e;
     }
   }
 
+  /**
+   * Loads the given breakers, or (null) every breaker that is not CLOSED plus those this
+   * replica knows: never the whole table, which has a row per dependency ever called.
+   */
   private void refresh(Set<String> deps) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
-      Map<String, BreakerSnapshot> loaded = store.load(c, deps);
+      Map<String, BreakerSnapshot> loaded = deps == null
+          ? store.loadActive(c, Set.copyOf(view.keySet())) : store.load(c, deps);
       loaded.values().forEach(this::update);
-      unknown.removeAll(loaded.keySet());
-      if (deps == null) {
-        // Dependencies never seen in the database are CLOSED; stop asking for them.
-        unknown.clear();
+      // Dependencies never seen in the database are CLOSED; stop asking for them.
+      unknown.removeAll(deps == null ? loaded.keySet() : deps);
+    }
+  }
+
+  /**
+   * Forgets dependencies not called for {@link #IDLE}, then the least recently called ones
+   * beyond {@code maxDependencies}. Breakers that are not CLOSED stay in the view (they decide
+   * whether to call at all; the slow poll reloads them anyway).
+   */
+  void evict(Instant now) {
+    Instant idleSince = now.minus(IDLE);
+    for (Map.Entry<String, Instant> e : lastUsed.entrySet()) {
+      if (e.getValue().isBefore(idleSince)) {
+        forget(e.getKey());
       }
     }
+    int excess = lastUsed.size() - maxDependencies;
+    if (excess > 0) {
+      lastUsed.entrySet().stream()
+          .sorted(Map.Entry.comparingByValue())
+          .limit(excess)
+          .map(Map.Entry::getKey)
+          .toList()
+          .forEach(this::forget);
+    }
+    // Entries that refreshes made for dependencies this replica does not call.
+    for (String d : view.keySet()) {
+      if (!lastUsed.containsKey(d)) {
+        forget(d);
+      }
+    }
+  }
+
+  /** Drops the local state of a dependency; its view only when CLOSED (automatic). */
+  private void forget(String d) {
+    lastUsed.remove(d);
+    local.remove(d);
+    localStopUntil.remove(d);
+    lastCallAt.remove(d);
+    unknown.remove(d);
+    BreakerSnapshot s = view.get(d);
+    if (s != null && s.state() == BreakerState.CLOSED && s.forced() == null && view.remove(d, s)) {
+      learnedAt.remove(d);
+    }
+  }
+
+  /** The largest of this replica's per-dependency maps (for tests of the bound). */
+  int tracked() {
+    return List.of(lastUsed.size(), local.size(), localStopUntil.size(), lastCallAt.size(),
+        unknown.size(), view.size(), learnedAt.size()).stream().mapToInt(i -> i).max().orElse(0);
+  }
+
+  /** Dependencies whose outcomes wait for the next report (at most one entry each). */
+  public int pendingDependencies() {
+    return pending.size();
   }
 
   private void update(BreakerSnapshot s) {

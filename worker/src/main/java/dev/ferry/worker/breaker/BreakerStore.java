@@ -8,6 +8,7 @@ import dev.ferry.core.breaker.CircuitBreakerMachine;
 import dev.ferry.core.breaker.CircuitBreakerMachine.Permit;
 import dev.ferry.core.breaker.CircuitBreakerMachine.Step;
 import dev.ferry.core.breaker.CircuitBreakerMachine.Transition;
+import dev.ferry.core.breaker.Outcomes;
 import dev.ferry.core.breaker.SlidingWindow;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -37,10 +38,16 @@ public final class BreakerStore {
 
   private static final String COLUMNS =
       "dependency, state, generation, \"window\", opened_at, retry_at, trips, half_open_permits,"
-          + " half_open_successes, forced, state_since, clock_timestamp()";
+          + " half_open_successes, forced, state_since, epoch, clock_timestamp()";
 
   /** Result of a batch: the current snapshots and the transitions made. */
   public record Batch(Map<String, BreakerSnapshot> snapshots, List<Transition> transitions) {}
+
+  /**
+   * The answer to a request for a trial call: whether it was granted, and the admission epoch
+   * the call is made in (what its outcome must carry to count as a trial).
+   */
+  public record Grant(boolean granted, long epoch) {}
 
   private final Function<String, BreakerConfig> configs;
 
@@ -61,13 +68,49 @@ public final class BreakerStore {
     }
   }
 
-  /** Records batched call outcomes of several dependencies in one transaction. */
+  /**
+   * Reads the breakers that are not CLOSED or are forced, and those named in {@code known}:
+   * what a replica must know, without reading a row for every dependency ever called.
+   */
+  public Map<String, BreakerSnapshot> loadActive(Connection c, Collection<String> known)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
+        + " FROM ferry.circuit_breakers WHERE state <> 'CLOSED' OR forced IS NOT NULL"
+        + " OR dependency = ANY(?::text[]) ORDER BY dependency")) {
+      ps.setArray(1, c.createArrayOf("text", known.toArray()));
+      return read(ps);
+    }
+  }
+
+  /**
+   * Records call outcomes of several dependencies in one transaction, as if all were admitted
+   * in the current epoch (tools and tests; workers {@link #report} gathered outcomes).
+   */
   public Batch record(Connection c, Map<String, List<Call>> calls) throws SQLException {
-    return change(c, calls.keySet(), (s, now) -> CircuitBreakerMachine.record(s, calls.get(s.dependency()), now, configs.apply(s.dependency())));
+    return change(c, calls.keySet(), (s, now) -> CircuitBreakerMachine.record(
+        s, calls.get(s.dependency()), now, configs.apply(s.dependency())));
+  }
+
+  /**
+   * Applies gathered call outcomes of several dependencies in one transaction; each call counts
+   * as a HALF_OPEN trial only if it was admitted in the breaker's current epoch.
+   */
+  public Batch report(Connection c, Map<String, Outcomes> outcomes) throws SQLException {
+    return change(c, outcomes.keySet(), (s, now) -> CircuitBreakerMachine.record(
+        s, outcomes.get(s.dependency()), now, configs.apply(s.dependency())));
   }
 
   /** Asks for a trial call permit (HALF_OPEN); returns whether it was granted. */
   public boolean acquire(Connection c, String dependency, List<Transition> transitions)
+      throws SQLException {
+    return permit(c, dependency, transitions).granted();
+  }
+
+  /**
+   * Asks for a trial call permit (HALF_OPEN): whether it was granted and the epoch the call is
+   * made in. Transitions made (OPEN→HALF_OPEN) are added to {@code transitions}.
+   */
+  public Grant permit(Connection c, String dependency, List<Transition> transitions)
       throws SQLException {
     boolean[] granted = {false};
     Batch b = change(c, List.of(dependency), (s, now) -> {
@@ -76,7 +119,7 @@ public final class BreakerStore {
       return p.step();
     });
     transitions.addAll(b.transitions());
-    return granted[0];
+    return new Grant(granted[0], b.snapshots().get(dependency).epoch());
   }
 
   /** Forces a breaker OPEN (until {@code until}, or indefinitely when null) or CLOSED. */
@@ -161,6 +204,7 @@ public final class BreakerStore {
             dep,
             BreakerState.valueOf(rs.getString(2)),
             rs.getLong(3),
+            rs.getLong(12),
             SlidingWindow.parse(cfg.windowType(), cfg.windowSize(), rs.getString(4)),
             instant(rs.getTimestamp(5)),
             instant(rs.getTimestamp(6)),
@@ -169,7 +213,7 @@ public final class BreakerStore {
             rs.getInt(9),
             forced == null ? null : BreakerState.valueOf(forced),
             instant(rs.getTimestamp(11))));
-        now[0] = instant(rs.getTimestamp(12));
+        now[0] = instant(rs.getTimestamp(13));
       }
     }
     return out;
@@ -188,6 +232,7 @@ public final class BreakerStore {
     String[] dep = new String[n];
     String[] state = new String[n];
     Long[] gen = new Long[n];
+    Long[] epoch = new Long[n];
     String[] window = new String[n];
     Integer[] calls = new Integer[n];
     Integer[] failures = new Integer[n];
@@ -206,6 +251,7 @@ public final class BreakerStore {
       dep[i] = s.dependency();
       state[i] = s.state().name();
       gen[i] = s.generation();
+      epoch[i] = s.epoch();
       window[i] = s.window().text();
       calls[i] = t.calls();
       failures[i] = t.failures();
@@ -229,12 +275,12 @@ public final class BreakerStore {
             half_open_permits = u.permits, half_open_successes = u.successes, forced = u.forced,
             state_since = coalesce(u.since, b.state_since),
             last_reason = coalesce(u.reason, b.last_reason),
-            updated_at = now()
+            epoch = u.epoch, updated_at = now()
         FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::int[], ?::int[],
                     ?::timestamptz[], ?::timestamptz[], ?::int[], ?::int[], ?::int[], ?::text[],
-                    ?::timestamptz[], ?::text[])
+                    ?::timestamptz[], ?::text[], ?::bigint[])
              AS u(dependency, state, generation, win, calls, failures, opened_at, retry_at,
-                  trips, permits, successes, forced, since, reason)
+                  trips, permits, successes, forced, since, reason, epoch)
         WHERE b.dependency = u.dependency
         """)) {
       int p = 1;
@@ -251,7 +297,8 @@ public final class BreakerStore {
       ps.setArray(p++, c.createArrayOf("int4", successes));
       ps.setArray(p++, c.createArrayOf("text", forced));
       ps.setArray(p++, c.createArrayOf("timestamptz", since));
-      ps.setArray(p, c.createArrayOf("text", reason));
+      ps.setArray(p++, c.createArrayOf("text", reason));
+      ps.setArray(p, c.createArrayOf("int8", epoch));
       ps.executeUpdate();
     }
   }

@@ -80,7 +80,7 @@ public final class JobRunner {
   /** The breaker side of one attempt: its dependency and whether it is a trial call. */
   private static final class CallInfo {
     volatile String dependency;
-    volatile boolean trial;
+    volatile BreakerClient.Decision.Proceed admitted;
     volatile boolean called;
     volatile long calledAtNanos;
   }
@@ -359,26 +359,27 @@ public final class JobRunner {
     return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
   }
 
-  /** Asks the breaker whether to call; remembers the dependency and trial for the report. */
+  /** Asks the breaker whether to call; remembers the dependency and admission for the report. */
   private BreakerClient.Decision admit(WorkItem item, CallInfo call) {
     if (breakers == null) {
-      return new BreakerClient.Decision.Proceed(false);
+      return BreakerClient.Decision.Proceed.unguarded();
     }
     String dep = dependencyOf(item);
     if (dep == null) {
-      return new BreakerClient.Decision.Proceed(false);
+      return BreakerClient.Decision.Proceed.unguarded();
     }
     call.dependency = dep;
     BreakerClient.Decision d = breakers.admit(dep);
     if (d instanceof BreakerClient.Decision.Proceed p) {
-      call.trial = p.trial();
+      call.admitted = p;
     }
     return d;
   }
 
   /** Counts a finished call for the breaker: failures are retryable failures and timeouts. */
   private void recordCall(Outcome outcome, CallInfo call) {
-    if (call == null || !call.called || call.dependency == null || breakers == null) {
+    if (call == null || !call.called || call.dependency == null || call.admitted == null
+        || breakers == null) {
       return;
     }
     long ms = (System.nanoTime() - call.calledAtNanos) / 1_000_000;
@@ -391,7 +392,7 @@ public final class JobRunner {
       case Outcome.Deferred d -> null;
     };
     if (c != null) {
-      breakers.record(call.dependency, c, call.trial);
+      breakers.record(call.dependency, c, call.admitted);
     }
   }
 

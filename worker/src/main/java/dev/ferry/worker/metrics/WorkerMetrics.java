@@ -1,6 +1,8 @@
 package dev.ferry.worker.metrics;
 
 import dev.ferry.core.breaker.BreakerState;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.metrics.TagCap;
 import dev.ferry.core.model.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,7 +21,11 @@ import java.util.function.ToIntFunction;
  * A worker's own meters: attempt durations per type and outcome, the poll loop's interval,
  * in-flight jobs and limits per worker and per dependency, and each dependency's breaker state
  * and transitions. Gauges read the worker's state when scraped; nothing is counted twice.
- * Thread-safe.
+ *
+ * <p>Job types and dependencies come from users, so their tag values are capped
+ * ({@code metrics.max.tags}, see {@link TagCap}): beyond the cap, attempts and transitions are
+ * counted under {@code other}, and no more per-dependency gauges are made. The number of
+ * meters is bounded whatever the jobs. Thread-safe.
  */
 public final class WorkerMetrics {
   private final MeterRegistry registry;
@@ -27,6 +33,8 @@ public final class WorkerMetrics {
   private final Map<String, Timer> attempts = new ConcurrentHashMap<>();
   private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
   private final Set<String> dependencies = ConcurrentHashMap.newKeySet();
+  private final TagCap types;
+  private final TagCap dependencyTags;
   private volatile DependencyView view;
 
   /** How the meters read a dependency's state. */
@@ -34,8 +42,11 @@ public final class WorkerMetrics {
       ToIntFunction<String> inFlight, ToIntFunction<String> limit,
       Function<String, BreakerState> breaker) {}
 
-  public WorkerMetrics(MeterRegistry registry) {
+  /** @param maxTags most distinct job types, and dependencies, with their own tag values */
+  public WorkerMetrics(MeterRegistry registry, int maxTags) {
     this.registry = registry;
+    this.types = new TagCap(maxTags);
+    this.dependencyTags = new TagCap(maxTags);
     this.pollInterval = Timer.builder("ferry.worker.poll.interval")
         .description("Time between two polls of the work topic (the poll loop never waits on"
             + " handlers, so this stays small)")
@@ -44,7 +55,8 @@ public final class WorkerMetrics {
 
   /** Meters that go nowhere (tests). */
   public static WorkerMetrics none() {
-    return new WorkerMetrics(new SimpleMeterRegistry());
+    return new WorkerMetrics(new SimpleMeterRegistry(),
+        Integer.parseInt(Setting.METRICS_MAX_TAGS.defaultValue()));
   }
 
   /** Gauges of the whole worker, read from its poll loop when scraped. */
@@ -71,10 +83,14 @@ public final class WorkerMetrics {
     this.view = view;
   }
 
-  /** A dependency this worker calls: its gauges exist from now on. */
+  /**
+   * A dependency this worker calls: its gauges exist from now on, unless {@code metrics.max.tags}
+   * dependencies have gauges already.
+   */
   public void dependencySeen(String dependency) {
     DependencyView v = view;
-    if (dependency == null || v == null || !dependencies.add(dependency)) {
+    if (dependency == null || v == null || dependencies.contains(dependency)
+        || !dependency.equals(dependencyTags.tag(dependency)) || !dependencies.add(dependency)) {
       return;
     }
     Gauge.builder("ferry.dependency.in.flight", () -> v.inFlight().applyAsInt(dependency))
@@ -90,10 +106,11 @@ public final class WorkerMetrics {
 
   /** A breaker transition this worker made (each is made by exactly one worker). */
   public void transition(String dependency, BreakerState from, BreakerState to) {
-    transitions.computeIfAbsent(dependency + '\0' + from + '\0' + to, k ->
+    String d = dependencyTags.tag(dependency == null ? "" : dependency);
+    transitions.computeIfAbsent(d + '\0' + from + '\0' + to, k ->
         Counter.builder("ferry.breaker.transitions")
             .description("Breaker state changes, by the worker that made them")
-            .tag("dependency", dependency).tag("from", from.name()).tag("to", to.name())
+            .tag("dependency", d).tag("from", from.name()).tag("to", to.name())
             .register(registry)).increment();
   }
 
@@ -106,7 +123,7 @@ public final class WorkerMetrics {
       case Outcome.Deferred d -> "deferred";
       case Outcome.Spawned s -> "spawned";
     };
-    String t = type == null ? "" : type;
+    String t = types.tag(type == null ? "" : type);
     attempts.computeIfAbsent(t + '\0' + kind, k -> Timer.builder("ferry.attempt.duration")
         .description("Run time of attempts, from start on the worker to the outcome")
         .tag("type", t).tag("outcome", kind)

@@ -6,6 +6,7 @@ import dev.ferry.core.breaker.BreakerConfig;
 import dev.ferry.core.breaker.BreakerState;
 import dev.ferry.core.breaker.Call;
 import dev.ferry.core.breaker.CircuitBreakerMachine.Transition;
+import dev.ferry.core.breaker.Outcomes;
 import dev.ferry.core.breaker.WindowType;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
@@ -124,6 +125,62 @@ class BreakerStoreIT {
       var closed = store.record(c, Map.of("flaky", List.of(Call.SUCCESS, Call.SUCCESS, Call.SUCCESS)));
       assertThat(closed.snapshots().get("flaky").state()).isEqualTo(BreakerState.CLOSED);
       assertThat(closed.transitions()).extracting(Transition::to).containsExactly(BreakerState.CLOSED);
+    }
+  }
+  @Test
+  void aCallAdmittedBeforeTheTrip_isNotATrial_inTheSharedState(FerryTestEnv env) throws Exception {
+    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 20, 2, 50, 60_000, 100, 1, 1, 60_000, 3, 0);
+    BreakerStore store = new BreakerStore(d -> cfg);
+    try (Connection c = connect(env)) {
+      store.record(c, Map.of("late", List.of(Call.SUCCESS)));
+      long closedEpoch = store.load(c, List.of("late")).get("late").epoch();
+      assertThat(store.record(c, Map.of("late", List.of(Call.FAILURE, Call.FAILURE))).transitions())
+          .extracting(Transition::to).containsExactly(BreakerState.OPEN);
+      // OPEN lasts 1 ms: the first permit half-opens it in a new epoch.
+      BreakerStore.Grant grant = store.permit(c, "late", new ArrayList<>());
+      assertThat(grant.granted()).isTrue();
+      assertThat(grant.epoch()).isEqualTo(closedEpoch + 2);
+
+      var late = store.report(c, Map.of("late", Outcomes.of(
+          Collections.nCopies(3, Call.SUCCESS), closedEpoch, cfg)));
+      assertThat(late.transitions()).isEmpty();
+      var s = store.load(c, List.of("late")).get("late");
+      assertThat(s.state()).isEqualTo(BreakerState.HALF_OPEN);
+      assertThat(s.halfOpenSuccesses()).isZero();
+      assertThat(s.epoch()).as("stored and read back").isEqualTo(grant.epoch());
+
+      var trials = store.report(c, Map.of("late", Outcomes.of(
+          Collections.nCopies(3, Call.SUCCESS), grant.epoch(), cfg)));
+      assertThat(trials.transitions()).extracting(Transition::to).containsExactly(BreakerState.CLOSED);
+    }
+  }
+
+  @Test
+  void outcomesGatheredDuringAnOutage_areAppliedOnceWhenTheDatabaseIsBack(FerryTestEnv env)
+      throws Exception {
+    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 10_000, 10_000, 50, 60_000, 100, 1000, 1, 1000, 3, 0);
+    BreakerStore store = new BreakerStore(d -> cfg);
+    PendingOutcomes pending = new PendingOutcomes(d -> cfg);
+    for (int i = 0; i < 6_000; i++) {
+      pending.add(i % 2 == 0 ? "outage-a" : "outage-b", i % 3 == 0 ? Call.FAILURE : Call.SUCCESS, 0);
+      if (i % 500 == 499) {
+        try {
+          pending.flush(o -> {
+            throw new java.sql.SQLException("the database is away");
+          });
+        } catch (java.sql.SQLException expected) {
+          assertThat(pending.size()).isLessThanOrEqualTo(2);
+        }
+      }
+    }
+    try (Connection c = connect(env)) {
+      pending.flush(o -> store.report(c, o));
+      pending.flush(o -> store.report(c, o));
+      var loaded = store.load(c, List.of("outage-a", "outage-b"));
+      assertThat(loaded.get("outage-a").window().totals(0).calls()).isEqualTo(3_000);
+      assertThat(loaded.get("outage-b").window().totals(0).calls()).isEqualTo(3_000);
+      assertThat(loaded.get("outage-a").window().totals(0).failures()
+          + loaded.get("outage-b").window().totals(0).failures()).isEqualTo(2_000);
     }
   }
 }

@@ -554,38 +554,8 @@ public final class FerryConfig {
    * terminal escapes in logs), at most {@link #ECHO_CHARS} characters.
    */
   public static String echo(String s) {
-    if (s == null) {
-      return "null";
-    }
-    StringBuilder b = new StringBuilder();
-    int i = 0;
-    for (; i < s.length() && b.length() < ECHO_CHARS; i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (Character.isISOControl(ch) || ch == '\u2028' || ch == '\u2029'
-              || Character.isSurrogate(ch) && !validPair(s, i)) {
-            b.append(String.format("\\u%04x", (int) ch));
-          } else {
-            b.append(ch);
-          }
-        }
-      }
-    }
-    if (i < s.length()) {
-      b.append("…(").append(s.length()).append(" characters)");
-    }
-    return b.toString();
+    return s == null ? "null" : dev.ferry.core.text.SafeText.echo(s, ECHO_CHARS);
   }
 
-  private static boolean validPair(String s, int i) {
-    char ch = s.charAt(i);
-    if (Character.isHighSurrogate(ch)) {
-      return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-    }
-    return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-  }
+
 }

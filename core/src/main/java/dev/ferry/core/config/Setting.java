@@ -152,6 +152,7 @@ public enum Setting {
       case BREAKER_HALF_OPEN_CALLS -> SettingRule.integer(1, 10_000);
       case BREAKER_BULKHEAD -> SettingRule.integer(0, 1_000_000);
       case BREAKER_REPORT_MS -> SettingRule.integer(1, 60_000);
+      case METRICS_MAX_TAGS -> SettingRule.integer(1, 100_000);
     };
   }
 

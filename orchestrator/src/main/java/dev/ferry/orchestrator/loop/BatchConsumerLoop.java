@@ -254,6 +254,15 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     } catch (RuntimeException e) {
       log.info("{}: offset commit failed ({}); a later commit or the next owner covers it",
           name, e.toString());
+      if (!last) {
+        // Offered again with the next commit (an idle partition has no later batch to do it).
+        var owned = consumer.assignment();
+        offsets.forEach((tp, om) -> {
+          if (owned.contains(tp)) {
+            uncommitted.putIfAbsent(tp, om);
+          }
+        });
+      }
     }
   }
 

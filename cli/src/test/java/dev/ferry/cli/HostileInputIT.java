@@ -175,6 +175,44 @@ class HostileInputIT {
     }
   }
 
+  /**
+   * One poison record, then one valid job, again and again: how long the poison holds the
+   * valid job up (submit of the poison → the valid job SUCCEEDED), per kind of isolation.
+   */
+  @Test
+  void pacedPoison_theNextValidJobStillSucceedsPromptly(FerryTestEnv env) throws Exception {
+    Random r = new Random(SEED);
+    FerryConfig config = env.config()
+        .with(Setting.SUBMIT_MAX_BYTES, "262144")
+        .withKafka("max.request.size", "65536");
+    Harness.orchestrator(env, config);
+    execute(env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse CHECK (NOT payload ? 'refuse')");
+    Harness.worker(env, config);
+    String submit = Topics.withPrefix(config.topicPrefix()).submit();
+    KafkaProducer<byte[], byte[]> producer = env.rawProducer();
+    Map<String, List<Long>> delays = new java.util.TreeMap<>();
+    for (int i = 0; i < 60; i++) {
+      // Half the poison is refused by PostgreSQL (bisection), half by validation.
+      Case poison = mutate(r);
+      while (i % 2 == 0 && !poison.mutation().startsWith("db-refuses")) {
+        poison = mutate(r);
+      }
+      UUID id = UUID.randomUUID();
+      RecordMetadata sent = producer.send(new ProducerRecord<>(submit, 0, null, poison.value()))
+          .get();
+      producer.send(new ProducerRecord<>(submit, 0, null, bytes(valid(r, id)))).get();
+      Harness.awaitStatus(env.dataSource(), id, "SUCCEEDED");
+      delays.computeIfAbsent(i % 2 == 0 ? "bisected" : "validated", k -> new ArrayList<>())
+          .add(finishedMs(env, id) - sent.timestamp());
+    }
+    delays.forEach((kind, d) -> {
+      d.sort(null);
+      System.out.printf("RESULT hostile-intake-paced kind=%s n=%d poison_to_next_success_ms"
+              + " p50=%d p99=%d max=%d%n", kind, d.size(), d.get(d.size() / 2),
+          d.get((int) Math.ceil(d.size() * 0.99) - 1), d.get(d.size() - 1));
+    });
+  }
+
   // ---- generation ----
 
   private static final String[] ODD = {

@@ -123,6 +123,37 @@ class HostileOutcomesIT {
         "loop=\"ferry-applier") == refusedResults);
   }
 
+  /**
+   * A refused result, then a valid job, again and again: how long the refused outcome holds the
+   * next valid job up (its submit → SUCCEEDED).
+   */
+  @Test
+  void pacedRefusedResults_theNextValidJobStillSucceedsPromptly(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    HostileInputIT.execute(env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse_result"
+        + " CHECK (result IS NULL OR jsonb_typeof(result) <> 'object' OR NOT result ? 'refuse')");
+    Harness.worker(env, config,
+        handler("refused-result", c -> JobResult.success(FerryJson.parse("{\"refuse\":true}"))));
+    List<Long> delays = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      UUID bad = UUID.randomUUID();
+      UUID good = UUID.randomUUID();
+      long t0 = System.currentTimeMillis();
+      Harness.submitRaw(env, config, 0, "{\"id\":\"" + bad + "\",\"type\":\"refused-result\"}");
+      Harness.submitRaw(env, config, 0, "{\"id\":\"" + good + "\",\"type\":\"echo\"}");
+      Harness.awaitStatus(env.dataSource(), good, "SUCCEEDED");
+      Harness.awaitStatus(env.dataSource(), bad, "FAILED");
+      delays.add(((java.sql.Timestamp) Harness.job(env.dataSource(), good).get("finished_at"))
+          .getTime() - t0);
+    }
+    delays.sort(null);
+    System.out.printf("RESULT hostile-applier-paced n=%d refused_to_next_success_ms p50=%d"
+            + " p99=%d max=%d%n", delays.size(), delays.get(delays.size() / 2),
+        delays.get(delays.size() - 1), delays.get(delays.size() - 1));
+  }
+
   @Test
   void reducerWhoseInputIsTooLargeForAWorkItem_endsFailed_andTheDispatcherGoesOn(
       FerryTestEnv env) throws Exception {

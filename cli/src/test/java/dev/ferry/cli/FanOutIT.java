@@ -289,4 +289,33 @@ class FanOutIT {
     assertThat(result.get("succeeded").asInt()).isEqualTo(3);
     assertThat(result.get("failed").asInt()).isZero();
   }
+
+  @Test
+  void childrenWhoseIdsBelongToExistingJobs_areNotCounted_andAParentLeftWithNoneFails(
+      FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+    UUID existing = UUID.randomUUID();
+    Harness.submitRaw(env, config, null, "{\"id\":\"" + existing + "\",\"type\":\"noop\"}");
+    awaitStatus(env.dataSource(), existing, "SUCCEEDED");
+
+    // One child names the existing job: only the other child is this parent's.
+    UUID parent = UUID.randomUUID();
+    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"children\":[{\"id\":\""
+        + existing + "\",\"type\":\"noop\"},{\"key\":\"own\",\"type\":\"noop\"}]}");
+    awaitStatus(env.dataSource(), parent, "SUCCEEDED");
+    assertThat(job(env.dataSource(), parent).get("children_total")).isEqualTo(1);
+    assertThat(FerryJson.parse((String) job(env.dataSource(), parent).get("result_text"))
+        .get("total").asInt()).isEqualTo(1);
+
+    // Every child names an existing job: the parent would wait forever; it fails instead.
+    UUID orphan = UUID.randomUUID();
+    Harness.submitRaw(env, config, null, "{\"id\":\"" + orphan + "\",\"children\":[{\"id\":\""
+        + existing + "\",\"type\":\"noop\"}]}");
+    awaitStatus(env.dataSource(), orphan, "FAILED");
+    assertThat((String) job(env.dataSource(), orphan).get("last_error"))
+        .isEqualTo("none of its children could be created: their ids belong to existing jobs");
+    assertThat(job(env.dataSource(), existing).get("parent_id")).isNull();
+  }
 }

@@ -213,6 +213,46 @@ class HostileInputIT {
     });
   }
 
+  /**
+   * A batch that keeps failing with a transient error is retried (not isolated: nothing is
+   * rejected) and the orchestrator reports not ready until it goes through.
+   */
+  @Test
+  void batchFailingTransiently_isRetried_andTheOrchestratorIsNotReadyMeanwhile(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Orchestrator orchestrator = Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+    // PostgreSQL answers "serialization failure" (transient) for any job marked busy.
+    execute(env, "CREATE FUNCTION ferry.test_busy() RETURNS trigger LANGUAGE plpgsql AS $$"
+        + " BEGIN IF NEW.payload ? 'busy' THEN RAISE EXCEPTION 'busy, try again'"
+        + " USING ERRCODE = '40001'; END IF; RETURN NEW; END $$");
+    execute(env, "CREATE TRIGGER test_busy BEFORE INSERT ON ferry.jobs FOR EACH ROW"
+        + " EXECUTE FUNCTION ferry.test_busy()");
+    UUID id = UUID.randomUUID();
+    Harness.submitRaw(env, config, 0, "{\"id\":\"" + id + "\",\"type\":\"noop\","
+        + "\"payload\":{\"busy\":true}}");
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      HttpResponse<String> r = health(orchestrator.healthPort(), "/health/ready");
+      return r.statusCode() == 503 && health(orchestrator.healthPort(), "/health").body()
+          .contains("busy, try again");
+    });
+    assertThat(Harness.count(env.dataSource(), "SELECT count(*) FROM ferry.rejected_submissions"))
+        .isZero();
+
+    execute(env, "DROP TRIGGER test_busy ON ferry.jobs");
+    Harness.awaitStatus(env.dataSource(), id, "SUCCEEDED");
+    await().atMost(Duration.ofSeconds(30)).until(
+        () -> health(orchestrator.healthPort(), "/health/ready").statusCode() == 200);
+  }
+
+  private static HttpResponse<String> health(int port, String path) throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+          .build(), HttpResponse.BodyHandlers.ofString());
+    }
+  }
+
   // ---- generation ----
 
   private static final String[] ODD = {

@@ -329,24 +329,33 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     metrics.quarantined(name);
   }
 
-  /** The records in chunks of at most the transaction bounds, in order. */
   private List<List<ConsumerRecord<String, byte[]>>> chunks(
       List<ConsumerRecord<String, byte[]>> all) {
-    List<List<ConsumerRecord<String, byte[]>>> out = new ArrayList<>();
+    return chunks(all, maxRecordsPerTransaction, maxBytesPerTransaction);
+  }
+
+  /**
+   * The records in order, in chunks of at most {@code maxRecords} records and
+   * {@code maxBytes} bytes of values (a single larger record is a chunk of its own).
+   */
+  static <K> List<List<ConsumerRecord<K, byte[]>>> chunks(
+      List<ConsumerRecord<K, byte[]>> all, int maxRecords, long maxBytes) {
+    List<List<ConsumerRecord<K, byte[]>>> out = new ArrayList<>();
     int start = 0;
     long bytes = 0;
     for (int i = 0; i < all.size(); i++) {
       byte[] v = all.get(i).value();
       long size = v == null ? 0 : v.length;
-      if (i > start && (i - start >= maxRecordsPerTransaction
-          || bytes + size > maxBytesPerTransaction)) {
+      if (i > start && (i - start >= maxRecords || bytes + size > maxBytes)) {
         out.add(all.subList(start, i));
         start = i;
         bytes = 0;
       }
       bytes += size;
     }
-    out.add(all.subList(start, all.size()));
+    if (start < all.size()) {
+      out.add(all.subList(start, all.size()));
+    }
     return out;
   }
 

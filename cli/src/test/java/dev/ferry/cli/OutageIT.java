@@ -70,15 +70,7 @@ class OutageIT {
     postgres = PostgresProcess.start();
     TestDatabase db = postgres.newDatabase("outage");
     kafka = KafkaBrokerProcess.create().start();
-    FerryConfig config = FerryConfig.defaults()
-        .with(Setting.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers())
-        .with(Setting.DB_URL, db.url())
-        .with(Setting.DB_USER, db.user())
-        .with(Setting.DB_PASSWORD, db.password())
-        .with(Setting.TOPIC_PARTITIONS, "4")
-        .with(Setting.DB_POOL_SIZE, "4")
-        .with(Setting.HEALTH_PORT, "0")
-        .withKafka("session.timeout.ms", "6000");
+    FerryConfig config = config(db);
     orchestrator = Orchestrator.start(config);
     worker = Worker.start(config, List.of());
     int orch = orchestrator.healthPort();
@@ -136,16 +128,7 @@ class OutageIT {
     postgres = PostgresProcess.start();
     TestDatabase db = postgres.newDatabase("outage_rescue");
     kafka = KafkaBrokerProcess.create().start();
-    FerryConfig config = FerryConfig.defaults()
-        .with(Setting.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers())
-        .with(Setting.DB_URL, db.url())
-        .with(Setting.DB_USER, db.user())
-        .with(Setting.DB_PASSWORD, db.password())
-        .with(Setting.TOPIC_PARTITIONS, "4")
-        .with(Setting.DB_POOL_SIZE, "4")
-        .with(Setting.HEALTH_PORT, "0")
-        .with(Setting.RESCUE_AFTER_MS, "2000")
-        .withKafka("session.timeout.ms", "6000");
+    FerryConfig config = config(db).with(Setting.RESCUE_AFTER_MS, "2000");
     orchestrator = Orchestrator.start(config);
     worker = Worker.start(config, List.of());
     int orch = orchestrator.healthPort();
@@ -172,6 +155,19 @@ class OutageIT {
     assertThat(count(db, "SELECT count(*) FROM ferry.job_attempts WHERE outcome = 'WORKER_LOST'"))
         .isZero();
     assertThat(count(db, "SELECT attempts FROM ferry.jobs")).isEqualTo(1);
+  }
+
+  /** Ferry's configuration on this test's own broker and database. */
+  private FerryConfig config(TestDatabase db) {
+    return FerryConfig.defaults()
+        .with(Setting.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+        .with(Setting.DB_URL, db.url())
+        .with(Setting.DB_USER, db.user())
+        .with(Setting.DB_PASSWORD, db.password())
+        .with(Setting.TOPIC_PARTITIONS, "4")
+        .with(Setting.DB_POOL_SIZE, "4")
+        .with(Setting.HEALTH_PORT, "0")
+        .withKafka("session.timeout.ms", "6000");
   }
 
   private void submit(String topic, int n) throws Exception {

@@ -260,10 +260,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         }
         rescheduled |= spawn(c, decisions.values(), applied, jobs);
         FanIn.Effects fanIn = this.fanIn.apply(c, finished, now);
-        for (JobEvent e : fanIn.events()) {
-          sends.add(producer.send(
-              EventRecords.of(eventsTopic, e, fanIn.traces().get(e.jobId()))));
-        }
+        EventRecords.send(producer, eventsTopic, fanIn, sends);
         rescheduled |= fanIn.due();
         store.upsertAttempts(c, attemptRows);
         store.deleteAttempts(c, giveBackIds, giveBackAttempts);

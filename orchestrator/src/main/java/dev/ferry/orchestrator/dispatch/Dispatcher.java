@@ -233,10 +233,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     store.applyChanges(c, changes);
     store.upsertAttempts(c, attempts);
     FanIn.Effects fx = new FanIn().apply(c, finished, now);
-    for (JobEvent e : fx.events()) {
-      sends.add(producer.send(EventRecords.of(settings.topics().events(), e,
-          fx.traces().get(e.jobId()))));
-    }
+    EventRecords.send(producer, settings.topics().events(), fx, sends);
     if (fx.due()) {
       store.notifyDue(c);
     }

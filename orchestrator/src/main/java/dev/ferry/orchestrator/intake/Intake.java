@@ -189,10 +189,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       log.warn("Job {} ended FAILED: {}", e.getKey(), JobStore.NO_CHILDREN_INSERTED);
     }
     FanIn.Effects fx = new FanIn().apply(c, finished, now);
-    for (JobEvent e : fx.events()) {
-      sends.add(producer.send(EventRecords.of(settings.topics().events(), e,
-          fx.traces().get(e.jobId()))));
-    }
+    EventRecords.send(producer, settings.topics().events(), fx, sends);
     if (fx.due()) {
       store.notifyDue(c);
     }

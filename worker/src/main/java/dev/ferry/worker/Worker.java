@@ -65,9 +65,16 @@ public final class Worker implements AutoCloseable {
   private HealthServer health;
   private final FerryMetrics metrics;
   private final WorkerMetrics meters;
+  private final HandlerRegistry handlers;
 
   private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
+    // Handler and outcome settings first: a bad value fails start before anything connects.
+    JobRunner.Limits limits =
+        new JobRunner.Limits(
+            config.getInt(Setting.RESULT_MAX_BYTES, 1, Integer.MAX_VALUE),
+            config.submissionLimits());
+    this.handlers = HandlerRegistry.load(config, extraHandlers);
     this.drainTimeout =
         Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE));
     String host = hostName();
@@ -104,10 +111,10 @@ public final class Worker implements AutoCloseable {
             t -> publishTransition(topics.events(), t), Clock.systemUTC(),
             Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)));
     JobRunner runner =
-        new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
+        new JobRunner(handlers, producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
             Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)),
-            meters);
+            meters, limits);
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
         new PollLoop(
@@ -218,6 +225,7 @@ public final class Worker implements AutoCloseable {
     producer.close(Duration.ofSeconds(10));
     registry.stopped();
     scheduler.shutdownNow();
+    handlers.close();
     dataSource.close();
     metrics.close();
     log.info("Worker {} stopped", id);

@@ -126,7 +126,7 @@ public sealed interface EgressRule {
       byte[] ip = literal(host, e);
       return new Cidr(ip, 32, port, e);
     }
-    if (!HOST_NAME.matcher(host).matches()) {
+    if (!HOST_NAME.matcher(host).matches() || host.matches("[0-9.]+")) {
       throw new IllegalArgumentException(
           "'" + e + "' is not a host name, host:port, IP address or CIDR");
     }

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RetriableException;
@@ -52,7 +52,7 @@ public final class JobRunner {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
   private final HandlerRegistry handlers;
-  private final KafkaProducer<String, byte[]> producer;
+  private final Producer<String, byte[]> producer;
   private final String resultsTopic;
   private final String workerId;
   private final ScheduledExecutorService timer;
@@ -114,7 +114,7 @@ public final class JobRunner {
    * @param breakers the shared circuit breakers, or null to call dependencies unguarded
    */
   public JobRunner(
-      HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
+      HandlerRegistry handlers, Producer<String, byte[]> producer, String resultsTopic,
       String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
       Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay,
       WorkerMetrics metrics, Limits limits) {

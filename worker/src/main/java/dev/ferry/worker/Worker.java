@@ -73,12 +73,19 @@ public final class Worker implements AutoCloseable {
   private HealthServer health;
   private final FerryMetrics metrics;
   private final WorkerMetrics meters;
+  private final HandlerRegistry handlers;
 
   private Worker(FerryConfig config, Collection<JobHandler> extraHandlers) {
     // Every setting and per-dependency breaker override is checked before anything connects: a
     // bad one stops the process here, not the poll loop at the first call to that dependency.
     config.validate();
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
+    // Handler and outcome settings first: a bad value fails start before anything connects.
+    JobRunner.Limits limits =
+        new JobRunner.Limits(
+            config.getInt(Setting.RESULT_MAX_BYTES, 1, Integer.MAX_VALUE),
+            config.submissionLimits());
+    this.handlers = HandlerRegistry.load(config, extraHandlers);
     this.drainTimeout =
         Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE));
     String host = hostName();
@@ -117,10 +124,10 @@ public final class Worker implements AutoCloseable {
             Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)),
             config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
     JobRunner runner =
-        new JobRunner(HandlerRegistry.load(extraHandlers), producer, topics.results(), id,
+        new JobRunner(handlers, producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
             Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)),
-            meters);
+            meters, limits);
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
         new PollLoop(
@@ -262,6 +269,7 @@ public final class Worker implements AutoCloseable {
     registry.stopped();
     scheduler.shutdownNow();
     heartbeatDataSource.close();
+    handlers.close();
     dataSource.close();
     metrics.close();
     log.info("Worker {} stopped", id);

@@ -2,6 +2,9 @@ package dev.ferry.worker.exec;
 
 import dev.ferry.core.breaker.BreakerConfig;
 import dev.ferry.core.breaker.Call;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.core.json.FerryJson;
+import dev.ferry.core.json.SubmissionLimits;
 import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.Outcome;
@@ -14,6 +17,7 @@ import dev.ferry.worker.api.NonRetryableException;
 import dev.ferry.worker.breaker.BreakerClient;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import dev.ferry.worker.metrics.WorkerMetrics;
+import dev.ferry.core.text.SafeText;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,9 +33,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -47,7 +52,7 @@ public final class JobRunner {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
 
   private final HandlerRegistry handlers;
-  private final KafkaProducer<String, byte[]> producer;
+  private final Producer<String, byte[]> producer;
   private final String resultsTopic;
   /** How long a timed-out handler gets to honour its interruption before it counts as stuck. */
   public static final Duration STUCK_GRACE = Duration.ofSeconds(5);
@@ -76,6 +81,30 @@ public final class JobRunner {
   private final BreakerClient breakers;
   private final Function<String, BreakerConfig> breakerConfigs;
   private final WorkerMetrics metrics;
+  private final Limits limits;
+
+  /**
+   * What a worker checks before it reports an outcome, so that nothing it sends can be refused
+   * by the broker or the orchestrator over and over.
+   *
+   * @param resultMaxBytes largest encoded success result ({@code result.max.bytes}); must stay
+   *     below the producer's {@code max.request.size} with room for the report around it
+   * @param spawn the limits spawned children are validated with ({@code submit.max.*}, the
+   *     orchestrator's own)
+   */
+  public record Limits(int resultMaxBytes, SubmissionLimits spawn) {
+    /** {@code result.max.bytes} 900000 and the default submission limits. */
+    public static final Limits DEFAULT = new Limits(900_000, SubmissionLimits.DEFAULT);
+
+    public Limits {
+      if (resultMaxBytes < 1) {
+        throw new IllegalArgumentException("resultMaxBytes must be >= 1 but was " + resultMaxBytes);
+      }
+      if (spawn == null) {
+        throw new IllegalArgumentException("spawn limits must not be null");
+      }
+    }
+  }
 
   /** The breaker side of one attempt: its dependency and whether it is a trial call. */
   private static final class CallInfo {
@@ -89,10 +118,11 @@ public final class JobRunner {
    * @param breakers the shared circuit breakers, or null to call dependencies unguarded
    */
   public JobRunner(
-      HandlerRegistry handlers, KafkaProducer<String, byte[]> producer, String resultsTopic,
+      HandlerRegistry handlers, Producer<String, byte[]> producer, String resultsTopic,
       String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
       Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay,
-      WorkerMetrics metrics) {
+      WorkerMetrics metrics, Limits limits) {
+    this.limits = limits;
     this.metrics = metrics;
     this.startNoticeDelay = startNoticeDelay;
     this.breakers = breakers;
@@ -316,7 +346,7 @@ public final class JobRunner {
         return new Outcome.Failed("cancelled while running", false);
       }
       return switch (r) {
-        case JobResult.Success s -> new Outcome.Succeeded(s.result());
+        case JobResult.Success s -> succeeded(s.result());
         case JobResult.Retry f -> new Outcome.Failed(f.error(), true);
         case JobResult.Fail f -> new Outcome.Failed(f.error(), false);
         case JobResult.Snooze s -> new Outcome.Deferred(clock.instant().plus(s.delay()), "snoozed for " + s.delay().toMillis() + " ms");
@@ -339,14 +369,30 @@ public final class JobRunner {
     }
   }
 
-  /** Validates spawned children like a submission's, so the orchestrator can trust them. */
-  private static Outcome spawned(JobResult.Spawn s) {
+  /**
+   * A success, unless its result is over {@code result.max.bytes}: such a report could never be
+   * sent (or stored), so the attempt ends non-retryable instead.
+   */
+  private Outcome succeeded(JsonNode result) {
+    int size = result == null ? 4 : FerryJson.bytes(result).length;
+    if (size > limits.resultMaxBytes()) {
+      return new Outcome.Failed("result too large: " + size + " bytes over result.max.bytes ("
+          + limits.resultMaxBytes() + ")", false);
+    }
+    return new Outcome.Succeeded(result);
+  }
+
+  /**
+   * Validates spawned children like a submission's, with the configured {@code submit.max.*}
+   * limits, so the orchestrator can trust them.
+   */
+  private Outcome spawned(JobResult.Spawn s) {
     com.fasterxml.jackson.databind.node.ArrayNode arr = dev.ferry.core.json.FerryJson.MAPPER.createArrayNode();
     s.children().forEach(arr::add);
     com.fasterxml.jackson.databind.node.ObjectNode probe = dev.ferry.core.json.FerryJson.object();
     probe.set("children", arr);
     try {
-      new dev.ferry.core.json.SubmissionCodec(dev.ferry.core.json.SubmissionLimits.DEFAULT)
+      new dev.ferry.core.json.SubmissionCodec(limits.spawn())
           .decode(dev.ferry.core.json.FerryJson.bytes(probe));
     } catch (dev.ferry.core.json.InvalidSubmissionException e) {
       return new Outcome.Failed("spawned children are invalid: " + e.getMessage(), false);
@@ -409,8 +455,19 @@ public final class JobRunner {
         () -> done.accept(new Completion.OutcomeStored(ticket)));
   }
 
-  /** Sends a report; an outcome whose send fails is re-sent until it is acknowledged. */
+  /**
+   * Sends a report. An outcome whose send fails transiently ({@link RetriableException}, which
+   * includes timeouts) is re-sent every second until it is acknowledged; one the broker can
+   * never take (too large, invalid, ...) is replaced once by a small non-retryable failure
+   * {@code result could not be sent: <reason>}, which is then sent the same way.
+   */
   private Future<RecordMetadata> send(AttemptReport r, String traceparent, Runnable onAck) {
+    return send(r, traceparent, onAck, false);
+  }
+
+  /** @param replacement whether {@code r} already replaces an unsendable outcome */
+  private Future<RecordMetadata> send(
+      AttemptReport r, String traceparent, Runnable onAck, boolean replacement) {
     byte[] value = WireCodec.encode(r);
     ProducerRecord<String, byte[]> rec =
         new ProducerRecord<>(resultsTopic, r.jobId().toString(), value);
@@ -423,11 +480,26 @@ public final class JobRunner {
               onAck.run();
             }
           } else if (onAck != null) {
-            log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
-                r.jobId(), r.attempt(), e.toString());
+            AttemptReport next = r;
+            long delayMs = Duration.ofSeconds(1).toMillis();
+            boolean replace = !(e instanceof RetriableException) && !replacement;
+            if (replace) {
+              log.error("Outcome of job {} attempt {} cannot be sent ({}); reporting a "
+                  + "non-retryable failure instead", r.jobId(), r.attempt(), e.toString());
+              next = new AttemptReport(r.jobId(), r.attempt(), r.run(), r.workerId(),
+                  r.startedAt(), r.finishedAt(),
+                  new Outcome.Failed("result could not be sent: " + SafeText.echo(e.toString()),
+                      false));
+              delayMs = 0;
+            } else {
+              log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
+                  r.jobId(), r.attempt(), e.toString());
+            }
+            AttemptReport toSend = next;
+            // Off the producer's callback thread: send() may block.
             var retry = timer.schedule(() -> {
-                  var unused = send(r, traceparent, onAck);
-                }, Duration.ofSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
+                  var unused = send(toSend, traceparent, onAck, replacement || replace);
+                }, delayMs, TimeUnit.MILLISECONDS);
           } else {
             log.warn("Start notice of job {} attempt {} not sent: {}", r.jobId(), r.attempt(),
                 e.toString());

@@ -68,11 +68,13 @@ class HostileOutcomesIT {
           new Random(7).nextBytes(b);
           return JobResult.success(BinaryNode.valueOf(b));
         }),
-        handler("refused-result", c -> JobResult.success(FerryJson.parse("{\"refuse\":true}"))));
+        handler("refused-result", c -> JobResult.success(FerryJson.parse("{\"refuse\":true}"))),
+        handler("huge-result", c -> JobResult.success(
+            FerryJson.object().put("s", "h".repeat(5_000_000)))));
 
     Map<UUID, String> expected = new LinkedHashMap<>();
     List<String> kinds = List.of("echo", "nul-result", "nul-error", "binary-result",
-        "refused-result");
+        "refused-result", "huge-result");
     for (int i = 0; i < 200; i++) {
       String kind = i % 2 == 0 ? "echo" : kinds.get(r.nextInt(kinds.size()));
       UUID id = UUID.randomUUID();
@@ -113,6 +115,10 @@ class HostileOutcomesIT {
           assertThat(Harness.count(env.dataSource(), "SELECT count(*) FROM ferry.job_attempts"
               + " WHERE job_id = ? AND outcome = 'NON_RETRYABLE' AND error LIKE 'result could"
               + " not be stored%'", e.getKey())).isEqualTo(1);
+        }
+        case "huge-result" -> {
+          assertThat(job.get("status")).isEqualTo("FAILED");
+          assertThat(error).contains("result too large: ").contains("result.max.bytes");
         }
         default -> throw new AssertionError(e.getValue());
       }

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -87,6 +88,35 @@ class RetentionIT {
     assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?",
         openTreeFinishedChild)).isEqualTo(1);
     assertThat(count(env, "SELECT count(*) FROM ferry.rejected_submissions")).isZero();
+  }
+
+  @Test
+  void aJobTheDatabaseRefusesToDelete_isKept_andTheRestIsPruned(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
+        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    List<UUID> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      UUID id = UUID.randomUUID();
+      ids.add(id);
+      submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\"}");
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        count(env, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == 5);
+    // A user's own table points at one job: PostgreSQL refuses to delete that one (23503).
+    try (Connection c = env.dataSource().getConnection();
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE ferry.test_audit (job_id uuid REFERENCES ferry.jobs (id))");
+      st.execute("INSERT INTO ferry.test_audit VALUES ('" + ids.get(2) + "')");
+    }
+    Pruner pruner = pruner(env, Instant.now().plus(Duration.ofDays(8)), 100);
+    Pruner.Batch first = pruner.pruneOnce();
+    assertThat(first.jobs()).isEqualTo(4);
+    assertThat(ids(env)).containsExactly(ids.get(2).toString());
+    // The kept job is not picked again: the next batch finds nothing to do.
+    assertThat(pruner.pruneOnce().jobs()).isZero();
   }
 
   @Test

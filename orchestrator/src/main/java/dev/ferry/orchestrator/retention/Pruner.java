@@ -1,5 +1,7 @@
 package dev.ferry.orchestrator.retention;
 
+import dev.ferry.orchestrator.loop.Failures;
+
 import dev.ferry.orchestrator.loop.PeriodicLoop;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,6 +54,8 @@ public final class Pruner implements AutoCloseable {
         AND (j.parent_id IS NULL
              OR NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = j.parent_id
                             AND NOT (p.status IN %1$s AND p.finished_at < ?)))
+        -- jobs whose deletion the database refused (e.g. a user's foreign key): kept
+        AND NOT (j.id = ANY(?::uuid[]))
       ORDER BY j.finished_at
       LIMIT ?
       FOR UPDATE OF j SKIP LOCKED
@@ -73,6 +77,10 @@ public final class Pruner implements AutoCloseable {
   private final Counter deletedRejected;
   private final Counter errors;
   private final PeriodicLoop loop;
+  private final Counter quarantined;
+  /** Jobs whose deletion the database refused; bounded by {@link #MAX_KEPT}. */
+  private final java.util.Set<UUID> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final int MAX_KEPT = 10_000;
 
   /**
    * @param age what is older than this is deleted
@@ -88,6 +96,9 @@ public final class Pruner implements AutoCloseable {
     this.deletedJobs = counter(metrics, "jobs");
     this.deletedAttempts = counter(metrics, "attempts");
     this.deletedRejected = counter(metrics, "rejected_submissions");
+    this.quarantined = Counter.builder("ferry.quarantined")
+        .description("Records or jobs set aside because PostgreSQL or Kafka refused them")
+        .tag("loop", "ferry-retention").register(metrics);
     this.errors = Counter.builder("ferry.loop.errors")
         .description("Failures of background loops (each is logged and retried)")
         .tag("loop", "ferry-retention").register(metrics);
@@ -146,7 +157,8 @@ public final class Pruner implements AutoCloseable {
         try (PreparedStatement ps = c.prepareStatement(PICK_JOBS)) {
           ps.setTimestamp(1, cutoff);
           ps.setTimestamp(2, cutoff);
-          ps.setInt(3, batchSize);
+          ps.setArray(3, c.createArrayOf("uuid", kept.toArray()));
+          ps.setInt(4, batchSize);
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               ids.add(rs.getObject(1, UUID.class));
@@ -156,16 +168,16 @@ public final class Pruner implements AutoCloseable {
         int attempts = 0;
         int jobs = 0;
         if (!ids.isEmpty()) {
-          Object[] idArray = ids.toArray();
-          try (PreparedStatement ps = c.prepareStatement(
-              "DELETE FROM ferry.job_attempts WHERE job_id = ANY(?::uuid[])")) {
-            ps.setArray(1, c.createArrayOf("uuid", idArray));
-            attempts = ps.executeUpdate();
-          }
-          try (PreparedStatement ps = c.prepareStatement(
-              "DELETE FROM ferry.jobs WHERE id = ANY(?::uuid[])")) {
-            ps.setArray(1, c.createArrayOf("uuid", idArray));
-            jobs = ps.executeUpdate();
+          try {
+            int[] n = deleteJobs(c, ids);
+            attempts = n[0];
+            jobs = n[1];
+          } catch (SQLException e) {
+            if (Failures.classify(e) != Failures.Kind.RECORD) {
+              throw e;
+            }
+            c.rollback();
+            return pruneEach(ids, Failures.reason(e));
           }
         }
         int rejected;
@@ -195,6 +207,67 @@ public final class Pruner implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /** Deletes jobs with their attempts; returns {attempts, jobs} deleted. */
+  private static int[] deleteJobs(Connection c, List<UUID> ids) throws SQLException {
+    Object[] idArray = ids.toArray();
+    int attempts;
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM ferry.job_attempts WHERE job_id = ANY(?::uuid[])")) {
+      ps.setArray(1, c.createArrayOf("uuid", idArray));
+      attempts = ps.executeUpdate();
+    }
+    int jobs;
+    try (PreparedStatement ps = c.prepareStatement(
+        "DELETE FROM ferry.jobs WHERE id = ANY(?::uuid[])")) {
+      ps.setArray(1, c.createArrayOf("uuid", idArray));
+      jobs = ps.executeUpdate();
+    }
+    return new int[] {attempts, jobs};
+  }
+
+  /**
+   * The batch failed because of some job's data (PostgreSQL refused a delete, e.g. a user's
+   * foreign key points at it): each job is deleted in its own transaction, and one the database
+   * refuses is kept (logged, counted in {@code ferry_quarantined_total{loop="ferry-retention"}})
+   * and not picked again by this process.
+   */
+  private Batch pruneEach(List<UUID> ids, String batchReason) throws SQLException {
+    log.warn("Retention: a batch of {} jobs failed because of its data ({}); deleting them one"
+        + " at a time", ids.size(), batchReason);
+    int attempts = 0;
+    int jobs = 0;
+    for (UUID id : ids) {
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          if (!tryLock(c)) {
+            c.commit();
+            break;
+          }
+          int[] n = deleteJobs(c, List.of(id));
+          c.commit();
+          attempts += n[0];
+          jobs += n[1];
+        } catch (SQLException e) {
+          c.rollback();
+          if (Failures.classify(e) != Failures.Kind.RECORD) {
+            throw e;
+          }
+          if (kept.size() >= MAX_KEPT) {
+            kept.clear(); // forgotten ones are tried (and kept) again
+          }
+          kept.add(id);
+          quarantined.increment();
+          log.warn("Retention: job {} is kept: the database refused to delete it: {}", id,
+              Failures.reason(e));
+        }
+      }
+    }
+    deletedJobs.increment(jobs);
+    deletedAttempts.increment(attempts);
+    return new Batch(false, jobs, attempts, 0, 0);
   }
 
   private static boolean tryLock(Connection c) throws SQLException {

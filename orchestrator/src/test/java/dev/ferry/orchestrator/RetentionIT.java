@@ -36,10 +36,7 @@ class RetentionIT {
   @Test
   void pruner_deletesFinishedTreesLeavesFirst_andKeepsEverythingStillRunning(FerryTestEnv env)
       throws Exception {
-    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
-    env.closeAfter(Orchestrator.start(config));
-    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
-        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    FerryConfig config = startWithSucceedingWorker(env);
     UUID done = UUID.randomUUID();
     UUID waiting = UUID.randomUUID();
     UUID doneTree = UUID.randomUUID();
@@ -93,10 +90,7 @@ class RetentionIT {
   @Test
   void aJobTheDatabaseRefusesToDelete_isKept_andTheRestIsPruned(FerryTestEnv env)
       throws Exception {
-    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
-    env.closeAfter(Orchestrator.start(config));
-    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
-        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    FerryConfig config = startWithSucceedingWorker(env);
     List<UUID> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 5; i++) {
       UUID id = UUID.randomUUID();
@@ -161,6 +155,15 @@ class RetentionIT {
     assertThat(Duration.between(finished, Instant.now())).isGreaterThan(Duration.ofMillis(1000));
     assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id))
         .isZero();
+  }
+
+  /** An orchestrator without retention of its own, and a worker whose jobs all succeed. */
+  private static FerryConfig startWithSucceedingWorker(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
+    env.closeAfter(Orchestrator.start(config));
+    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
+        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    return config;
   }
 
   private static Pruner pruner(FerryTestEnv env, Instant now, int batch) {

@@ -82,6 +82,8 @@ public final class JobRunner {
   private final Function<String, BreakerConfig> breakerConfigs;
   private final WorkerMetrics metrics;
   private final Limits limits;
+  /** Validates spawned children; built once (it holds a configured JSON parser). */
+  private final dev.ferry.core.json.SubmissionCodec spawnCodec;
 
   /**
    * What a worker checks before it reports an outcome, so that nothing it sends can be refused
@@ -123,6 +125,7 @@ public final class JobRunner {
       Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay,
       WorkerMetrics metrics, Limits limits) {
     this.limits = limits;
+    this.spawnCodec = new dev.ferry.core.json.SubmissionCodec(limits.spawn());
     this.metrics = metrics;
     this.startNoticeDelay = startNoticeDelay;
     this.breakers = breakers;
@@ -392,8 +395,7 @@ public final class JobRunner {
     com.fasterxml.jackson.databind.node.ObjectNode probe = dev.ferry.core.json.FerryJson.object();
     probe.set("children", arr);
     try {
-      new dev.ferry.core.json.SubmissionCodec(limits.spawn())
-          .decode(dev.ferry.core.json.FerryJson.bytes(probe));
+      spawnCodec.decode(dev.ferry.core.json.FerryJson.bytes(probe));
     } catch (dev.ferry.core.json.InvalidSubmissionException e) {
       return new Outcome.Failed("spawned children are invalid: " + e.getMessage(), false);
     }

@@ -1,10 +1,10 @@
 package dev.ferry.core.health;
 
+import dev.ferry.core.loop.Backoff;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,12 +16,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class Startup {
   private static final Logger log = LoggerFactory.getLogger(Startup.class);
+  /** First wait between two attempts; the waits double (with jitter) up to {@link #MAX_WAIT}. */
+  static final Duration FIRST_WAIT = Duration.ofMillis(250);
+
+  static final Duration MAX_WAIT = Duration.ofSeconds(5);
 
   private Startup() {}
 
   public static <T> T retry(String what, Duration timeout, Callable<T> step) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    long backoffMs = 250;
+    Backoff backoff = new Backoff(FIRST_WAIT, MAX_WAIT);
     while (true) {
       try {
         return step.call();
@@ -32,7 +36,7 @@ public final class Startup {
           }
           throw new IllegalStateException(what + " failed: " + e.getMessage(), e);
         }
-        long wait = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+        long wait = backoff.next();
         log.warn("{}: not reachable yet ({}); retrying in {} ms", what, rootMessage(e), wait);
         try {
           Thread.sleep(wait); // a real delay between connection attempts
@@ -40,7 +44,6 @@ public final class Startup {
           Thread.currentThread().interrupt();
           throw new IllegalStateException(what + " interrupted", ie);
         }
-        backoffMs = Math.min(backoffMs * 2, 5_000);
       }
     }
   }

@@ -64,10 +64,10 @@ public final class Orchestrator implements AutoCloseable {
     this.id = "orchestrator-" + UUID.randomUUID().toString().substring(0, 8);
     this.metrics = new FerryMetrics("orchestrator", id);
     OrchestratorMetrics meters = new OrchestratorMetrics(metrics.registry(),
-        config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
+        config.getInt(Setting.METRICS_MAX_TAGS));
     this.dataSource = Databases.pool(config, "ferry-" + id, metrics.registry());
     Duration startup =
-        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE));
+        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS));
     try {
       if (s.migrate()) {
         int applied;
@@ -103,7 +103,7 @@ public final class Orchestrator implements AutoCloseable {
               new Intake(dataSource, store, intakeProducer, s, meters), meters);
       // Several appliers overlap one batch's database and Kafka waits with another's decoding;
       // a job's reports share its key, so one applier sees all of them in order.
-      int appliers = config.getInt(Setting.APPLIER_THREADS, 1, 64);
+      int appliers = config.getInt(Setting.APPLIER_THREADS);
       for (int i = 1; i <= appliers; i++) {
         applierLoops.add(new BatchConsumerLoop(
             appliers == 1 ? "ferry-applier" : "ferry-applier-" + i,
@@ -121,10 +121,10 @@ public final class Orchestrator implements AutoCloseable {
           new Rescuer(dataSource, store, producer, s.topics().events(), s.defaultBackoff(),
               s.rescueAfter(), s.rescuePollInterval(), s.poisonMaxCrashes(), Clock.systemUTC(),
               new SplittableRandom(), meters);
-      long retentionMs = config.getLong(Setting.RETENTION_MS, 0, Long.MAX_VALUE);
+      long retentionMs = config.getLong(Setting.RETENTION_MS);
       this.pruner = retentionMs == 0 ? null : new Pruner(dataSource, Duration.ofMillis(retentionMs),
-          config.getInt(Setting.RETENTION_BATCH_SIZE, 1, 100_000),
-          Duration.ofMillis(config.getInt(Setting.RETENTION_POLL_MS, 10, Integer.MAX_VALUE)),
+          config.getInt(Setting.RETENTION_BATCH_SIZE),
+          Duration.ofMillis(config.getInt(Setting.RETENTION_POLL_MS)),
           Clock.systemUTC(), metrics.registry());
       this.probe = new InfraProbe(config, Duration.ofSeconds(2));
     } catch (RuntimeException e) {

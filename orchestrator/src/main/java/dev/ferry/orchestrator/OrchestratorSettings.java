@@ -49,12 +49,12 @@ public record OrchestratorSettings(
         c.submissionLimits(),
         c::jobDefaults,
         c.jobDefaults(null).backoff(),
-        c.getInt(Setting.DISPATCH_BATCH_SIZE, 1, 100_000),
-        Duration.ofMillis(c.getInt(Setting.DISPATCH_POLL_MS, 10, 3_600_000)),
+        c.getInt(Setting.DISPATCH_BATCH_SIZE),
+        Duration.ofMillis(c.getInt(Setting.DISPATCH_POLL_MS)),
         c.getBoolean(Setting.ORCHESTRATOR_MIGRATE),
-        Duration.ofMillis(c.getInt(Setting.RESCUE_AFTER_MS, 100, Integer.MAX_VALUE)),
-        Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS, 10, 3_600_000)),
-        c.getInt(Setting.POISON_MAX_CRASHES, 1, 1_000),
+        Duration.ofMillis(c.getInt(Setting.RESCUE_AFTER_MS)),
+        Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS)),
+        c.getInt(Setting.POISON_MAX_CRASHES),
         c.getBoolean(Setting.INTAKE_DISPATCH),
         maxRequestSize(c));
   }

@@ -79,15 +79,15 @@ public final class Worker implements AutoCloseable {
     // Every setting and per-dependency breaker override is checked before anything connects: a
     // bad one stops the process here, not the poll loop at the first call to that dependency.
     config.validate();
-    int concurrency = config.getInt(Setting.WORKER_CONCURRENCY, 1, 1_000_000);
+    int concurrency = config.getInt(Setting.WORKER_CONCURRENCY);
     // Handler and outcome settings first: a bad value fails start before anything connects.
     JobRunner.Limits limits =
         new JobRunner.Limits(
-            config.getInt(Setting.RESULT_MAX_BYTES, 1, Integer.MAX_VALUE),
+            config.getInt(Setting.RESULT_MAX_BYTES),
             config.submissionLimits());
     this.handlers = HandlerRegistry.load(config, extraHandlers);
     this.drainTimeout =
-        Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS, 0, Integer.MAX_VALUE));
+        Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS));
     String host = hostName();
     String configured = config.get(Setting.WORKER_ID);
     this.id =
@@ -97,7 +97,7 @@ public final class Worker implements AutoCloseable {
             : configured;
     Topics topics = Topics.withPrefix(config.topicPrefix());
     Startup.retry("Kafka topics",
-        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS, 0, Integer.MAX_VALUE)),
+        Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS)),
         () -> {
           KafkaClients.ensureTopics(
               config, List.of(topics.work(), topics.results()), Duration.ofSeconds(10));
@@ -108,7 +108,7 @@ public final class Worker implements AutoCloseable {
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.metrics = new FerryMetrics("worker", id);
     this.meters = new WorkerMetrics(metrics.registry(),
-        config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
+        config.getInt(Setting.METRICS_MAX_TAGS));
     this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker",
         metrics.registry());
     this.producer = metrics.bind(KafkaClients.producer(config, "ferry-worker-" + id));
@@ -121,12 +121,12 @@ public final class Worker implements AutoCloseable {
     this.breakers =
         new BreakerClient(dataSource, config::breakerConfig,
             t -> publishTransition(topics.events(), t), Clock.systemUTC(),
-            Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS, 1, 60_000)),
-            config.getInt(Setting.METRICS_MAX_TAGS, 1, 100_000));
+            Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS)),
+            config.getInt(Setting.METRICS_MAX_TAGS));
     JobRunner runner =
         new JobRunner(handlers, producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
-            Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS, 0, 3_600_000)),
+            Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS)),
             meters, limits);
     int maxPoll = Math.max(10, Math.min(500, concurrency));
     this.pollLoop =
@@ -135,8 +135,8 @@ public final class Worker implements AutoCloseable {
                 config, config.topicPrefix() + "workers", "ferry-worker-" + id,
                 Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll)))),
             topics.work(), runner, concurrency, maxPoll, new RedeliveryCheck(dataSource),
-            Duration.ofMillis(config.getInt(Setting.WORKER_REDELIVERY_CHECK_MS, 0, Integer.MAX_VALUE)),
-            Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS, 0, Integer.MAX_VALUE)),
+            Duration.ofMillis(config.getInt(Setting.WORKER_REDELIVERY_CHECK_MS)),
+            Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS)),
             meters);
     meters.worker(pollLoop, concurrency, PollLoop::inFlight, PollLoop::buffered,
         l -> l.isPaused() ? 1 : 0, PollLoop::lag, PollLoop::sinceLastPollSeconds);
@@ -162,7 +162,7 @@ public final class Worker implements AutoCloseable {
   public static Worker start(FerryConfig config, Collection<JobHandler> extraHandlers) {
     Worker w = new Worker(config, extraHandlers);
     w.registry.register();
-    long hb = config.getInt(Setting.WORKER_HEARTBEAT_MS, 100, 3_600_000);
+    long hb = config.getInt(Setting.WORKER_HEARTBEAT_MS);
     w.heartbeats =
         w.heartbeatThread.scheduleAtFixedRate(() -> {
           // A worker whose poll loop has died takes no work and reports none: it must look

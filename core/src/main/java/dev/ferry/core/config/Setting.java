@@ -112,7 +112,8 @@ public enum Setting {
   /**
    * The values this setting accepts. Every setting has one (an exhaustive switch: a new setting
    * does not compile without its rule), so {@link FerryConfig#validate()} checks them all at
-   * start. Callers' {@code getInt(s, min, max)} ranges must lie within these.
+   * start, and the typed getters ({@link FerryConfig#getInt(Setting)} …) read within the
+   * same bounds: the rule is the one place a setting's range is declared.
    */
   public SettingRule rule() {
     final long maxInt = Integer.MAX_VALUE;
@@ -163,6 +164,35 @@ public enum Setting {
       case HTTP_FOLLOW_REDIRECTS -> SettingRule.BOOLEAN;
       case RESULT_MAX_BYTES -> SettingRule.integer(1, Integer.MAX_VALUE);
       case HTTP_MAX_RESPONSE_BYTES -> SettingRule.integer(0, Integer.MAX_VALUE - 16);
+    };
+  }
+
+  /**
+   * The part of Ferry this setting configures; commands list their settings by group. An
+   * exhaustive switch, like {@link #rule()}: a new setting does not compile without its group.
+   */
+  public SettingGroup group() {
+    return switch (this) {
+      case DB_URL, DB_USER, DB_PASSWORD, DB_PASSWORD_FILE, DB_POOL_SIZE, DB_CONNECTION_TIMEOUT_MS,
+          DB_SOCKET_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS -> SettingGroup.DATABASE;
+      case KAFKA_BOOTSTRAP_SERVERS, TOPIC_PREFIX, TOPIC_PARTITIONS, TOPIC_REPLICATION ->
+          SettingGroup.KAFKA;
+      case SUBMIT_MAX_BYTES, SUBMIT_MAX_DEPTH, SUBMIT_MAX_CHILDREN -> SettingGroup.SUBMISSIONS;
+      case JOB_MAX_ATTEMPTS, JOB_TIMEOUT_MS, BACKOFF_STRATEGY, BACKOFF_INITIAL_MS,
+          BACKOFF_MULTIPLIER, BACKOFF_MAX_MS, BACKOFF_JITTER -> SettingGroup.JOB_DEFAULTS;
+      case RESCUE_AFTER_MS, RESCUE_POLL_MS, POISON_MAX_CRASHES, APPLIER_THREADS, INTAKE_DISPATCH,
+          DISPATCH_BATCH_SIZE, DISPATCH_POLL_MS, ORCHESTRATOR_MIGRATE -> SettingGroup.ORCHESTRATOR;
+      case RETENTION_MS, RETENTION_BATCH_SIZE, RETENTION_POLL_MS -> SettingGroup.RETENTION;
+      case WORKER_ID, WORKER_CONCURRENCY, WORKER_DRAIN_TIMEOUT_MS, WORKER_HEARTBEAT_MS,
+          WORKER_START_NOTICE_MS, WORKER_REVOKE_GRACE_MS, WORKER_REDELIVERY_CHECK_MS,
+          HANDLERS_DISABLED, RESULT_MAX_BYTES -> SettingGroup.WORKER;
+      case HTTP_ALLOW, HTTP_DENY, HTTP_FOLLOW_REDIRECTS, HTTP_MAX_RESPONSE_BYTES ->
+          SettingGroup.HTTP;
+      case BREAKER_WINDOW_TYPE, BREAKER_WINDOW_SIZE, BREAKER_MINIMUM_CALLS,
+          BREAKER_FAILURE_RATE_THRESHOLD, BREAKER_SLOW_CALL_MS, BREAKER_SLOW_CALL_RATE_THRESHOLD,
+          BREAKER_OPEN_MS, BREAKER_OPEN_MULTIPLIER, BREAKER_OPEN_MAX_MS, BREAKER_HALF_OPEN_CALLS,
+          BREAKER_BULKHEAD, BREAKER_REPORT_MS -> SettingGroup.BREAKER;
+      case STARTUP_TIMEOUT_MS, HEALTH_HOST, HEALTH_PORT, METRICS_MAX_TAGS -> SettingGroup.PROCESS;
     };
   }
 

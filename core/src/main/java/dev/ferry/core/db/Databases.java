@@ -55,20 +55,20 @@ public final class Databases {
     h.setJdbcUrl(config.getRequired(Setting.DB_URL));
     h.setUsername(config.get(Setting.DB_USER));
     h.setPassword(config.get(Setting.DB_PASSWORD));
-    h.setMaximumPoolSize(config.getInt(Setting.DB_POOL_SIZE, 1, 1000));
+    h.setMaximumPoolSize(config.getInt(Setting.DB_POOL_SIZE));
     h.setMinimumIdle(1);
     h.setPoolName(poolName);
-    h.setConnectionTimeout(config.getLong(Setting.DB_CONNECTION_TIMEOUT_MS, 250, Integer.MAX_VALUE));
+    h.setConnectionTimeout(config.getLong(Setting.DB_CONNECTION_TIMEOUT_MS));
     // Fail at first use rather than at construction, so processes can start while the
     // database is still coming up.
     h.setInitializationFailTimeout(-1);
     h.addDataSourceProperty("reWriteBatchedInserts", "true");
     h.addDataSourceProperty("ApplicationName", poolName);
     h.addDataSourceProperty("tcpKeepAlive", "true");
-    long socketMs = config.getLong(Setting.DB_SOCKET_TIMEOUT_MS, 0, Integer.MAX_VALUE);
+    long socketMs = config.getLong(Setting.DB_SOCKET_TIMEOUT_MS);
     // pgjdbc counts whole seconds (0 = none): round up, never below what was asked.
     h.addDataSourceProperty("socketTimeout", String.valueOf((socketMs + 999) / 1000));
-    long statementMs = config.getLong(Setting.DB_STATEMENT_TIMEOUT_MS, 0, Integer.MAX_VALUE);
+    long statementMs = config.getLong(Setting.DB_STATEMENT_TIMEOUT_MS);
     // Set on every new connection (0 = none, whatever the server's default); a SET, not the
     // startup "options" parameter, so that options in the user's JDBC URL still apply.
     h.setConnectionInitSql("SET statement_timeout = " + statementMs);

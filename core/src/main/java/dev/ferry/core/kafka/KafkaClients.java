@@ -125,8 +125,8 @@ public final class KafkaClients {
    */
   public static void ensureTopics(FerryConfig config, List<String> names,
       Map<String, Map<String, String>> topicConfigs, Duration timeout) {
-    int partitions = config.getInt(Setting.TOPIC_PARTITIONS, 1, 10_000);
-    short replication = (short) config.getInt(Setting.TOPIC_REPLICATION, 1, 32);
+    int partitions = config.getInt(Setting.TOPIC_PARTITIONS);
+    short replication = (short) config.getInt(Setting.TOPIC_REPLICATION);
     Properties p = base(config);
     p.put("client.id", "ferry-admin");
     try (Admin admin = Admin.create(p)) {

@@ -41,7 +41,7 @@ public record HttpSettings(EgressPolicy policy, int maxResponseBytes, boolean fo
   public static HttpSettings from(FerryConfig config) {
     return new HttpSettings(
         EgressPolicy.from(config),
-        config.getInt(Setting.HTTP_MAX_RESPONSE_BYTES, 0, Integer.MAX_VALUE - 16),
+        config.getInt(Setting.HTTP_MAX_RESPONSE_BYTES),
         config.getBoolean(Setting.HTTP_FOLLOW_REDIRECTS));
   }
 }

@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs a benchmark and prints one RESULT line (key=value figures, and",
-        "the database durability it ran with).",
+    description = {"Runs a benchmark and prints one RESULT line of key=value figures.",
         "",
+        "The line also names the database durability the benchmark ran with.",
         "Uses embedded Kafka and PostgreSQL (or the external servers named by",
         "FERRY_TEST_KAFKA / FERRY_TEST_DB_URL).",
         "Scenarios:",

@@ -2,12 +2,15 @@ package dev.ferry.cli;
 
 import dev.ferry.core.breaker.BreakerState;
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.worker.breaker.BreakerStore;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +26,11 @@ import picocli.CommandLine.Parameters;
     subcommands = {BreakersCommand.Open.class, BreakersCommand.Close.class,
         BreakersCommand.Reset.class})
 final class BreakersCommand extends ConfigurableCommand implements Callable<Integer> {
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE);
+  }
+
   @Override
   public Integer call() throws Exception {
     try (Connection c = Sql.connect(config()); Statement st = c.createStatement();
@@ -45,6 +53,11 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
     String dependency;
 
     abstract BreakerStore.Batch apply(BreakerStore store, Connection c) throws Exception;
+
+    @Override
+    Set<SettingGroup> settingGroups() {
+      return EnumSet.of(SettingGroup.DATABASE, SettingGroup.BREAKER);
+    }
 
     @Override
     public Integer call() throws Exception {

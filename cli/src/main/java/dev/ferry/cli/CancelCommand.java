@@ -1,10 +1,13 @@
 package dev.ferry.cli;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.admin.JobAdmin;
 import java.sql.Connection;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,6 +29,11 @@ final class CancelCommand extends ConfigurableCommand implements Callable<Intege
 
   @Option(names = "--type", description = "Only jobs of this type.")
   String type;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE, SettingGroup.KAFKA);
+  }
 
   @Override
   public Integer call() throws Exception {

@@ -1,9 +1,14 @@
 package dev.ferry.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.config.SettingGroup;
+import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.model.JobStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,6 +27,16 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
 
   @Option(names = "--limit", defaultValue = "50", description = "Most rows (default ${DEFAULT-VALUE}).")
   int limit;
+
+  @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
+      converter = Output.Converter.class, completionCandidates = Output.Names.class,
+      description = "text (default) or json: one JSON document {\"jobs\": [...]} for scripts.")
+  Output output;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE);
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -47,8 +62,17 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
       ps.setObject(6, parent);
       ps.setInt(7, limit);
       try (ResultSet rs = ps.executeQuery()) {
-        int n = Sql.printTable(rs, 60);
-        System.out.println("(" + n + " jobs)");
+        switch (output) {
+          case TEXT -> {
+            int n = Sql.printTable(rs, 60);
+            System.out.println("(" + n + " jobs)");
+          }
+          case JSON -> {
+            ObjectNode doc = FerryJson.object();
+            doc.set("jobs", Sql.jsonRows(rs, Set.of()));
+            Output.print(doc);
+          }
+        }
       }
     }
     return 0;

@@ -1,7 +1,11 @@
 package dev.ferry.cli;
 
+import dev.ferry.core.text.SafeText;
+import java.io.PrintWriter;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 
 /** Entry point of the {@code ferry} command. */
 @Command(
@@ -39,8 +43,21 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (for tests). */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The {@code ferry} command line, with its setting options and error handlers. */
+  static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
+    completion.getCommandSpec().usageMessage().hidden(false).description(
+        "Prints a bash/zsh completion script for ferry: `source <(ferry completion)`.",
+        "",
+        "Add that line to ~/.bashrc or ~/.zshrc to complete commands and options with TAB.");
+    cl.addSubcommand("completion", completion);
     addSettingOptions(cl);
+    cl.setUsageHelpWidth(USAGE_WIDTH);
+    cl.setParameterExceptionHandler(Main::usageError);
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           Throwable refused = kafkaRefusal(e);
@@ -62,7 +79,26 @@ public final class Main implements Runnable {
           }
           throw e;
         });
-    return cl.execute(args);
+    return cl;
+  }
+
+  /** Columns of the help text: the descriptions' lines and the settings' texts fit in it. */
+  static final int USAGE_WIDTH = 100;
+
+  /** The most characters of a usage error's reason that are echoed (it may quote user input). */
+  private static final int USAGE_ERROR_CHARS = 400;
+
+  /**
+   * A usage error (unknown option, bad value, missing parameter): one line with the reason and
+   * one pointing at the command's help, instead of the whole usage; exit code 2.
+   */
+  static int usageError(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("ferry: " + SafeText.echo(e.getMessage(), USAGE_ERROR_CHARS));
+    err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnInvalidInput();
   }
 
   /** The Kafka authentication or authorization failure behind an exception, if any. */
@@ -78,8 +114,8 @@ public final class Main implements Runnable {
 
   private static void addSettingOptions(CommandLine cl) {
     for (CommandLine sub : cl.getSubcommands().values()) {
-      if (sub.getCommand() instanceof ConfigurableCommand) {
-        ConfigurableCommand.addSettingOptions(sub.getCommandSpec());
+      if (sub.getCommand() instanceof ConfigurableCommand c) {
+        ConfigurableCommand.addSettingOptions(sub.getCommandSpec(), c.settingGroups());
       }
       addSettingOptions(sub);
     }

@@ -2,7 +2,10 @@ package dev.ferry.cli;
 
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.orchestrator.Orchestrator;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -21,6 +24,13 @@ final class OrchestratorCommand extends ConfigurableCommand implements Callable<
 
   @Option(names = "--no-migrate", description = "Do not run database migrations at start.")
   boolean noMigrate;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE, SettingGroup.DATABASE_POOL, SettingGroup.KAFKA,
+        SettingGroup.SUBMISSIONS, SettingGroup.JOB_DEFAULTS, SettingGroup.ORCHESTRATOR,
+        SettingGroup.RETENTION, SettingGroup.PROCESS);
+  }
 
   @Override
   public Integer call() throws InterruptedException {

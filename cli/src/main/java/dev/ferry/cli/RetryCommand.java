@@ -1,10 +1,13 @@
 package dev.ferry.cli;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.admin.JobAdmin;
 import java.sql.Connection;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,6 +33,11 @@ final class RetryCommand extends ConfigurableCommand implements Callable<Integer
 
   @Option(names = "--attempts", description = "How many more attempts each job gets.")
   Integer attempts;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE, SettingGroup.KAFKA, SettingGroup.JOB_DEFAULTS);
+  }
 
   @Override
   public Integer call() throws Exception {

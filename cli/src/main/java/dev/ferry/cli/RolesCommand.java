@@ -1,16 +1,19 @@
 package dev.ferry.cli;
 
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.migrations.Roles;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "roles", mixinStandardHelpOptions = true,
-    description = {"Prints (or applies) the SQL that creates least-privilege database roles for",
-        "orchestrators and workers.",
+    description = {"Prints (or applies) the SQL that creates least-privilege database roles.",
         "",
+        "One role for orchestrators and one for workers.",
         "The schema's owner runs `ferry migrate`; orchestrators then run as the orchestrator role",
         "with --no-migrate, workers as the worker role. With --apply the SQL runs on the",
         "configured database as the configured user (the schema's owner)."})
@@ -25,6 +28,11 @@ final class RolesCommand extends ConfigurableCommand implements Callable<Integer
 
   @Option(names = "--apply", description = "Run the SQL instead of printing it.")
   boolean apply;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE);
+  }
 
   @Override
   public Integer call() throws Exception {

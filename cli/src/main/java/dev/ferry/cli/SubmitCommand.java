@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.core.config.Topics;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
@@ -16,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
@@ -42,6 +45,11 @@ final class SubmitCommand extends ConfigurableCommand implements Callable<Intege
   @Option(names = "--run-at", description = "ISO-8601 instant; not before this time.") String runAt;
   @Option(names = "--file", paramLabel = "FILE", description = "JSON lines file, or - for stdin.")
   String file;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.KAFKA, SettingGroup.SUBMISSIONS);
+  }
 
   @Override
   public Integer call() throws Exception {

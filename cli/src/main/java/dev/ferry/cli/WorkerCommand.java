@@ -1,8 +1,11 @@
 package dev.ferry.cli;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.SettingGroup;
 import dev.ferry.worker.Worker;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -23,6 +26,13 @@ final class WorkerCommand extends ConfigurableCommand implements Callable<Intege
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
   /** Exit code when the poll loop failed for good. */
   static final int POLL_LOOP_FAILED = 5;
+
+  @Override
+  Set<SettingGroup> settingGroups() {
+    return EnumSet.of(SettingGroup.DATABASE, SettingGroup.DATABASE_POOL, SettingGroup.KAFKA,
+        SettingGroup.SUBMISSIONS, SettingGroup.WORKER, SettingGroup.HTTP, SettingGroup.BREAKER,
+        SettingGroup.PROCESS);
+  }
 
   @Override
   public Integer call() throws InterruptedException {

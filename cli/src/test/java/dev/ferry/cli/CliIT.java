@@ -3,8 +3,10 @@ package dev.ferry.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
+import dev.ferry.core.json.FerryJson;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
 import java.time.Duration;
@@ -59,6 +61,42 @@ class CliIT {
     Harness.Run jobs = run(cmd("jobs", config, "--status", "SUCCEEDED"));
     assertThat(jobs.out()).contains(id.toString()).contains("(1 jobs)");
     assertThat(run(cmd("status", config, UUID.randomUUID().toString())).exit()).isEqualTo(1);
+  }
+
+  @Test
+  void statusAndJobs_printOneJsonDocument_forScripts(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+    Harness.Run submitted = run(cmd("submit", config, "--type", "echo", "--payload",
+        "{\"from\":\"json\",\"n\":[1,2]}"));
+    UUID id = UUID.fromString(submitted.out().strip());
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
+
+    Harness.Run status = run(cmd("status", config, id.toString(), "--output", "json"));
+    assertThat(status.exit()).as(status.err()).isZero();
+    JsonNode doc = FerryJson.MAPPER.readTree(status.out());
+    assertThat(doc.path("job").path("id").asText()).isEqualTo(id.toString());
+    assertThat(doc.path("job").path("status").asText()).isEqualTo("SUCCEEDED");
+    assertThat(doc.path("job").path("attempts").isNumber()).isTrue();
+    assertThat(doc.path("job").path("payload").path("n").get(1).asInt())
+        .as("the payload is JSON, not text").isEqualTo(2);
+    assertThat(doc.path("job").path("created_at").asText()).endsWith("Z");
+    assertThat(doc.path("attempts").isArray()).isTrue();
+    assertThat(doc.path("attempts")).hasSize(1);
+    assertThat(doc.path("attempts").get(0).path("attempt").asInt()).isEqualTo(1);
+
+    Harness.Run jobs = run(cmd("jobs", config, "--type", "echo", "--output", "json"));
+    assertThat(jobs.exit()).as(jobs.err()).isZero();
+    JsonNode list = FerryJson.MAPPER.readTree(jobs.out()).path("jobs");
+    assertThat(list.isArray()).isTrue();
+    assertThat(list).anySatisfy(j -> assertThat(j.path("id").asText()).isEqualTo(id.toString()));
+
+    Harness.Run missing = run(cmd("status", config, UUID.randomUUID().toString(), "--output",
+        "json"));
+    assertThat(missing.exit()).isEqualTo(1);
+    assertThat(missing.out()).isEmpty();
   }
 
   @Test

@@ -7,6 +7,7 @@ package dev.ferry.core.config;
  */
 public enum SettingGroup {
   DATABASE("Database"),
+  DATABASE_POOL("Database connections of a long-running process"),
   KAFKA("Kafka and topics"),
   SUBMISSIONS("Submission limits"),
   JOB_DEFAULTS("Job defaults (per type: type.<type>.* / FERRY_TYPE_<TYPE>_*)"),

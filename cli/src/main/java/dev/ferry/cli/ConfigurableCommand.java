@@ -63,13 +63,15 @@ abstract class ConfigurableCommand {
 
   private static OptionSpec option(Setting s, boolean hidden) {
     String shownDefault = s.secret() || s.defaultValue().isEmpty()
-        ? "" : ", default '" + s.defaultValue() + "'";
+        ? "" : " (default '" + s.defaultValue() + "')";
+    // The other two spellings on a line of their own: wrapped within a line, picocli may break
+    // a key such as db.password after its dot.
     return OptionSpec.builder(s.flag())
         .paramLabel(s.secret() ? "SECRET" : "VALUE")
         .type(String.class)
         .hidden(hidden)
-        .description(capitalized(s.description()) + ". Env " + s.env() + ", key " + s.key()
-            + shownDefault + ".")
+        .description(capitalized(s.description()) + shownDefault + ".",
+            "Env " + s.env() + ", key " + s.key() + ".")
         .build();
   }
 

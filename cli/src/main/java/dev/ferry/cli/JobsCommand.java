@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 @Command(name = "jobs", mixinStandardHelpOptions = true,
     description = "Lists recent jobs, newest first, optionally by status, type or parent.")
@@ -41,7 +42,7 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
   @Override
   public Integer call() throws Exception {
     if (limit < 1) {
-      throw new IllegalArgumentException("--limit must be >= 1 but was " + limit);
+      throw new ParameterException(spec.commandLine(), "--limit must be >= 1 but was " + limit);
     }
     try (Connection c = Sql.connect(config());
         PreparedStatement ps = c.prepareStatement(

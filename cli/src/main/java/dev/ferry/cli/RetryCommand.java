@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "retry", mixinStandardHelpOptions = true,
@@ -42,7 +43,8 @@ final class RetryCommand extends ConfigurableCommand implements Callable<Integer
   @Override
   public Integer call() throws Exception {
     if (status != null && status != JobStatus.FAILED && status != JobStatus.CANCELLED) {
-      throw new IllegalArgumentException("--status must be FAILED or CANCELLED but was " + status);
+      throw new ParameterException(spec.commandLine(),
+          "--status must be FAILED or CANCELLED but was " + status);
     }
     FerryConfig config = config();
     int extra = attempts != null ? attempts : config.jobDefaults(type).maxAttempts();

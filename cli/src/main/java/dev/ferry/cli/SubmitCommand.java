@@ -28,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 @Command(name = "submit", mixinStandardHelpOptions = true,
     description = {"Submits jobs to ferry.submit and prints their ids.", "",
@@ -63,7 +64,7 @@ final class SubmitCommand extends ConfigurableCommand implements Callable<Intege
       }
     } else {
       if (type == null) {
-        throw new IllegalArgumentException("give --type (or --file); see ferry submit --help");
+        throw new ParameterException(spec.commandLine(), "give --type (or --file)");
       }
       ObjectNode n = FerryJson.object();
       n.put("type", type);

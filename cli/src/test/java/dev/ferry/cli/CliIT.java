@@ -116,7 +116,7 @@ class CliIT {
 
   @ParameterizedTest
   @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
-      "jobs", "bench", "cancel", "retry", "breakers", "roles"})
+      "jobs", "bench", "cancel", "retry", "breakers", "roles", "completion"})
   void everyCommand_hasHelp(String command) {
     Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

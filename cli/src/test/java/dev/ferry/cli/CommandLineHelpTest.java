@@ -81,11 +81,23 @@ class CommandLineHelpTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"--bogus", "--limit=many", "--output=yaml"})
+  @ValueSource(strings = {"--bogus", "--limit=many", "--limit=0", "--output=yaml"})
   void everyUsageErrorOfJobs_isTwoLines(String arg) {
     Run r = run("jobs", arg);
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err().lines().toList()).hasSize(2);
+  }
+
+  @Test
+  void usageErrorsFoundByACommandItself_lookTheSame() {
+    Run retry = run("retry", "--status", "SUCCEEDED");
+    assertThat(retry.exit()).isEqualTo(2);
+    assertThat(retry.err()).isEqualTo("ferry: --status must be FAILED or CANCELLED but was SUCCEEDED"
+        + System.lineSeparator() + "Try 'ferry retry --help' for more information."
+        + System.lineSeparator());
+    Run submit = run("submit");
+    assertThat(submit.exit()).isEqualTo(2);
+    assertThat(submit.err()).contains("give --type (or --file)", "Try 'ferry submit --help'");
   }
 
   @Test

@@ -50,6 +50,7 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
+    completion.getCommandSpec().name("completion");
     completion.getCommandSpec().usageMessage().hidden(false).description(
         "Prints a bash/zsh completion script for ferry: `source <(ferry completion)`.",
         "",

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
@@ -68,7 +69,7 @@ public final class BreakerBench {
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/pay";
     String dep = "127.0.0.1:" + server.getAddress().getPort();
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 3 workers (concurrency 50)…");
-    try (LocalCluster cluster = LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 3,
+    try (LocalCluster cluster = BenchInfra.cluster("ferry_bench_" + Long.toHexString(System.nanoTime()), 3,
         c -> c.with(Setting.WORKER_CONCURRENCY, "50").with(Setting.BREAKER_OPEN_MS, "2000")
             .with(Setting.BREAKER_OPEN_MULTIPLIER, "1").with(Setting.BREAKER_REPORT_MS, "20"),
         List.of())) {

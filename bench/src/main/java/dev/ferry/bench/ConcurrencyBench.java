@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import java.io.PrintStream;
@@ -63,7 +64,7 @@ public final class ConcurrencyBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("concurrency: starting embedded Kafka, PostgreSQL, 1 orchestrator…");
-    try (LocalCluster cluster = LocalCluster.start(
+    try (LocalCluster cluster = BenchInfra.cluster(
         "ferry_bench_" + Long.toHexString(System.nanoTime()), 0, c -> c, List.of())) {
       FerryConfig config = cluster.config();
       try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
@@ -35,7 +36,7 @@ public final class FanoutBench {
   public static Result run(int children, int concurrency, PrintStream out) throws Exception {
     int bytes = 32 * children + 4096;
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
-    try (LocalCluster cluster = LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+    try (LocalCluster cluster = BenchInfra.cluster("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
         c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(concurrency))
             .with(Setting.SUBMIT_MAX_BYTES, String.valueOf(Math.max(1 << 20, bytes))),
         List.of())) {

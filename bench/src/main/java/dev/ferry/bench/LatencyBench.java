@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
@@ -44,7 +45,7 @@ public final class LatencyBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
     try (LocalCluster cluster =
-        LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+        BenchInfra.cluster("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of())) {
       FerryConfig config = cluster.config();
       String topic = Topics.withPrefix(config.topicPrefix()).submit();

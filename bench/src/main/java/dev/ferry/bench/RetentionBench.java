@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
@@ -49,7 +50,7 @@ public final class RetentionBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("retention: starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
-    try (LocalCluster cluster = LocalCluster.start(
+    try (LocalCluster cluster = BenchInfra.cluster(
         "ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
         c -> c.with(Setting.RETENTION_MS, "0"), List.of())) {
       FerryConfig config = cluster.config();

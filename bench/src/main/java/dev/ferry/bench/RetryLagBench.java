@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
@@ -46,7 +47,7 @@ public final class RetryLagBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
     try (LocalCluster cluster =
-        LocalCluster.start(
+        BenchInfra.cluster(
             "ferry_bench_" + Long.toHexString(System.nanoTime()),
             1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"),

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
@@ -44,7 +45,7 @@ public final class ThroughputBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, %d worker(s)…%n", o.workers());
     try (LocalCluster cluster =
-        LocalCluster.start(
+        BenchInfra.cluster(
             "ferry_bench_" + Long.toHexString(System.nanoTime()),
             o.workers(),
             c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))

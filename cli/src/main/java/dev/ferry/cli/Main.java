@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Ferry: job orchestration on Apache Kafka and PostgreSQL.",
     subcommands = {
-      DemoCommand.class,
-      DevCommand.class,
+      DevTools.Demo.class,
+      DevTools.Dev.class,
       OrchestratorCommand.class,
       WorkerCommand.class,
       MigrateCommand.class,
@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
       RetryCommand.class,
       BreakersCommand.class,
       RolesCommand.class,
-      BenchCommand.class,
+      DevTools.Bench.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -39,7 +39,14 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (for tests). */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main());
+    return configure(new CommandLine(new Main())).execute(args);
+  }
+
+  /**
+   * Adds the setting options and the exit-code mapping to a command line: Ferry's own, or a
+   * development tool's that {@link DevTools} loaded.
+   */
+  static CommandLine configure(CommandLine cl) {
     addSettingOptions(cl);
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
@@ -62,7 +69,7 @@ public final class Main implements Runnable {
           }
           throw e;
         });
-    return cl.execute(args);
+    return cl;
   }
 
   /** The Kafka authentication or authorization failure behind an exception, if any. */

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** One-shot database access and plain-text tables for the inspection commands. */
-final class Sql {
+public final class Sql {
   private Sql() {}
 
   static Connection connect(FerryConfig c) throws SQLException {
@@ -20,7 +20,7 @@ final class Sql {
   }
 
   /** Prints a result set as an aligned table; returns the number of rows. */
-  static int printTable(ResultSet rs, int maxWidth) throws SQLException {
+  public static int printTable(ResultSet rs, int maxWidth) throws SQLException {
     ResultSetMetaData md = rs.getMetaData();
     int cols = md.getColumnCount();
     List<String[]> rows = new ArrayList<>();

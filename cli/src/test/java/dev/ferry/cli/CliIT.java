@@ -77,8 +77,8 @@ class CliIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
-      "jobs", "bench", "cancel", "retry", "breakers", "roles"})
+  @ValueSource(strings = {"orchestrator", "worker", "migrate", "submit", "status", "jobs",
+      "cancel", "retry", "breakers", "roles"})
   void everyCommand_hasHelp(String command) {
     Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

@@ -1,6 +1,7 @@
-package dev.ferry.cli;
+package dev.ferry.devtools;
 
-import dev.ferry.bench.LocalCluster;
+import dev.ferry.cli.Sql;
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Option;
         "service on loopback; submits a few hundred jobs of every built-in type (some failing",
         "transiently, some for good, some invalid), shows live progress and a summary read",
         "from the database. Exits 0 when every job ended as expected."})
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--timeout-s", defaultValue = "180",
       description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;

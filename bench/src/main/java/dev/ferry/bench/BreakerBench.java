@@ -79,6 +79,7 @@ public final class BreakerBench {
       p.put("linger.ms", "2");
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
       boolean[] running = {true};
+      Sends sends = new Sends();
       Thread load = Thread.ofPlatform().name("bench-load").start(() -> {
         try (KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -89,7 +90,8 @@ public final class BreakerBench {
             for (; sent < due; sent++) {
               String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"http\",\"maxAttempts\":100,"
                   + "\"payload\":{\"url\":\"" + url + "\"}}";
-              var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+              // A refusal reaches the callback; sends.check() fails the run.
+              var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             }
             try {
               // Pacing the offered load.
@@ -150,6 +152,7 @@ public final class BreakerBench {
         load.join();
         server.stop(0);
       }
+      sends.check();
       List<Double> sorted = stops.stream().sorted().toList();
       List<Double> prop = propagations.stream().sorted().toList();
       out.printf("Propagation of the trip to every replica: p50 %.0f ms, max %.0f ms%n",

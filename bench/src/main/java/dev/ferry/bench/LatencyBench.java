@@ -65,6 +65,7 @@ public final class LatencyBench {
         CpuMeter cpu0 = null;
         String cpu = null;
         int sent = 0;
+        Sends sends = new Sends();
         while (sent < total) {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
           if (cpu0 == null && sent >= warm) {
@@ -73,8 +74,9 @@ public final class LatencyBench {
           while (sent < Math.min(due, total)) {
             String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":"
                 + "{\"t\":" + System.currentTimeMillis() + ",\"warm\":" + (sent < warm) + "}}";
+            // A refusal reaches the callback; sends.check() fails the run.
             var unused = producer.send(
-                new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+                new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
             if (sent % (o.ratePerSecond() * 5) == 0) {
               out.printf("  %,d submitted%n", sent);
@@ -84,6 +86,7 @@ public final class LatencyBench {
           TimeUnit.MILLISECONDS.sleep(1);
         }
         producer.flush();
+        sends.check();
         cpu = CpuMeter.read().since(cpu0, total - warm); // the measured phase, at the steady rate
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();

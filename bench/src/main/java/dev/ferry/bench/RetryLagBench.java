@@ -72,6 +72,7 @@ public final class RetryLagBench {
         total += warm;
         out.printf("(the first %d s are warm-up, not measured)%n", o.warmupSeconds());
         int sent = 0;
+        Sends sends = new Sends();
         while (sent < total) {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
           while (sent < Math.min(due, total)) {
@@ -80,7 +81,8 @@ public final class RetryLagBench {
                 + "\"payload\":{\"fail\":" + fail + ",\"warm\":" + (sent < warm) + "},\"backoff\":{\"strategy\":\"fixed\","
                 + "\"initialMs\":" + o.backoffMs() + ",\"maxMs\":" + o.backoffMs()
                 + ",\"jitter\":0}}";
-            var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+            // A refusal reaches the callback; sends.check() fails the run.
+            var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
           }
           if (sent % (o.ratePerSecond() * 5) == 0 && sent > 0) {
@@ -90,6 +92,7 @@ public final class RetryLagBench {
           TimeUnit.NANOSECONDS.sleep(tickNanos);
         }
         producer.flush();
+        sends.check();
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") < total) {

@@ -110,13 +110,16 @@ public final class ThroughputBench {
 
   private static void submit(KafkaProducer<byte[], byte[]> producer, Topics topics, int n)
       throws Exception {
+    Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
       String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
           + System.currentTimeMillis() + "}}";
+      // A refusal reaches the callback; sends.check() fails the run.
       var unused = producer.send(
-          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)));
+          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)), sends);
     }
     producer.flush();
+    sends.check();
   }
 
   private static void await(Connection db, int n, Duration timeout, PrintStream out)

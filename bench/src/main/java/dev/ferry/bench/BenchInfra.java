@@ -48,7 +48,8 @@ public final class BenchInfra {
    * chosen Kafka client properties; the caller closes it.
    */
   public static LocalCluster cluster(
-      String dbName, int workers, UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
+      int workers, UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
+    String dbName = "ferry_bench_" + Long.toHexString(System.nanoTime());
     return LocalCluster.start(start(), dbName, workers, c -> {
       FerryConfig tuned = c;
       for (Map.Entry<String, String> e : kafka.entrySet()) {

@@ -11,7 +11,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -69,7 +68,7 @@ public final class BreakerBench {
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/pay";
     String dep = "127.0.0.1:" + server.getAddress().getPort();
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 3 workers (concurrency 50)…");
-    try (LocalCluster cluster = BenchInfra.cluster("ferry_bench_" + Long.toHexString(System.nanoTime()), 3,
+    try (LocalCluster cluster = BenchInfra.cluster(3,
         c -> c.with(Setting.WORKER_CONCURRENCY, "50").with(Setting.BREAKER_OPEN_MS, "2000")
             .with(Setting.BREAKER_OPEN_MULTIPLIER, "1").with(Setting.BREAKER_REPORT_MS, "20"),
         List.of())) {
@@ -105,8 +104,7 @@ public final class BreakerBench {
       List<Double> stops = new ArrayList<>();
       List<Double> propagations = new ArrayList<>();
       List<Long> after = new ArrayList<>();
-      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+      try (Connection db = cluster.connect()) {
         out.println("Warming up for 10 s…");
         TimeUnit.SECONDS.sleep(10);
         for (int cycle = 1; cycle <= o.cycles(); cycle++) {
@@ -158,8 +156,7 @@ public final class BreakerBench {
       out.printf("Propagation of the trip to every replica: p50 %.0f ms, max %.0f ms%n",
           prop.get(prop.size() / 2), prop.get(prop.size() - 1));
       String durability;
-      try (Connection c = DriverManager.getConnection(config.get(Setting.DB_URL),
-          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+      try (Connection c = cluster.connect()) {
         durability = BenchInfra.describe(c);
       }
       return new Result(stops.size(), sorted.get(sorted.size() / 2),

@@ -7,7 +7,6 @@ import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -45,7 +44,7 @@ public final class LatencyBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
     try (LocalCluster cluster =
-        BenchInfra.cluster("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+        BenchInfra.cluster(1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of())) {
       FerryConfig config = cluster.config();
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
@@ -57,8 +56,7 @@ public final class LatencyBench {
       int total = warm + o.ratePerSecond() * o.seconds();
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Submitting %d noop jobs/s for %d s after a %d s warm-up…%n",
             o.ratePerSecond(), o.seconds(), o.warmupSeconds());
         long start = System.nanoTime();

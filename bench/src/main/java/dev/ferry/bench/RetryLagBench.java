@@ -7,7 +7,6 @@ import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -47,9 +46,7 @@ public final class RetryLagBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
     try (LocalCluster cluster =
-        BenchInfra.cluster(
-            "ferry_bench_" + Long.toHexString(System.nanoTime()),
-            1,
+        BenchInfra.cluster(1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"),
             List.of(new FailOnceHandler()))) {
       FerryConfig config = cluster.config();
@@ -62,8 +59,7 @@ public final class RetryLagBench {
       SplittableRandom random = new SplittableRandom(17);
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Submitting %d jobs/s for %d s (%.0f %% fail once, retry after %d ms)…%n",
             o.ratePerSecond(), o.seconds(), o.failShare() * 100, o.backoffMs());
         long start = System.nanoTime();

@@ -7,7 +7,6 @@ import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -45,9 +44,7 @@ public final class ThroughputBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, %d worker(s)…%n", o.workers());
     try (LocalCluster cluster =
-        BenchInfra.cluster(
-            "ferry_bench_" + Long.toHexString(System.nanoTime()),
-            o.workers(),
+        BenchInfra.cluster(o.workers(),
             c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))
                 .with(Setting.TOPIC_PARTITIONS, String.valueOf(o.partitions())),
             List.of())) {
@@ -61,8 +58,7 @@ public final class ThroughputBench {
       p.put("compression.type", "none");
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Warming up with %,d jobs…%n", o.warmupJobs());
         // In rounds of at most 20,000, as the floor does, so both warm the same way.
         for (int left = o.warmupJobs(); left > 0; left -= 20_000) {

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class OffsetTrackerTest {
   @Test
   void committable_isTheHighestContiguousFinishedOffset() {
-    OffsetTracker t = new OffsetTracker();
+    OffsetTracker t = new OffsetTracker(Long.MAX_VALUE);
     t.received(10);
     t.received(11);
     t.received(12);
@@ -22,7 +22,7 @@ class OffsetTrackerTest {
 
   @Test
   void anOffsetIsCommittedOnlyOnceTheBrokerConfirmsIt() {
-    OffsetTracker t = new OffsetTracker();
+    OffsetTracker t = new OffsetTracker(Long.MAX_VALUE);
     t.received(0);
     t.finished(0);
     assertThat(t.committable()).isEqualTo(1);
@@ -38,7 +38,7 @@ class OffsetTrackerTest {
 
   @Test
   void aFailedCommit_isOfferedAgain_evenWithNoNewProgress() {
-    OffsetTracker t = new OffsetTracker();
+    OffsetTracker t = new OffsetTracker(Long.MAX_VALUE);
     t.received(5);
     t.finished(5);
     t.commitSent(6);
@@ -50,7 +50,7 @@ class OffsetTrackerTest {
 
   @Test
   void aLateFailureOfAnOlderCommit_doesNotUndoAConfirmedNewerOne() {
-    OffsetTracker t = new OffsetTracker();
+    OffsetTracker t = new OffsetTracker(Long.MAX_VALUE);
     t.received(0);
     t.received(1);
     t.finished(0);

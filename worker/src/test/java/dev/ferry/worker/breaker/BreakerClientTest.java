@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.core.breaker.BreakerConfig;
 import dev.ferry.core.breaker.Call;
+import dev.ferry.worker.metrics.WorkerMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,7 +44,7 @@ class BreakerClientTest {
   void aFloodOfDependencies_keepsLocalStateBounded_andIdleStateIsForgotten() {
     ManualClock clock = new ManualClock();
     BreakerClient client = new BreakerClient(null, d -> BreakerConfig.DEFAULT, t -> {}, clock,
-        Duration.ofMillis(50), CAP);
+        Duration.ofMillis(50), CAP, WorkerMetrics.none());
     for (int i = 0; i < 10_000; i++) {
       String dep = "random-" + i + ".example:443";
       clock.advance(Duration.ofMillis(1));

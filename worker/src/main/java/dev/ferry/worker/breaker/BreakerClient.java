@@ -378,7 +378,11 @@ public final class BreakerClient implements AutoCloseable {
     return pending.size();
   }
 
-  private void update(BreakerSnapshot s) {
+  /**
+   * Takes a breaker's state as read from the database (or announced) into the view, unless the
+   * view already holds a newer generation.
+   */
+  void update(BreakerSnapshot s) {
     BreakerSnapshot before = view.get(s.dependency());
     view.merge(s.dependency(), s, (old, neu) -> neu.generation() >= old.generation() ? neu : old);
     if (before == null || s.generation() > before.generation()) {

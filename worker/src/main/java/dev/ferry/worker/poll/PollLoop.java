@@ -19,10 +19,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -72,7 +71,7 @@ public final class PollLoop implements Runnable {
   /** How long {@link #drain} waits beyond its timeout for the final commit and close: 15 s. */
   static final Duration DRAIN_SLACK = Duration.ofSeconds(15);
 
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final Consumer<String, byte[]> consumer;
   private final String topic;
   private final JobRunner runner;
   private final WorkerMetrics metrics;
@@ -83,7 +82,7 @@ public final class PollLoop implements Runnable {
   private final ArrayDeque<PendingRecord> buffer = new ArrayDeque<>();
   private final LinkedBlockingQueue<LoopEvent> events = new LinkedBlockingQueue<>();
   /** Hands a job's completions to this loop's queue (thread-safe, non-blocking). */
-  private final Consumer<Completion<Ticket>> completions = this::completed;
+  private final java.util.function.Consumer<Completion<Ticket>> completions = this::completed;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicLong staleSkipped = new AtomicLong();
   /** Why the loop ended, if it failed (not drained): the process must exit. */
@@ -109,7 +108,7 @@ public final class PollLoop implements Runnable {
    * @param revokeGrace how long a rebalance waits for in-flight jobs of revoked partitions
    */
   public PollLoop(
-      KafkaConsumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
+      Consumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
       int maxPollRecords, RedeliveryCheck redeliveryCheck, Duration checkWindow,
       Duration revokeGrace, WorkerMetrics metrics) {
     this.consumer = consumer;

@@ -103,10 +103,14 @@ final class AdmissionPolicy {
     return inFlight.get() < concurrency && buffered >= bufferLimit;
   }
 
-  /** Whether fetching must pause (see the class comment). */
-  boolean mustPause(boolean draining, int buffered, int unacknowledged, int pendingChecks) {
+  /**
+   * Whether fetching must pause (see the class comment).
+   *
+   * @param checking whether a redelivery check is out
+   */
+  boolean mustPause(boolean draining, int buffered, int unacknowledged, boolean checking) {
     return draining || inFlight.get() >= concurrency
-        || buffered + unacknowledged >= bufferLimit || pendingChecks > 0;
+        || buffered + unacknowledged >= bufferLimit || checking;
   }
 
   /**

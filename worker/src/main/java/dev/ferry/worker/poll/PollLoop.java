@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -77,14 +76,12 @@ public final class PollLoop implements Runnable {
   private final WorkerMetrics metrics;
   private final AdmissionPolicy admission;
   private final Partitions partitions;
-  private final RedeliveryCheck redeliveryCheck;
-  private final long checkWindowNanos;
+  private final RedeliveryScreen redeliveries;
   private final ArrayDeque<PendingRecord> buffer = new ArrayDeque<>();
   private final LinkedBlockingQueue<LoopEvent> events = new LinkedBlockingQueue<>();
   /** Hands a job's completions to this loop's queue (thread-safe, non-blocking). */
   private final java.util.function.Consumer<Completion<Ticket>> completions = this::completed;
   private final CountDownLatch stopped = new CountDownLatch(1);
-  private final AtomicLong staleSkipped = new AtomicLong();
   /** Why the loop ended, if it failed (not drained): the process must exit. */
   private volatile Throwable failure;
   /** Finished jobs whose outcome Kafka has not acknowledged yet (sampled each round). */
@@ -97,8 +94,6 @@ public final class PollLoop implements Runnable {
   private volatile long lastPollNanos = System.nanoTime();
   private volatile long lag = -1;
   private long lagSampledNanos;
-  /** Redelivery checks asked and not answered yet. Poll thread only. */
-  private int pendingChecks;
 
   /**
    * @param maxPollRecords the consumer's {@code max.poll.records}; the buffer of fetched, not
@@ -115,11 +110,10 @@ public final class PollLoop implements Runnable {
     this.topic = topic;
     this.runner = runner;
     this.metrics = metrics;
-    this.redeliveryCheck = redeliveryCheck;
-    this.checkWindowNanos = checkWindow.toNanos();
+    this.redeliveries = new RedeliveryScreen(redeliveryCheck, checkWindow, events::add);
     this.admission =
         new AdmissionPolicy(concurrency, BUFFER_BATCHES * maxPollRecords, runner::bulkhead);
-    this.partitions = new Partitions(consumer, redeliveryCheck != null, revokeGrace);
+    this.partitions = new Partitions(consumer, redeliveries.enabled(), revokeGrace);
     this.partitions.bind(new RebalanceHooks());
   }
 
@@ -192,16 +186,13 @@ public final class PollLoop implements Runnable {
       }
       t.received(rec.offset());
       PendingRecord p = decode(rec);
-      if (redeliveryCheck != null && p.item() != null && t.mayBeRedelivered(rec.offset())
-          && now - t.assignedAtNanos() < checkWindowNanos) {
-        p.checking = true;
-        p.suspect = true;
+      if (redeliveries.screen(p, t, now)) {
         toCheck.add(p);
       }
       buffer.add(p);
     }
     if (!toCheck.isEmpty()) {
-      check(toCheck);
+      redeliveries.ask(toCheck);
     }
     bufferedCount = buffer.size();
     if (now - lagSampledNanos > LAG_SAMPLE_INTERVAL.toNanos()) {
@@ -220,19 +211,6 @@ public final class PollLoop implements Runnable {
           rec.offset(), e.getMessage());
       return PendingRecord.malformed(rec);
     }
-  }
-
-  /** Asks the database about possibly redelivered records, off the poll thread. */
-  private void check(List<PendingRecord> batch) {
-    pendingChecks++;
-    List<WorkItem> items = batch.stream().map(PendingRecord::item).toList();
-    Thread.ofVirtual().name("ferry-redelivery-check").start(() -> {
-      try {
-        events.add(new LoopEvent.Checked(batch, redeliveryCheck.runnable(items), null));
-      } catch (Exception e) {
-        events.add(new LoopEvent.Checked(batch, null, e));
-      }
-    });
   }
 
   /**
@@ -343,32 +321,16 @@ public final class PollLoop implements Runnable {
     }
   }
 
+  /** Drops the records a redelivery check found stale (their offsets count as finished). */
   private void checked(LoopEvent.Checked c) {
-    pendingChecks--;
-    if (c.error() != null) {
-      log.warn("Could not check {} possibly redelivered work items against the database ({});"
-          + " running them (a stale outcome changes nothing)", c.batch().size(),
-          c.error().toString());
-    }
-    int stale = 0;
-    for (PendingRecord p : c.batch()) {
-      if (!p.checking) {
-        continue;
-      }
-      p.checking = false;
-      if (c.runnable() == null || c.runnable().contains(RedeliveryCheck.key(p.item()))) {
-        continue;
-      }
+    int skipped = 0;
+    for (PendingRecord p : redeliveries.verdict(c)) {
       if (buffer.remove(p)) {
-        stale++;
+        skipped++;
         partitions.skipped(p.partition(), p.offset());
       }
     }
-    if (stale > 0) {
-      staleSkipped.addAndGet(stale);
-      log.info("Skipped {} redelivered work items whose jobs already moved on (finished,"
-          + " retried, or running elsewhere)", stale);
-    }
+    redeliveries.skipped(skipped);
     bufferedCount = buffer.size();
   }
 
@@ -381,7 +343,8 @@ public final class PollLoop implements Runnable {
     Set<TopicPartition> assigned = consumer.assignment();
     int unacked = unacked();
     unacknowledged = unacked;
-    boolean full = admission.mustPause(draining, buffer.size(), unacked, pendingChecks);
+    boolean full = admission.mustPause(draining, buffer.size(), unacked,
+        redeliveries.asking());
     if (full && !assigned.isEmpty()) {
       consumer.pause(assigned);
       paused = true;
@@ -441,7 +404,7 @@ public final class PollLoop implements Runnable {
 
   /** Possibly redelivered records skipped because their job had moved on. */
   public long staleSkipped() {
-    return staleSkipped.get();
+    return redeliveries.staleSkipped();
   }
 
   /** Records behind the end of the assigned partitions (sampled each second), -1 if unknown. */

@@ -117,15 +117,15 @@ class AdmissionPolicyTest {
   @Test
   void fetchingPauses_whenDraining_full_buffered_orChecking() {
     AdmissionPolicy p = policy(2, 4);
-    assertThat(p.mustPause(false, 0, 0, 0)).isFalse();
-    assertThat(p.mustPause(true, 0, 0, 0)).as("draining").isTrue();
-    assertThat(p.mustPause(false, 0, 0, 1)).as("a redelivery check is out").isTrue();
-    assertThat(p.mustPause(false, 3, 0, 0)).isFalse();
-    assertThat(p.mustPause(false, 3, 1, 0)).as("buffer plus unacknowledged outcomes")
+    assertThat(p.mustPause(false, 0, 0, false)).isFalse();
+    assertThat(p.mustPause(true, 0, 0, false)).as("draining").isTrue();
+    assertThat(p.mustPause(false, 0, 0, true)).as("a redelivery check is out").isTrue();
+    assertThat(p.mustPause(false, 3, 0, false)).isFalse();
+    assertThat(p.mustPause(false, 3, 1, false)).as("buffer plus unacknowledged outcomes")
         .isTrue();
     p.started(null);
     p.started(null);
-    assertThat(p.mustPause(false, 0, 0, 0)).as("all slots busy").isTrue();
+    assertThat(p.mustPause(false, 0, 0, false)).as("all slots busy").isTrue();
   }
 
   @Test

@@ -70,6 +70,9 @@ public final class Worker implements AutoCloseable {
   /** How long creating missing topics may take, per try: 10 s. */
   static final Duration TOPIC_CREATION_TIMEOUT = Duration.ofSeconds(10);
 
+  /** How much of a poll loop failure the health report shows: 500 characters. */
+  static final int HEALTH_ERROR_MAX_CHARS = 500;
+
   /** How long closing the producer may take to flush what is left: 10 s. */
   static final Duration PRODUCER_CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -233,7 +236,7 @@ public final class Worker implements AutoCloseable {
     d.put("stuckHandlers", runner.stuckHandlers());
     Throwable failure = pollLoop.failure();
     if (failure != null) {
-      d.put("pollLoopError", SafeText.echo(failure.toString(), 500));
+      d.put("pollLoopError", SafeText.echo(failure.toString(), HEALTH_ERROR_MAX_CHARS));
     }
     return new HealthServer.Report(live, live && probe.allUp(), d);
   }

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The worker's poll loop. One thread owns the consumer and only polls, hands out work, pauses,
  * resumes and commits; handlers run elsewhere ({@link JobRunner}) and talk back through a queue
  * ({@link LoopEvent}). Which job may start is decided by the {@link AdmissionPolicy}; what is
- * owed on each partition, commits and rebalances by {@link Partitions}.
+ * owed on each partition, commits and rebalances by {@link Partitions}; which fetched records
+ * may be redeliveries, and whether they are stale, by the {@link RedeliveryScreen}.
  *
  * <ul>
  *   <li><b>Bounded</b>: at most {@code concurrency} handler threads alive; fetched records

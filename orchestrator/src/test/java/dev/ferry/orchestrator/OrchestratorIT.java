@@ -12,7 +12,7 @@ import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.Outcome;
 import dev.ferry.core.model.WorkItem;
-import dev.ferry.orchestrator.store.JobStore;
+import dev.ferry.orchestrator.intake.IntakeStore;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
 import java.nio.charset.StandardCharsets;
@@ -384,7 +384,7 @@ class OrchestratorIT {
       intake.setAutoCommit(false);
       try (PreparedStatement ps = intake.prepareStatement(
           "SELECT pg_advisory_xact_lock_shared(?)")) {
-        ps.setLong(1, JobStore.INTAKE_LOCK);
+        ps.setLong(1, IntakeStore.INTAKE_LOCK);
         ps.execute();
       }
       try (PreparedStatement ps = intake.prepareStatement(

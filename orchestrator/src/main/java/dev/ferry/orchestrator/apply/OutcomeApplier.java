@@ -9,12 +9,12 @@ import dev.ferry.core.text.SafeText;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
+import dev.ferry.orchestrator.intake.IntakeStore;
 import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.NewJob;
 import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobRow;
@@ -51,6 +51,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
 
   private final DataSource dataSource;
   private final JobStore store;
+  private final IntakeStore intakeStore = new IntakeStore();
+  private final OutcomeStore outcomeStore = new OutcomeStore();
   private final KafkaProducer<String, byte[]> producer;
   private final String eventsTopic;
   private final Transitions transitions;
@@ -82,8 +84,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied,
       Map<UUID, JobRow> jobs) throws Exception {
     List<NewJob> children = new ArrayList<>();
-    List<UUID> parents = new ArrayList<>();
-    List<Integer> counts = new ArrayList<>();
+    List<OutcomeStore.Spawning> parents = new ArrayList<>();
     for (Decision d : decisions) {
       if (d.spawn() == null || !applied.contains(d.change().id())) {
         continue;
@@ -96,23 +97,13 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
             (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
         rows.flatten(k.withId(id), parent, null, jobs.get(parent).traceparent(), children);
       }
-      parents.add(parent);
-      counts.add(kids.size());
+      parents.add(new OutcomeStore.Spawning(parent, kids.size()));
     }
     if (parents.isEmpty()) {
       return false;
     }
-    store.insertJobs(c, children);
-    try (PreparedStatement ps = c.prepareStatement(
-        """
-        UPDATE ferry.jobs j SET children_total = u.n, spawned = true,
-               failure_policy = coalesce(j.failure_policy, 'fail-fast')
-        FROM unnest(?::uuid[], ?::int[]) AS u(id, n) WHERE j.id = u.id
-        """)) {
-      ps.setArray(1, c.createArrayOf("uuid", parents.toArray()));
-      ps.setArray(2, c.createArrayOf("int4", counts.toArray()));
-      ps.executeUpdate();
-    }
+    intakeStore.insertJobs(c, children);
+    outcomeStore.markSpawned(c, parents);
     return true;
   }
 
@@ -212,7 +203,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         if (!unknown.isEmpty()) {
           // Intake puts due jobs on the work topic before it commits their rows: a fast worker's
           // report can arrive first. Wait for in-flight intake transactions and look again.
-          store.awaitInFlightIntake(c);
+          intakeStore.awaitInFlightIntake(c);
           jobs.putAll(store.lockJobs(c, unknown));
         }
         Map<UUID, Decision> decisions = new LinkedHashMap<>();
@@ -231,8 +222,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         List<JobChange> changes = decisions.values().stream().map(Decision::change).toList();
         Set<UUID> applied = store.applyChanges(c, changes);
         List<AttemptRow> attemptRows = new ArrayList<>();
-        List<UUID> giveBackIds = new ArrayList<>();
-        List<Integer> giveBackAttempts = new ArrayList<>();
+        List<AttemptRow> givenBack = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         boolean rescheduled = false;
         List<FanIn.Finished> finished = new ArrayList<>();
@@ -246,8 +236,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
                 d.change().lastError()));
           }
           if (d.givesBackAttempt()) {
-            giveBackIds.add(d.attempt().jobId());
-            giveBackAttempts.add(d.attempt().attempt());
+            givenBack.add(d.attempt());
           } else {
             attemptRows.add(d.attempt());
           }
@@ -263,7 +252,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         EventRecords.send(producer, eventsTopic, fanIn, sends);
         rescheduled |= fanIn.due();
         store.upsertAttempts(c, attemptRows);
-        store.deleteAttempts(c, giveBackIds, giveBackAttempts);
+        outcomeStore.deleteAttempts(c, givenBack);
         if (rescheduled) {
           store.notifyDue(c);
         }

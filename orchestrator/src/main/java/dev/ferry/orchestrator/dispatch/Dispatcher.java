@@ -52,6 +52,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
 
   private final DataSource dataSource;
   private final JobStore store;
+  private final DispatchStore dispatchStore = new DispatchStore();
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
   private final Thread thread;
@@ -100,7 +101,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             long waitMs = settings.dispatchPollInterval().toMillis();
             Instant next;
             try (Connection c = dataSource.getConnection()) {
-              next = store.nextDue(c);
+              next = dispatchStore.nextDue(c);
             }
             if (next != null) {
               waitMs = Math.max(0, Math.min(waitMs, Duration.between(Instant.now(), next).toMillis() + 1));
@@ -149,7 +150,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        List<ClaimedJob> claimed = store.claimDue(c, settings.dispatchBatchSize());
+        List<ClaimedJob> claimed = dispatchStore.claimDue(c, settings.dispatchBatchSize());
         if (claimed.isEmpty()) {
           c.commit();
           return 0;

@@ -57,7 +57,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   static final int MAX_REASON_CHARS = 2_000;
 
   private final DataSource dataSource;
-  private final JobStore store;
+  private final IntakeStore store = new IntakeStore();
+  private final JobStore jobStore;
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
   private final SubmissionCodec codec;
@@ -65,11 +66,11 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final OrchestratorMetrics metrics;
 
   public Intake(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      DataSource dataSource, JobStore jobStore, KafkaProducer<String, byte[]> producer,
       OrchestratorSettings settings, OrchestratorMetrics metrics) {
     this.metrics = metrics;
     this.dataSource = dataSource;
-    this.store = store;
+    this.jobStore = jobStore;
     this.producer = producer;
     this.settings = settings;
     this.codec = new SubmissionCodec(settings.limits());
@@ -136,7 +137,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           }
         }
         if (waiting) {
-          store.notifyDue(c);
+          jobStore.notifyDue(c);
         }
         // Work items and DLQ records are acknowledged before the rows commit and before the
         // offsets move past their submissions: a crash may send one twice, never lose one.
@@ -182,16 +183,16 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Map.Entry<UUID, UUID> e : childless.entrySet()) {
       finished.add(new FanIn.Finished(e.getKey(), e.getValue(), JobStatus.FAILED,
-          JobStore.NO_CHILDREN_INSERTED));
+          IntakeStore.NO_CHILDREN_INSERTED));
       sends.add(producer.send(EventRecords.of(settings.topics().events(),
           new JobEvent(e.getKey(), e.getValue(), JobStatus.FAILED, 0, null,
-              JobStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
-      log.warn("Job {} ended FAILED: {}", e.getKey(), JobStore.NO_CHILDREN_INSERTED);
+              IntakeStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
+      log.warn("Job {} ended FAILED: {}", e.getKey(), IntakeStore.NO_CHILDREN_INSERTED);
     }
     FanIn.Effects fx = new FanIn().apply(c, finished, now);
     EventRecords.send(producer, settings.topics().events(), fx, sends);
     if (fx.due()) {
-      store.notifyDue(c);
+      jobStore.notifyDue(c);
     }
     return sends;
   }

@@ -1,6 +1,5 @@
 package dev.ferry.orchestrator.rescue;
 
-import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
@@ -32,7 +31,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -234,7 +232,7 @@ public final class Rescuer implements AutoCloseable {
             finishedAt[i] = Timestamp.from(now);
             finished.add(new FanIn.Finished(row.id(), row.parentId(), status, error));
           }
-          attempts.add(new AttemptRow(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
+          attempts.add(AttemptRow.ended(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
               "WORKER_LOST", died));
           events.add(new JobEvent(row.id(), row.parentId(), status, row.attempts(), null, error,
               now));

@@ -6,6 +6,8 @@ import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.apply.EventRecords;
+import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
+import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
 import dev.ferry.core.text.SafeText;
@@ -63,6 +65,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final OrchestratorSettings settings;
   private final SubmissionCodec codec;
   private final JobRows rows;
+  private final WorkItemPublisher publisher;
   private final OrchestratorMetrics metrics;
 
   public Intake(
@@ -75,6 +78,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     this.settings = settings;
     this.codec = new SubmissionCodec(settings.limits());
     this.rows = new JobRows(settings);
+    this.publisher = new WorkItemPublisher(producer, settings);
   }
 
   @Override
@@ -116,22 +120,19 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         for (ProducerRecord<String, byte[]> d : dlqRecords) {
           dlqSends.add(producer.send(d));
         }
-        List<Future<RecordMetadata>> workSends = new ArrayList<>();
+        List<Future<RecordMetadata>> eventSends = new ArrayList<>();
         Map<UUID, UUID> childless = store.fixChildrenTotals(c, jobs, inserted.keySet());
         if (!childless.isEmpty()) {
-          workSends.addAll(failChildless(c, childless, jobs));
+          eventSends.addAll(failChildless(c, childless, jobs));
         }
         boolean waiting = false;
+        // Submissions were checked for size: a refused work item fails the batch, which the
+        // loop retries or bisects to the submission that caused it.
+        WorkItemPublisher.Batch work = publisher.batch(WorkItemPublisher.OnRefusal.THROW);
         for (NewJob j : jobs) {
           JobStatus status = inserted.get(j.id());
           if (status == JobStatus.QUEUED) {
-            // Its first attempt, as the dispatcher's claim would have made it.
-            byte[] item = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), j.payloadJson(),
-                j.dependency(), j.timeoutMs(), 0);
-            ProducerRecord<String, byte[]> work =
-                new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
-            TraceContext.toHeaders(work.headers(), j.traceparent());
-            workSends.add(producer.send(work));
+            work.send(ClaimedJob.firstAttempt(j));
           } else if (status == JobStatus.PENDING) {
             waiting = true;
           }
@@ -141,15 +142,16 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         }
         // Work items and DLQ records are acknowledged before the rows commit and before the
         // offsets move past their submissions: a crash may send one twice, never lose one.
-        if (!workSends.isEmpty() || !dlqSends.isEmpty()) {
+        if (!work.isEmpty() || !eventSends.isEmpty() || !dlqSends.isEmpty()) {
           producer.flush();
         }
         for (Future<RecordMetadata> f : dlqSends) {
           f.get();
         }
-        for (Future<RecordMetadata> f : workSends) {
+        for (Future<RecordMetadata> f : eventSends) {
           f.get();
         }
+        work.await();
         c.commit();
         for (Rejection rj : rejections) {
           log.info("Rejected submission at {}-{}@{}: {}", rj.topic(), rj.partition(),
@@ -274,8 +276,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           j.timeoutMs(), 0).length;
       if (bytes > limit) {
         return "work item too large: job " + j.id() + " would be a " + bytes + "-byte work item,"
-            + " over the producer's limit of " + limit + " bytes (kafka.max.request.size "
-            + settings.maxRecordBytes() + " less room for headers)";
+            + " " + WorkItemPublisher.limitText(settings);
       }
     }
     return null;

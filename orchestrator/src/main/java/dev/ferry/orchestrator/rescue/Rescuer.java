@@ -12,6 +12,7 @@ import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
+import dev.ferry.orchestrator.store.UnnestBinder;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -81,8 +82,29 @@ public final class Rescuer implements AutoCloseable {
       WHERE j.id = u.id AND j.status = 'RUNNING' AND j.run_seq = u.run
       """;
 
+  private static final String PING = "SELECT 1";
+
+  private static final String FAIL_UNRESCUABLE =
+      """
+      UPDATE ferry.jobs SET status = 'FAILED', last_error = ?, finished_at = now(),
+             updated_at = now()
+      WHERE id = ? AND status = 'RUNNING'
+      """;
+
+  /** Most stuck attempts taken back in one transaction: 500. */
+  static final int RESCUE_BATCH = 500;
+
+  /** The longest wait after failed rounds: 10 s, or the poll interval if that is longer. */
+  private static final Duration MIN_MAX_BACKOFF = Duration.ofSeconds(10);
+
+  private static final String THREAD_NAME = "ferry-rescuer";
+
   private record Stuck(
       UUID id, int crashes, String workerId, Instant startedAt, long silentS, boolean restarted) {}
+
+  /** What {@link #TAKE_BACK} does to one job (a null keeps the job's current value). */
+  private record TakeBack(
+      UUID id, long run, JobStatus status, Instant nextRunAt, String error, Instant finishedAt) {}
 
   private final DataSource dataSource;
   private final JobStore store;
@@ -123,8 +145,8 @@ public final class Rescuer implements AutoCloseable {
     this.clock = clock;
     this.random = random;
     this.grace = new RescueGrace(after, interval);
-    this.loop = new PeriodicLoop("ferry-rescuer", interval, interval,
-        interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10), false,
+    this.loop = new PeriodicLoop(THREAD_NAME, interval, interval,
+        interval.compareTo(MIN_MAX_BACKOFF) > 0 ? interval : MIN_MAX_BACKOFF, false,
         running -> {
           if (inGrace(System.nanoTime())) {
             return;
@@ -132,8 +154,8 @@ public final class Rescuer implements AutoCloseable {
           int n;
           try {
             do {
-              n = rescueOnce(500);
-            } while (n == 500 && running.getAsBoolean());
+              n = rescueOnce(RESCUE_BATCH);
+            } while (n == RESCUE_BATCH && running.getAsBoolean());
           } catch (Exception e) {
             if (Failures.classify(e) != Failures.Kind.RECORD) {
               throw e;
@@ -145,7 +167,7 @@ public final class Rescuer implements AutoCloseable {
         (e, retryInMs) -> {
           log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", retryInMs,
               e.toString());
-          metrics.loopError("ferry-rescuer");
+          metrics.loopError(THREAD_NAME);
         });
   }
 
@@ -156,7 +178,7 @@ public final class Rescuer implements AutoCloseable {
   /** Rescues wait after this process could not reach the database (see {@link RescueGrace}). */
   private boolean inGrace(long now) throws Exception {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT 1")) {
+        PreparedStatement ps = c.prepareStatement(PING)) {
       ps.execute();
     }
     boolean wasHolding = holding;
@@ -168,7 +190,7 @@ public final class Rescuer implements AutoCloseable {
     return holding;
   }
 
-  /** Attempts taken back from dead workers by this process so far. */
+  /** Attempts taken back from dead workers by this process so far (reported by health). */
   public long rescued() {
     return rescued.get();
   }
@@ -190,18 +212,12 @@ public final class Rescuer implements AutoCloseable {
         Map<UUID, JobRow> rows = store.lockJobs(c, stuck.keySet());
         Instant now = clock.instant();
         int n = rows.size();
-        UUID[] ids = new UUID[n];
-        Long[] runs = new Long[n];
-        String[] statuses = new String[n];
-        Timestamp[] next = new Timestamp[n];
-        String[] errors = new String[n];
-        Timestamp[] finishedAt = new Timestamp[n];
+        List<TakeBack> takeBacks = new ArrayList<>(n);
         List<AttemptRow> attempts = new ArrayList<>(n);
         List<FanIn.Finished> finished = new ArrayList<>();
         List<JobEvent> events = new ArrayList<>();
         TreeSet<String> workers = new TreeSet<>();
         boolean due = false;
-        int i = 0;
         for (JobRow row : rows.values()) {
           Stuck s = stuck.get(row.id());
           workers.add(String.valueOf(s.workerId()));
@@ -210,6 +226,7 @@ public final class Rescuer implements AutoCloseable {
               + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
           JobStatus status;
           String error;
+          Instant next = null;
           if (crashes >= poisonCrashes) {
             status = JobStatus.FAILED;
             error = "poison: " + crashes + " workers died while running this job; not retried ("
@@ -221,30 +238,28 @@ public final class Rescuer implements AutoCloseable {
             status = JobStatus.RETRY_WAIT;
             error = died;
             BackoffPolicy policy = row.backoff() == null ? defaultBackoff : row.backoff();
-            next[i] = Timestamp.from(now.plus(RetryDelays.delayAfter(row.attempts(), policy, random)));
+            next = now.plus(RetryDelays.delayAfter(row.attempts(), policy, random));
             due = true;
           }
-          ids[i] = row.id();
-          runs[i] = row.runSeq();
-          statuses[i] = status.name();
-          errors[i] = error;
-          if (status == JobStatus.FAILED) {
-            finishedAt[i] = Timestamp.from(now);
+          boolean failed = status == JobStatus.FAILED;
+          takeBacks.add(new TakeBack(row.id(), row.runSeq(), status, next, error,
+              failed ? now : null));
+          if (failed) {
             finished.add(new FanIn.Finished(row.id(), row.parentId(), status, error));
           }
           attempts.add(AttemptRow.ended(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
               "WORKER_LOST", died));
           events.add(new JobEvent(row.id(), row.parentId(), status, row.attempts(), null, error,
               now));
-          i++;
         }
         try (PreparedStatement ps = c.prepareStatement(TAKE_BACK)) {
-          ps.setArray(1, c.createArrayOf("uuid", ids));
-          ps.setArray(2, c.createArrayOf("int8", runs));
-          ps.setArray(3, c.createArrayOf("text", statuses));
-          ps.setArray(4, c.createArrayOf("timestamptz", next));
-          ps.setArray(5, c.createArrayOf("text", errors));
-          ps.setArray(6, c.createArrayOf("timestamptz", finishedAt));
+          new UnnestBinder(c, ps)
+              .uuids(takeBacks, TakeBack::id)
+              .longs(takeBacks, TakeBack::run)
+              .texts(takeBacks, t -> t.status().name())
+              .timestamps(takeBacks, TakeBack::nextRunAt)
+              .texts(takeBacks, TakeBack::error)
+              .timestamps(takeBacks, TakeBack::finishedAt);
           ps.executeUpdate();
         }
         store.upsertAttempts(c, attempts);
@@ -318,9 +333,7 @@ public final class Rescuer implements AutoCloseable {
       try {
         UUID parent = store.parentsOf(c, List.of(id)).get(id);
         int changed;
-        try (PreparedStatement ps = c.prepareStatement(
-            "UPDATE ferry.jobs SET status = 'FAILED', last_error = ?, finished_at = now(),"
-                + " updated_at = now() WHERE id = ? AND status = 'RUNNING'")) {
+        try (PreparedStatement ps = c.prepareStatement(FAIL_UNRESCUABLE)) {
           ps.setString(1, error);
           ps.setObject(2, id);
           changed = ps.executeUpdate();
@@ -347,7 +360,7 @@ public final class Rescuer implements AutoCloseable {
             reason, Failures.reason(e));
       }
     }
-    metrics.quarantined("ferry-rescuer");
+    metrics.quarantined(THREAD_NAME);
   }
 
   private Map<UUID, Stuck> findStuck(Connection c, int limit) throws SQLException {
@@ -356,14 +369,15 @@ public final class Rescuer implements AutoCloseable {
     try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
       ps.setDouble(1, secs);
       ps.setDouble(2, secs);
-      ps.setArray(3, c.createArrayOf("uuid", setAside.toArray()));
+      ps.setArray(3, c.createArrayOf("uuid", setAside.toArray(UUID[]::new)));
       ps.setInt(4, limit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          UUID id = rs.getObject(1, UUID.class);
-          Timestamp started = rs.getTimestamp(4);
-          out.put(id, new Stuck(id, rs.getInt(2), rs.getString(3),
-              started == null ? null : started.toInstant(), rs.getLong(5), rs.getBoolean(6)));
+          UUID id = rs.getObject("id", UUID.class);
+          Timestamp started = rs.getTimestamp("started_at");
+          out.put(id, new Stuck(id, rs.getInt("crashes"), rs.getString("worker_id"),
+              started == null ? null : started.toInstant(), rs.getLong("silent_s"),
+              rs.getBoolean("restarted")));
         }
       }
     }

@@ -188,7 +188,9 @@ class OrchestratorIT {
         new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
       consumer.subscribe(List.of(topics.events()));
       List<String> statuses = new java.util.ArrayList<>();
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      // Ends as soon as both events are read and the consumer is at the end of the topic; the
+      // deadline only bounds a slow group join on a loaded machine.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           statuses.add(WireCodec.decodeEvent(r.value()).status().name());
@@ -204,7 +206,9 @@ class OrchestratorIT {
 
   @Test
   void futureRunAt_isDispatchedOnTimeNotBefore(FerryTestEnv env) throws Exception {
-    FerryConfig config = env.config();
+    // A safety-net poll far longer than the bound below: only the dispatcher's wake-up at the
+    // next due time can dispatch the job in time, however loaded the machine is.
+    FerryConfig config = env.config().with(Setting.DISPATCH_POLL_MS, "30000");
     env.closeAfter(Orchestrator.start(config));
     ScriptedWorker worker = env.closeAfter(new ScriptedWorker(config,
         w -> new Outcome.Succeeded(null)));
@@ -214,7 +218,8 @@ class OrchestratorIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> worker.firstSeen.containsKey(id));
     Instant seen = worker.firstSeen.get(id);
     assertThat(seen).isAfterOrEqualTo(runAt);
-    assertThat(Duration.between(runAt, seen)).isLessThan(Duration.ofMillis(1500));
+    // Generous for a loaded 2-core machine, and still a third of the 30 s poll.
+    assertThat(Duration.between(runAt, seen)).isLessThan(Duration.ofSeconds(10));
   }
 
   @Test

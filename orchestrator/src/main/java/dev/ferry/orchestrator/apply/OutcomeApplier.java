@@ -24,6 +24,7 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(OutcomeApplier.class);
+  /** The most characters of a worker id stored from a report: 200. */
+  private static final int MAX_WORKER_ID_CHARS = 200;
+  /** The most characters of a malformed report's parse error in the log: 300. */
+  private static final int MAX_LOGGED_ERROR_CHARS = 300;
 
   private final DataSource dataSource;
   private final JobStore store;
@@ -80,7 +85,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
    * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each
    * spawning job a parent that completes with their aggregate. Returns whether any were made.
    */
-  private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied,
+  private boolean spawn(Connection c, Collection<Decision> decisions, Set<UUID> applied,
       Map<UUID, JobRow> jobs) throws Exception {
     List<NewJob> children = new ArrayList<>();
     List<OutcomeStore.Spawning> parents = new ArrayList<>();
@@ -139,7 +144,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
     }
     String what = r.isStartNotice() ? "start notice" : "result";
     AttemptReport failed = new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.echo(r.workerId(), 200), r.startedAt(),
+        SafeText.echo(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(),
         r.finishedAt() == null ? clock.instant() : r.finishedAt(),
         new Outcome.Failed(what + " could not be stored: " + reason, false));
     Map<String, AttemptReport> one = new LinkedHashMap<>();
@@ -154,7 +159,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       return mayNeedEscaping(rec.value()) ? storable(r) : r;
     } catch (IOException | RuntimeException e) {
       log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
-          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), 300));
+          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), MAX_LOGGED_ERROR_CHARS));
       return null;
     }
   }
@@ -183,7 +188,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       case Outcome.Spawned sp -> sp;
     };
     return new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.storable(r.workerId(), 200), r.startedAt(), r.finishedAt(), o);
+        SafeText.storable(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(), r.finishedAt(), o);
   }
 
   private void apply(Map<String, AttemptReport> reports) throws Exception {

@@ -51,6 +51,12 @@ public final class WorkItemPublisher {
     return new Batch(onRefusal);
   }
 
+  /** The work item of the job's attempt, as it goes out (the value of its record). */
+  public static byte[] encode(ClaimedJob j) {
+    return WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(), j.payloadJson(),
+        j.dependency(), j.timeoutMs(), j.crashes());
+  }
+
   /** The producer's limit, as said in every "too large" reason. */
   public static String limitText(OrchestratorSettings settings) {
     return "over the producer's limit of " + settings.maxWorkItemBytes() + " bytes"
@@ -70,8 +76,7 @@ public final class WorkItemPublisher {
 
     /** Sends the work item of the job's attempt (not yet acknowledged). */
     public void send(ClaimedJob j) {
-      byte[] item = WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(),
-          j.payloadJson(), j.dependency(), j.timeoutMs(), j.crashes());
+      byte[] item = encode(j);
       int limit = settings.maxWorkItemBytes();
       if (onRefusal == OnRefusal.RETURN && item.length > limit) {
         // Kafka would refuse it on every round: the job ends FAILED with the reason.

@@ -2,7 +2,6 @@ package dev.ferry.orchestrator.intake;
 
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
-import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.apply.EventRecords;
@@ -23,10 +22,15 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
@@ -57,6 +61,15 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   public static final String ERROR_HEADER = "ferry-error";
   /** The most characters of a rejection reason (user text in it is capped on its own too). */
   static final int MAX_REASON_CHARS = 2_000;
+  /** The most characters of a record key kept on a DLQ copy without its value: 1,000. */
+  private static final int MAX_DLQ_KEY_CHARS = 1_000;
+  /**
+   * Upper bound of a work item's bytes besides its payload, type and dependency (id, attempt,
+   * timeout, JSON framing): 256. Below the limit by this estimate, a job is not encoded to check.
+   */
+  private static final long WORK_ITEM_FRAME_BYTES = 256;
+  /** The most UTF-8 bytes one Java char encodes to (a surrogate pair is two chars): 3. */
+  private static final int MAX_UTF8_BYTES_PER_CHAR = 3;
 
   private final DataSource dataSource;
   private final IntakeStore store = new IntakeStore();
@@ -86,7 +99,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     List<NewJob> jobs = new ArrayList<>(records.size());
     List<Rejection> rejections = new ArrayList<>();
     List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>();
-    java.util.Set<UUID> submitted = new java.util.HashSet<>();
+    Set<UUID> submitted = new HashSet<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
         Submission s = codec.decode(rec.value());
@@ -173,14 +186,14 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    * those that are children themselves.
    */
   private List<Future<RecordMetadata>> failChildless(Connection c, Map<UUID, UUID> childless,
-      List<NewJob> jobs) throws java.sql.SQLException {
-    Map<UUID, String> traces = new java.util.HashMap<>();
+      List<NewJob> jobs) throws SQLException {
+    Map<UUID, String> traces = new HashMap<>();
     for (NewJob j : jobs) {
       if (childless.containsKey(j.id())) {
         traces.put(j.id(), j.traceparent());
       }
     }
-    java.time.Instant now = java.time.Instant.now();
+    Instant now = Instant.now();
     List<FanIn.Finished> finished = new ArrayList<>();
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Map.Entry<UUID, UUID> e : childless.entrySet()) {
@@ -243,7 +256,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     boolean fits = size <= settings.maxWorkItemBytes();
     String header = fits ? reason : reason + " (the record, " + size + " bytes, is too large to"
         + " copy to the DLQ; its text is in ferry.rejected_submissions)";
-    String key = rec.key() == null ? null : SafeText.echo(rec.key(), 1000);
+    String key = rec.key() == null ? null : SafeText.echo(rec.key(), MAX_DLQ_KEY_CHARS);
     ProducerRecord<String, byte[]> dlq = new ProducerRecord<>(settings.topics().dlq(), null,
         fits ? rec.key() : key, fits ? rec.value() : null);
     if (fits) {
@@ -267,13 +280,13 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         continue;
       }
       String p = j.payloadJson();
-      long estimate = 256L + (p.length() + j.type().length()) * 3L
-          + (j.dependency() == null ? 0 : j.dependency().length() * 3L);
+      long estimate = WORK_ITEM_FRAME_BYTES
+          + (p.length() + j.type().length()) * (long) MAX_UTF8_BYTES_PER_CHAR
+          + (j.dependency() == null ? 0 : j.dependency().length() * (long) MAX_UTF8_BYTES_PER_CHAR);
       if (estimate <= limit) {
         continue;
       }
-      int bytes = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), p, j.dependency(),
-          j.timeoutMs(), 0).length;
+      int bytes = WorkItemPublisher.encode(ClaimedJob.firstAttempt(j)).length;
       if (bytes > limit) {
         return "work item too large: job " + j.id() + " would be a " + bytes + "-byte work item,"
             + " " + WorkItemPublisher.limitText(settings);
@@ -282,10 +295,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     return null;
   }
 
-  private void count(List<NewJob> jobs, java.util.Set<UUID> inserted, int rejected, int records) {
+  private void count(List<NewJob> jobs, Set<UUID> inserted, int rejected, int records) {
     metrics.intakeBatch(records);
     metrics.rejected(rejected);
-    Map<String, Integer> byType = new java.util.HashMap<>();
+    Map<String, Integer> byType = new HashMap<>();
     for (NewJob j : jobs) {
       if (inserted.contains(j.id())) {
         byType.merge(j.type() == null ? "" : j.type(), 1, Integer::sum);
@@ -296,7 +309,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
 
   /** The jobs in order, each id only once (its first occurrence). */
   static List<NewJob> firstOfEachId(List<NewJob> jobs) {
-    java.util.Set<UUID> seen = new java.util.HashSet<>(jobs.size() * 2);
+    Set<UUID> seen = new HashSet<>(jobs.size() * 2);
     List<NewJob> unique = null;
     for (int i = 0; i < jobs.size(); i++) {
       NewJob j = jobs.get(i);

@@ -12,7 +12,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -279,11 +278,6 @@ public final class Pruner implements AutoCloseable {
         return rs.getBoolean("locked");
       }
     }
-  }
-
-  /** The cutoff a batch would use now: rows finished before it are deleted. */
-  public Instant cutoff() {
-    return clock.instant().minus(age);
   }
 
   @Override

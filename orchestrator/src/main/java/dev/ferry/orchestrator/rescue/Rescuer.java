@@ -3,7 +3,6 @@ package dev.ferry.orchestrator.rescue;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
-import dev.ferry.core.retry.RetryDelays;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.Failures;
@@ -12,17 +11,11 @@ import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
-import dev.ferry.orchestrator.store.UnnestBinder;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -48,48 +41,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Any number of orchestrators may run it: rows are claimed with {@code FOR UPDATE SKIP
  * LOCKED}, and each rescue is one transaction (job updates, attempt rows, fan-in, events acked
- * before commit).
+ * before commit). What becomes of each job is {@link RescuePolicy}'s decision (pure,
+ * unit-tested); the statements are {@link RescueStore}'s.
  */
 public final class Rescuer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
-
-  private static final String FIND_STUCK =
-      """
-      SELECT j.id, j.crashes, j.worker_id, j.started_at,
-             extract(epoch FROM now() - coalesce(w.heartbeat_at, j.updated_at))::bigint AS silent_s,
-             coalesce(w.started_at > j.updated_at, false) AS restarted
-      FROM ferry.jobs j LEFT JOIN ferry.workers w ON w.id = j.worker_id
-      WHERE j.status = 'RUNNING'
-        AND j.updated_at < now() - make_interval(secs => ?)
-        -- the worker is silent, gone, or was restarted (same id) after the attempt started
-        AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?)
-             OR w.started_at > j.updated_at)
-        -- jobs set aside after their rescue failed on their own
-        AND NOT (j.id = ANY(?::uuid[]))
-      ORDER BY j.id
-      LIMIT ?
-      FOR UPDATE OF j SKIP LOCKED
-      """;
-
-  private static final String TAKE_BACK =
-      """
-      UPDATE ferry.jobs j
-      SET status = u.status, crashes = j.crashes + 1,
-          next_run_at = coalesce(u.next_run_at, j.next_run_at), last_error = u.error,
-          finished_at = u.finished_at, updated_at = now()
-      FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::timestamptz[], ?::text[], ?::timestamptz[])
-           AS u(id, run, status, next_run_at, error, finished_at)
-      WHERE j.id = u.id AND j.status = 'RUNNING' AND j.run_seq = u.run
-      """;
-
-  private static final String PING = "SELECT 1";
-
-  private static final String FAIL_UNRESCUABLE =
-      """
-      UPDATE ferry.jobs SET status = 'FAILED', last_error = ?, finished_at = now(),
-             updated_at = now()
-      WHERE id = ? AND status = 'RUNNING'
-      """;
 
   /** Most stuck attempts taken back in one transaction: 500. */
   static final int RESCUE_BATCH = 500;
@@ -99,22 +55,16 @@ public final class Rescuer implements AutoCloseable {
 
   private static final String THREAD_NAME = "ferry-rescuer";
 
-  private record Stuck(
-      UUID id, int crashes, String workerId, Instant startedAt, long silentS, boolean restarted) {}
-
-  /** What {@link #TAKE_BACK} does to one job (a null keeps the job's current value). */
-  private record TakeBack(
-      UUID id, long run, JobStatus status, Instant nextRunAt, String error, Instant finishedAt) {}
-
   private final DataSource dataSource;
   private final JobStore store;
   private final KafkaProducer<String, byte[]> producer;
   private final String eventsTopic;
-  private final BackoffPolicy defaultBackoff;
   private final Duration after;
   private final RescueGrace grace;
+  /** Whether rescues wait (see {@link #inGrace}); only the loop's thread reads and writes it. */
   private boolean holding;
-  private final int poisonCrashes;
+  private final RescuePolicy policy;
+  private final RescueStore rescueStore = new RescueStore();
   private final Clock clock;
   private final RandomGenerator random;
   private final OrchestratorMetrics metrics;
@@ -139,9 +89,8 @@ public final class Rescuer implements AutoCloseable {
     this.store = store;
     this.producer = producer;
     this.eventsTopic = eventsTopic;
-    this.defaultBackoff = defaultBackoff;
     this.after = after;
-    this.poisonCrashes = poisonCrashes;
+    this.policy = new RescuePolicy(poisonCrashes, defaultBackoff);
     this.clock = clock;
     this.random = random;
     this.grace = new RescueGrace(after, interval);
@@ -177,9 +126,8 @@ public final class Rescuer implements AutoCloseable {
 
   /** Rescues wait after this process could not reach the database (see {@link RescueGrace}). */
   private boolean inGrace(long now) throws Exception {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(PING)) {
-      ps.execute();
+    try (Connection c = dataSource.getConnection()) {
+      rescueStore.ping(c);
     }
     boolean wasHolding = holding;
     holding = grace.reached(now);
@@ -204,7 +152,7 @@ public final class Rescuer implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        Map<UUID, Stuck> stuck = findStuck(c, limit);
+        Map<UUID, RescuePolicy.Stuck> stuck = rescueStore.findStuck(c, after, setAside, limit);
         if (stuck.isEmpty()) {
           c.commit();
           return 0;
@@ -212,56 +160,28 @@ public final class Rescuer implements AutoCloseable {
         Map<UUID, JobRow> rows = store.lockJobs(c, stuck.keySet());
         Instant now = clock.instant();
         int n = rows.size();
-        List<TakeBack> takeBacks = new ArrayList<>(n);
+        List<RescuePolicy.TakeBack> takeBacks = new ArrayList<>(n);
         List<AttemptRow> attempts = new ArrayList<>(n);
         List<FanIn.Finished> finished = new ArrayList<>();
         List<JobEvent> events = new ArrayList<>();
         TreeSet<String> workers = new TreeSet<>();
         boolean due = false;
         for (JobRow row : rows.values()) {
-          Stuck s = stuck.get(row.id());
+          RescuePolicy.Stuck s = stuck.get(row.id());
           workers.add(String.valueOf(s.workerId()));
-          int crashes = s.crashes() + 1;
-          String died = "worker " + s.workerId() + " died while running attempt " + row.attempts()
-              + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
-          JobStatus status;
-          String error;
-          Instant next = null;
-          if (crashes >= poisonCrashes) {
-            status = JobStatus.FAILED;
-            error = "poison: " + crashes + " workers died while running this job; not retried ("
-                + died + ")";
-          } else if (row.attempts() >= row.maxAttempts()) {
-            status = JobStatus.FAILED;
-            error = "attempt " + row.attempts() + " of " + row.maxAttempts() + ": " + died;
+          RescuePolicy.TakeBack t = policy.decide(row, s, now, random);
+          takeBacks.add(t);
+          if (t.failed()) {
+            finished.add(new FanIn.Finished(row.id(), row.parentId(), t.status(), t.error()));
           } else {
-            status = JobStatus.RETRY_WAIT;
-            error = died;
-            BackoffPolicy policy = row.backoff() == null ? defaultBackoff : row.backoff();
-            next = now.plus(RetryDelays.delayAfter(row.attempts(), policy, random));
             due = true;
           }
-          boolean failed = status == JobStatus.FAILED;
-          takeBacks.add(new TakeBack(row.id(), row.runSeq(), status, next, error,
-              failed ? now : null));
-          if (failed) {
-            finished.add(new FanIn.Finished(row.id(), row.parentId(), status, error));
-          }
           attempts.add(AttemptRow.ended(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
-              "WORKER_LOST", died));
-          events.add(new JobEvent(row.id(), row.parentId(), status, row.attempts(), null, error,
-              now));
+              "WORKER_LOST", t.attemptError()));
+          events.add(new JobEvent(row.id(), row.parentId(), t.status(), row.attempts(), null,
+              t.error(), now));
         }
-        try (PreparedStatement ps = c.prepareStatement(TAKE_BACK)) {
-          new UnnestBinder(c, ps)
-              .uuids(takeBacks, TakeBack::id)
-              .longs(takeBacks, TakeBack::run)
-              .texts(takeBacks, t -> t.status().name())
-              .timestamps(takeBacks, TakeBack::nextRunAt)
-              .texts(takeBacks, TakeBack::error)
-              .timestamps(takeBacks, TakeBack::finishedAt);
-          ps.executeUpdate();
-        }
+        rescueStore.takeBack(c, takeBacks);
         store.upsertAttempts(c, attempts);
         FanIn.Effects effects = fanIn.apply(c, finished, now);
         events.addAll(effects.events());
@@ -314,7 +234,7 @@ public final class Rescuer implements AutoCloseable {
         UUID culprit;
         try (Connection c = dataSource.getConnection()) {
           c.setAutoCommit(false);
-          var one = findStuck(c, 1);
+          var one = rescueStore.findStuck(c, after, setAside, 1);
           c.rollback();
           if (one.isEmpty()) {
             return;
@@ -332,13 +252,7 @@ public final class Rescuer implements AutoCloseable {
       c.setAutoCommit(false);
       try {
         UUID parent = store.parentsOf(c, List.of(id)).get(id);
-        int changed;
-        try (PreparedStatement ps = c.prepareStatement(FAIL_UNRESCUABLE)) {
-          ps.setString(1, error);
-          ps.setObject(2, id);
-          changed = ps.executeUpdate();
-        }
-        if (changed == 1) {
+        if (rescueStore.failUnrescuable(c, id, error)) {
           FanIn.Effects fx = fanIn.apply(c,
               List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)), clock.instant());
           if (fx.due()) {
@@ -361,27 +275,6 @@ public final class Rescuer implements AutoCloseable {
       }
     }
     metrics.quarantined(THREAD_NAME);
-  }
-
-  private Map<UUID, Stuck> findStuck(Connection c, int limit) throws SQLException {
-    Map<UUID, Stuck> out = new LinkedHashMap<>();
-    double secs = after.toMillis() / 1000.0;
-    try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
-      ps.setDouble(1, secs);
-      ps.setDouble(2, secs);
-      ps.setArray(3, c.createArrayOf("uuid", setAside.toArray(UUID[]::new)));
-      ps.setInt(4, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          UUID id = rs.getObject("id", UUID.class);
-          Timestamp started = rs.getTimestamp("started_at");
-          out.put(id, new Stuck(id, rs.getInt("crashes"), rs.getString("worker_id"),
-              started == null ? null : started.toInstant(), rs.getLong("silent_s"),
-              rs.getBoolean("restarted")));
-        }
-      }
-    }
-    return out;
   }
 
   @Override

@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * lock the jobs concerned, decide each report with {@link Transitions}, apply the changes with
  * one guarded update, write {@code ferry.job_attempts}, and publish the events (acknowledged
  * before the commit, so an event is never lost; a crash may repeat one). A duplicate or stale
- * report fails its guard and changes nothing: each attempt is applied at most once.
+ * report fails its guard and changes nothing: each attempt is applied at most once. The
+ * statements are {@link JobStore}'s (shared) and {@link OutcomeStore}'s; children a handler
+ * spawned are inserted by {@link IntakeStore}.
  */
 public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(OutcomeApplier.class);

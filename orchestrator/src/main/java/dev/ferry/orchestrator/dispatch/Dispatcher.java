@@ -40,7 +40,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Between rounds it sleeps on Postgres {@code LISTEN ferry_jobs}: intake and the outcome
  * applier notify it at commit, so new and rescheduled jobs are dispatched at once; it also wakes
- * when the next waiting job falls due, and every poll interval as a safety net.
+ * when the next waiting job falls due, and every poll interval as a safety net. While the
+ * database or Kafka is away it retries after a {@link Backoff}.
+ *
+ * <p>The SQL is {@link DispatchStore}'s; work items go out through {@link WorkItemPublisher}, and
+ * a job whose work item Kafka cannot take ends {@code FAILED} in the claim's transaction.
  */
 public final class Dispatcher implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);

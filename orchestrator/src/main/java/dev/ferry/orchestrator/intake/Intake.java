@@ -9,7 +9,6 @@ import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
 import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
-import dev.ferry.core.text.SafeText;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
@@ -17,15 +16,11 @@ import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.orchestrator.store.NewJob;
 import dev.ferry.orchestrator.store.Rejection;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -38,31 +33,27 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Handles batches of {@code ferry.submit}: validates every record, inserts the valid ones in
  * one statement (idempotent by id), and sends each invalid one to {@code ferry.dlq} (header
- * {@code ferry-error}) and {@code ferry.rejected_submissions}, all in one transaction per
- * batch. A submission without an id gets one derived from its topic, partition and offset, so
+ * {@code ferry-error}) and {@code ferry.rejected_submissions} (see {@link Rejections}), all in
+ * one transaction per batch. A submission without an id gets one derived from its topic, partition and offset, so
  * a redelivered record never creates a second job.
  *
  * <p>With {@code intake.dispatch} (the default), jobs that are due at once go straight to the
  * work topic: inserted {@code QUEUED} with their first attempt, produced and acknowledged before
  * the transaction commits, which saves the dispatcher's claim (a second write of every row) and
- * a hop. Delayed jobs, parents and jobs held back by an OPEN breaker stay {@code PENDING} for
- * the dispatcher.
+ * a hop (sent by the dispatcher's {@link WorkItemPublisher}). Delayed jobs, parents and jobs
+ * held back by an OPEN breaker stay {@code PENDING} for the dispatcher. The SQL is
+ * {@link IntakeStore}'s.
  */
 public final class Intake implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(Intake.class);
   /** The DLQ header that carries the rejection reason. */
   public static final String ERROR_HEADER = "ferry-error";
-  /** The most characters of a rejection reason (user text in it is capped on its own too). */
-  static final int MAX_REASON_CHARS = 2_000;
-  /** The most characters of a record key kept on a DLQ copy without its value: 1,000. */
-  private static final int MAX_DLQ_KEY_CHARS = 1_000;
   /**
    * Upper bound of a work item's bytes besides its payload, type and dependency (id, attempt,
    * timeout, JSON framing): 256. Below the limit by this estimate, a job is not encoded to check.
@@ -97,8 +88,9 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   @Override
   public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     List<NewJob> jobs = new ArrayList<>(records.size());
-    List<Rejection> rejections = new ArrayList<>();
-    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>();
+    Rejections rejected = new Rejections(settings);
+    List<Rejection> rejections = rejected.rows();
+    List<ProducerRecord<String, byte[]>> dlqRecords = rejected.dlqRecords();
     Set<UUID> submitted = new HashSet<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
@@ -117,7 +109,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           throw new InvalidSubmissionException(tooLarge);
         }
       } catch (InvalidSubmissionException e) {
-        reject(rec, e.getMessage(), rejections, dlqRecords);
+        rejected.add(rec, e.getMessage());
       }
     }
     // Also a child whose id came twice (two submissions naming it): the first row wins.
@@ -218,9 +210,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    */
   @Override
   public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
-    List<Rejection> rejections = new ArrayList<>(1);
-    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>(1);
-    reject(rec, "could not be stored: " + reason, rejections, dlqRecords);
+    Rejections rejected = new Rejections(settings);
+    rejected.add(rec, "could not be stored: " + reason);
+    List<Rejection> rejections = rejected.rows();
+    List<ProducerRecord<String, byte[]>> dlqRecords = rejected.dlqRecords();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -235,37 +228,6 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         throw e;
       }
     }
-  }
-
-  /**
-   * Keeps a rejected record for inspection: a row for {@code ferry.rejected_submissions} and a
-   * copy on the DLQ with the reason in {@link #ERROR_HEADER}. A record too large to copy (it
-   * would exceed the producer's {@code max.request.size}) goes to the DLQ without its value,
-   * its text being in the table.
-   */
-  private void reject(ConsumerRecord<String, byte[]> rec, String message,
-      List<Rejection> rejections, List<ProducerRecord<String, byte[]>> dlqRecords) {
-    String reason = SafeText.echo(message, MAX_REASON_CHARS);
-    rejections.add(new Rejection(rec.topic(), rec.partition(), rec.offset(), reason,
-        printable(rec.value())));
-    long size = (rec.value() == null ? 0 : rec.value().length)
-        + (rec.key() == null ? 0 : rec.key().length() * 3L) + reason.length() * 3L;
-    for (Header h : rec.headers()) {
-      size += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length);
-    }
-    boolean fits = size <= settings.maxWorkItemBytes();
-    String header = fits ? reason : reason + " (the record, " + size + " bytes, is too large to"
-        + " copy to the DLQ; its text is in ferry.rejected_submissions)";
-    String key = rec.key() == null ? null : SafeText.echo(rec.key(), MAX_DLQ_KEY_CHARS);
-    ProducerRecord<String, byte[]> dlq = new ProducerRecord<>(settings.topics().dlq(), null,
-        fits ? rec.key() : key, fits ? rec.value() : null);
-    if (fits) {
-      for (Header h : rec.headers()) {
-        dlq.headers().add(h);
-      }
-    }
-    dlq.headers().add(ERROR_HEADER, header.getBytes(StandardCharsets.UTF_8));
-    dlqRecords.add(dlq);
   }
 
   /**
@@ -328,27 +290,5 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   static UUID derivedId(ConsumerRecord<?, ?> rec) {
     String position = rec.topic() + "/" + rec.partition() + "/" + rec.offset();
     return UUID.nameUUIDFromBytes(position.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The raw value as text if it is valid UTF-8 without NUL bytes, else base64 with a marker. */
-  static String printable(byte[] value) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      String s =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(value))
-              .toString();
-      if (s.indexOf('\0') < 0) {
-        return s;
-      }
-    } catch (CharacterCodingException e) {
-      // fall through to base64
-    }
-    return "base64:" + Base64.getEncoder().encodeToString(value);
   }
 }

@@ -33,6 +33,16 @@ final class RescuePolicy {
   record TakeBack(
       UUID id, long run, JobStatus status, Instant nextRunAt, String error, Instant finishedAt,
       String attemptError) {
+    /** Retried at {@code next}; the error is why the attempt was lost. */
+    static TakeBack retrying(JobRow job, Instant next, String died) {
+      return new TakeBack(job.id(), job.runSeq(), JobStatus.RETRY_WAIT, next, died, null, died);
+    }
+
+    /** Ended {@code FAILED} at {@code at} with {@code error}. */
+    static TakeBack failing(JobRow job, Instant at, String error, String died) {
+      return new TakeBack(job.id(), job.runSeq(), JobStatus.FAILED, null, error, at, died);
+    }
+
     boolean failed() {
       return status == JobStatus.FAILED;
     }
@@ -51,19 +61,15 @@ final class RescuePolicy {
     String died = "worker " + s.workerId() + " died while running attempt " + job.attempts()
         + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
     if (crashes >= poisonCrashes) {
-      return failed(job, now, died, "poison: " + crashes + " workers died while running this"
-          + " job; not retried (" + died + ")");
+      return TakeBack.failing(job, now, "poison: " + crashes + " workers died while running this"
+          + " job; not retried (" + died + ")", died);
     }
     if (job.attempts() >= job.maxAttempts()) {
-      return failed(job, now, died,
-          "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + died);
+      return TakeBack.failing(job, now,
+          "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + died, died);
     }
     BackoffPolicy policy = job.backoff() == null ? defaultBackoff : job.backoff();
     Instant next = now.plus(RetryDelays.delayAfter(job.attempts(), policy, random));
-    return new TakeBack(job.id(), job.runSeq(), JobStatus.RETRY_WAIT, next, died, null, died);
-  }
-
-  private static TakeBack failed(JobRow job, Instant now, String died, String error) {
-    return new TakeBack(job.id(), job.runSeq(), JobStatus.FAILED, null, error, now, died);
+    return TakeBack.retrying(job, next, died);
   }
 }

@@ -1,10 +1,10 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -35,11 +35,9 @@ public final class BacklogBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("backlog: starting embedded Kafka, PostgreSQL, 1 orchestrator (no worker yet)…");
-    try (LocalCluster cluster = LocalCluster.start(
-        "ferry_bench_" + Long.toHexString(System.nanoTime()), 0, c -> c, List.of())) {
+    try (LocalCluster cluster = BenchInfra.cluster(0, c -> c, List.of())) {
       FerryConfig config = cluster.config();
-      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD));
+      try (Connection db = cluster.connect();
           BenchJobs jobs = new BenchJobs(config)) {
         out.printf("Submitting %,d noop jobs…%n", o.jobs());
         long t0 = System.nanoTime();

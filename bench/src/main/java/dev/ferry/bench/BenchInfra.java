@@ -1,5 +1,10 @@
 package dev.ferry.bench;
 
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.testkit.LocalCluster;
+import dev.ferry.worker.api.JobHandler;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import dev.ferry.testkit.FerryInfra;
 import dev.ferry.testkit.Infra;
 import java.sql.Connection;
@@ -38,8 +43,20 @@ public final class BenchInfra {
     kafka = Map.copyOf(properties);
   }
 
-  static Map<String, String> kafkaProperties() {
-    return kafka;
+  /**
+   * A whole local Ferry for one benchmark, on {@link #start()}'s infrastructure and with the
+   * chosen Kafka client properties; the caller closes it.
+   */
+  public static LocalCluster cluster(
+      int workers, UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
+    String dbName = "ferry_bench_" + Long.toHexString(System.nanoTime());
+    return LocalCluster.start(start(), dbName, workers, c -> {
+      FerryConfig tuned = c;
+      for (Map.Entry<String, String> e : kafka.entrySet()) {
+        tuned = tuned.withKafka(e.getKey(), e.getValue());
+      }
+      return tune.apply(tuned);
+    }, handlers);
   }
 
   /** Starts infrastructure for one benchmark; the caller closes it. */

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import com.sun.net.httpserver.HttpServer;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
@@ -10,7 +11,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -68,7 +68,7 @@ public final class BreakerBench {
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/pay";
     String dep = "127.0.0.1:" + server.getAddress().getPort();
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 3 workers (concurrency 50)…");
-    try (LocalCluster cluster = LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 3,
+    try (LocalCluster cluster = BenchInfra.cluster(3,
         c -> c.with(Setting.WORKER_CONCURRENCY, "50").with(Setting.BREAKER_OPEN_MS, "2000")
             .with(Setting.BREAKER_OPEN_MULTIPLIER, "1").with(Setting.BREAKER_REPORT_MS, "20"),
         List.of())) {
@@ -78,6 +78,7 @@ public final class BreakerBench {
       p.put("linger.ms", "2");
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
       boolean[] running = {true};
+      Sends sends = new Sends();
       Thread load = Thread.ofPlatform().name("bench-load").start(() -> {
         try (KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
@@ -88,7 +89,8 @@ public final class BreakerBench {
             for (; sent < due; sent++) {
               String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"http\",\"maxAttempts\":100,"
                   + "\"payload\":{\"url\":\"" + url + "\"}}";
-              var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+              // A refusal reaches the callback; sends.check() fails the run.
+              var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             }
             try {
               // Pacing the offered load.
@@ -102,8 +104,7 @@ public final class BreakerBench {
       List<Double> stops = new ArrayList<>();
       List<Double> propagations = new ArrayList<>();
       List<Long> after = new ArrayList<>();
-      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+      try (Connection db = cluster.connect()) {
         out.println("Warming up for 10 s…");
         TimeUnit.SECONDS.sleep(10);
         for (int cycle = 1; cycle <= o.cycles(); cycle++) {
@@ -149,13 +150,13 @@ public final class BreakerBench {
         load.join();
         server.stop(0);
       }
+      sends.check();
       List<Double> sorted = stops.stream().sorted().toList();
       List<Double> prop = propagations.stream().sorted().toList();
       out.printf("Propagation of the trip to every replica: p50 %.0f ms, max %.0f ms%n",
           prop.get(prop.size() / 2), prop.get(prop.size() - 1));
       String durability;
-      try (Connection c = DriverManager.getConnection(config.get(Setting.DB_URL),
-          config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+      try (Connection c = cluster.connect()) {
         durability = BenchInfra.describe(c);
       }
       return new Result(stops.size(), sorted.get(sorted.size() / 2),

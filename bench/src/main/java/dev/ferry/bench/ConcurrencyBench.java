@@ -1,10 +1,10 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -63,11 +63,9 @@ public final class ConcurrencyBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("concurrency: starting embedded Kafka, PostgreSQL, 1 orchestrator…");
-    try (LocalCluster cluster = LocalCluster.start(
-        "ferry_bench_" + Long.toHexString(System.nanoTime()), 0, c -> c, List.of())) {
+    try (LocalCluster cluster = BenchInfra.cluster(0, c -> c, List.of())) {
       FerryConfig config = cluster.config();
-      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD));
+      try (Connection db = cluster.connect();
           BenchJobs jobs = new BenchJobs(config)) {
         out.printf("Starting a worker JVM (-Xmx%dm, concurrency %,d)…%n", o.heapMb(),
             o.concurrency());

@@ -1,12 +1,12 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
@@ -35,7 +35,7 @@ public final class FanoutBench {
   public static Result run(int children, int concurrency, PrintStream out) throws Exception {
     int bytes = 32 * children + 4096;
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
-    try (LocalCluster cluster = LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+    try (LocalCluster cluster = BenchInfra.cluster(1,
         c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(concurrency))
             .with(Setting.SUBMIT_MAX_BYTES, String.valueOf(Math.max(1 << 20, bytes))),
         List.of())) {
@@ -54,8 +54,7 @@ public final class FanoutBench {
       long t0 = System.nanoTime();
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         producer.send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(),
             json.toString().getBytes(StandardCharsets.UTF_8))).get();
         long lastPrint = 0;

@@ -183,13 +183,16 @@ public final class FloorBench {
   }
 
   private static void submit(KafkaProducer<byte[], byte[]> producer, String prefix, int n) {
+    Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
       String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
           + System.currentTimeMillis() + "}}";
+      // A refusal reaches the callback; sends.check() fails the run.
       var unused = producer.send(
-          new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)));
+          new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)), sends);
     }
     producer.flush();
+    sends.check();
   }
 
   private static void await(Connection c, int n, Duration timeout,

@@ -1,12 +1,12 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -44,7 +44,7 @@ public final class LatencyBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
     try (LocalCluster cluster =
-        LocalCluster.start("ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+        BenchInfra.cluster(1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of())) {
       FerryConfig config = cluster.config();
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
@@ -56,14 +56,14 @@ public final class LatencyBench {
       int total = warm + o.ratePerSecond() * o.seconds();
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Submitting %d noop jobs/s for %d s after a %d s warm-up…%n",
             o.ratePerSecond(), o.seconds(), o.warmupSeconds());
         long start = System.nanoTime();
         CpuMeter cpu0 = null;
         String cpu = null;
         int sent = 0;
+        Sends sends = new Sends();
         while (sent < total) {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
           if (cpu0 == null && sent >= warm) {
@@ -72,8 +72,9 @@ public final class LatencyBench {
           while (sent < Math.min(due, total)) {
             String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":"
                 + "{\"t\":" + System.currentTimeMillis() + ",\"warm\":" + (sent < warm) + "}}";
+            // A refusal reaches the callback; sends.check() fails the run.
             var unused = producer.send(
-                new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+                new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
             if (sent % (o.ratePerSecond() * 5) == 0) {
               out.printf("  %,d submitted%n", sent);
@@ -83,6 +84,7 @@ public final class LatencyBench {
           TimeUnit.MILLISECONDS.sleep(1);
         }
         producer.flush();
+        sends.check();
         cpu = CpuMeter.read().since(cpu0, total - warm); // the measured phase, at the steady rate
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();

@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
@@ -8,7 +9,6 @@ import dev.ferry.orchestrator.retention.Pruner;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -49,12 +49,10 @@ public final class RetentionBench {
 
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("retention: starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
-    try (LocalCluster cluster = LocalCluster.start(
-        "ferry_bench_" + Long.toHexString(System.nanoTime()), 1,
+    try (LocalCluster cluster = BenchInfra.cluster(1,
         c -> c.with(Setting.RETENTION_MS, "0"), List.of())) {
       FerryConfig config = cluster.config();
-      try (Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD));
+      try (Connection db = cluster.connect();
           HikariDataSource pool = Databases.pool(config, "bench-retention");
           BenchJobs jobs = new BenchJobs(config)) {
         out.println("Warm-up: 2,000 jobs…");

@@ -1,12 +1,12 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -46,9 +46,7 @@ public final class RetryLagBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
     try (LocalCluster cluster =
-        LocalCluster.start(
-            "ferry_bench_" + Long.toHexString(System.nanoTime()),
-            1,
+        BenchInfra.cluster(1,
             c -> c.with(Setting.WORKER_CONCURRENCY, "256"),
             List.of(new FailOnceHandler()))) {
       FerryConfig config = cluster.config();
@@ -61,8 +59,7 @@ public final class RetryLagBench {
       SplittableRandom random = new SplittableRandom(17);
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Submitting %d jobs/s for %d s (%.0f %% fail once, retry after %d ms)…%n",
             o.ratePerSecond(), o.seconds(), o.failShare() * 100, o.backoffMs());
         long start = System.nanoTime();
@@ -71,6 +68,7 @@ public final class RetryLagBench {
         total += warm;
         out.printf("(the first %d s are warm-up, not measured)%n", o.warmupSeconds());
         int sent = 0;
+        Sends sends = new Sends();
         while (sent < total) {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
           while (sent < Math.min(due, total)) {
@@ -79,7 +77,8 @@ public final class RetryLagBench {
                 + "\"payload\":{\"fail\":" + fail + ",\"warm\":" + (sent < warm) + "},\"backoff\":{\"strategy\":\"fixed\","
                 + "\"initialMs\":" + o.backoffMs() + ",\"maxMs\":" + o.backoffMs()
                 + ",\"jitter\":0}}";
-            var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
+            // A refusal reaches the callback; sends.check() fails the run.
+            var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
           }
           if (sent % (o.ratePerSecond() * 5) == 0 && sent > 0) {
@@ -89,6 +88,7 @@ public final class RetryLagBench {
           TimeUnit.NANOSECONDS.sleep(tickNanos);
         }
         producer.flush();
+        sends.check();
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") < total) {

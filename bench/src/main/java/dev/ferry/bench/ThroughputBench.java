@@ -1,12 +1,12 @@
 package dev.ferry.bench;
 
+import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -44,9 +44,7 @@ public final class ThroughputBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, %d worker(s)…%n", o.workers());
     try (LocalCluster cluster =
-        LocalCluster.start(
-            "ferry_bench_" + Long.toHexString(System.nanoTime()),
-            o.workers(),
+        BenchInfra.cluster(o.workers(),
             c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))
                 .with(Setting.TOPIC_PARTITIONS, String.valueOf(o.partitions())),
             List.of())) {
@@ -60,8 +58,7 @@ public final class ThroughputBench {
       p.put("compression.type", "none");
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-          Connection db = DriverManager.getConnection(config.get(Setting.DB_URL),
-              config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD))) {
+          Connection db = cluster.connect()) {
         out.printf("Warming up with %,d jobs…%n", o.warmupJobs());
         // In rounds of at most 20,000, as the floor does, so both warm the same way.
         for (int left = o.warmupJobs(); left > 0; left -= 20_000) {
@@ -109,13 +106,16 @@ public final class ThroughputBench {
 
   private static void submit(KafkaProducer<byte[], byte[]> producer, Topics topics, int n)
       throws Exception {
+    Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
       String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
           + System.currentTimeMillis() + "}}";
+      // A refusal reaches the callback; sends.check() fails the run.
       var unused = producer.send(
-          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)));
+          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)), sends);
     }
     producer.flush();
+    sends.check();
   }
 
   private static void await(Connection db, int n, Duration timeout, PrintStream out)

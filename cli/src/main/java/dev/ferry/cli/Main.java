@@ -14,8 +14,8 @@ import picocli.CommandLine.ParameterException;
     versionProvider = Main.Version.class,
     description = "Ferry: job orchestration on Apache Kafka and PostgreSQL.",
     subcommands = {
-      DemoCommand.class,
-      DevCommand.class,
+      DevTools.Demo.class,
+      DevTools.Dev.class,
       OrchestratorCommand.class,
       WorkerCommand.class,
       MigrateCommand.class,
@@ -26,7 +26,7 @@ import picocli.CommandLine.ParameterException;
       RetryCommand.class,
       BreakersCommand.class,
       RolesCommand.class,
-      BenchCommand.class,
+      DevTools.Bench.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -56,6 +56,14 @@ public final class Main implements Runnable {
         "",
         "Add that line to ~/.bashrc or ~/.zshrc to complete commands and options with TAB.");
     cl.addSubcommand("completion", completion);
+    return configure(cl);
+  }
+
+  /**
+   * Adds the setting options, the usage-error and the exit-code mapping to a command line:
+   * Ferry's own, or a development tool's that {@link DevTools} loaded.
+   */
+  static CommandLine configure(CommandLine cl) {
     addSettingOptions(cl);
     cl.setUsageHelpWidth(USAGE_WIDTH);
     cl.setParameterExceptionHandler(Main::usageError);

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Set;
 
 /** One-shot database access and plain-text tables for the inspection commands. */
-final class Sql {
+public final class Sql {
   private Sql() {}
 
   static Connection connect(FerryConfig c) throws SQLException {
@@ -27,7 +27,7 @@ final class Sql {
   }
 
   /** Prints a result set as an aligned table; returns the number of rows. */
-  static int printTable(ResultSet rs, int maxWidth) throws SQLException {
+  public static int printTable(ResultSet rs, int maxWidth) throws SQLException {
     ResultSetMetaData md = rs.getMetaData();
     int cols = md.getColumnCount();
     List<String[]> rows = new ArrayList<>();

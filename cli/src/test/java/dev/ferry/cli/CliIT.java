@@ -115,8 +115,8 @@ class CliIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"demo", "dev", "orchestrator", "worker", "migrate", "submit", "status",
-      "jobs", "bench", "cancel", "retry", "breakers", "roles", "completion"})
+  @ValueSource(strings = {"orchestrator", "worker", "migrate", "submit", "status", "jobs",
+      "cancel", "retry", "breakers", "roles", "completion"})
   void everyCommand_hasHelp(String command) {
     Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

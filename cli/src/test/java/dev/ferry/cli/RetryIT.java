@@ -100,8 +100,9 @@ class RetryIT {
     assertThat(a).extracting(AttemptTimes::outcome).containsExactly("FAILED", "FAILED", "SUCCEEDED");
     long gap1 = Duration.between(a.get(0).finished(), a.get(1).started()).toMillis();
     long gap2 = Duration.between(a.get(1).finished(), a.get(2).started()).toMillis();
-    assertThat(gap1).as("first retry after 300 ms").isBetween(300L, 300L + 500);
-    assertThat(gap2).as("second retry after 600 ms").isBetween(600L, 600L + 500);
+    // Never early; late by at most what a loaded 2-core machine adds (dispatch, poll, GC).
+    assertThat(gap1).as("first retry after 300 ms").isBetween(300L, 300L + 1_500);
+    assertThat(gap2).as("second retry after 600 ms").isBetween(600L, 600L + 1_500);
     Map<String, Object> row = job(env.dataSource(), id);
     assertThat(row.get("attempts")).isEqualTo(3);
     assertThat(FerryJson.parse((String) row.get("result_text")).path("attempt").asInt()).isEqualTo(3);
@@ -229,12 +230,13 @@ class RetryIT {
 
     awaitStatus(env.dataSource(), overdue, "SUCCEEDED");
     assertThat(Duration.between(restart, attempts(env, overdue).get(1).started()))
-        .as("overdue retry fires right after the restart").isLessThan(Duration.ofSeconds(5));
+        .as("overdue retry fires right after the restart").isLessThan(Duration.ofSeconds(10));
     Instant laterAt = nextRunAt(env, later);
     assertThat(laterAt).isAfter(Instant.now());
     awaitStatus(env.dataSource(), later, "SUCCEEDED");
     Duration lag = Duration.between(laterAt, attempts(env, later).get(1).started());
-    assertThat(lag).as("waiting retry fires at its time").isBetween(Duration.ZERO, Duration.ofMillis(1000));
+    assertThat(lag).as("waiting retry fires at its time (never early)")
+        .isBetween(Duration.ZERO, Duration.ofMillis(3_000));
   }
 
   @Test

@@ -38,6 +38,19 @@ import org.slf4j.LoggerFactory;
 public final class Orchestrator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
 
+  /** The health server's port when {@code health.port} is not set: 9400. */
+  private static final int DEFAULT_HEALTH_PORT = 9400;
+  /** Smallest {@code max.message.bytes} of the submit and DLQ topics: 1 MiB. */
+  private static final int MIN_SUBMIT_TOPIC_BYTES = 1 << 20;
+  /** Room above {@code submit.max.bytes} on those topics for keys, headers and framing: 4 KiB. */
+  private static final int SUBMIT_RECORD_OVERHEAD = 4096;
+  /** How long creating missing topics may take per try: 10 s. */
+  private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(10);
+  /** How often the infrastructure probe checks the database and Kafka: 2 s. */
+  private static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
+  /** How long closing a producer may take to send what it still holds: 10 s. */
+  private static final Duration PRODUCER_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
   private final HikariDataSource dataSource;
   private final KafkaProducer<String, byte[]> producer;
   /** The dispatcher's own producer: it flushes after each claimed batch. */
@@ -80,7 +93,8 @@ public final class Orchestrator implements AutoCloseable {
       }
       // Submissions (a fan-out can be large) and the DLQ that keeps them take records up to
       // submit.max.bytes.
-      String maxBytes = String.valueOf(Math.max(1 << 20, s.limits().maxBytes() + 4096));
+      String maxBytes = String.valueOf(Math.max(MIN_SUBMIT_TOPIC_BYTES,
+          s.limits().maxBytes() + SUBMIT_RECORD_OVERHEAD));
       Startup.retry("Kafka topics", startup, () -> {
         KafkaClients.ensureTopics(
             config,
@@ -88,7 +102,7 @@ public final class Orchestrator implements AutoCloseable {
                 s.topics().events(), s.topics().dlq()),
             Map.of(s.topics().submit(), Map.of("max.message.bytes", maxBytes),
                 s.topics().dlq(), Map.of("max.message.bytes", maxBytes)),
-            Duration.ofSeconds(10));
+            TOPIC_SETUP_TIMEOUT);
         return null;
       });
       this.producer = metrics.bind(KafkaClients.producer(config, "ferry-" + id));
@@ -126,7 +140,7 @@ public final class Orchestrator implements AutoCloseable {
           config.getInt(Setting.RETENTION_BATCH_SIZE),
           Duration.ofMillis(config.getInt(Setting.RETENTION_POLL_MS)),
           Clock.systemUTC(), metrics.registry());
-      this.probe = new InfraProbe(config, Duration.ofSeconds(2));
+      this.probe = new InfraProbe(config, PROBE_INTERVAL);
     } catch (RuntimeException e) {
       dataSource.close();
       metrics.close();
@@ -146,7 +160,7 @@ public final class Orchestrator implements AutoCloseable {
     }
     o.probe.start();
     try {
-      o.health = HealthServer.start(config, 9400, o::health, o.metrics::scrape);
+      o.health = HealthServer.start(config, DEFAULT_HEALTH_PORT, o::health, o.metrics::scrape);
     } catch (RuntimeException e) {
       o.close();
       throw e;
@@ -211,9 +225,9 @@ public final class Orchestrator implements AutoCloseable {
     intakeLoop.close();
     applierLoops.forEach(BatchConsumerLoop::close);
     dispatcher.close();
-    producer.close(Duration.ofSeconds(10));
-    dispatchProducer.close(Duration.ofSeconds(10));
-    intakeProducer.close(Duration.ofSeconds(10));
+    producer.close(PRODUCER_CLOSE_TIMEOUT);
+    dispatchProducer.close(PRODUCER_CLOSE_TIMEOUT);
+    intakeProducer.close(PRODUCER_CLOSE_TIMEOUT);
     dataSource.close();
     metrics.close();
     log.info("Orchestrator stopped");

@@ -34,7 +34,12 @@ public record OrchestratorSettings(
     boolean intakeDispatch,
     int maxRecordBytes) {
 
-  /** Room left in a record for its key, headers and Kafka's framing. */
+  /** Kafka's own default {@code max.request.size}, used when none is set: 1 MiB. */
+  private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+  /** The smallest {@code kafka.max.request.size} accepted: 4,096 bytes. */
+  private static final int MIN_MAX_REQUEST_SIZE = 4096;
+
+  /** Room left in a record for its key, headers and Kafka's framing: 1,024 bytes. */
   private static final int RECORD_OVERHEAD = 1024;
 
   /** The largest encoded work item (value bytes) that fits a record. */
@@ -62,17 +67,18 @@ public record OrchestratorSettings(
   private static int maxRequestSize(FerryConfig c) {
     String v = c.kafkaProperties().get("max.request.size");
     if (v == null) {
-      return 1_048_576;
+      return KAFKA_DEFAULT_MAX_REQUEST_SIZE;
     }
     try {
       int n = Integer.parseInt(v.trim());
-      if (n >= 4096) {
+      if (n >= MIN_MAX_REQUEST_SIZE) {
         return n;
       }
     } catch (NumberFormatException e) {
       // reported below
     }
     throw new dev.ferry.core.config.ConfigException(
-        "kafka.max.request.size must be an integer >= 4096 but was '" + v + "'");
+        "kafka.max.request.size must be an integer >= " + MIN_MAX_REQUEST_SIZE + " but was '" + v
+            + "'");
   }
 }

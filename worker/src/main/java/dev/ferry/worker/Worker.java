@@ -1,8 +1,5 @@
 package dev.ferry.worker;
 
-import dev.ferry.core.text.SafeText;
-import java.util.concurrent.Executors;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.breaker.CircuitBreakerMachine;
@@ -16,6 +13,7 @@ import dev.ferry.core.health.Startup;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.core.metrics.FerryMetrics;
+import dev.ferry.core.text.SafeText;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.breaker.BreakerClient;
 import dev.ferry.worker.cancel.CancellationListener;
@@ -51,6 +49,33 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
+  /** The health and metrics port when none is configured: 9401. */
+  public static final int DEFAULT_HEALTH_PORT = 9401;
+
+  /** The consumer's {@code max.poll.records} is the concurrency, at least this: 10. */
+  static final int MIN_POLL_RECORDS = 10;
+
+  /** ... and at most this: 500. */
+  static final int MAX_POLL_RECORDS = 500;
+
+  /** The worker is live while its poll loop polled within this: 30 s. */
+  static final Duration LIVENESS_MAX_SILENCE = Duration.ofSeconds(30);
+
+  /** How often the infrastructure probe checks the database and Kafka: every 2 s. */
+  static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
+
+  /** How long start-up waits for the cancellation listener to subscribe: 5 s. */
+  static final Duration CANCEL_LISTEN_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How long creating missing topics may take, per try: 10 s. */
+  static final Duration TOPIC_CREATION_TIMEOUT = Duration.ofSeconds(10);
+
+  /** How much of a poll loop failure the health report shows: 500 characters. */
+  static final int HEALTH_ERROR_MAX_CHARS = 500;
+
+  /** How long closing the producer may take to flush what is left: 10 s. */
+  static final Duration PRODUCER_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
   private final String id;
   private final HikariDataSource dataSource;
   /** The heartbeat's own connection: a busy or stuck main pool never delays it. */
@@ -68,7 +93,6 @@ public final class Worker implements AutoCloseable {
   private final Duration drainTimeout;
   private ScheduledFuture<?> heartbeats;
   private final int concurrency;
-  private final FerryConfig config;
   private InfraProbe probe;
   private HealthServer health;
   private final FerryMetrics metrics;
@@ -100,11 +124,10 @@ public final class Worker implements AutoCloseable {
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS)),
         () -> {
           KafkaClients.ensureTopics(
-              config, List.of(topics.work(), topics.results()), Duration.ofSeconds(10));
+              config, List.of(topics.work(), topics.results()), TOPIC_CREATION_TIMEOUT);
           return null;
         });
     this.concurrency = concurrency;
-    this.config = config;
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.metrics = new FerryMetrics("worker", id);
     this.meters = new WorkerMetrics(metrics.registry(),
@@ -122,13 +145,13 @@ public final class Worker implements AutoCloseable {
         new BreakerClient(dataSource, config::breakerConfig,
             t -> publishTransition(topics.events(), t), Clock.systemUTC(),
             Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS)),
-            config.getInt(Setting.METRICS_MAX_TAGS));
+            config.getInt(Setting.METRICS_MAX_TAGS), meters);
     JobRunner runner =
         new JobRunner(handlers, producer, topics.results(), id,
             scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
             Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS)),
             meters, limits);
-    int maxPoll = Math.max(10, Math.min(500, concurrency));
+    int maxPoll = Math.max(MIN_POLL_RECORDS, Math.min(MAX_POLL_RECORDS, concurrency));
     this.pollLoop =
         new PollLoop(
             metrics.bind(KafkaClients.consumer(
@@ -155,7 +178,7 @@ public final class Worker implements AutoCloseable {
     this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(
         r -> Thread.ofPlatform().name("ferry-worker-heartbeat").daemon().unstarted(r));
     this.registry = new WorkerRegistry(heartbeatDataSource, id, host, concurrency);
-    this.cancellations = new CancellationListener(dataSource, runner);
+    this.cancellations = new CancellationListener(dataSource, runner, meters);
   }
 
   /** Starts a worker with the built-in and ServiceLoader handlers plus {@code extraHandlers}. */
@@ -174,16 +197,17 @@ public final class Worker implements AutoCloseable {
     w.breakers.start();
     w.cancellations.start();
     try {
-      if (!w.cancellations.awaitListening(5, TimeUnit.SECONDS)) {
+      if (!w.cancellations.awaitListening(CANCEL_LISTEN_TIMEOUT.toMillis(),
+          TimeUnit.MILLISECONDS)) {
         log.warn("Cancellation listener not subscribed yet (database slow or down); going on");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     w.pollThread.start();
-    w.probe = new InfraProbe(config, Duration.ofSeconds(2)).start();
+    w.probe = new InfraProbe(config, PROBE_INTERVAL).start();
     try {
-      w.health = HealthServer.start(config, 9401, w::health, w.metrics::scrape);
+      w.health = HealthServer.start(config, DEFAULT_HEALTH_PORT, w::health, w.metrics::scrape);
     } catch (RuntimeException e) {
       w.close();
       throw e;
@@ -195,7 +219,7 @@ public final class Worker implements AutoCloseable {
 
   /** What the health endpoints report: polling, database and Kafka up, in flight, lag. */
   public HealthServer.Report health() {
-    boolean live = pollLoop.polling(Duration.ofSeconds(30));
+    boolean live = pollLoop.polling(LIVENESS_MAX_SILENCE);
     ObjectNode d = FerryJson.object();
     d.put("role", "worker");
     d.put("id", id);
@@ -212,7 +236,7 @@ public final class Worker implements AutoCloseable {
     d.put("stuckHandlers", runner.stuckHandlers());
     Throwable failure = pollLoop.failure();
     if (failure != null) {
-      d.put("pollLoopError", SafeText.echo(failure.toString(), 500));
+      d.put("pollLoopError", SafeText.echo(failure.toString(), HEALTH_ERROR_MAX_CHARS));
     }
     return new HealthServer.Report(live, live && probe.allUp(), d);
   }
@@ -265,7 +289,7 @@ public final class Worker implements AutoCloseable {
     heartbeatThread.shutdownNow();
     cancellations.close();
     breakers.close();
-    producer.close(Duration.ofSeconds(10));
+    producer.close(PRODUCER_CLOSE_TIMEOUT);
     registry.stopped();
     scheduler.shutdownNow();
     heartbeatDataSource.close();
@@ -281,6 +305,7 @@ public final class Worker implements AutoCloseable {
   }
 
   /** Breaker transitions go to the events topic, keyed {@code breaker:<dependency>}. */
+  @SuppressWarnings("FutureReturnValueIgnored") // the send's callback sees its failure
   private void publishTransition(String topic, CircuitBreakerMachine.Transition t) {
     meters.transition(t.dependency(), t.from(), t.to());
     ObjectNode n = FerryJson.object();
@@ -290,7 +315,16 @@ public final class Worker implements AutoCloseable {
     n.put("generation", t.generation());
     n.put("reason", t.reason());
     n.put("at", t.at().toString());
-    var unused = producer.send(new ProducerRecord<>(topic, "breaker:" + t.dependency(), FerryJson.bytes(n)));
+    // Events are informative (the table is the truth): a lost one is logged and counted, not
+    // re-sent.
+    producer.send(new ProducerRecord<>(topic, "breaker:" + t.dependency(), FerryJson.bytes(n)),
+        (md, e) -> {
+          if (e != null) {
+            meters.sendFailed(WorkerMetrics.RECORD_BREAKER_EVENT);
+            log.warn("Breaker event {} -> {} of {} not published: {}", t.from(), t.to(),
+                t.dependency(), e.toString());
+          }
+        });
   }
 
   private static String hostName() {

@@ -28,6 +28,7 @@ public enum Setting {
   WORKER_REVOKE_GRACE_MS("worker.revoke.grace.ms", "3000", "on a rebalance, how long in-flight jobs of revoked partitions get to finish before their records are left to the new owner"),
   WORKER_REDELIVERY_CHECK_MS("worker.redelivery.check.ms", "20000", "records fetched this soon after a partition is assigned may be redeliveries: checked against the database (stale ones skipped) and started only once their start is recorded"),
   HANDLERS_DISABLED("handlers.disabled", "", "built-in job types this worker does not run, comma-separated (e.g. http); their jobs fail like jobs of an unknown type"),
+  HANDLERS_DIR("handlers.dir", "", "a directory of handler jars that the worker loads at start (each jar registers its handlers in META-INF/services/dev.ferry.worker.api.JobHandler); empty for none"),
   RESULT_MAX_BYTES("result.max.bytes", "900000", "largest encoded result a worker reports; a bigger success ends the attempt with a non-retryable failure (must stay below the producer's max.request.size, 1048576 by default, leaving room for the report)"),
   HTTP_ALLOW("http.allow", "", "if set, the only destinations the http handler may call: comma-separated host names, host:port, IPs, [IPv6]:port or CIDRs"),
   HTTP_DENY("http.deny", "", "destinations the http handler must not call (same forms as http.allow), in addition to the built-in deny list 169.254.0.0/16, fe80::/10, fd00:ec2::254"),
@@ -160,7 +161,7 @@ public enum Setting {
       case BREAKER_BULKHEAD -> SettingRule.integer(0, 1_000_000);
       case BREAKER_REPORT_MS -> SettingRule.integer(1, 60_000);
       case METRICS_MAX_TAGS -> SettingRule.integer(1, 100_000);
-      case HANDLERS_DISABLED, HTTP_ALLOW, HTTP_DENY -> SettingRule.TEXT;
+      case HANDLERS_DISABLED, HANDLERS_DIR, HTTP_ALLOW, HTTP_DENY -> SettingRule.TEXT;
       case HTTP_FOLLOW_REDIRECTS -> SettingRule.BOOLEAN;
       case RESULT_MAX_BYTES -> SettingRule.integer(1, Integer.MAX_VALUE);
       case HTTP_MAX_RESPONSE_BYTES -> SettingRule.integer(0, Integer.MAX_VALUE - 16);
@@ -186,7 +187,7 @@ public enum Setting {
       case RETENTION_MS, RETENTION_BATCH_SIZE, RETENTION_POLL_MS -> SettingGroup.RETENTION;
       case WORKER_ID, WORKER_CONCURRENCY, WORKER_DRAIN_TIMEOUT_MS, WORKER_HEARTBEAT_MS,
           WORKER_START_NOTICE_MS, WORKER_REVOKE_GRACE_MS, WORKER_REDELIVERY_CHECK_MS,
-          HANDLERS_DISABLED, RESULT_MAX_BYTES -> SettingGroup.WORKER;
+          HANDLERS_DISABLED, HANDLERS_DIR, RESULT_MAX_BYTES -> SettingGroup.WORKER;
       case HTTP_ALLOW, HTTP_DENY, HTTP_FOLLOW_REDIRECTS, HTTP_MAX_RESPONSE_BYTES ->
           SettingGroup.HTTP;
       case BREAKER_WINDOW_TYPE, BREAKER_WINDOW_SIZE, BREAKER_MINIMUM_CALLS,

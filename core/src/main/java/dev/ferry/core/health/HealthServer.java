@@ -34,6 +34,9 @@ public final class HealthServer implements AutoCloseable {
   /** One health report: whether the process is alive, ready, and the details. */
   public record Report(boolean live, boolean ready, ObjectNode details) {}
 
+  /** Pending connections the health server queues (probes are few). */
+  private static final int BACKLOG = 16;
+
   private final HttpServer server;
 
   private HealthServer(HttpServer server) {
@@ -42,8 +45,10 @@ public final class HealthServer implements AutoCloseable {
 
   /**
    * Starts the server from {@code health.host}/{@code health.port} ({@code defaultPort} when the
-   * port is not set); returns null when the port is -1 (off). When the port is taken, another
-   * free port is used and logged, so that several processes on one host still start.
+   * port is not set); returns null when the port is -1 (off).
+   *
+   * @throws ConfigException when the port is taken (say {@code health.port=0} for any free port,
+   *     as several processes on one host need): probes must not silently lose their target
    */
   public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports) {
     return start(config, defaultPort, reports, null);
@@ -69,12 +74,11 @@ public final class HealthServer implements AutoCloseable {
     String host = config.get(Setting.HEALTH_HOST);
     HttpServer s;
     try {
-      try {
-        s = HttpServer.create(new InetSocketAddress(host, port), 16);
-      } catch (BindException e) {
-        log.warn("Health port {}:{} is in use; using a free port instead", host, port);
-        s = HttpServer.create(new InetSocketAddress(host, 0), 16);
-      }
+      s = HttpServer.create(new InetSocketAddress(host, port), BACKLOG);
+    } catch (BindException e) {
+      throw new ConfigException("the health port " + host + ":" + port + " is in use (another"
+          + " Ferry process on this host?): set " + Setting.HEALTH_PORT.spellings()
+          + " to a free port, 0 for any free port (logged at start), or -1 for none");
     } catch (IOException e) {
       throw new ConfigException("cannot start the health server on " + host + ":" + port + ": "
           + e.getMessage());

@@ -34,26 +34,36 @@ public final class JobAdmin {
    */
   public static final String CANCEL_CHANNEL = "ferry_cancel";
 
+  /**
+   * Cancelled jobs per notification on {@link #CANCEL_CHANNEL}: 180. NOTIFY payloads are limited
+   * to 8000 bytes, ~200 {@code <id>:<run>} entries.
+   */
+  private static final int CANCELS_PER_NOTIFY = 180;
+
+  private static final String NOTIFY_CANCEL = "SELECT pg_notify(?, ?)";
+
+  private final JobStore jobs = new JobStore();
+
   /** A job an action changed. */
   public record Changed(UUID id, UUID parentId, int attempts, long run, JobStatus previous) {}
 
-  private static final String FILTER =
-      """
-      (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
-      AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
-      """;
-
+  /**
+   * Cancels the selected live jobs. {@code CANCEL} and {@code RETRY} select alike (bound by
+   * {@link #run}): by id (none = any), status and type (null = any), each given twice.
+   */
   private static final String CANCEL =
       """
       WITH target AS (
         SELECT id, status FROM ferry.jobs
-        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING', 'WAITING_CHILDREN') AND %s
+        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING', 'WAITING_CHILDREN')
+          AND (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
+          AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'CANCELLED', finished_at = now(), updated_at = now()
       FROM target WHERE j.id = target.id
-      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status
-      """.formatted(FILTER);
+      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status AS previous
+      """;
 
   private static final String CLOSE_OPEN_ATTEMPTS =
       """
@@ -66,14 +76,16 @@ public final class JobAdmin {
       """
       WITH target AS (
         SELECT id, status FROM ferry.jobs
-        WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0 AND %s
+        WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0
+          AND (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
+          AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'PENDING', next_run_at = now(), finished_at = NULL, result = NULL,
           max_attempts = j.attempts + ?, updated_at = now()
       FROM target WHERE j.id = target.id
-      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status
-      """.formatted(FILTER);
+      RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status AS previous
+      """;
 
   /** Cancels the selected jobs; returns those that changed. Commits. */
   public List<Changed> cancel(Connection c, Selection s) throws SQLException {
@@ -92,13 +104,12 @@ public final class JobAdmin {
           ps.setArray(1, c.createArrayOf("uuid", ids));
           ps.executeUpdate();
         }
-        // NOTIFY payloads are limited to 8000 bytes: ~200 ids per notification.
-        for (int i = 0; i < entries.length; i += 180) {
+        for (int i = 0; i < entries.length; i += CANCELS_PER_NOTIFY) {
           StringBuilder payload = new StringBuilder();
-          for (int k = i; k < Math.min(entries.length, i + 180); k++) {
+          for (int k = i; k < Math.min(entries.length, i + CANCELS_PER_NOTIFY); k++) {
             payload.append(k > i ? "," : "").append(entries[k]);
           }
-          try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+          try (PreparedStatement ps = c.prepareStatement(NOTIFY_CANCEL)) {
             ps.setString(1, CANCEL_CHANNEL);
             ps.setString(2, payload.toString());
             ps.execute();
@@ -118,7 +129,7 @@ public final class JobAdmin {
       List<Changed> changed = run(c, RETRY, s, extraAttempts);
       if (!changed.isEmpty()) {
         uncount(c, changed);
-        new JobStore().notifyDue(c);
+        jobs.notifyDue(c);
       }
       return changed;
     });
@@ -195,8 +206,9 @@ public final class JobAdmin {
       List<Changed> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Changed(rs.getObject(1, UUID.class), rs.getObject(2, UUID.class),
-              rs.getInt(3), rs.getLong(4), JobStatus.valueOf(rs.getString(5))));
+          out.add(new Changed(rs.getObject("id", UUID.class), rs.getObject("parent_id", UUID.class),
+              rs.getInt("attempts"), rs.getLong("run_seq"),
+              JobStatus.valueOf(rs.getString("previous"))));
         }
       }
       return out;

@@ -9,12 +9,12 @@ import dev.ferry.core.text.SafeText;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
+import dev.ferry.orchestrator.intake.IntakeStore;
 import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.NewJob;
 import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobRow;
@@ -24,6 +24,7 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,6 @@ import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,13 +44,21 @@ import org.slf4j.LoggerFactory;
  * lock the jobs concerned, decide each report with {@link Transitions}, apply the changes with
  * one guarded update, write {@code ferry.job_attempts}, and publish the events (acknowledged
  * before the commit, so an event is never lost; a crash may repeat one). A duplicate or stale
- * report fails its guard and changes nothing: each attempt is applied at most once.
+ * report fails its guard and changes nothing: each attempt is applied at most once. The
+ * statements are {@link JobStore}'s (shared) and {@link OutcomeStore}'s; children a handler
+ * spawned are inserted by {@link IntakeStore}.
  */
 public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(OutcomeApplier.class);
+  /** The most characters of a worker id stored from a report: 200. */
+  private static final int MAX_WORKER_ID_CHARS = 200;
+  /** The most characters of a malformed report's parse error in the log: 300. */
+  private static final int MAX_LOGGED_ERROR_CHARS = 300;
 
   private final DataSource dataSource;
   private final JobStore store;
+  private final IntakeStore intakeStore = new IntakeStore();
+  private final OutcomeStore outcomeStore = new OutcomeStore();
   private final KafkaProducer<String, byte[]> producer;
   private final String eventsTopic;
   private final Transitions transitions;
@@ -79,11 +87,10 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
    * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each
    * spawning job a parent that completes with their aggregate. Returns whether any were made.
    */
-  private boolean spawn(Connection c, java.util.Collection<Decision> decisions, Set<UUID> applied,
+  private boolean spawn(Connection c, Collection<Decision> decisions, Set<UUID> applied,
       Map<UUID, JobRow> jobs) throws Exception {
     List<NewJob> children = new ArrayList<>();
-    List<UUID> parents = new ArrayList<>();
-    List<Integer> counts = new ArrayList<>();
+    List<OutcomeStore.Spawning> parents = new ArrayList<>();
     for (Decision d : decisions) {
       if (d.spawn() == null || !applied.contains(d.change().id())) {
         continue;
@@ -96,23 +103,13 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
             (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
         rows.flatten(k.withId(id), parent, null, jobs.get(parent).traceparent(), children);
       }
-      parents.add(parent);
-      counts.add(kids.size());
+      parents.add(new OutcomeStore.Spawning(parent, kids.size()));
     }
     if (parents.isEmpty()) {
       return false;
     }
-    store.insertJobs(c, children);
-    try (PreparedStatement ps = c.prepareStatement(
-        """
-        UPDATE ferry.jobs j SET children_total = u.n, spawned = true,
-               failure_policy = coalesce(j.failure_policy, 'fail-fast')
-        FROM unnest(?::uuid[], ?::int[]) AS u(id, n) WHERE j.id = u.id
-        """)) {
-      ps.setArray(1, c.createArrayOf("uuid", parents.toArray()));
-      ps.setArray(2, c.createArrayOf("int4", counts.toArray()));
-      ps.executeUpdate();
-    }
+    intakeStore.insertJobs(c, children);
+    outcomeStore.markSpawned(c, parents);
     return true;
   }
 
@@ -149,7 +146,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
     }
     String what = r.isStartNotice() ? "start notice" : "result";
     AttemptReport failed = new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.echo(r.workerId(), 200), r.startedAt(),
+        SafeText.echo(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(),
         r.finishedAt() == null ? clock.instant() : r.finishedAt(),
         new Outcome.Failed(what + " could not be stored: " + reason, false));
     Map<String, AttemptReport> one = new LinkedHashMap<>();
@@ -164,7 +161,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       return mayNeedEscaping(rec.value()) ? storable(r) : r;
     } catch (IOException | RuntimeException e) {
       log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
-          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), 300));
+          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), MAX_LOGGED_ERROR_CHARS));
       return null;
     }
   }
@@ -193,7 +190,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       case Outcome.Spawned sp -> sp;
     };
     return new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.storable(r.workerId(), 200), r.startedAt(), r.finishedAt(), o);
+        SafeText.storable(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(), r.finishedAt(), o);
   }
 
   private void apply(Map<String, AttemptReport> reports) throws Exception {
@@ -212,7 +209,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         if (!unknown.isEmpty()) {
           // Intake puts due jobs on the work topic before it commits their rows: a fast worker's
           // report can arrive first. Wait for in-flight intake transactions and look again.
-          store.awaitInFlightIntake(c);
+          intakeStore.awaitInFlightIntake(c);
           jobs.putAll(store.lockJobs(c, unknown));
         }
         Map<UUID, Decision> decisions = new LinkedHashMap<>();
@@ -231,8 +228,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         List<JobChange> changes = decisions.values().stream().map(Decision::change).toList();
         Set<UUID> applied = store.applyChanges(c, changes);
         List<AttemptRow> attemptRows = new ArrayList<>();
-        List<UUID> giveBackIds = new ArrayList<>();
-        List<Integer> giveBackAttempts = new ArrayList<>();
+        List<AttemptRow> givenBack = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         boolean rescheduled = false;
         List<FanIn.Finished> finished = new ArrayList<>();
@@ -246,8 +242,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
                 d.change().lastError()));
           }
           if (d.givesBackAttempt()) {
-            giveBackIds.add(d.attempt().jobId());
-            giveBackAttempts.add(d.attempt().attempt());
+            givenBack.add(d.attempt());
           } else {
             attemptRows.add(d.attempt());
           }
@@ -263,7 +258,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         EventRecords.send(producer, eventsTopic, fanIn, sends);
         rescheduled |= fanIn.due();
         store.upsertAttempts(c, attemptRows);
-        store.deleteAttempts(c, giveBackIds, giveBackAttempts);
+        outcomeStore.deleteAttempts(c, givenBack);
         if (rescheduled) {
           store.notifyDue(c);
         }

@@ -1,5 +1,6 @@
 package dev.ferry.orchestrator.apply;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.JobEvent;
@@ -36,46 +37,32 @@ final class Transitions {
       if (job.status() != JobStatus.QUEUED) {
         return Optional.empty();
       }
-      JobChange change =
-          new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RUNNING, job.attempts(),
-              null, null, null, r.workerId(), r.startedAt(), null);
-      AttemptRow row =
-          new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), null, null, null);
-      return Optional.of(new Decision(change, row, null, false));
+      return Optional.of(Decision.of(
+          JobChange.started(job, r.workerId(), r.startedAt()),
+          AttemptRow.started(job.id(), r.attempt(), r.workerId(), r.startedAt()),
+          null));
     }
     Instant finished = r.finishedAt() == null ? now : r.finishedAt();
     return Optional.of(
         switch (r.outcome()) {
-          case Outcome.Succeeded s ->
-              terminal(job, r, finished, JobStatus.SUCCEEDED, "SUCCEEDED",
-                  FerryJson.text(s.result()), null, s.result());
+          case Outcome.Succeeded s -> Decision.of(
+              JobChange.succeeded(job, FerryJson.text(s.result()), r.workerId(), r.startedAt(),
+                  finished),
+              ended(job, r, finished, "SUCCEEDED", null),
+              event(job, JobStatus.SUCCEEDED, job.attempts(), s.result(), null, finished));
           case Outcome.Failed f when !f.retryable() ->
-              terminal(job, r, finished, JobStatus.FAILED, "NON_RETRYABLE", null, f.error(), null);
+              failed(job, r, finished, "NON_RETRYABLE", f.error());
           case Outcome.Failed f -> retryOrFail(job, r, finished, "FAILED", f.error(), random);
           case Outcome.TimedOut t -> retryOrFail(job, r, finished, "TIMED_OUT", t.error(), random);
-          case Outcome.Spawned s -> {
-            JobChange change =
-                new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(),
-                    JobStatus.WAITING_CHILDREN, job.attempts(), null, null, null, r.workerId(),
-                    r.startedAt(), null);
-            AttemptRow row =
-                new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
-                    "SPAWNED", null);
-            yield new Decision(change, row,
-                event(job, JobStatus.WAITING_CHILDREN, job.attempts(), null, null, finished),
-                false, s.children());
-          }
-          case Outcome.Deferred d -> {
-            JobChange change =
-                new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RETRY_WAIT,
-                    job.attempts() - 1, d.until(), null, null, r.workerId(), r.startedAt(), null);
-            AttemptRow row =
-                new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
-                    "DEFERRED", d.reason());
-            yield new Decision(change, row,
-                event(job, JobStatus.RETRY_WAIT, job.attempts() - 1, null, d.reason(), finished),
-                true);
-          }
+          case Outcome.Spawned s -> Decision.spawning(
+              JobChange.waitingForChildren(job, r.workerId(), r.startedAt()),
+              ended(job, r, finished, "SPAWNED", null),
+              event(job, JobStatus.WAITING_CHILDREN, job.attempts(), null, null, finished),
+              s.children());
+          case Outcome.Deferred d -> Decision.givingBack(
+              JobChange.deferred(job, d.until(), r.workerId(), r.startedAt()),
+              ended(job, r, finished, "DEFERRED", d.reason()),
+              event(job, JobStatus.RETRY_WAIT, job.attempts() - 1, null, d.reason(), finished));
         });
   }
 
@@ -84,36 +71,32 @@ final class Transitions {
       RandomGenerator random) {
     if (job.attempts() >= job.maxAttempts()) {
       String last = "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + error;
-      return terminal(job, r, finished, JobStatus.FAILED, outcome, null, last, null);
+      return failed(job, r, finished, outcome, last);
     }
     BackoffPolicy policy = job.backoff() == null ? defaultBackoff : job.backoff();
     Instant next = finished.plus(RetryDelays.delayAfter(job.attempts(), policy, random));
-    JobChange change =
-        new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), JobStatus.RETRY_WAIT,
-            job.attempts(), next, null, error, r.workerId(), r.startedAt(), null);
-    AttemptRow row =
-        new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished, outcome,
-            error);
-    return new Decision(change, row,
-        event(job, JobStatus.RETRY_WAIT, job.attempts(), null, error, finished), false);
+    return Decision.of(
+        JobChange.retryAt(job, next, error, r.workerId(), r.startedAt()),
+        ended(job, r, finished, outcome, error),
+        event(job, JobStatus.RETRY_WAIT, job.attempts(), null, error, finished));
   }
 
-  private static Decision terminal(
-      JobRow job, AttemptReport r, Instant finished, JobStatus status, String outcome,
-      String resultJson, String error, com.fasterxml.jackson.databind.JsonNode result) {
-    JobChange change =
-        new JobChange(job.id(), job.status(), job.attempts(), job.runSeq(), status, job.attempts(), null,
-            resultJson, error, r.workerId(), r.startedAt(), finished);
-    AttemptRow row =
-        new AttemptRow(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished, outcome,
-            error);
-    return new Decision(change, row,
-        event(job, status, job.attempts(), result, error, finished), false);
+  private static Decision failed(
+      JobRow job, AttemptReport r, Instant finished, String outcome, String error) {
+    return Decision.of(
+        JobChange.failed(job, error, r.workerId(), r.startedAt(), finished),
+        ended(job, r, finished, outcome, error),
+        event(job, JobStatus.FAILED, job.attempts(), null, error, finished));
+  }
+
+  private static AttemptRow ended(
+      JobRow job, AttemptReport r, Instant finished, String outcome, String error) {
+    return AttemptRow.ended(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
+        outcome, error);
   }
 
   private static JobEvent event(
-      JobRow job, JobStatus status, int attempt,
-      com.fasterxml.jackson.databind.JsonNode result, String error, Instant at) {
+      JobRow job, JobStatus status, int attempt, JsonNode result, String error, Instant at) {
     return new JobEvent(job.id(), job.parentId(), status, attempt, result, error, at);
   }
 }

@@ -1,19 +1,15 @@
 package dev.ferry.orchestrator.dispatch;
 
-import dev.ferry.core.json.WireCodec;
+import dev.ferry.core.loop.Backoff;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.text.SafeText;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
-import dev.ferry.orchestrator.loop.Failures;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.ClaimedJob;
@@ -30,7 +26,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
@@ -45,13 +40,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Between rounds it sleeps on Postgres {@code LISTEN ferry_jobs}: intake and the outcome
  * applier notify it at commit, so new and rescheduled jobs are dispatched at once; it also wakes
- * when the next waiting job falls due, and every poll interval as a safety net.
+ * when the next waiting job falls due, and every poll interval as a safety net. While the
+ * database or Kafka is away it retries after a {@link Backoff}.
+ *
+ * <p>The SQL is {@link DispatchStore}'s; work items go out through {@link WorkItemPublisher}, and
+ * a job whose work item Kafka cannot take ends {@code FAILED} in the claim's transaction.
  */
 public final class Dispatcher implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final String THREAD_NAME = "ferry-dispatcher";
+  /** The most characters of an error kept for {@link #failing()}: 500. */
+  private static final int MAX_FAILING_CHARS = 500;
+  /** How long {@link #close()} waits for the dispatcher's thread to stop: 15 s. */
+  private static final long CLOSE_TIMEOUT_S = 15;
 
   private final DataSource dataSource;
   private final JobStore store;
+  private final DispatchStore dispatchStore = new DispatchStore();
+  private final WorkItemPublisher publisher;
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
   private final Thread thread;
@@ -68,7 +74,8 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     this.store = store;
     this.producer = producer;
     this.settings = settings;
-    this.thread = Thread.ofPlatform().name("ferry-dispatcher").unstarted(this);
+    this.publisher = new WorkItemPublisher(producer, settings);
+    this.thread = Thread.ofPlatform().name(THREAD_NAME).unstarted(this);
   }
 
   public void start() {
@@ -82,7 +89,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    long backoffMs = 100;
+    Backoff backoff = Backoff.standard();
     try {
       while (running) {
         try (Connection listen = dataSource.getConnection()) {
@@ -90,7 +97,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             st.execute("LISTEN " + JobStore.CHANNEL);
           }
           PGConnection pg = listen.unwrap(PGConnection.class);
-          backoffMs = 100;
+          backoff.reset();
           while (running) {
             int n = dispatchOnce();
             failing = null;
@@ -100,7 +107,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             long waitMs = settings.dispatchPollInterval().toMillis();
             Instant next;
             try (Connection c = dataSource.getConnection()) {
-              next = store.nextDue(c);
+              next = dispatchStore.nextDue(c);
             }
             if (next != null) {
               waitMs = Math.max(0, Math.min(waitMs, Duration.between(Instant.now(), next).toMillis() + 1));
@@ -114,23 +121,24 @@ public final class Dispatcher implements Runnable, AutoCloseable {
           if (!running) {
             break;
           }
-          log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", backoffMs,
+          long waitMs = backoff.next();
+          log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", waitMs,
               e.toString());
-          failing = SafeText.echo(e.toString(), 500);
-          metrics.loopError("ferry-dispatcher");
-          long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
-          if (stopped.await(backoffMs + jitter, TimeUnit.MILLISECONDS)) {
+          failing = SafeText.echo(e.toString(), MAX_FAILING_CHARS);
+          metrics.loopError(THREAD_NAME);
+          if (Backoff.await(stopped, waitMs)) {
             break;
           }
-          backoffMs = Math.min(backoffMs * 2, 5_000);
         } catch (Throwable e) {
           if (!running) {
             break;
           }
           log.error("Dispatcher: unexpected error, retrying", e);
-          failing = SafeText.echo(e.toString(), 500);
-          metrics.loopError("ferry-dispatcher");
-          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+          failing = SafeText.echo(e.toString(), MAX_FAILING_CHARS);
+          metrics.loopError(THREAD_NAME);
+          // The current step without jitter or growth, as before: an unexpected error is not an
+          // outage, so it does not push the next reconnect further out.
+          if (Backoff.await(stopped, backoff.currentStepMs())) {
             break;
           }
         }
@@ -149,46 +157,19 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        List<ClaimedJob> claimed = store.claimDue(c, settings.dispatchBatchSize());
+        List<ClaimedJob> claimed = dispatchStore.claimDue(c, settings.dispatchBatchSize());
         if (claimed.isEmpty()) {
           c.commit();
           return 0;
         }
-        List<Future<RecordMetadata>> sends = new ArrayList<>(claimed.size());
-        List<ClaimedJob> sent = new ArrayList<>(claimed.size());
-        Map<ClaimedJob, String> unsendable = new LinkedHashMap<>();
-        int limit = settings.maxWorkItemBytes();
+        WorkItemPublisher.Batch work = publisher.batch(WorkItemPublisher.OnRefusal.RETURN);
         for (ClaimedJob j : claimed) {
-          // The payload goes out as the database's JSON text, not parsed and written again.
-          byte[] item = WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(),
-              j.payloadJson(), j.dependency(), j.timeoutMs(), j.crashes());
-          if (item.length > limit) {
-            // Kafka would refuse it on every round: the job ends FAILED with the reason.
-            unsendable.put(j, "work item too large: " + item.length + " bytes, over the"
-                + " producer's limit of " + limit + " bytes (kafka.max.request.size "
-                + settings.maxRecordBytes() + " less room for headers)");
-            continue;
-          }
-          ProducerRecord<String, byte[]> work =
-              new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
-          TraceContext.toHeaders(work.headers(), j.traceparent());
-          sends.add(producer.send(work));
-          sent.add(j);
+          work.send(j);
         }
         // Send now instead of after linger.ms: the batch is complete, and the round (and the
         // jobs claimed behind it) waits for these acknowledgements anyway.
         producer.flush();
-        for (int i = 0; i < sends.size(); i++) {
-          try {
-            sends.get(i).get();
-          } catch (ExecutionException e) {
-            if (Failures.classify(e) != Failures.Kind.RECORD) {
-              throw e;
-            }
-            unsendable.put(sent.get(i), "work item could not be produced: "
-                + Failures.reason(e));
-          }
-        }
+        Map<ClaimedJob, String> unsendable = work.await();
         if (!unsendable.isEmpty()) {
           failUnsendable(c, unsendable);
         }
@@ -220,15 +201,14 @@ public final class Dispatcher implements Runnable, AutoCloseable {
       ClaimedJob j = e.getKey();
       String error = e.getValue();
       log.warn("Job {} ended FAILED: {}", j.id(), error);
-      changes.add(new JobChange(j.id(), JobStatus.QUEUED, j.attempt(), j.run(), JobStatus.FAILED,
-          j.attempt(), null, null, error, null, null, now));
-      attempts.add(new AttemptRow(j.id(), j.attempt(), null, now, now, "NON_RETRYABLE", error));
+      changes.add(JobChange.unsendable(j, error, now));
+      attempts.add(AttemptRow.ended(j.id(), j.attempt(), null, now, now, "NON_RETRYABLE", error));
       UUID parent = parents.get(j.id());
       finished.add(new FanIn.Finished(j.id(), parent, JobStatus.FAILED, error));
       sends.add(producer.send(EventRecords.of(settings.topics().events(),
           new JobEvent(j.id(), parent, JobStatus.FAILED, j.attempt(), null, error, now),
           j.traceparent())));
-      metrics.quarantined("ferry-dispatcher");
+      metrics.quarantined(THREAD_NAME);
     }
     store.applyChanges(c, changes);
     store.upsertAttempts(c, attempts);
@@ -253,8 +233,8 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     running = false;
     thread.interrupt();
     try {
-      if (!stopped.await(15, TimeUnit.SECONDS)) {
-        log.warn("Dispatcher did not stop within 15 s");
+      if (!stopped.await(CLOSE_TIMEOUT_S, TimeUnit.SECONDS)) {
+        log.warn("Dispatcher did not stop within {} s", CLOSE_TIMEOUT_S);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -2,13 +2,13 @@ package dev.ferry.orchestrator.intake;
 
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
-import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.apply.EventRecords;
+import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
+import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
-import dev.ferry.core.text.SafeText;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
@@ -16,15 +16,16 @@ import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
 import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.orchestrator.store.NewJob;
 import dev.ferry.orchestrator.store.Rejection;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
@@ -32,56 +33,65 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Handles batches of {@code ferry.submit}: validates every record, inserts the valid ones in
  * one statement (idempotent by id), and sends each invalid one to {@code ferry.dlq} (header
- * {@code ferry-error}) and {@code ferry.rejected_submissions}, all in one transaction per
- * batch. A submission without an id gets one derived from its topic, partition and offset, so
+ * {@code ferry-error}) and {@code ferry.rejected_submissions} (see {@link Rejections}), all in
+ * one transaction per batch. A submission without an id gets one derived from its topic, partition and offset, so
  * a redelivered record never creates a second job.
  *
  * <p>With {@code intake.dispatch} (the default), jobs that are due at once go straight to the
  * work topic: inserted {@code QUEUED} with their first attempt, produced and acknowledged before
  * the transaction commits, which saves the dispatcher's claim (a second write of every row) and
- * a hop. Delayed jobs, parents and jobs held back by an OPEN breaker stay {@code PENDING} for
- * the dispatcher.
+ * a hop (sent by the dispatcher's {@link WorkItemPublisher}). Delayed jobs, parents and jobs
+ * held back by an OPEN breaker stay {@code PENDING} for the dispatcher. The SQL is
+ * {@link IntakeStore}'s.
  */
 public final class Intake implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(Intake.class);
   /** The DLQ header that carries the rejection reason. */
   public static final String ERROR_HEADER = "ferry-error";
-  /** The most characters of a rejection reason (user text in it is capped on its own too). */
-  static final int MAX_REASON_CHARS = 2_000;
+  /**
+   * Upper bound of a work item's bytes besides its payload, type and dependency (id, attempt,
+   * timeout, JSON framing): 256. Below the limit by this estimate, a job is not encoded to check.
+   */
+  private static final long WORK_ITEM_FRAME_BYTES = 256;
+  /** The most UTF-8 bytes one Java char encodes to (a surrogate pair is two chars): 3. */
+  private static final int MAX_UTF8_BYTES_PER_CHAR = 3;
 
   private final DataSource dataSource;
-  private final JobStore store;
+  private final IntakeStore store = new IntakeStore();
+  private final JobStore jobStore;
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
   private final SubmissionCodec codec;
   private final JobRows rows;
+  private final WorkItemPublisher publisher;
   private final OrchestratorMetrics metrics;
 
   public Intake(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
+      DataSource dataSource, JobStore jobStore, KafkaProducer<String, byte[]> producer,
       OrchestratorSettings settings, OrchestratorMetrics metrics) {
     this.metrics = metrics;
     this.dataSource = dataSource;
-    this.store = store;
+    this.jobStore = jobStore;
     this.producer = producer;
     this.settings = settings;
     this.codec = new SubmissionCodec(settings.limits());
     this.rows = new JobRows(settings);
+    this.publisher = new WorkItemPublisher(producer, settings);
   }
 
   @Override
   public void handle(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     List<NewJob> jobs = new ArrayList<>(records.size());
-    List<Rejection> rejections = new ArrayList<>();
-    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>();
-    java.util.Set<UUID> submitted = new java.util.HashSet<>();
+    Rejections rejected = new Rejections(settings);
+    List<Rejection> rejections = rejected.rows();
+    List<ProducerRecord<String, byte[]>> dlqRecords = rejected.dlqRecords();
+    Set<UUID> submitted = new HashSet<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
         Submission s = codec.decode(rec.value());
@@ -99,7 +109,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
           throw new InvalidSubmissionException(tooLarge);
         }
       } catch (InvalidSubmissionException e) {
-        reject(rec, e.getMessage(), rejections, dlqRecords);
+        rejected.add(rec, e.getMessage());
       }
     }
     // Also a child whose id came twice (two submissions naming it): the first row wins.
@@ -115,40 +125,38 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         for (ProducerRecord<String, byte[]> d : dlqRecords) {
           dlqSends.add(producer.send(d));
         }
-        List<Future<RecordMetadata>> workSends = new ArrayList<>();
+        List<Future<RecordMetadata>> eventSends = new ArrayList<>();
         Map<UUID, UUID> childless = store.fixChildrenTotals(c, jobs, inserted.keySet());
         if (!childless.isEmpty()) {
-          workSends.addAll(failChildless(c, childless, jobs));
+          eventSends.addAll(failChildless(c, childless, jobs));
         }
         boolean waiting = false;
+        // Submissions were checked for size: a refused work item fails the batch, which the
+        // loop retries or bisects to the submission that caused it.
+        WorkItemPublisher.Batch work = publisher.batch(WorkItemPublisher.OnRefusal.THROW);
         for (NewJob j : jobs) {
           JobStatus status = inserted.get(j.id());
           if (status == JobStatus.QUEUED) {
-            // Its first attempt, as the dispatcher's claim would have made it.
-            byte[] item = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), j.payloadJson(),
-                j.dependency(), j.timeoutMs(), 0);
-            ProducerRecord<String, byte[]> work =
-                new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
-            TraceContext.toHeaders(work.headers(), j.traceparent());
-            workSends.add(producer.send(work));
+            work.send(ClaimedJob.firstAttempt(j));
           } else if (status == JobStatus.PENDING) {
             waiting = true;
           }
         }
         if (waiting) {
-          store.notifyDue(c);
+          jobStore.notifyDue(c);
         }
         // Work items and DLQ records are acknowledged before the rows commit and before the
         // offsets move past their submissions: a crash may send one twice, never lose one.
-        if (!workSends.isEmpty() || !dlqSends.isEmpty()) {
+        if (!work.isEmpty() || !eventSends.isEmpty() || !dlqSends.isEmpty()) {
           producer.flush();
         }
         for (Future<RecordMetadata> f : dlqSends) {
           f.get();
         }
-        for (Future<RecordMetadata> f : workSends) {
+        for (Future<RecordMetadata> f : eventSends) {
           f.get();
         }
+        work.await();
         c.commit();
         for (Rejection rj : rejections) {
           log.info("Rejected submission at {}-{}@{}: {}", rj.topic(), rj.partition(),
@@ -170,28 +178,28 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    * those that are children themselves.
    */
   private List<Future<RecordMetadata>> failChildless(Connection c, Map<UUID, UUID> childless,
-      List<NewJob> jobs) throws java.sql.SQLException {
-    Map<UUID, String> traces = new java.util.HashMap<>();
+      List<NewJob> jobs) throws SQLException {
+    Map<UUID, String> traces = new HashMap<>();
     for (NewJob j : jobs) {
       if (childless.containsKey(j.id())) {
         traces.put(j.id(), j.traceparent());
       }
     }
-    java.time.Instant now = java.time.Instant.now();
+    Instant now = Instant.now();
     List<FanIn.Finished> finished = new ArrayList<>();
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Map.Entry<UUID, UUID> e : childless.entrySet()) {
       finished.add(new FanIn.Finished(e.getKey(), e.getValue(), JobStatus.FAILED,
-          JobStore.NO_CHILDREN_INSERTED));
+          IntakeStore.NO_CHILDREN_INSERTED));
       sends.add(producer.send(EventRecords.of(settings.topics().events(),
           new JobEvent(e.getKey(), e.getValue(), JobStatus.FAILED, 0, null,
-              JobStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
-      log.warn("Job {} ended FAILED: {}", e.getKey(), JobStore.NO_CHILDREN_INSERTED);
+              IntakeStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
+      log.warn("Job {} ended FAILED: {}", e.getKey(), IntakeStore.NO_CHILDREN_INSERTED);
     }
     FanIn.Effects fx = new FanIn().apply(c, finished, now);
     EventRecords.send(producer, settings.topics().events(), fx, sends);
     if (fx.due()) {
-      store.notifyDue(c);
+      jobStore.notifyDue(c);
     }
     return sends;
   }
@@ -202,9 +210,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    */
   @Override
   public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
-    List<Rejection> rejections = new ArrayList<>(1);
-    List<ProducerRecord<String, byte[]>> dlqRecords = new ArrayList<>(1);
-    reject(rec, "could not be stored: " + reason, rejections, dlqRecords);
+    Rejections rejected = new Rejections(settings);
+    rejected.add(rec, "could not be stored: " + reason);
+    List<Rejection> rejections = rejected.rows();
+    List<ProducerRecord<String, byte[]>> dlqRecords = rejected.dlqRecords();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -222,37 +231,6 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   }
 
   /**
-   * Keeps a rejected record for inspection: a row for {@code ferry.rejected_submissions} and a
-   * copy on the DLQ with the reason in {@link #ERROR_HEADER}. A record too large to copy (it
-   * would exceed the producer's {@code max.request.size}) goes to the DLQ without its value,
-   * its text being in the table.
-   */
-  private void reject(ConsumerRecord<String, byte[]> rec, String message,
-      List<Rejection> rejections, List<ProducerRecord<String, byte[]>> dlqRecords) {
-    String reason = SafeText.echo(message, MAX_REASON_CHARS);
-    rejections.add(new Rejection(rec.topic(), rec.partition(), rec.offset(), reason,
-        printable(rec.value())));
-    long size = (rec.value() == null ? 0 : rec.value().length)
-        + (rec.key() == null ? 0 : rec.key().length() * 3L) + reason.length() * 3L;
-    for (Header h : rec.headers()) {
-      size += h.key().length() * 3L + (h.value() == null ? 0 : h.value().length);
-    }
-    boolean fits = size <= settings.maxWorkItemBytes();
-    String header = fits ? reason : reason + " (the record, " + size + " bytes, is too large to"
-        + " copy to the DLQ; its text is in ferry.rejected_submissions)";
-    String key = rec.key() == null ? null : SafeText.echo(rec.key(), 1000);
-    ProducerRecord<String, byte[]> dlq = new ProducerRecord<>(settings.topics().dlq(), null,
-        fits ? rec.key() : key, fits ? rec.value() : null);
-    if (fits) {
-      for (Header h : rec.headers()) {
-        dlq.headers().add(h);
-      }
-    }
-    dlq.headers().add(ERROR_HEADER, header.getBytes(StandardCharsets.UTF_8));
-    dlqRecords.add(dlq);
-  }
-
-  /**
    * Why the jobs of one submission cannot go out as work items (an encoded work item would
    * exceed the producer's {@code max.request.size}), or null when they can. Parents without a
    * type never go out; a reducer's input is checked when it is dispatched.
@@ -264,26 +242,25 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         continue;
       }
       String p = j.payloadJson();
-      long estimate = 256L + (p.length() + j.type().length()) * 3L
-          + (j.dependency() == null ? 0 : j.dependency().length() * 3L);
+      long estimate = WORK_ITEM_FRAME_BYTES
+          + (p.length() + j.type().length()) * (long) MAX_UTF8_BYTES_PER_CHAR
+          + (j.dependency() == null ? 0 : j.dependency().length() * (long) MAX_UTF8_BYTES_PER_CHAR);
       if (estimate <= limit) {
         continue;
       }
-      int bytes = WireCodec.encodeWorkItem(j.id(), 1, 1, j.type(), p, j.dependency(),
-          j.timeoutMs(), 0).length;
+      int bytes = WorkItemPublisher.encode(ClaimedJob.firstAttempt(j)).length;
       if (bytes > limit) {
         return "work item too large: job " + j.id() + " would be a " + bytes + "-byte work item,"
-            + " over the producer's limit of " + limit + " bytes (kafka.max.request.size "
-            + settings.maxRecordBytes() + " less room for headers)";
+            + " " + WorkItemPublisher.limitText(settings);
       }
     }
     return null;
   }
 
-  private void count(List<NewJob> jobs, java.util.Set<UUID> inserted, int rejected, int records) {
+  private void count(List<NewJob> jobs, Set<UUID> inserted, int rejected, int records) {
     metrics.intakeBatch(records);
     metrics.rejected(rejected);
-    Map<String, Integer> byType = new java.util.HashMap<>();
+    Map<String, Integer> byType = new HashMap<>();
     for (NewJob j : jobs) {
       if (inserted.contains(j.id())) {
         byType.merge(j.type() == null ? "" : j.type(), 1, Integer::sum);
@@ -294,7 +271,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
 
   /** The jobs in order, each id only once (its first occurrence). */
   static List<NewJob> firstOfEachId(List<NewJob> jobs) {
-    java.util.Set<UUID> seen = new java.util.HashSet<>(jobs.size() * 2);
+    Set<UUID> seen = new HashSet<>(jobs.size() * 2);
     List<NewJob> unique = null;
     for (int i = 0; i < jobs.size(); i++) {
       NewJob j = jobs.get(i);
@@ -313,27 +290,5 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   static UUID derivedId(ConsumerRecord<?, ?> rec) {
     String position = rec.topic() + "/" + rec.partition() + "/" + rec.offset();
     return UUID.nameUUIDFromBytes(position.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The raw value as text if it is valid UTF-8 without NUL bytes, else base64 with a marker. */
-  static String printable(byte[] value) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      String s =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(value))
-              .toString();
-      if (s.indexOf('\0') < 0) {
-        return s;
-      }
-    } catch (CharacterCodingException e) {
-      // fall through to base64
-    }
-    return "base64:" + Base64.getEncoder().encodeToString(value);
   }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.orchestrator.loop;
 
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.core.loop.Backoff;
 import dev.ferry.core.text.SafeText;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -61,6 +61,18 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   static final long MAX_BYTES_PER_TRANSACTION = 8L << 20;
   /** Failures of unknown kind tolerated (retried as transient) before a batch is isolated. */
   static final int UNKNOWN_RETRIES = 2;
+  /** How long one poll waits for records: 500 ms. */
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+  /** Handled offsets are committed at most this often while running: 100 ms. */
+  private static final long COMMIT_INTERVAL_NANOS = Duration.ofMillis(100).toNanos();
+  /** The lag is sampled at most this often: 1 s. */
+  private static final long LAG_SAMPLE_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
+  /** How long the last offset commit and closing the consumer may take: 5 s. */
+  private static final Duration CONSUMER_CLOSE_TIMEOUT = Duration.ofSeconds(5);
+  /** How long {@link #close()} waits for the loop's thread to stop: 15 s. */
+  private static final long STOP_TIMEOUT_S = 15;
+  /** The most characters of an error kept for {@link #failing()} and logs: 500. */
+  private static final int MAX_FAILING_CHARS = 500;
 
   private final String name;
   private final KafkaConsumer<String, byte[]> consumer;
@@ -75,8 +87,8 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
   private volatile String failing;
   /** Consecutive failed tries of the current batch. */
   private int failures;
-  private final int maxRecordsPerTransaction;
-  private final long maxBytesPerTransaction;
+  /** The loop thread's reconnect and retry backoff. */
+  private final Backoff backoff = Backoff.standard();
   private long lagSampledNanos;
   /** Offsets of handled batches not yet committed (committed at most every 100 ms). */
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
@@ -84,24 +96,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
 
   public BatchConsumerLoop(
       String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
-      BatchHandler handler) {
-    this(name, consumer, topics, handler, OrchestratorMetrics.none());
-  }
-
-  public BatchConsumerLoop(
-      String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
       BatchHandler handler, OrchestratorMetrics metrics) {
-    this(name, consumer, topics, handler, metrics, MAX_RECORDS_PER_TRANSACTION,
-        MAX_BYTES_PER_TRANSACTION);
-  }
-
-  /** With explicit transaction bounds (tests use small ones). */
-  public BatchConsumerLoop(
-      String name, KafkaConsumer<String, byte[]> consumer, List<String> topics,
-      BatchHandler handler, OrchestratorMetrics metrics, int maxRecordsPerTransaction,
-      long maxBytesPerTransaction) {
-    this.maxRecordsPerTransaction = maxRecordsPerTransaction;
-    this.maxBytesPerTransaction = maxBytesPerTransaction;
     this.metrics = metrics;
     this.name = name;
     this.consumer = consumer;
@@ -145,18 +140,18 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    long backoffMs = 100;
     try {
       while (running) {
         ConsumerRecords<String, byte[]> records;
         try {
-          records = consumer.poll(Duration.ofMillis(500));
+          records = consumer.poll(POLL_TIMEOUT);
         } catch (WakeupException e) {
           break;
         } catch (RuntimeException e) {
-          log.warn("{}: poll failed, retrying in {} ms", name, backoffMs, e);
+          long waitMs = backoff.next();
+          log.warn("{}: poll failed, retrying in {} ms", name, waitMs, e);
           metrics.loopError(name);
-          backoffMs = pause(backoffMs);
+          pause(waitMs);
           continue;
         }
         sampleLag();
@@ -178,7 +173,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           inBatch = 0;
           failing = null;
           failures = 0;
-          backoffMs = 100;
+          backoff.reset();
         } catch (WakeupException e) {
           break;
         } catch (InterruptedException e) {
@@ -186,18 +181,19 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
           break;
         } catch (Throwable e) {
           failures++;
+          long waitMs = backoff.next();
           if (failing == null) {
             log.warn("{}: batch of {} records failed, will retry it in {} ms: {}", name,
-                all.size() - done, backoffMs, e.toString(), e);
+                all.size() - done, waitMs, e.toString(), e);
           } else {
             log.warn("{}: batch of {} records failed again, retrying in {} ms: {}", name,
-                all.size() - done, backoffMs, e.toString());
+                all.size() - done, waitMs, e.toString());
           }
-          failing = SafeText.echo(e.toString(), 500);
+          failing = SafeText.echo(e.toString(), MAX_FAILING_CHARS);
           metrics.loopError(name);
           rewind(all.subList(done, all.size()));
           commitHandled(false);
-          backoffMs = pause(backoffMs);
+          pause(waitMs);
           continue;
         }
         commitHandled(false);
@@ -206,7 +202,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
       commitHandled(true);
       try {
         // Waits for the asynchronous offset commits still in flight.
-        consumer.close(Duration.ofSeconds(5));
+        consumer.close(CONSUMER_CLOSE_TIMEOUT);
       } catch (RuntimeException e) {
         log.warn("{}: closing consumer failed", name, e);
       }
@@ -224,7 +220,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
    */
   private void commitHandled(boolean last) {
     long now = System.nanoTime();
-    if (uncommitted.isEmpty() || (!last && now - committedNanos < 100_000_000L)) {
+    if (uncommitted.isEmpty() || (!last && now - committedNanos < COMMIT_INTERVAL_NANOS)) {
       return;
     }
     committedNanos = now;
@@ -232,7 +228,7 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     uncommitted.clear();
     try {
       if (last) {
-        consumer.commitSync(offsets, Duration.ofSeconds(5));
+        consumer.commitSync(offsets, CONSUMER_CLOSE_TIMEOUT);
       } else {
         consumer.commitAsync(offsets, (o, e) -> {
           if (e != null) {
@@ -324,14 +320,14 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
       }
       log.error("{}: the record at {}-{}@{} failed ({}) and could not be set aside either ({});"
           + " skipping it", name, rec.topic(), rec.partition(), rec.offset(), reason,
-          SafeText.echo(e.toString(), 500), e);
+          SafeText.echo(e.toString(), MAX_FAILING_CHARS), e);
     }
     metrics.quarantined(name);
   }
 
   private List<List<ConsumerRecord<String, byte[]>>> chunks(
       List<ConsumerRecord<String, byte[]>> all) {
-    return chunks(all, maxRecordsPerTransaction, maxBytesPerTransaction);
+    return chunks(all, MAX_RECORDS_PER_TRANSACTION, MAX_BYTES_PER_TRANSACTION);
   }
 
   /**
@@ -380,25 +376,21 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
 
   private void sampleLag() {
     long now = System.nanoTime();
-    if (now - lagSampledNanos < 1_000_000_000L) {
+    if (now - lagSampledNanos < LAG_SAMPLE_INTERVAL_NANOS) {
       return;
     }
     lagSampledNanos = now;
     lag = dev.ferry.core.kafka.KafkaClients.lag(consumer);
   }
 
-  private long pause(long backoffMs) {
+  /** Waits {@code waitMs} (a real reconnect backoff), cut short by {@link #close()}. */
+  private void pause(long waitMs) {
     try {
-      // A real delay (reconnect backoff), interruptible by close().
-      if (stopped.await(backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1),
-          TimeUnit.MILLISECONDS)) {
-        return backoffMs;
-      }
+      Backoff.await(stopped, waitMs);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running = false;
     }
-    return Math.min(backoffMs * 2, 5_000);
   }
 
   /** Seeks each partition back to its first record among {@code records}. */
@@ -434,8 +426,8 @@ public final class BatchConsumerLoop implements Runnable, AutoCloseable {
     running = false;
     consumer.wakeup();
     try {
-      if (!stopped.await(15, TimeUnit.SECONDS)) {
-        log.warn("{}: did not stop within 15 s", name);
+      if (!stopped.await(STOP_TIMEOUT_S, TimeUnit.SECONDS)) {
+        log.warn("{}: did not stop within {} s", name, STOP_TIMEOUT_S);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

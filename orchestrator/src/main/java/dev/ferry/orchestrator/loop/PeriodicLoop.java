@@ -1,5 +1,6 @@
 package dev.ferry.orchestrator.loop;
 
+import dev.ferry.core.loop.Backoff;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
@@ -8,9 +9,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A background round on its own daemon thread: runs the round, then waits {@code interval}
- * (cut short by {@link #close()}). A failed round is reported and retried after a backoff that
- * doubles from {@code firstBackoff} up to {@code maxBackoff}, with up to 50 % random jitter so
- * that orchestrators which failed together do not retry together; a successful round resets it.
+ * (cut short by {@link #close()}). A failed round is reported and retried after a
+ * {@link Backoff} that doubles from {@code firstBackoff} up to {@code maxBackoff}, with up to
+ * 50 % random jitter so that orchestrators which failed together do not retry together; a
+ * successful round resets it.
  */
 public final class PeriodicLoop implements AutoCloseable {
   /** One round of work; {@code running} turns false once the loop is being closed. */
@@ -25,9 +27,12 @@ public final class PeriodicLoop implements AutoCloseable {
     void failed(Exception e, long retryInMs);
   }
 
+  /** How long {@link #close()} waits for a round in progress to finish: 15 s. */
+  private static final long CLOSE_TIMEOUT_MS = 15_000;
+
   private final Duration interval;
-  private final Duration firstBackoff;
-  private final Duration maxBackoff;
+  /** Owned by the loop's thread. */
+  private final Backoff backoff;
   private final boolean staggerStart;
   private final Round round;
   private final OnFailure onFailure;
@@ -42,8 +47,7 @@ public final class PeriodicLoop implements AutoCloseable {
   public PeriodicLoop(String threadName, Duration interval, Duration firstBackoff,
       Duration maxBackoff, boolean staggerStart, Round round, OnFailure onFailure) {
     this.interval = interval;
-    this.firstBackoff = firstBackoff;
-    this.maxBackoff = maxBackoff;
+    this.backoff = new Backoff(firstBackoff, maxBackoff);
     this.staggerStart = staggerStart;
     this.round = round;
     this.onFailure = onFailure;
@@ -59,7 +63,6 @@ public final class PeriodicLoop implements AutoCloseable {
   }
 
   private void run() {
-    long backoffMs = firstBackoff.toMillis();
     try {
       if (staggerStart && stopped.await(
           ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
@@ -70,17 +73,16 @@ public final class PeriodicLoop implements AutoCloseable {
         long waitMs = interval.toMillis();
         try {
           round.run(() -> running);
-          backoffMs = firstBackoff.toMillis();
+          backoff.reset();
         } catch (Exception e) {
           if (!running) {
             break;
           }
-          waitMs = backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+          waitMs = backoff.next();
           onFailure.failed(e, waitMs);
-          backoffMs = Math.min(backoffMs * 2, maxBackoff.toMillis());
         }
         // A real pause between rounds, cut short by close().
-        if (stopped.await(waitMs, TimeUnit.MILLISECONDS)) {
+        if (Backoff.await(stopped, waitMs)) {
           break;
         }
       }
@@ -97,7 +99,7 @@ public final class PeriodicLoop implements AutoCloseable {
     running = false;
     stopped.countDown();
     try {
-      thread.join(15_000);
+      thread.join(CLOSE_TIMEOUT_MS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -1,10 +1,8 @@
 package dev.ferry.orchestrator.rescue;
 
-import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.retry.BackoffPolicy;
-import dev.ferry.core.retry.RetryDelays;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.Failures;
@@ -14,15 +12,10 @@ import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -32,7 +25,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,52 +41,30 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Any number of orchestrators may run it: rows are claimed with {@code FOR UPDATE SKIP
  * LOCKED}, and each rescue is one transaction (job updates, attempt rows, fan-in, events acked
- * before commit).
+ * before commit). What becomes of each job is {@link RescuePolicy}'s decision (pure,
+ * unit-tested); the statements are {@link RescueStore}'s.
  */
 public final class Rescuer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
 
-  private static final String FIND_STUCK =
-      """
-      SELECT j.id, j.crashes, j.worker_id, j.started_at,
-             extract(epoch FROM now() - coalesce(w.heartbeat_at, j.updated_at))::bigint AS silent_s,
-             coalesce(w.started_at > j.updated_at, false) AS restarted
-      FROM ferry.jobs j LEFT JOIN ferry.workers w ON w.id = j.worker_id
-      WHERE j.status = 'RUNNING'
-        AND j.updated_at < now() - make_interval(secs => ?)
-        -- the worker is silent, gone, or was restarted (same id) after the attempt started
-        AND (w.id IS NULL OR w.heartbeat_at < now() - make_interval(secs => ?)
-             OR w.started_at > j.updated_at)
-        -- jobs set aside after their rescue failed on their own
-        AND NOT (j.id = ANY(?::uuid[]))
-      ORDER BY j.id
-      LIMIT ?
-      FOR UPDATE OF j SKIP LOCKED
-      """;
+  /** Most stuck attempts taken back in one transaction: 500. */
+  static final int RESCUE_BATCH = 500;
 
-  private static final String TAKE_BACK =
-      """
-      UPDATE ferry.jobs j
-      SET status = u.status, crashes = j.crashes + 1,
-          next_run_at = coalesce(u.next_run_at, j.next_run_at), last_error = u.error,
-          finished_at = u.finished_at, updated_at = now()
-      FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::timestamptz[], ?::text[], ?::timestamptz[])
-           AS u(id, run, status, next_run_at, error, finished_at)
-      WHERE j.id = u.id AND j.status = 'RUNNING' AND j.run_seq = u.run
-      """;
+  /** The longest wait after failed rounds: 10 s, or the poll interval if that is longer. */
+  private static final Duration MIN_MAX_BACKOFF = Duration.ofSeconds(10);
 
-  private record Stuck(
-      UUID id, int crashes, String workerId, Instant startedAt, long silentS, boolean restarted) {}
+  private static final String THREAD_NAME = "ferry-rescuer";
 
   private final DataSource dataSource;
   private final JobStore store;
   private final KafkaProducer<String, byte[]> producer;
   private final String eventsTopic;
-  private final BackoffPolicy defaultBackoff;
   private final Duration after;
   private final RescueGrace grace;
+  /** Whether rescues wait (see {@link #inGrace}); only the loop's thread reads and writes it. */
   private boolean holding;
-  private final int poisonCrashes;
+  private final RescuePolicy policy;
+  private final RescueStore rescueStore = new RescueStore();
   private final Clock clock;
   private final RandomGenerator random;
   private final OrchestratorMetrics metrics;
@@ -119,14 +89,13 @@ public final class Rescuer implements AutoCloseable {
     this.store = store;
     this.producer = producer;
     this.eventsTopic = eventsTopic;
-    this.defaultBackoff = defaultBackoff;
     this.after = after;
-    this.poisonCrashes = poisonCrashes;
+    this.policy = new RescuePolicy(poisonCrashes, defaultBackoff);
     this.clock = clock;
     this.random = random;
     this.grace = new RescueGrace(after, interval);
-    this.loop = new PeriodicLoop("ferry-rescuer", interval, interval,
-        interval.compareTo(Duration.ofSeconds(10)) > 0 ? interval : Duration.ofSeconds(10), false,
+    this.loop = new PeriodicLoop(THREAD_NAME, interval, interval,
+        interval.compareTo(MIN_MAX_BACKOFF) > 0 ? interval : MIN_MAX_BACKOFF, false,
         running -> {
           if (inGrace(System.nanoTime())) {
             return;
@@ -134,8 +103,8 @@ public final class Rescuer implements AutoCloseable {
           int n;
           try {
             do {
-              n = rescueOnce(500);
-            } while (n == 500 && running.getAsBoolean());
+              n = rescueOnce(RESCUE_BATCH);
+            } while (n == RESCUE_BATCH && running.getAsBoolean());
           } catch (Exception e) {
             if (Failures.classify(e) != Failures.Kind.RECORD) {
               throw e;
@@ -147,7 +116,7 @@ public final class Rescuer implements AutoCloseable {
         (e, retryInMs) -> {
           log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", retryInMs,
               e.toString());
-          metrics.loopError("ferry-rescuer");
+          metrics.loopError(THREAD_NAME);
         });
   }
 
@@ -157,9 +126,8 @@ public final class Rescuer implements AutoCloseable {
 
   /** Rescues wait after this process could not reach the database (see {@link RescueGrace}). */
   private boolean inGrace(long now) throws Exception {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT 1")) {
-      ps.execute();
+    try (Connection c = dataSource.getConnection()) {
+      rescueStore.ping(c);
     }
     boolean wasHolding = holding;
     holding = grace.reached(now);
@@ -170,7 +138,7 @@ public final class Rescuer implements AutoCloseable {
     return holding;
   }
 
-  /** Attempts taken back from dead workers by this process so far. */
+  /** Attempts taken back from dead workers by this process so far (reported by health). */
   public long rescued() {
     return rescued.get();
   }
@@ -184,7 +152,7 @@ public final class Rescuer implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        Map<UUID, Stuck> stuck = findStuck(c, limit);
+        Map<UUID, RescuePolicy.Stuck> stuck = rescueStore.findStuck(c, after, setAside, limit);
         if (stuck.isEmpty()) {
           c.commit();
           return 0;
@@ -192,63 +160,28 @@ public final class Rescuer implements AutoCloseable {
         Map<UUID, JobRow> rows = store.lockJobs(c, stuck.keySet());
         Instant now = clock.instant();
         int n = rows.size();
-        UUID[] ids = new UUID[n];
-        Long[] runs = new Long[n];
-        String[] statuses = new String[n];
-        Timestamp[] next = new Timestamp[n];
-        String[] errors = new String[n];
-        Timestamp[] finishedAt = new Timestamp[n];
+        List<RescuePolicy.TakeBack> takeBacks = new ArrayList<>(n);
         List<AttemptRow> attempts = new ArrayList<>(n);
         List<FanIn.Finished> finished = new ArrayList<>();
         List<JobEvent> events = new ArrayList<>();
         TreeSet<String> workers = new TreeSet<>();
         boolean due = false;
-        int i = 0;
         for (JobRow row : rows.values()) {
-          Stuck s = stuck.get(row.id());
+          RescuePolicy.Stuck s = stuck.get(row.id());
           workers.add(String.valueOf(s.workerId()));
-          int crashes = s.crashes() + 1;
-          String died = "worker " + s.workerId() + " died while running attempt " + row.attempts()
-              + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
-          JobStatus status;
-          String error;
-          if (crashes >= poisonCrashes) {
-            status = JobStatus.FAILED;
-            error = "poison: " + crashes + " workers died while running this job; not retried ("
-                + died + ")";
-          } else if (row.attempts() >= row.maxAttempts()) {
-            status = JobStatus.FAILED;
-            error = "attempt " + row.attempts() + " of " + row.maxAttempts() + ": " + died;
+          RescuePolicy.TakeBack t = policy.decide(row, s, now, random);
+          takeBacks.add(t);
+          if (t.failed()) {
+            finished.add(new FanIn.Finished(row.id(), row.parentId(), t.status(), t.error()));
           } else {
-            status = JobStatus.RETRY_WAIT;
-            error = died;
-            BackoffPolicy policy = row.backoff() == null ? defaultBackoff : row.backoff();
-            next[i] = Timestamp.from(now.plus(RetryDelays.delayAfter(row.attempts(), policy, random)));
             due = true;
           }
-          ids[i] = row.id();
-          runs[i] = row.runSeq();
-          statuses[i] = status.name();
-          errors[i] = error;
-          if (status == JobStatus.FAILED) {
-            finishedAt[i] = Timestamp.from(now);
-            finished.add(new FanIn.Finished(row.id(), row.parentId(), status, error));
-          }
-          attempts.add(new AttemptRow(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
-              "WORKER_LOST", died));
-          events.add(new JobEvent(row.id(), row.parentId(), status, row.attempts(), null, error,
-              now));
-          i++;
+          attempts.add(AttemptRow.ended(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
+              "WORKER_LOST", t.attemptError()));
+          events.add(new JobEvent(row.id(), row.parentId(), t.status(), row.attempts(), null,
+              t.error(), now));
         }
-        try (PreparedStatement ps = c.prepareStatement(TAKE_BACK)) {
-          ps.setArray(1, c.createArrayOf("uuid", ids));
-          ps.setArray(2, c.createArrayOf("int8", runs));
-          ps.setArray(3, c.createArrayOf("text", statuses));
-          ps.setArray(4, c.createArrayOf("timestamptz", next));
-          ps.setArray(5, c.createArrayOf("text", errors));
-          ps.setArray(6, c.createArrayOf("timestamptz", finishedAt));
-          ps.executeUpdate();
-        }
+        rescueStore.takeBack(c, takeBacks);
         store.upsertAttempts(c, attempts);
         FanIn.Effects effects = fanIn.apply(c, finished, now);
         events.addAll(effects.events());
@@ -301,7 +234,7 @@ public final class Rescuer implements AutoCloseable {
         UUID culprit;
         try (Connection c = dataSource.getConnection()) {
           c.setAutoCommit(false);
-          var one = findStuck(c, 1);
+          var one = rescueStore.findStuck(c, after, setAside, 1);
           c.rollback();
           if (one.isEmpty()) {
             return;
@@ -319,15 +252,7 @@ public final class Rescuer implements AutoCloseable {
       c.setAutoCommit(false);
       try {
         UUID parent = store.parentsOf(c, List.of(id)).get(id);
-        int changed;
-        try (PreparedStatement ps = c.prepareStatement(
-            "UPDATE ferry.jobs SET status = 'FAILED', last_error = ?, finished_at = now(),"
-                + " updated_at = now() WHERE id = ? AND status = 'RUNNING'")) {
-          ps.setString(1, error);
-          ps.setObject(2, id);
-          changed = ps.executeUpdate();
-        }
-        if (changed == 1) {
+        if (rescueStore.failUnrescuable(c, id, error)) {
           FanIn.Effects fx = fanIn.apply(c,
               List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)), clock.instant());
           if (fx.due()) {
@@ -349,27 +274,7 @@ public final class Rescuer implements AutoCloseable {
             reason, Failures.reason(e));
       }
     }
-    metrics.quarantined("ferry-rescuer");
-  }
-
-  private Map<UUID, Stuck> findStuck(Connection c, int limit) throws SQLException {
-    Map<UUID, Stuck> out = new LinkedHashMap<>();
-    double secs = after.toMillis() / 1000.0;
-    try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
-      ps.setDouble(1, secs);
-      ps.setDouble(2, secs);
-      ps.setArray(3, c.createArrayOf("uuid", setAside.toArray()));
-      ps.setInt(4, limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          UUID id = rs.getObject(1, UUID.class);
-          Timestamp started = rs.getTimestamp(4);
-          out.put(id, new Stuck(id, rs.getInt(2), rs.getString(3),
-              started == null ? null : started.toInstant(), rs.getLong(5), rs.getBoolean(6)));
-        }
-      }
-    }
-    return out;
+    metrics.quarantined(THREAD_NAME);
   }
 
   @Override

@@ -12,7 +12,6 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -44,22 +43,21 @@ public final class Pruner implements AutoCloseable {
   /** The advisory lock of the pruning orchestrator. */
   public static final long RETENTION_LOCK = 0x4665727279_02L;
 
-  private static final String FINISHED = "('SUCCEEDED', 'FAILED', 'CANCELLED')";
-
   private static final String PICK_JOBS =
       """
       SELECT j.id FROM ferry.jobs j
-      WHERE j.status IN %1$s AND j.finished_at < ?
+      WHERE j.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND j.finished_at < ?
         AND NOT EXISTS (SELECT 1 FROM ferry.jobs c WHERE c.parent_id = j.id)
         AND (j.parent_id IS NULL
              OR NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = j.parent_id
-                            AND NOT (p.status IN %1$s AND p.finished_at < ?)))
+                            AND NOT (p.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+                                     AND p.finished_at < ?)))
         -- jobs whose deletion the database refused (e.g. a user's foreign key): kept
         AND NOT (j.id = ANY(?::uuid[]))
       ORDER BY j.finished_at
       LIMIT ?
       FOR UPDATE OF j SKIP LOCKED
-      """.formatted(FINISHED);
+      """;
 
   /** What one batch deleted; {@code locked} when another orchestrator was pruning. */
   public record Batch(boolean locked, int jobs, int attempts, int rejected, int workers) {
@@ -81,6 +79,10 @@ public final class Pruner implements AutoCloseable {
   /** Jobs whose deletion the database refused; bounded by {@link #MAX_KEPT}. */
   private final java.util.Set<UUID> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private static final int MAX_KEPT = 10_000;
+  /** The first wait after a failed round: 1 s (or the interval, if shorter). */
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  /** The longest wait after failed rounds: 1 min (or the interval, if shorter). */
+  private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
   /**
    * @param age what is older than this is deleted
@@ -103,10 +105,8 @@ public final class Pruner implements AutoCloseable {
         .description("Failures of background loops (each is logged and retried)")
         .tag("loop", "ferry-retention").register(metrics);
     // After a failure: 1 s, 2 s, 4 s, … (plus jitter), growing no further than the interval.
-    Duration firstBackoff = interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval
-        : Duration.ofSeconds(1);
-    Duration maxBackoff = interval.compareTo(Duration.ofMinutes(1)) < 0 ? interval
-        : Duration.ofMinutes(1);
+    Duration firstBackoff = interval.compareTo(FIRST_BACKOFF) < 0 ? interval : FIRST_BACKOFF;
+    Duration maxBackoff = interval.compareTo(MAX_BACKOFF) < 0 ? interval : MAX_BACKOFF;
     this.loop = new PeriodicLoop("ferry-retention", interval, firstBackoff, maxBackoff, true,
         this::round,
         (e, retryInMs) -> {
@@ -161,7 +161,7 @@ public final class Pruner implements AutoCloseable {
           ps.setInt(4, batchSize);
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              ids.add(rs.getObject(1, UUID.class));
+              ids.add(rs.getObject("id", UUID.class));
             }
           }
         }
@@ -271,18 +271,13 @@ public final class Pruner implements AutoCloseable {
   }
 
   private static boolean tryLock(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?)")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?) AS locked")) {
       ps.setLong(1, RETENTION_LOCK);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getBoolean(1);
+        return rs.getBoolean("locked");
       }
     }
-  }
-
-  /** The cutoff a batch would use now: rows finished before it are deleted. */
-  public Instant cutoff() {
-    return clock.instant().minus(age);
   }
 
   @Override

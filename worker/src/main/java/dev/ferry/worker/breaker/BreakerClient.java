@@ -6,6 +6,8 @@ import dev.ferry.core.breaker.BreakerState;
 import dev.ferry.core.breaker.Call;
 import dev.ferry.core.breaker.CircuitBreakerMachine;
 import dev.ferry.core.breaker.CircuitBreakerMachine.Transition;
+import dev.ferry.core.loop.Backoff;
+import dev.ferry.worker.metrics.WorkerMetrics;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -69,6 +71,54 @@ public final class BreakerClient implements AutoCloseable {
   /** How long a dependency may go uncalled before this replica forgets its local state. */
   public static final Duration IDLE = Duration.ofSeconds(60);
 
+  /** The reporter loop's name in {@code ferry.loop.errors} (its thread's name). */
+  public static final String REPORTER_LOOP = "ferry-breaker-reporter";
+
+  /** The listener loop's name in {@code ferry.loop.errors} (its thread's name). */
+  public static final String LISTENER_LOOP = "ferry-breaker-listener";
+
+  /** How often the reporter reloads the breakers that matter and evicts idle state: 5 s. */
+  static final Duration SAFETY_POLL = Duration.ofSeconds(5);
+
+  /** The listener's first reconnect wait: 200 ms, doubling up to {@link #RECONNECT_MAX}. */
+  static final Duration RECONNECT_FIRST = Duration.ofMillis(200);
+
+  /** The listener's longest reconnect wait: 5 s. */
+  static final Duration RECONNECT_MAX = Duration.ofSeconds(5);
+
+  /** How long one wait for notifications lasts (how soon {@link #close} is seen): 500 ms. */
+  static final Duration NOTIFICATION_WAIT = Duration.ofMillis(500);
+
+  /** How long {@link #close} waits for each thread: 2 s. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
+
+  /** Jitter added to a local early stop, so deferred jobs do not come back together: 500 ms. */
+  static final Duration LOCAL_STOP_JITTER = Duration.ofMillis(500);
+
+  /** The longest local early stop (shorter when the breaker's open time is): 1 s. */
+  static final Duration LOCAL_STOP_MAX = Duration.ofSeconds(1);
+
+  /**
+   * A trial call that cannot ask the database is deferred this long, plus up to as much again
+   * in jitter: 1 s.
+   */
+  static final Duration TRIAL_UNAVAILABLE_DELAY = Duration.ofSeconds(1);
+
+  /** A trial call whose permits are taken waits open time / 10, at least this: 200 ms. */
+  static final Duration TRIAL_WAIT_MIN = Duration.ofMillis(200);
+
+  /** ... and at most this: 5 s (plus as much again in jitter). */
+  static final Duration TRIAL_WAIT_MAX = Duration.ofSeconds(5);
+
+  /** A deferred job of an OPEN breaker with no retry time comes back after this: 60 s. */
+  static final Duration OPEN_UNKNOWN_RETRY = Duration.ofSeconds(60);
+
+  /** The open time assumed when a breaker does not tell its own: 1 s. */
+  static final Duration OPEN_UNKNOWN_LENGTH = Duration.ofSeconds(1);
+
+  /** Deferred jobs of an OPEN breaker spread over a fifth of its open time, at least: 500 ms. */
+  static final Duration SPREAD_MIN = Duration.ofMillis(500);
+
   private final DataSource dataSource;
   private final BreakerStore store;
   private final Function<String, BreakerConfig> configs;
@@ -76,6 +126,7 @@ public final class BreakerClient implements AutoCloseable {
   private final Clock clock;
   private final Duration reportInterval;
   private final int maxDependencies;
+  private final WorkerMetrics metrics;
   private final Map<String, BreakerSnapshot> view = new ConcurrentHashMap<>();
   private final Set<String> unknown = ConcurrentHashMap.newKeySet();
   /**
@@ -99,11 +150,12 @@ public final class BreakerClient implements AutoCloseable {
   /**
    * @param maxDependencies how many dependencies' local state to keep beyond those not CLOSED
    *     ({@code metrics.max.tags})
+   * @param metrics counts failures of the reporter and the listener ({@code ferry.loop.errors})
    */
   public BreakerClient(
       DataSource dataSource, Function<String, BreakerConfig> configs,
       Consumer<Transition> onTransition, Clock clock, Duration reportInterval,
-      int maxDependencies) {
+      int maxDependencies, WorkerMetrics metrics) {
     if (maxDependencies < 1) {
       throw new IllegalArgumentException("maxDependencies must be >= 1 but was " + maxDependencies);
     }
@@ -115,8 +167,9 @@ public final class BreakerClient implements AutoCloseable {
     this.clock = clock;
     this.reportInterval = reportInterval;
     this.maxDependencies = maxDependencies;
-    this.reporter = Thread.ofPlatform().name("ferry-breaker-reporter").daemon().unstarted(this::reportLoop);
-    this.listener = Thread.ofPlatform().name("ferry-breaker-listener").daemon().unstarted(this::listenLoop);
+    this.metrics = metrics;
+    this.reporter = Thread.ofPlatform().name(REPORTER_LOOP).daemon().unstarted(this::reportLoop);
+    this.listener = Thread.ofPlatform().name(LISTENER_LOOP).daemon().unstarted(this::listenLoop);
   }
 
   public void start() {
@@ -143,7 +196,8 @@ public final class BreakerClient implements AutoCloseable {
       case CALL -> {
         Instant stop = localStopUntil.get(dependency);
         if (stop != null && now.isBefore(stop) && s.forced() != BreakerState.CLOSED) {
-          yield new Decision.Defer(stop.plusMillis(ThreadLocalRandom.current().nextLong(500)),
+          yield new Decision.Defer(
+              stop.plusMillis(ThreadLocalRandom.current().nextLong(LOCAL_STOP_JITTER.toMillis())),
               "circuit breaker for " + dependency + " is opening");
         }
         lastCallAt.put(dependency, now);
@@ -164,24 +218,26 @@ public final class BreakerClient implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       log.warn("Could not ask for a trial call to {} (database unavailable?): {}", dependency,
           e.toString());
-      return new Decision.Defer(now.plusMillis(1000 + ThreadLocalRandom.current().nextLong(1000)),
+      long delay = TRIAL_UNAVAILABLE_DELAY.toMillis();
+      return new Decision.Defer(now.plusMillis(delay + ThreadLocalRandom.current().nextLong(delay)),
           "circuit breaker for " + dependency + " is " + s.state() + " (state unavailable)");
     }
     transitions.forEach(this::announce);
     if (grant.granted()) {
       return new Decision.Proceed(true, grant.epoch());
     }
-    long wait = Math.max(200, Math.min(5_000, configs.apply(dependency).openMs() / 10));
+    long wait = Math.max(TRIAL_WAIT_MIN.toMillis(),
+        Math.min(TRIAL_WAIT_MAX.toMillis(), configs.apply(dependency).openMs() / 10));
     return new Decision.Defer(now.plusMillis(wait + ThreadLocalRandom.current().nextLong(wait)),
         "circuit breaker for " + dependency + " is HALF_OPEN and its trial calls are taken");
   }
 
   /** When a deferred job should come back: {@code retry_at} plus jitter, so they do not stampede. */
   private static Instant spread(BreakerSnapshot s, Instant now) {
-    Instant base = s.retryAt() == null ? now.plusSeconds(60) : s.retryAt();
-    long open = s.openedAt() == null || s.retryAt() == null ? 1000
+    Instant base = s.retryAt() == null ? now.plus(OPEN_UNKNOWN_RETRY) : s.retryAt();
+    long open = s.openedAt() == null || s.retryAt() == null ? OPEN_UNKNOWN_LENGTH.toMillis()
         : Duration.between(s.openedAt(), s.retryAt()).toMillis();
-    long spread = Math.max(500, open / 5);
+    long spread = Math.max(SPREAD_MIN.toMillis(), open / 5);
     return base.plusMillis(ThreadLocalRandom.current().nextLong(spread));
   }
 
@@ -204,7 +260,7 @@ public final class BreakerClient implements AutoCloseable {
         CircuitBreakerMachine.Step step = CircuitBreakerMachine.record(base, List.of(call), now, cfg);
         if (step.transition() != null) {
           // Stop locally until the shared state (which this report will update) is known.
-          localStopUntil.put(d, now.plusMillis(Math.min(cfg.openMs(), 1_000)));
+          localStopUntil.put(d, now.plusMillis(Math.min(cfg.openMs(), LOCAL_STOP_MAX.toMillis())));
           LockSupport.unpark(reporter);
           return BreakerSnapshot.closed(d, cfg, now);
         }
@@ -225,12 +281,13 @@ public final class BreakerClient implements AutoCloseable {
         if (!unknown.isEmpty()) {
           refresh(Set.copyOf(unknown));
         }
-        if (System.nanoTime() - lastPoll > TimeUnit.SECONDS.toNanos(5)) {
+        if (System.nanoTime() - lastPoll > SAFETY_POLL.toNanos()) {
           evict(clock.instant());
           refresh(null);
           lastPoll = System.nanoTime();
         }
       } catch (Throwable t) {
+        metrics.loopError(REPORTER_LOOP);
         log.warn("Reporting breaker outcomes failed, will retry: {}", t.toString());
       }
     }
@@ -321,7 +378,11 @@ public final class BreakerClient implements AutoCloseable {
     return pending.size();
   }
 
-  private void update(BreakerSnapshot s) {
+  /**
+   * Takes a breaker's state as read from the database (or announced) into the view, unless the
+   * view already holds a newer generation.
+   */
+  void update(BreakerSnapshot s) {
     BreakerSnapshot before = view.get(s.dependency());
     view.merge(s.dependency(), s, (old, neu) -> neu.generation() >= old.generation() ? neu : old);
     if (before == null || s.generation() > before.generation()) {
@@ -357,17 +418,17 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   private void listenLoop() {
-    long backoffMs = 200;
+    Backoff backoff = new Backoff(RECONNECT_FIRST, RECONNECT_MAX);
     while (running) {
       try (Connection c = dataSource.getConnection()) {
         try (Statement st = c.createStatement()) {
           st.execute("LISTEN " + BreakerStore.CHANNEL);
         }
         refresh(null);
-        backoffMs = 200;
+        backoff.reset();
         PGConnection pg = c.unwrap(PGConnection.class);
         while (running) {
-          PGNotification[] ns = pg.getNotifications(500);
+          PGNotification[] ns = pg.getNotifications((int) NOTIFICATION_WAIT.toMillis());
           if (ns != null && ns.length > 0) {
             Set<String> deps = new HashSet<>();
             for (PGNotification n : ns) {
@@ -380,10 +441,11 @@ public final class BreakerClient implements AutoCloseable {
         if (!running) {
           return;
         }
-        log.warn("Breaker listener lost the database, reconnecting in {} ms: {}", backoffMs,
+        metrics.loopError(LISTENER_LOOP);
+        long waitMs = backoff.next();
+        log.warn("Breaker listener lost the database, reconnecting in {} ms: {}", waitMs,
             e.toString());
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 5_000);
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
       }
     }
   }
@@ -393,8 +455,8 @@ public final class BreakerClient implements AutoCloseable {
     running = false;
     LockSupport.unpark(reporter);
     try {
-      reporter.join(2_000);
-      listener.join(2_000);
+      reporter.join(CLOSE_TIMEOUT.toMillis());
+      listener.join(CLOSE_TIMEOUT.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

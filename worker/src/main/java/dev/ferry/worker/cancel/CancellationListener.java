@@ -1,7 +1,10 @@
 package dev.ferry.worker.cancel;
 
 import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.loop.Backoff;
 import dev.ferry.worker.exec.JobRunner;
+import dev.ferry.worker.metrics.WorkerMetrics;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -27,17 +30,35 @@ public final class CancellationListener implements Runnable, AutoCloseable {
   /** Must match {@code JobAdmin.CANCEL_CHANNEL} in the orchestrator module. */
   public static final String CHANNEL = "ferry_cancel";
 
+  /** The loop's name in {@code ferry.loop.errors} (its thread's name). */
+  public static final String LOOP_NAME = "ferry-worker-cancel";
+
+  /** The first reconnect wait after the database is lost: 200 ms, doubling up to 5 s. */
+  static final Duration RECONNECT_FIRST = Duration.ofMillis(200);
+
+  /** The longest reconnect wait: 5 s. */
+  static final Duration RECONNECT_MAX = Duration.ofSeconds(5);
+
+  /** How long one wait for notifications lasts (how soon {@link #close} is seen): 500 ms. */
+  static final Duration NOTIFICATION_WAIT = Duration.ofMillis(500);
+
+  /** How long {@link #close} waits for the thread to end: 2 s. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
+
   private final DataSource dataSource;
   private final JobRunner runner;
+  private final WorkerMetrics metrics;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final CountDownLatch listening = new CountDownLatch(1);
   private volatile boolean running = true;
 
-  public CancellationListener(DataSource dataSource, JobRunner runner) {
+  /** @param metrics counts each lost connection as a {@code ferry.loop.errors} of this loop */
+  public CancellationListener(DataSource dataSource, JobRunner runner, WorkerMetrics metrics) {
     this.dataSource = dataSource;
     this.runner = runner;
-    this.thread = Thread.ofPlatform().name("ferry-worker-cancel").daemon().unstarted(this);
+    this.metrics = metrics;
+    this.thread = Thread.ofPlatform().name(LOOP_NAME).daemon().unstarted(this);
   }
 
   public void start() {
@@ -51,7 +72,7 @@ public final class CancellationListener implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    long backoffMs = 200;
+    Backoff backoff = new Backoff(RECONNECT_FIRST, RECONNECT_MAX);
     try {
       while (running) {
         try (Connection c = dataSource.getConnection()) {
@@ -59,10 +80,10 @@ public final class CancellationListener implements Runnable, AutoCloseable {
             st.execute("LISTEN " + CHANNEL);
           }
           listening.countDown();
-          backoffMs = 200;
+          backoff.reset();
           PGConnection pg = c.unwrap(PGConnection.class);
           while (running) {
-            PGNotification[] ns = pg.getNotifications(500);
+            PGNotification[] ns = pg.getNotifications((int) NOTIFICATION_WAIT.toMillis());
             if (ns == null) {
               continue;
             }
@@ -79,12 +100,13 @@ public final class CancellationListener implements Runnable, AutoCloseable {
           if (!running) {
             break;
           }
+          metrics.loopError(LOOP_NAME);
+          long waitMs = backoff.next();
           log.warn("Cancellation listener lost the database, reconnecting in {} ms: {}",
-              backoffMs, e.toString());
-          if (stopped.await(backoffMs, TimeUnit.MILLISECONDS)) {
+              waitMs, e.toString());
+          if (Backoff.await(stopped, waitMs)) {
             break;
           }
-          backoffMs = Math.min(backoffMs * 2, 5_000);
         }
       }
     } catch (InterruptedException e) {
@@ -129,7 +151,7 @@ public final class CancellationListener implements Runnable, AutoCloseable {
   public void close() {
     running = false;
     try {
-      stopped.await(2, TimeUnit.SECONDS);
+      stopped.await(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -28,6 +28,9 @@ import java.util.List;
  * Pure and immutable: thread-safe, never resolves names itself.
  */
 public final class EgressPolicy {
+  /** A refused host is named in errors with at most this many characters: 200. */
+  static final int HOST_MAX_CHARS = 200;
+
   /** Link-local (IPv4 and IPv6) and cloud metadata addresses, always denied unless allowed. */
   public static final List<EgressRule> DEFAULT_DENY =
       List.of(
@@ -117,6 +120,6 @@ public final class EgressPolicy {
     String ip = address == null ? "?" : address.getHostAddress();
     String h = host == null ? ip : host;
     String shown = h.equalsIgnoreCase(ip) ? ip : h + " (" + ip + ")";
-    return SafeText.echo(shown, 200) + " port " + port;
+    return SafeText.echo(shown, HOST_MAX_CHARS) + " port " + port;
   }
 }

@@ -1,20 +1,20 @@
 package dev.ferry.worker.exec;
 
 /**
- * A message from a job thread to the poll thread: the job's thread ended (a concurrency slot
- * is free), or its outcome is durably on the results topic (its offset may be committed).
+ * A message from a job thread to whoever started the job (the poll thread): the job's thread
+ * ended (a concurrency slot is free), or its outcome is durably on the results topic (its offset
+ * may be committed). The {@code ticket} is the starter's own handle of the job, handed back as
+ * it was given to {@link JobRunner#start}, so the starter needs no casts.
+ *
+ * @param <T> the starter's ticket type
  */
-public sealed interface Completion permits Completion.SlotFreed, Completion.OutcomeStored, Completion.Checked {
-  /** The handler thread of this ticket ended. */
-  record SlotFreed(Object ticket) implements Completion {}
+public sealed interface Completion<T> permits Completion.SlotFreed, Completion.OutcomeStored {
+  /** The ticket given to {@link JobRunner#start} or {@link JobRunner#defer}. */
+  T ticket();
+
+  /** The handler thread of this ticket ended (or was abandoned as stuck). */
+  record SlotFreed<T>(T ticket) implements Completion<T> {}
 
   /** The outcome of this ticket is acknowledged by the broker. */
-  record OutcomeStored(Object ticket) implements Completion {}
-
-  /**
-   * The database's verdict on possibly redelivered work items: the {@code runnable} ones may
-   * start, the others are stale (null when the check failed: all may start).
-   */
-  record Checked(Object batch, java.util.Set<String> runnable, Exception error)
-      implements Completion {}
+  record OutcomeStored<T>(T ticket) implements Completion<T> {}
 }

@@ -5,6 +5,10 @@ import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.worker.api.JobHandler;
 import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -13,6 +17,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +53,21 @@ public final class HandlerRegistry implements AutoCloseable {
    * @throws ConfigException for a bad http setting or an unknown type in handlers.disabled
    */
   public static HandlerRegistry load(FerryConfig config, Collection<JobHandler> extra) {
-    return load(extra, HttpSettings.from(config), disabled(config));
+    return load(extra, HttpSettings.from(config), disabled(config), handlersDir(config));
   }
 
   /** Built-ins except {@code disabled}, plus ServiceLoader handlers, plus {@code extra}. */
   public static HandlerRegistry load(
       Collection<JobHandler> extra, HttpSettings http, Set<String> disabled) {
+    return load(extra, http, disabled, null);
+  }
+
+  /**
+   * Built-ins except {@code disabled}, plus ServiceLoader handlers of the classpath and of the
+   * jars in {@code dir} (when not null), plus {@code extra}.
+   */
+  private static HandlerRegistry load(
+      Collection<JobHandler> extra, HttpSettings http, Set<String> disabled, Path dir) {
     Map<String, JobHandler> m = new TreeMap<>();
     List<HttpHandler> owned = new ArrayList<>();
     for (String type : List.of("noop", "echo", "sleep", "http")) {
@@ -70,8 +84,22 @@ public final class HandlerRegistry implements AutoCloseable {
         });
       }
     }
-    for (JobHandler h : ServiceLoader.load(JobHandler.class)) {
-      m.put(h.type(), h);
+    ClassLoader loader = dir == null
+        ? Thread.currentThread().getContextClassLoader()
+        : jarLoader(dir);
+    try {
+      for (JobHandler h : ServiceLoader.load(JobHandler.class, loader)) {
+        m.put(h.type(), h);
+        if (dir != null) {
+          var source = h.getClass().getProtectionDomain().getCodeSource();
+          log.info("Handler '{}' ({}) loaded from {}", h.type(), h.getClass().getName(),
+              source == null ? "the classpath" : source.getLocation());
+        }
+      }
+    } catch (java.util.ServiceConfigurationError e) {
+      throw new ConfigException("a handler could not be loaded"
+          + (dir == null ? "" : " from " + Setting.HANDLERS_DIR.spellings() + " " + dir)
+          + ": " + e.getMessage());
     }
     for (JobHandler h : extra) {
       m.put(h.type(), h);
@@ -100,6 +128,44 @@ public final class HandlerRegistry implements AutoCloseable {
       out.add(type);
     }
     return out;
+  }
+
+  /**
+   * The directory {@code handlers.dir} names, or null when it is empty.
+   *
+   * @throws ConfigException if it is not a readable directory
+   */
+  static Path handlersDir(FerryConfig config) {
+    String value = config.get(Setting.HANDLERS_DIR);
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    Path dir = Path.of(value.strip());
+    if (!Files.isDirectory(dir) || !Files.isReadable(dir)) {
+      throw new ConfigException(Setting.HANDLERS_DIR.spellings()
+          + " must be a readable directory of handler jars but was '" + value + "'");
+    }
+    return dir;
+  }
+
+  /** A class loader over every {@code *.jar} in {@code dir}, on top of the worker's classes. */
+  private static ClassLoader jarLoader(Path dir) {
+    List<URL> jars = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path jar : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
+        jars.add(jar.toUri().toURL());
+      }
+    } catch (IOException e) {
+      throw new ConfigException(Setting.HANDLERS_DIR.spellings() + " " + dir
+          + " could not be read: " + e.getMessage());
+    }
+    if (jars.isEmpty()) {
+      log.warn("{} {} holds no .jar files: no handlers loaded from it",
+          Setting.HANDLERS_DIR.spellings(), dir);
+    }
+    // Lives as long as the worker's handlers, which is the process.
+    return new URLClassLoader("ferry-handlers", jars.toArray(URL[]::new),
+        HandlerRegistry.class.getClassLoader());
   }
 
   /** The handler for a type, or null. */

@@ -23,6 +23,9 @@ import java.util.Map;
  * Pure.
  */
 public final class HttpBodies {
+  /** A binary body's {@code contentType} is cut to this many characters: 200. */
+  static final int CONTENT_TYPE_MAX_CHARS = 200;
+
   private HttpBodies() {}
 
   /** The result of a 2xx answer with this body and {@code Content-Type} (may be null). */
@@ -47,7 +50,8 @@ public final class HttpBodies {
     }
     result.put("contentType", contentType == null
         ? "application/octet-stream"
-        : contentType.length() > 200 ? contentType.substring(0, 200) : contentType);
+        : contentType.length() > CONTENT_TYPE_MAX_CHARS
+            ? contentType.substring(0, CONTENT_TYPE_MAX_CHARS) : contentType);
     result.put("bodyBase64", Base64.getEncoder().encodeToString(body));
     return result;
   }

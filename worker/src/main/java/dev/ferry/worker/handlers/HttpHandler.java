@@ -59,7 +59,17 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
   private static final Set<String> RESERVED =
       Set.of("host", "content-length", "transfer-encoding", "connection", "upgrade", "te",
           "keep-alive", "proxy-connection", "expect");
+  /** A request's timeout when its payload names none (and no attempt deadline is known): 30 s. */
   private static final long DEFAULT_TIMEOUT_MS = 30_000;
+
+  /** How long a connection may take to open: 5 s. */
+  static final Timeout CONNECT_TIMEOUT = Timeout.ofSeconds(5);
+
+  /**
+   * The connection pool's bound, in total and per route: 10 000, i.e. none in practice (the
+   * worker's concurrency and the bulkheads are the real bounds).
+   */
+  static final int MAX_CONNECTIONS = 10_000;
 
   private final HttpSettings settings;
   private final CloseableHttpClient client;
@@ -77,10 +87,9 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
                 PoolingHttpClientConnectionManagerBuilder.create()
                     .setDnsResolver(new CheckingDnsResolver(settings.policy()))
                     .setDefaultConnectionConfig(
-                        ConnectionConfig.custom().setConnectTimeout(Timeout.ofSeconds(5)).build())
-                    // The worker's concurrency is the real bound.
-                    .setMaxConnTotal(10_000)
-                    .setMaxConnPerRoute(10_000)
+                        ConnectionConfig.custom().setConnectTimeout(CONNECT_TIMEOUT).build())
+                    .setMaxConnTotal(MAX_CONNECTIONS)
+                    .setMaxConnPerRoute(MAX_CONNECTIONS)
                     .build())
             .disableAutomaticRetries()
             .disableCookieManagement()

@@ -32,6 +32,8 @@ public final class WorkerMetrics {
   private final Timer pollInterval;
   private final Map<String, Timer> attempts = new ConcurrentHashMap<>();
   private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
+  private final Map<String, Counter> loopErrors = new ConcurrentHashMap<>();
+  private final Map<String, Counter> sendFailures = new ConcurrentHashMap<>();
   private final Set<String> dependencies = ConcurrentHashMap.newKeySet();
   private final TagCap types;
   private final TagCap dependencyTags;
@@ -130,6 +132,36 @@ public final class WorkerMetrics {
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
         .register(registry)).record(took);
+  }
+
+  /** {@link #sendFailed} of an attempt's outcome (it is sent again). */
+  public static final String RECORD_OUTCOME = "outcome";
+
+  /** {@link #sendFailed} of an attempt's start notice (not sent again). */
+  public static final String RECORD_START_NOTICE = "start-notice";
+
+  /** {@link #sendFailed} of a breaker transition event on {@code ferry.events}. */
+  public static final String RECORD_BREAKER_EVENT = "breaker-event";
+
+  /**
+   * A background loop failed (database or Kafka away, a bug): it logged it and retries (the poll
+   * loop ends instead). Counted as {@code ferry.loop.errors{loop}}, like the orchestrator's
+   * loops; {@code loop} is the loop thread's name.
+   */
+  public void loopError(String loop) {
+    loopErrors.computeIfAbsent(loop, k -> Counter.builder("ferry.loop.errors")
+        .description("Failures of background loops (each is logged and retried)")
+        .tag("loop", loop).register(registry)).increment();
+  }
+
+  /**
+   * Kafka refused or lost a record this worker produced ({@code record}: one of the
+   * {@code RECORD_*} constants). Counted as {@code ferry.worker.send.failures{record}}.
+   */
+  public void sendFailed(String record) {
+    sendFailures.computeIfAbsent(record, k -> Counter.builder("ferry.worker.send.failures")
+        .description("Records this worker produced that Kafka refused or did not acknowledge")
+        .tag("record", record).register(registry)).increment();
   }
 
   /** The time between two polls. */

@@ -19,10 +19,10 @@ final class OffsetTracker {
   /** Records below this offset were on the partition when it was assigned (maybe redelivered). */
   private final long endAtAssignment;
 
-  OffsetTracker() {
-    this(Long.MAX_VALUE);
-  }
-
+  /**
+   * @param endAtAssignment the partition's end offset when it was assigned ({@code
+   *     Long.MAX_VALUE} when unknown: every record may be a redelivery)
+   */
   OffsetTracker(long endAtAssignment) {
     this.endAtAssignment = endAtAssignment;
   }

@@ -1,10 +1,19 @@
 package dev.ferry.worker.cancel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.ferry.worker.metrics.WorkerMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.Proxy;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 class CancellationListenerTest {
@@ -34,5 +43,33 @@ class CancellationListenerTest {
     assertThat(CancellationListener.parse("", ids)).isEqualTo(1);
     assertThat(CancellationListener.parse(a + ":4", ids)).isZero();
     assertThat(ids).containsExactlyEntriesOf(Map.of(a, 4L));
+  }
+
+  @Test
+  void aLostDatabase_isCountedAsALoopError_andTheListenerKeepsTrying() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    DataSource refusing = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
+        new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+          if (method.getName().equals("getConnection")) {
+            throw new SQLException("Connection refused (test)");
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+    // The runner is never reached: no notification can arrive without a connection.
+    CancellationListener listener =
+        new CancellationListener(refusing, null, new WorkerMetrics(registry, 10));
+    listener.start();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> errors(registry) >= 2);
+      assertThat(listener.awaitListening(0, TimeUnit.MILLISECONDS)).isFalse();
+    } finally {
+      listener.close();
+    }
+  }
+
+  private static double errors(SimpleMeterRegistry registry) {
+    Counter c = registry.find("ferry.loop.errors")
+        .tag("loop", CancellationListener.LOOP_NAME).counter();
+    return c == null ? 0 : c.count();
   }
 }

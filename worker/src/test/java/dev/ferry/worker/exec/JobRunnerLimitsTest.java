@@ -41,7 +41,7 @@ class JobRunnerLimitsTest {
   private final MockProducer<String, byte[]> producer =
       new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
   private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
-  private final List<Completion> completions = new CopyOnWriteArrayList<>();
+  private final List<Completion<UUID>> completions = new CopyOnWriteArrayList<>();
 
   /** {@code {"size": N}} → a result string of N chars; {@code {"children": N}} → N noop children. */
   private static final JobHandler SIZED = new JobHandler() {
@@ -79,7 +79,7 @@ class JobRunnerLimitsTest {
   private UUID run(String payload) {
     UUID id = UUID.randomUUID();
     runner.start(new WorkItem(id, 1, 1L, "sized", FerryJson.parse(payload), null, 30_000),
-        id, completions::add);
+        id, completions::add, false);
     return id;
   }
 
@@ -90,7 +90,7 @@ class JobRunnerLimitsTest {
   }
 
   private boolean stored(UUID ticket) {
-    return completions.contains(new Completion.OutcomeStored(ticket));
+    return completions.contains(new Completion.OutcomeStored<>(ticket));
   }
 
   @Test

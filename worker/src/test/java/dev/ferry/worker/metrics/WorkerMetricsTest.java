@@ -48,4 +48,28 @@ class WorkerMetricsTest {
         .filter(id -> !id.getName().startsWith("ferry.worker.poll.interval")).count())
         .as("three gauges per capped dependency, transitions with other").isEqualTo(3L * CAP + CAP + 1);
   }
+
+  @Test
+  void loopErrors_areCountedPerLoop_underTheOrchestratorsName() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    WorkerMetrics m = new WorkerMetrics(registry, CAP);
+    m.loopError("ferry-worker-cancel");
+    m.loopError("ferry-worker-cancel");
+    m.loopError("ferry-breaker-reporter");
+    assertThat(registry.find("ferry.loop.errors").tag("loop", "ferry-worker-cancel").counter()
+        .count()).isEqualTo(2);
+    assertThat(registry.find("ferry.loop.errors").tag("loop", "ferry-breaker-reporter")
+        .counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void sendFailures_areCountedPerRecordKind() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    WorkerMetrics m = new WorkerMetrics(registry, CAP);
+    m.sendFailed(WorkerMetrics.RECORD_BREAKER_EVENT);
+    assertThat(registry.find("ferry.worker.send.failures")
+        .tag("record", WorkerMetrics.RECORD_BREAKER_EVENT).counter().count()).isEqualTo(1);
+    assertThat(registry.find("ferry.worker.send.failures")
+        .tag("record", WorkerMetrics.RECORD_OUTCOME).counter()).isNull();
+  }
 }

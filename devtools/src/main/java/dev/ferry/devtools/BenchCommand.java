@@ -1,4 +1,4 @@
-package dev.ferry.cli;
+package dev.ferry.devtools;
 
 import dev.ferry.bench.BacklogBench;
 import dev.ferry.bench.BenchInfra;
@@ -42,7 +42,7 @@ import picocli.CommandLine.Parameters;
         "  retention    --seeded finished jobs 30 days old; --jobs noop jobs without,",
         "               then with retention deleting them: the slowdown",
         ""})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
   @Parameters(paramLabel = "SCENARIO", defaultValue = "throughput",
       description = "Scenario to run (default ${DEFAULT-VALUE}).")
   String scenario;

@@ -1,4 +1,4 @@
-package dev.ferry.cli;
+package dev.ferry.devtools;
 
 import dev.ferry.testkit.FerryInfra;
 import dev.ferry.testkit.Infra;
@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     description = {"Runs embedded Kafka and PostgreSQL for local development.",
         "",
         "Prints their addresses as FERRY_* variables to export; runs until Ctrl-C."})
-final class DevCommand implements Callable<Integer> {
+public final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     System.out.println("Starting embedded Kafka and PostgreSQL…");

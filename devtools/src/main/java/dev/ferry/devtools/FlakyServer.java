@@ -1,4 +1,4 @@
-package dev.ferry.cli;
+package dev.ferry.devtools;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

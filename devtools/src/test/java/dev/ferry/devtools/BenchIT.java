@@ -1,4 +1,4 @@
-package dev.ferry.cli;
+package dev.ferry.devtools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class BenchIT {
   @Test
   void throughputWithFloor_printsBothRatesTheRatioCpuAndDurability() {
-    Harness.Run r = Harness.cli("bench", "throughput", "--jobs", "2000", "--with-floor");
+    DevCli.Run r = DevCli.run("bench", "throughput", "--jobs", "2000", "--with-floor");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
         .containsPattern("RESULT scenario=floor jobs=2000 seconds=[\\d.]+ jobs_per_s=[1-9]\\d*"
@@ -25,7 +25,7 @@ class BenchIT {
 
   @Test
   void backlog_drainsInAWorkerJvmAndReportsItsMemory_withProductionDurability() {
-    Harness.Run r = Harness.cli("bench", "backlog", "--jobs", "3000", "--heap-mb", "128",
+    DevCli.Run r = DevCli.run("bench", "backlog", "--jobs", "3000", "--heap-mb", "128",
         "--durability", "production");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
@@ -38,10 +38,10 @@ class BenchIT {
 
   @Test
   void unknownScenarioOrDurability_isNamed() {
-    Harness.Run r = Harness.cli("bench", "nope");
+    DevCli.Run r = DevCli.run("bench", "nope");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("unknown scenario 'nope'").contains("backlog");
-    Harness.Run d = Harness.cli("bench", "floor", "--durability", "maybe");
+    DevCli.Run d = DevCli.run("bench", "floor", "--durability", "maybe");
     assertThat(d.exit()).isNotZero();
     assertThat(d.err()).contains("--durability must be test or production, not 'maybe'");
   }

@@ -1,8 +1,7 @@
 package dev.ferry.bench;
 
-import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
-import dev.ferry.core.config.Setting;
+import dev.ferry.testkit.LocalCluster;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.time.Duration;
@@ -10,24 +9,34 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A deep backlog: N {@code noop} jobs are submitted and dispatched (all {@code QUEUED} on the
- * work topic) before a worker exists; then one worker (its own JVM, heap capped) at a modest
- * concurrency works through them. Shows that the worker's memory does not grow with the backlog:
- * it fetches only what it can start.
+ * A deep backlog: N {@code noop} jobs are submitted and dispatched (all {@code QUEUED} on the work
+ * topic) before a worker exists; then one worker (its own JVM, heap capped) at a modest concurrency
+ * works through them. Shows that the worker's memory does not grow with the backlog: it fetches
+ * only what it can start.
  */
 public final class BacklogBench {
   /** Parameters of a run. */
   public record Options(int jobs, int concurrency, int heapMb, Duration timeout) {}
 
   /** Figures of a run. */
-  public record Result(Options options, double queueSeconds, double drainSeconds,
-      WorkerProcess.Memory memory, String durability) {
+  public record Result(
+      Options options,
+      double queueSeconds,
+      double drainSeconds,
+      WorkerProcess.Memory memory,
+      String durability) {
     public String line() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "RESULT scenario=backlog jobs=%d concurrency=%d queue_s=%.1f drain_s=%.1f"
               + " drain_jobs_per_s=%.0f %s db=%s",
-          options.jobs(), options.concurrency(), queueSeconds, drainSeconds,
-          options.jobs() / drainSeconds, memory.fields(), durability);
+          options.jobs(),
+          options.concurrency(),
+          queueSeconds,
+          drainSeconds,
+          options.jobs() / drainSeconds,
+          memory.fields(),
+          durability);
     }
   }
 
@@ -49,11 +58,12 @@ public final class BacklogBench {
         out.println("Waiting until every job is QUEUED on the work topic…");
         jobs.awaitStatus(db, "QUEUED", o.jobs(), o.timeout(), out);
         double queueSeconds = (System.nanoTime() - t0) / 1e9;
-        out.printf("%,d jobs queued in %.1f s; starting a worker JVM (-Xmx%dm, concurrency %d)…%n",
+        out.printf(
+            "%,d jobs queued in %.1f s; starting a worker JVM (-Xmx%dm, concurrency %d)…%n",
             o.jobs(), queueSeconds, o.heapMb(), o.concurrency());
         long t1 = System.nanoTime();
-        try (WorkerProcess worker = WorkerProcess.start(o.heapMb(),
-            BenchJobs.workerSettings(config, o.concurrency()))) {
+        try (WorkerProcess worker =
+            WorkerProcess.start(o.heapMb(), BenchJobs.workerSettings(config, o.concurrency()))) {
           jobs.awaitSucceeded(db, o.jobs(), o.timeout(), out);
           double drainSeconds = (System.nanoTime() - t1) / 1e9;
           String durability = BenchInfra.describe(db);

@@ -1,26 +1,27 @@
 package dev.ferry.bench;
 
 import dev.ferry.core.config.FerryConfig;
-import dev.ferry.testkit.LocalCluster;
-import dev.ferry.worker.api.JobHandler;
-import java.util.List;
-import java.util.function.UnaryOperator;
 import dev.ferry.testkit.FerryInfra;
 import dev.ferry.testkit.Infra;
+import dev.ferry.testkit.LocalCluster;
+import dev.ferry.worker.api.JobHandler;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
- * Infrastructure for a benchmark: embedded Kafka and PostgreSQL (or external servers named by
- * the environment, see {@link FerryInfra}), with the database durability chosen for the run.
+ * Infrastructure for a benchmark: embedded Kafka and PostgreSQL (or external servers named by the
+ * environment, see {@link FerryInfra}), with the database durability chosen for the run.
  */
 public final class BenchInfra {
   /** Embedded PostgreSQL with {@code fsync=off, synchronous_commit=off} (the peers' setup). */
   public static final String TEST = "test";
+
   /** Embedded PostgreSQL with {@code fsync=on, synchronous_commit=on}, as in production. */
   public static final String PRODUCTION = "production";
 
@@ -44,19 +45,24 @@ public final class BenchInfra {
   }
 
   /**
-   * A whole local Ferry for one benchmark, on {@link #start()}'s infrastructure and with the
-   * chosen Kafka client properties; the caller closes it.
+   * A whole local Ferry for one benchmark, on {@link #start()}'s infrastructure and with the chosen
+   * Kafka client properties; the caller closes it.
    */
   public static LocalCluster cluster(
       int workers, UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
     String dbName = "ferry_bench_" + Long.toHexString(System.nanoTime());
-    return LocalCluster.start(start(), dbName, workers, c -> {
-      FerryConfig tuned = c;
-      for (Map.Entry<String, String> e : kafka.entrySet()) {
-        tuned = tuned.withKafka(e.getKey(), e.getValue());
-      }
-      return tune.apply(tuned);
-    }, handlers);
+    return LocalCluster.start(
+        start(),
+        dbName,
+        workers,
+        c -> {
+          FerryConfig tuned = c;
+          for (Map.Entry<String, String> e : kafka.entrySet()) {
+            tuned = tuned.withKafka(e.getKey(), e.getValue());
+          }
+          return tune.apply(tuned);
+        },
+        handlers);
   }
 
   /** Starts infrastructure for one benchmark; the caller closes it. */
@@ -68,8 +74,10 @@ public final class BenchInfra {
 
   /** The database's durability settings as they are, for the RESULT line. */
   public static String describe(Connection c) throws SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
-        "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
       rs.next();
       return "fsync=" + rs.getString(1) + ",synchronous_commit=" + rs.getString(2);
     }

@@ -19,8 +19,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Submits jobs as a client would (a producer with Kafka's usual batching, {@code acks=all})
- * and waits for them in the database, printing progress.
+ * Submits jobs as a client would (a producer with Kafka's usual batching, {@code acks=all}) and
+ * waits for them in the database, printing progress.
  */
 final class BenchJobs implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
@@ -39,8 +39,14 @@ final class BenchJobs implements AutoCloseable {
   /** The settings a worker process needs to join this cluster. */
   static Map<Setting, String> workerSettings(FerryConfig config, int concurrency) {
     Map<Setting, String> s = new EnumMap<>(Setting.class);
-    for (Setting k : new Setting[] {Setting.KAFKA_BOOTSTRAP_SERVERS, Setting.DB_URL,
-        Setting.DB_USER, Setting.DB_PASSWORD, Setting.TOPIC_PREFIX}) {
+    for (Setting k :
+        new Setting[] {
+          Setting.KAFKA_BOOTSTRAP_SERVERS,
+          Setting.DB_URL,
+          Setting.DB_USER,
+          Setting.DB_PASSWORD,
+          Setting.TOPIC_PREFIX
+        }) {
       s.put(k, config.get(k));
     }
     s.put(Setting.WORKER_CONCURRENCY, String.valueOf(concurrency));
@@ -50,24 +56,33 @@ final class BenchJobs implements AutoCloseable {
   }
 
   /**
-   * Submits {@code n} jobs of a type; each payload carries the submit time {@code t} (epoch
-   * ms) and {@code extraPayload} (JSON members without braces, may be empty).
+   * Submits {@code n} jobs of a type; each payload carries the submit time {@code t} (epoch ms) and
+   * {@code extraPayload} (JSON members without braces, may be empty).
    */
   void submit(int n, String type, String extraPayload) {
     submit(n, type, extraPayload, "");
   }
 
   /**
-   * As {@link #submit(int, String, String)}, with {@code extraFields} (submission members
-   * without braces, e.g. a {@code runAt}; may be empty).
+   * As {@link #submit(int, String, String)}, with {@code extraFields} (submission members without
+   * braces, e.g. a {@code runAt}; may be empty).
    */
   void submit(int n, String type, String extraPayload, String extraFields) {
     String extra = extraPayload.isEmpty() ? "" : "," + extraPayload;
     String fields = extraFields.isEmpty() ? "" : "," + extraFields;
     java.util.Queue<byte[]> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
     for (int i = 0; i < n; i++) {
-      String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"" + type
-          + "\",\"payload\":{\"t\":" + System.currentTimeMillis() + extra + "}" + fields + "}";
+      String json =
+          "{\"id\":\""
+              + UUID.randomUUID()
+              + "\",\"type\":\""
+              + type
+              + "\",\"payload\":{\"t\":"
+              + System.currentTimeMillis()
+              + extra
+              + "}"
+              + fields
+              + "}";
       send(json.getBytes(StandardCharsets.UTF_8), failed);
     }
     producer.flush();
@@ -81,11 +96,14 @@ final class BenchJobs implements AutoCloseable {
   }
 
   private void send(byte[] value, java.util.Queue<byte[]> failed) {
-    var unused = producer.send(new ProducerRecord<>(topic, value), (md, e) -> {
-      if (e != null) {
-        failed.add(value);
-      }
-    });
+    var unused =
+        producer.send(
+            new ProducerRecord<>(topic, value),
+            (md, e) -> {
+              if (e != null) {
+                failed.add(value);
+              }
+            });
   }
 
   /** Waits until {@code n} jobs have the status, printing progress every 2 s. */
@@ -98,9 +116,10 @@ final class BenchJobs implements AutoCloseable {
       long all;
       // Counts by the status index (an index-only scan), not a scan of a million rows five
       // times a second.
-      try (var ps = db.prepareStatement(
-          "SELECT (SELECT count(*) FROM ferry.jobs WHERE status = ?),"
-              + " (SELECT count(*) FROM ferry.jobs WHERE status IS NOT NULL)")) {
+      try (var ps =
+          db.prepareStatement(
+              "SELECT (SELECT count(*) FROM ferry.jobs WHERE status = ?),"
+                  + " (SELECT count(*) FROM ferry.jobs WHERE status IS NOT NULL)")) {
         ps.setString(1, status);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -116,8 +135,8 @@ final class BenchJobs implements AutoCloseable {
         lastPrint = System.nanoTime();
       }
       if (System.nanoTime() > deadline) {
-        throw new TimeoutException("only " + done + " of " + n + " jobs " + status + " in "
-            + timeout);
+        throw new TimeoutException(
+            "only " + done + " of " + n + " jobs " + status + " in " + timeout);
       }
       // Progress polling of the database at a human pace.
       Thread.sleep(all > 100_000 ? 1_000 : 200);

@@ -24,8 +24,8 @@ final class CpuMeter {
   }
 
   static CpuMeter read() {
-    var os = (com.sun.management.OperatingSystemMXBean)
-        ManagementFactory.getOperatingSystemMXBean();
+    var os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     return new CpuMeter(os.getProcessCpuTime(), postgresTicks());
   }
 
@@ -33,8 +33,12 @@ final class CpuMeter {
   String since(CpuMeter earlier, long jobs) {
     double jvm = (jvmNanos - earlier.jvmNanos) / 1e9;
     double pg = (postgresTicks - earlier.postgresTicks) * TICK_MS / 1000;
-    return String.format(Locale.ROOT, "cpu_jvm_s=%.1f cpu_pg_s=%.1f cpu_us_per_job=%.0f",
-        jvm, pg, (jvm + pg) * 1e6 / jobs);
+    return String.format(
+        Locale.ROOT,
+        "cpu_jvm_s=%.1f cpu_pg_s=%.1f cpu_us_per_job=%.0f",
+        jvm,
+        pg,
+        (jvm + pg) * 1e6 / jobs);
   }
 
   /** utime + stime of every process named postgres (0 where /proc is missing). */

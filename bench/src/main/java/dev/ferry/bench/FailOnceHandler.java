@@ -4,7 +4,10 @@ import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
 
-/** {@code fail-once}: the first attempt fails (retryable) when the payload says {@code "fail": true}. */
+/**
+ * {@code fail-once}: the first attempt fails (retryable) when the payload says {@code "fail":
+ * true}.
+ */
 public final class FailOnceHandler implements JobHandler {
   @Override
   public String type() {

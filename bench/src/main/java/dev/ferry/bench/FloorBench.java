@@ -2,7 +2,6 @@ package dev.ferry.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.core.json.FerryJson;
-import dev.ferry.testkit.FerryInfra;
 import dev.ferry.testkit.Infra;
 import dev.ferry.testkit.TestDatabase;
 import java.io.PrintStream;
@@ -38,24 +37,37 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The floor: the least work any Kafka + PostgreSQL job orchestrator must do per job, without
- * Ferry's features, on the same servers and with the same client settings. N submissions (the
- * JSON of the throughput scenario) are produced; an intake stage consumes a poll batch, inserts
- * it with one {@code unnest} statement and produces the work items (acknowledged before the
- * commit); a worker stage consumes work items and produces outcomes; an applier stage consumes
- * outcomes and marks the batch done with one {@code unnest} update. Offsets are committed after
- * each stage's side effects, as in Ferry. Three hops, three batched transactions' worth of work.
+ * Ferry's features, on the same servers and with the same client settings. N submissions (the JSON
+ * of the throughput scenario) are produced; an intake stage consumes a poll batch, inserts it with
+ * one {@code unnest} statement and produces the work items (acknowledged before the commit); a
+ * worker stage consumes work items and produces outcomes; an applier stage consumes outcomes and
+ * marks the batch done with one {@code unnest} update. Offsets are committed after each stage's
+ * side effects, as in Ferry. Three hops, three batched transactions' worth of work.
  */
 public final class FloorBench {
   /** Parameters of a run. */
   public record Options(int jobs, int partitions, Duration timeout, int warmupJobs) {}
 
   /** Figures of a run. */
-  public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
-      String durability, String cpu) {
+  public record Result(
+      int jobs,
+      double seconds,
+      double jobsPerSecond,
+      double p50Ms,
+      double p99Ms,
+      String durability,
+      String cpu) {
     public String line() {
-      return String.format(java.util.Locale.ROOT,
+      return String.format(
+          java.util.Locale.ROOT,
           "RESULT scenario=floor jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f %s db=%s",
-          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, cpu, durability);
+          jobs,
+          seconds,
+          jobsPerSecond,
+          p50Ms,
+          p99Ms,
+          cpu,
+          durability);
     }
   }
 
@@ -67,14 +79,20 @@ public final class FloorBench {
       TestDatabase db = infra.newDatabase("floor_" + Long.toHexString(System.nanoTime()));
       String prefix = "floor" + Long.toHexString(System.nanoTime()) + ".";
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", infra.bootstrapServers()))) {
-        admin.createTopics(List.of(
-            new NewTopic(prefix + "submit", o.partitions(), (short) 1),
-            new NewTopic(prefix + "work", o.partitions(), (short) 1),
-            new NewTopic(prefix + "results", o.partitions(), (short) 1))).all().get();
+        admin
+            .createTopics(
+                List.of(
+                    new NewTopic(prefix + "submit", o.partitions(), (short) 1),
+                    new NewTopic(prefix + "work", o.partitions(), (short) 1),
+                    new NewTopic(prefix + "results", o.partitions(), (short) 1)))
+            .all()
+            .get();
       }
       String durability;
-      try (Connection c = connect(db); Statement st = c.createStatement()) {
-        st.execute("""
+      try (Connection c = connect(db);
+          Statement st = c.createStatement()) {
+        st.execute(
+            """
             CREATE TABLE floor_jobs (id uuid PRIMARY KEY, payload jsonb NOT NULL,
               status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),
               finished_at timestamptz)""");
@@ -82,68 +100,108 @@ public final class FloorBench {
       }
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicReference<Throwable> failure = new AtomicReference<>();
-      List<Thread> stages = List.of(
-          stage("floor-intake", infra, prefix + "submit", running, failure, (recs, producer, c) -> {
-            int n = recs.count();
-            UUID[] ids = new UUID[n];
-            String[] payloads = new String[n];
-            int i = 0;
-            for (ConsumerRecord<byte[], byte[]> r : recs) {
-              JsonNode j = FerryJson.MAPPER.readTree(r.value());
-              ids[i] = UUID.fromString(j.get("id").asText());
-              payloads[i] = j.get("payload").toString();
-              i++;
-            }
-            // Recorded first (committed), then handed to the workers: an outcome can never
-            // arrive for a row that is not there yet.
-            try (PreparedStatement ps = c.prepareStatement("""
+      List<Thread> stages =
+          List.of(
+              stage(
+                  "floor-intake",
+                  infra,
+                  prefix + "submit",
+                  running,
+                  failure,
+                  (recs, producer, c) -> {
+                    int n = recs.count();
+                    UUID[] ids = new UUID[n];
+                    String[] payloads = new String[n];
+                    int i = 0;
+                    for (ConsumerRecord<byte[], byte[]> r : recs) {
+                      JsonNode j = FerryJson.MAPPER.readTree(r.value());
+                      ids[i] = UUID.fromString(j.get("id").asText());
+                      payloads[i] = j.get("payload").toString();
+                      i++;
+                    }
+                    // Recorded first (committed), then handed to the workers: an outcome can never
+                    // arrive for a row that is not there yet.
+                    try (PreparedStatement ps =
+                        c.prepareStatement(
+                            """
                 INSERT INTO floor_jobs (id, payload, status)
                 SELECT u.id, u.p::jsonb, 'QUEUED' FROM unnest(?::uuid[], ?::text[]) AS u(id, p)
                 ON CONFLICT (id) DO NOTHING""")) {
-              ps.setArray(1, c.createArrayOf("uuid", ids));
-              ps.setArray(2, c.createArrayOf("text", payloads));
-              ps.executeUpdate();
-            }
-            c.commit();
-            List<Future<RecordMetadata>> acks = new ArrayList<>(n);
-            for (int k = 0; k < n; k++) {
-              acks.add(producer.send(new ProducerRecord<>(prefix + "work",
-                  ids[k].toString().getBytes(StandardCharsets.UTF_8),
-                  ("{\"id\":\"" + ids[k] + "\",\"type\":\"noop\",\"payload\":" + payloads[k] + "}")
-                      .getBytes(StandardCharsets.UTF_8))));
-            }
-            producer.flush();
-            for (Future<RecordMetadata> f : acks) {
-              f.get();
-            }
-          }, db),
-          stage("floor-worker", infra, prefix + "work", running, failure, (recs, producer, c) -> {
-            List<Future<RecordMetadata>> acks = new ArrayList<>(recs.count());
-            for (ConsumerRecord<byte[], byte[]> r : recs) {
-              JsonNode j = FerryJson.MAPPER.readTree(r.value());
-              acks.add(producer.send(new ProducerRecord<>(prefix + "results", r.key(),
-                  ("{\"id\":\"" + j.get("id").asText() + "\",\"outcome\":\"SUCCEEDED\"}")
-                      .getBytes(StandardCharsets.UTF_8))));
-            }
-            producer.flush();
-            for (Future<RecordMetadata> f : acks) {
-              f.get();
-            }
-          }, null),
-          stage("floor-applier", infra, prefix + "results", running, failure, (recs, producer, c) -> {
-            UUID[] ids = new UUID[recs.count()];
-            int i = 0;
-            for (ConsumerRecord<byte[], byte[]> r : recs) {
-              ids[i++] = UUID.fromString(FerryJson.MAPPER.readTree(r.value()).get("id").asText());
-            }
-            try (PreparedStatement ps = c.prepareStatement("""
+                      ps.setArray(1, c.createArrayOf("uuid", ids));
+                      ps.setArray(2, c.createArrayOf("text", payloads));
+                      ps.executeUpdate();
+                    }
+                    c.commit();
+                    List<Future<RecordMetadata>> acks = new ArrayList<>(n);
+                    for (int k = 0; k < n; k++) {
+                      acks.add(
+                          producer.send(
+                              new ProducerRecord<>(
+                                  prefix + "work",
+                                  ids[k].toString().getBytes(StandardCharsets.UTF_8),
+                                  ("{\"id\":\""
+                                          + ids[k]
+                                          + "\",\"type\":\"noop\",\"payload\":"
+                                          + payloads[k]
+                                          + "}")
+                                      .getBytes(StandardCharsets.UTF_8))));
+                    }
+                    producer.flush();
+                    for (Future<RecordMetadata> f : acks) {
+                      f.get();
+                    }
+                  },
+                  db),
+              stage(
+                  "floor-worker",
+                  infra,
+                  prefix + "work",
+                  running,
+                  failure,
+                  (recs, producer, c) -> {
+                    List<Future<RecordMetadata>> acks = new ArrayList<>(recs.count());
+                    for (ConsumerRecord<byte[], byte[]> r : recs) {
+                      JsonNode j = FerryJson.MAPPER.readTree(r.value());
+                      acks.add(
+                          producer.send(
+                              new ProducerRecord<>(
+                                  prefix + "results",
+                                  r.key(),
+                                  ("{\"id\":\""
+                                          + j.get("id").asText()
+                                          + "\",\"outcome\":\"SUCCEEDED\"}")
+                                      .getBytes(StandardCharsets.UTF_8))));
+                    }
+                    producer.flush();
+                    for (Future<RecordMetadata> f : acks) {
+                      f.get();
+                    }
+                  },
+                  null),
+              stage(
+                  "floor-applier",
+                  infra,
+                  prefix + "results",
+                  running,
+                  failure,
+                  (recs, producer, c) -> {
+                    UUID[] ids = new UUID[recs.count()];
+                    int i = 0;
+                    for (ConsumerRecord<byte[], byte[]> r : recs) {
+                      ids[i++] =
+                          UUID.fromString(FerryJson.MAPPER.readTree(r.value()).get("id").asText());
+                    }
+                    try (PreparedStatement ps =
+                        c.prepareStatement(
+                            """
                 UPDATE floor_jobs j SET status = 'SUCCEEDED', finished_at = now()
                 FROM unnest(?::uuid[]) AS u(id) WHERE j.id = u.id AND j.status = 'QUEUED'""")) {
-              ps.setArray(1, c.createArrayOf("uuid", ids));
-              ps.executeUpdate();
-            }
-            c.commit();
-          }, db));
+                      ps.setArray(1, c.createArrayOf("uuid", ids));
+                      ps.executeUpdate();
+                    }
+                    c.commit();
+                  },
+                  db));
       try (KafkaProducer<byte[], byte[]> producer = producer(infra);
           Connection c = connect(db)) {
         // Warm up like the throughput scenario: the same JIT-compiled code for both.
@@ -165,7 +223,10 @@ public final class FloorBench {
         for (Thread t : stages) {
           t.join(10_000);
         }
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("""
+        try (Statement st = c.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    """
             WITH l AS (SELECT extract(epoch FROM finished_at) * 1000 - (payload->>'t')::bigint AS ms,
                               finished_at, (payload->>'t')::bigint AS t FROM floor_jobs)
             SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),
@@ -173,8 +234,14 @@ public final class FloorBench {
                    extract(epoch FROM max(finished_at)) * 1000 - min(t) FROM l""")) {
           rs.next();
           double seconds = rs.getDouble(3) / 1000.0;
-          return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
-              rs.getDouble(2), durability, cpu);
+          return new Result(
+              o.jobs(),
+              seconds,
+              o.jobs() / seconds,
+              rs.getDouble(1),
+              rs.getDouble(2),
+              durability,
+              cpu);
         }
       } finally {
         running.set(false);
@@ -185,18 +252,25 @@ public final class FloorBench {
   private static void submit(KafkaProducer<byte[], byte[]> producer, String prefix, int n) {
     Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
-      String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
-          + System.currentTimeMillis() + "}}";
+      String json =
+          "{\"id\":\""
+              + UUID.randomUUID()
+              + "\",\"type\":\"noop\",\"payload\":{\"t\":"
+              + System.currentTimeMillis()
+              + "}}";
       // A refusal reaches the callback; sends.check() fails the run.
-      var unused = producer.send(
-          new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)), sends);
+      var unused =
+          producer.send(
+              new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)),
+              sends);
     }
     producer.flush();
     sends.check();
   }
 
-  private static void await(Connection c, int n, Duration timeout,
-      AtomicReference<Throwable> failure, PrintStream out) throws Exception {
+  private static void await(
+      Connection c, int n, Duration timeout, AtomicReference<Throwable> failure, PrintStream out)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     long lastPrint = 0;
     while (true) {
@@ -214,58 +288,72 @@ public final class FloorBench {
       if (System.nanoTime() > deadline) {
         throw new TimeoutException("floor: only " + done + " of " + n + " done");
       }
-      Thread.sleep(500); // progress polling at a human pace (its count query costs the database CPU)
+      Thread.sleep(
+          500); // progress polling at a human pace (its count query costs the database CPU)
     }
   }
 
   /** One batch of a stage: side effects done (and the transaction committed) when it returns. */
   @FunctionalInterface
   interface Step {
-    void apply(ConsumerRecords<byte[], byte[]> records, KafkaProducer<byte[], byte[]> producer,
-        Connection c) throws Exception;
+    void apply(
+        ConsumerRecords<byte[], byte[]> records,
+        KafkaProducer<byte[], byte[]> producer,
+        Connection c)
+        throws Exception;
   }
 
-  private static Thread stage(String name, Infra infra, String topic, AtomicBoolean running,
-      AtomicReference<Throwable> failure, Step step, TestDatabase db) {
-    return Thread.ofPlatform().name(name).start(() -> {
-      Properties p = new Properties();
-      p.put("bootstrap.servers", infra.bootstrapServers());
-      p.put("group.id", name + "-" + topic);
-      p.put("enable.auto.commit", "false");
-      p.put("auto.offset.reset", "earliest");
-      p.put("max.poll.records", "1000");
-      p.put("fetch.max.wait.ms", "20");
-      try (KafkaConsumer<byte[], byte[]> consumer =
-              new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-          KafkaProducer<byte[], byte[]> producer = producer(infra);
-          Connection c = db == null ? null : connect(db)) {
-        if (c != null) {
-          c.setAutoCommit(false);
-        }
-        consumer.subscribe(List.of(topic));
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        long committed = 0;
-        while (running.get()) {
-          ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(100));
-          if (recs.isEmpty()) {
-            continue;
-          }
-          step.apply(recs, producer, c);
-          for (TopicPartition tp : recs.partitions()) {
-            List<ConsumerRecord<byte[], byte[]>> rs = recs.records(tp);
-            offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
-          }
-          // As Ferry's loops: asynchronous commits, at most every 100 ms.
-          if (System.nanoTime() - committed > 100_000_000L) {
-            consumer.commitAsync(new HashMap<>(offsets), null);
-            offsets.clear();
-            committed = System.nanoTime();
-          }
-        }
-      } catch (Throwable t) {
-        failure.compareAndSet(null, t);
-      }
-    });
+  private static Thread stage(
+      String name,
+      Infra infra,
+      String topic,
+      AtomicBoolean running,
+      AtomicReference<Throwable> failure,
+      Step step,
+      TestDatabase db) {
+    return Thread.ofPlatform()
+        .name(name)
+        .start(
+            () -> {
+              Properties p = new Properties();
+              p.put("bootstrap.servers", infra.bootstrapServers());
+              p.put("group.id", name + "-" + topic);
+              p.put("enable.auto.commit", "false");
+              p.put("auto.offset.reset", "earliest");
+              p.put("max.poll.records", "1000");
+              p.put("fetch.max.wait.ms", "20");
+              try (KafkaConsumer<byte[], byte[]> consumer =
+                      new KafkaConsumer<>(
+                          p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                  KafkaProducer<byte[], byte[]> producer = producer(infra);
+                  Connection c = db == null ? null : connect(db)) {
+                if (c != null) {
+                  c.setAutoCommit(false);
+                }
+                consumer.subscribe(List.of(topic));
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                long committed = 0;
+                while (running.get()) {
+                  ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(100));
+                  if (recs.isEmpty()) {
+                    continue;
+                  }
+                  step.apply(recs, producer, c);
+                  for (TopicPartition tp : recs.partitions()) {
+                    List<ConsumerRecord<byte[], byte[]>> rs = recs.records(tp);
+                    offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
+                  }
+                  // As Ferry's loops: asynchronous commits, at most every 100 ms.
+                  if (System.nanoTime() - committed > 100_000_000L) {
+                    consumer.commitAsync(new HashMap<>(offsets), null);
+                    offsets.clear();
+                    committed = System.nanoTime();
+                  }
+                }
+              } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+              }
+            });
   }
 
   /** The same producer settings as Ferry's clients. */
@@ -285,7 +373,8 @@ public final class FloorBench {
   }
 
   private static long count(Connection c, String sql) throws java.sql.SQLException {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -293,8 +382,8 @@ public final class FloorBench {
 
   /** The database's durability settings, for the RESULT line. */
   static String durability(Statement st) throws java.sql.SQLException {
-    try (ResultSet rs = st.executeQuery(
-        "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+    try (ResultSet rs =
+        st.executeQuery("SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
       rs.next();
       return "fsync=" + rs.getString(1) + ",synchronous_commit=" + rs.getString(2);
     }

@@ -1,9 +1,9 @@
 package dev.ferry.bench;
 
-import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
+import dev.ferry.testkit.LocalCluster;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -29,13 +29,30 @@ public final class LatencyBench {
   public record Options(int ratePerSecond, int seconds, int warmupSeconds) {}
 
   /** Figures of a run. */
-  public record Result(int jobs, double startP50, double startP99, double startMax,
-      double doneP50, double doneP99, double doneMax, String durability, String cpu) {
+  public record Result(
+      int jobs,
+      double startP50,
+      double startP99,
+      double startMax,
+      double doneP50,
+      double doneP99,
+      double doneMax,
+      String durability,
+      String cpu) {
     public String line() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "RESULT scenario=latency jobs=%d start_p50_ms=%.1f start_p99_ms=%.1f start_max_ms=%.1f"
               + " done_p50_ms=%.1f done_p99_ms=%.1f done_max_ms=%.1f %s db=%s",
-          jobs, startP50, startP99, startMax, doneP50, doneP99, doneMax, cpu, durability);
+          jobs,
+          startP50,
+          startP99,
+          startMax,
+          doneP50,
+          doneP99,
+          doneMax,
+          cpu,
+          durability);
     }
   }
 
@@ -44,8 +61,7 @@ public final class LatencyBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.println("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…");
     try (LocalCluster cluster =
-        BenchInfra.cluster(1,
-            c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of())) {
+        BenchInfra.cluster(1, c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of())) {
       FerryConfig config = cluster.config();
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
       Properties p = new Properties();
@@ -57,7 +73,8 @@ public final class LatencyBench {
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
           Connection db = cluster.connect()) {
-        out.printf("Submitting %d noop jobs/s for %d s after a %d s warm-up…%n",
+        out.printf(
+            "Submitting %d noop jobs/s for %d s after a %d s warm-up…%n",
             o.ratePerSecond(), o.seconds(), o.warmupSeconds());
         long start = System.nanoTime();
         CpuMeter cpu0 = null;
@@ -70,11 +87,19 @@ public final class LatencyBench {
             cpu0 = CpuMeter.read();
           }
           while (sent < Math.min(due, total)) {
-            String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":"
-                + "{\"t\":" + System.currentTimeMillis() + ",\"warm\":" + (sent < warm) + "}}";
+            String json =
+                "{\"id\":\""
+                    + UUID.randomUUID()
+                    + "\",\"type\":\"noop\",\"payload\":"
+                    + "{\"t\":"
+                    + System.currentTimeMillis()
+                    + ",\"warm\":"
+                    + (sent < warm)
+                    + "}}";
             // A refusal reaches the callback; sends.check() fails the run.
-            var unused = producer.send(
-                new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
+            var unused =
+                producer.send(
+                    new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
             if (sent % (o.ratePerSecond() * 5) == 0) {
               out.printf("  %,d submitted%n", sent);
@@ -95,7 +120,9 @@ public final class LatencyBench {
           TimeUnit.MILLISECONDS.sleep(200); // progress polling at a human pace
         }
         printBreakdown(config, db, out);
-        try (PreparedStatement ps = db.prepareStatement("""
+        try (PreparedStatement ps =
+                db.prepareStatement(
+                    """
             WITH l AS (
               SELECT extract(epoch FROM started_at) * 1000 - (payload->>'t')::bigint AS s,
                      extract(epoch FROM finished_at) * 1000 - (payload->>'t')::bigint AS d
@@ -109,9 +136,16 @@ public final class LatencyBench {
             FROM l""");
             ResultSet rs = ps.executeQuery()) {
           rs.next();
-          return new Result(rs.getInt(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
-              rs.getDouble(5), rs.getDouble(6), rs.getDouble(7),
-              "fsync=" + rs.getString(8) + ",synchronous_commit=" + rs.getString(9), cpu);
+          return new Result(
+              rs.getInt(1),
+              rs.getDouble(2),
+              rs.getDouble(3),
+              rs.getDouble(4),
+              rs.getDouble(5),
+              rs.getDouble(6),
+              rs.getDouble(7),
+              "fsync=" + rs.getString(8) + ",synchronous_commit=" + rs.getString(9),
+              cpu);
         }
       }
     }
@@ -129,11 +163,15 @@ public final class LatencyBench {
     List<java.sql.Timestamp> times = new java.util.ArrayList<>();
     Properties p = new Properties();
     p.putAll(config.kafkaProperties());
-    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p,
-        new org.apache.kafka.common.serialization.StringDeserializer(),
-        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(work).stream()
-          .map(i -> new org.apache.kafka.common.TopicPartition(work, i.partition())).toList();
+    try (var consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            p,
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> parts =
+          consumer.partitionsFor(work).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(work, i.partition()))
+              .toList();
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       var end = consumer.endOffsets(parts);
@@ -144,7 +182,9 @@ public final class LatencyBench {
         }
       }
     }
-    try (PreparedStatement ps = db.prepareStatement("""
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            """
         WITH w AS (SELECT id, min(ts) AS ts FROM unnest(?::uuid[], ?::timestamptz[]) AS u(id, ts)
                    GROUP BY id),
         h AS (
@@ -165,17 +205,24 @@ public final class LatencyBench {
       ps.setArray(2, db.createArrayOf("timestamptz", times.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        out.printf(Locale.ROOT, "  hops p50/p99 ms: submit→intake tx %.1f/%.1f,"
-            + " intake tx→work record %.1f/%.1f, work record→start %.1f/%.1f%n",
-            rs.getDouble(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
-            rs.getDouble(5), rs.getDouble(6));
+        out.printf(
+            Locale.ROOT,
+            "  hops p50/p99 ms: submit→intake tx %.1f/%.1f,"
+                + " intake tx→work record %.1f/%.1f, work record→start %.1f/%.1f%n",
+            rs.getDouble(1),
+            rs.getDouble(2),
+            rs.getDouble(3),
+            rs.getDouble(4),
+            rs.getDouble(5),
+            rs.getDouble(6));
       }
     }
   }
 
   private static long count(Connection db) throws Exception {
     try (var st = db.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'")) {
+        ResultSet rs =
+            st.executeQuery("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'")) {
       rs.next();
       return rs.getLong(1);
     }

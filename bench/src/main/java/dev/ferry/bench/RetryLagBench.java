@@ -1,9 +1,9 @@
 package dev.ferry.bench;
 
-import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
+import dev.ferry.testkit.LocalCluster;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -22,8 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Retry precision: a steady rate of {@code fail-once} jobs, a share of which fail their first
- * attempt with a fixed backoff; measures how late each retry starts after its
- * {@code next_run_at} (the second attempt's {@code started_at} minus {@code next_run_at}).
+ * attempt with a fixed backoff; measures how late each retry starts after its {@code next_run_at}
+ * (the second attempt's {@code started_at} minus {@code next_run_at}).
  */
 public final class RetryLagBench {
   /** Parameters of a run. */
@@ -31,13 +31,19 @@ public final class RetryLagBench {
       int ratePerSecond, int seconds, int warmupSeconds, double failShare, int backoffMs) {}
 
   /** Figures of a run. */
-  public record Result(int jobs, int retried, double p50Ms, double p99Ms, double maxMs,
-      String durability) {
+  public record Result(
+      int jobs, int retried, double p50Ms, double p99Ms, double maxMs, String durability) {
     public String line() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "RESULT scenario=retry-lag jobs=%d retried=%d lag_p50_ms=%.1f lag_p99_ms=%.1f lag_max_ms=%.1f"
               + " db=%s",
-          jobs, retried, p50Ms, p99Ms, maxMs, durability);
+          jobs,
+          retried,
+          p50Ms,
+          p99Ms,
+          maxMs,
+          durability);
     }
   }
 
@@ -46,9 +52,8 @@ public final class RetryLagBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, 1 worker…%n");
     try (LocalCluster cluster =
-        BenchInfra.cluster(1,
-            c -> c.with(Setting.WORKER_CONCURRENCY, "256"),
-            List.of(new FailOnceHandler()))) {
+        BenchInfra.cluster(
+            1, c -> c.with(Setting.WORKER_CONCURRENCY, "256"), List.of(new FailOnceHandler()))) {
       FerryConfig config = cluster.config();
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
       Properties p = new Properties();
@@ -60,7 +65,8 @@ public final class RetryLagBench {
       try (KafkaProducer<byte[], byte[]> producer =
               new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
           Connection db = cluster.connect()) {
-        out.printf("Submitting %d jobs/s for %d s (%.0f %% fail once, retry after %d ms)…%n",
+        out.printf(
+            "Submitting %d jobs/s for %d s (%.0f %% fail once, retry after %d ms)…%n",
             o.ratePerSecond(), o.seconds(), o.failShare() * 100, o.backoffMs());
         long start = System.nanoTime();
         long tickNanos = TimeUnit.MILLISECONDS.toNanos(10);
@@ -73,12 +79,24 @@ public final class RetryLagBench {
           long due = (long) ((System.nanoTime() - start) / 1e9 * o.ratePerSecond());
           while (sent < Math.min(due, total)) {
             boolean fail = random.nextDouble() < o.failShare();
-            String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"fail-once\","
-                + "\"payload\":{\"fail\":" + fail + ",\"warm\":" + (sent < warm) + "},\"backoff\":{\"strategy\":\"fixed\","
-                + "\"initialMs\":" + o.backoffMs() + ",\"maxMs\":" + o.backoffMs()
-                + ",\"jitter\":0}}";
+            String json =
+                "{\"id\":\""
+                    + UUID.randomUUID()
+                    + "\",\"type\":\"fail-once\","
+                    + "\"payload\":{\"fail\":"
+                    + fail
+                    + ",\"warm\":"
+                    + (sent < warm)
+                    + "},\"backoff\":{\"strategy\":\"fixed\","
+                    + "\"initialMs\":"
+                    + o.backoffMs()
+                    + ",\"maxMs\":"
+                    + o.backoffMs()
+                    + ",\"jitter\":0}}";
             // A refusal reaches the callback; sends.check() fails the run.
-            var unused = producer.send(new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
+            var unused =
+                producer.send(
+                    new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
             sent++;
           }
           if (sent % (o.ratePerSecond() * 5) == 0 && sent > 0) {
@@ -97,8 +115,9 @@ public final class RetryLagBench {
           }
           TimeUnit.MILLISECONDS.sleep(200);
         }
-        try (PreparedStatement ps = db.prepareStatement(
-            """
+        try (PreparedStatement ps =
+                db.prepareStatement(
+                    """
             SELECT count(*),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), max(lag)
@@ -108,11 +127,18 @@ public final class RetryLagBench {
             """);
             ResultSet rs = ps.executeQuery()) {
           rs.next();
-          Result r = new Result(total - warm, rs.getInt(1), rs.getDouble(2), rs.getDouble(3), rs.getDouble(4),
-              BenchInfra.describe(db));
+          Result r =
+              new Result(
+                  total - warm,
+                  rs.getInt(1),
+                  rs.getDouble(2),
+                  rs.getDouble(3),
+                  rs.getDouble(4),
+                  BenchInfra.describe(db));
           try (var st = db.createStatement();
-              ResultSet slow = st.executeQuery(
-                  """
+              ResultSet slow =
+                  st.executeQuery(
+                      """
                   SELECT round(extract(epoch FROM j.next_run_at - (SELECT min(created_at) FROM ferry.jobs))) AS s,
                          count(*) FILTER (WHERE a.started_at - j.next_run_at > interval '100 ms') AS late,
                          count(*) AS retries,
@@ -124,7 +150,8 @@ public final class RetryLagBench {
                   GROUP BY 1 ORDER BY 1
                   """)) {
             while (slow.next()) {
-              out.printf("  t=%3ds retries=%4d late=%4d max_lag_ms=%6d max_sched_ms=%6d%n",
+              out.printf(
+                  "  t=%3ds retries=%4d late=%4d max_lag_ms=%6d max_sched_ms=%6d%n",
                   slow.getInt(1), slow.getInt(3), slow.getInt(2), slow.getInt(4), slow.getInt(5));
             }
           }
@@ -135,7 +162,8 @@ public final class RetryLagBench {
   }
 
   private static long count(Connection db, String sql) throws Exception {
-    try (var st = db.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (var st = db.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }

@@ -6,8 +6,8 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * The send callback of a benchmark's submissions: a submission Kafka refused is counted and
- * fails the run at {@link #check()}, never dropped silently.
+ * The send callback of a benchmark's submissions: a submission Kafka refused is counted and fails
+ * the run at {@link #check()}, never dropped silently.
  */
 final class Sends implements Callback {
   private final AtomicLong refused = new AtomicLong();

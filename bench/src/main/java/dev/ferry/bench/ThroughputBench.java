@@ -1,9 +1,9 @@
 package dev.ferry.bench;
 
-import dev.ferry.testkit.LocalCluster;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.core.config.Topics;
+import dev.ferry.testkit.LocalCluster;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -20,22 +20,37 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * End-to-end throughput: N {@code noop} jobs produced as raw JSON to {@code ferry.submit} until
- * all are {@code SUCCEEDED}; reports jobs/s and submit→done latency p50/p99 (submit time is
- * carried in the payload, done time is {@code finished_at}).
+ * End-to-end throughput: N {@code noop} jobs produced as raw JSON to {@code ferry.submit} until all
+ * are {@code SUCCEEDED}; reports jobs/s and submit→done latency p50/p99 (submit time is carried in
+ * the payload, done time is {@code finished_at}).
  */
 public final class ThroughputBench {
   /** Parameters of a run. */
-  public record Options(int jobs, int workers, int concurrency, int partitions, Duration timeout,
-      int warmupJobs) {}
+  public record Options(
+      int jobs, int workers, int concurrency, int partitions, Duration timeout, int warmupJobs) {}
 
   /** Figures of a run. */
-  public record Result(int jobs, double seconds, double jobsPerSecond, double p50Ms, double p99Ms,
-      double maxMs, String durability, String cpu) {
+  public record Result(
+      int jobs,
+      double seconds,
+      double jobsPerSecond,
+      double p50Ms,
+      double p99Ms,
+      double maxMs,
+      String durability,
+      String cpu) {
     public String line() {
-      return String.format(java.util.Locale.ROOT,
+      return String.format(
+          java.util.Locale.ROOT,
           "RESULT scenario=throughput jobs=%d seconds=%.2f jobs_per_s=%.0f p50_ms=%.0f p99_ms=%.0f max_ms=%.0f %s db=%s",
-          jobs, seconds, jobsPerSecond, p50Ms, p99Ms, maxMs, cpu, durability);
+          jobs,
+          seconds,
+          jobsPerSecond,
+          p50Ms,
+          p99Ms,
+          maxMs,
+          cpu,
+          durability);
     }
   }
 
@@ -44,9 +59,11 @@ public final class ThroughputBench {
   public static Result run(Options o, PrintStream out) throws Exception {
     out.printf("Starting embedded Kafka, PostgreSQL, 1 orchestrator, %d worker(s)…%n", o.workers());
     try (LocalCluster cluster =
-        BenchInfra.cluster(o.workers(),
-            c -> c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))
-                .with(Setting.TOPIC_PARTITIONS, String.valueOf(o.partitions())),
+        BenchInfra.cluster(
+            o.workers(),
+            c ->
+                c.with(Setting.WORKER_CONCURRENCY, String.valueOf(o.concurrency()))
+                    .with(Setting.TOPIC_PARTITIONS, String.valueOf(o.partitions())),
             List.of())) {
       FerryConfig config = cluster.config();
       Topics topics = Topics.withPrefix(config.topicPrefix());
@@ -73,12 +90,14 @@ public final class ThroughputBench {
         long t0 = System.currentTimeMillis();
         CpuMeter cpu0 = CpuMeter.read();
         submit(producer, topics, o.jobs());
-        out.printf("Submitted in %.1f s; waiting for all to succeed…%n",
+        out.printf(
+            "Submitted in %.1f s; waiting for all to succeed…%n",
             (System.currentTimeMillis() - t0) / 1000.0);
         await(db, o.jobs(), o.timeout(), out);
         String cpu = CpuMeter.read().since(cpu0, o.jobs());
-        try (PreparedStatement ps = db.prepareStatement(
-            """
+        try (PreparedStatement ps =
+                db.prepareStatement(
+                    """
             WITH l AS (
               -- done = when the orchestrator recorded SUCCEEDED (updated_at, the applier's
               -- transaction), as the floor's finished_at
@@ -97,8 +116,15 @@ public final class ThroughputBench {
           try (var st = db.createStatement()) {
             durability = FloorBench.durability(st);
           }
-          return new Result(o.jobs(), seconds, o.jobs() / seconds, rs.getDouble(1),
-              rs.getDouble(2), rs.getDouble(3), durability, cpu);
+          return new Result(
+              o.jobs(),
+              seconds,
+              o.jobs() / seconds,
+              rs.getDouble(1),
+              rs.getDouble(2),
+              rs.getDouble(3),
+              durability,
+              cpu);
         }
       }
     }
@@ -108,11 +134,16 @@ public final class ThroughputBench {
       throws Exception {
     Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
-      String json = "{\"id\":\"" + UUID.randomUUID() + "\",\"type\":\"noop\",\"payload\":{\"t\":"
-          + System.currentTimeMillis() + "}}";
+      String json =
+          "{\"id\":\""
+              + UUID.randomUUID()
+              + "\",\"type\":\"noop\",\"payload\":{\"t\":"
+              + System.currentTimeMillis()
+              + "}}";
       // A refusal reaches the callback; sends.check() fails the run.
-      var unused = producer.send(
-          new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)), sends);
+      var unused =
+          producer.send(
+              new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)), sends);
     }
     producer.flush();
     sends.check();
@@ -125,8 +156,9 @@ public final class ThroughputBench {
     while (true) {
       int done;
       try (var st = db.createStatement();
-          ResultSet rs = st.executeQuery(
-              "SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'), count(*) FROM ferry.jobs")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT count(*) FILTER (WHERE status = 'SUCCEEDED'), count(*) FROM ferry.jobs")) {
         rs.next();
         done = rs.getInt(1);
         if (System.nanoTime() - lastPrint > 2_000_000_000L) {
@@ -147,15 +179,22 @@ public final class ThroughputBench {
 
   /** Where the time went: when the last job was stored, last finished by a worker, applied. */
   static void printTimeline(Connection db, PrintStream out) throws SQLException {
-    try (var st = db.createStatement(); ResultSet rs = st.executeQuery("""
+    try (var st = db.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                """
         SELECT extract(epoch FROM max(created_at)) * 1000 - min((payload->>'t')::bigint),
                extract(epoch FROM max(finished_at)) * 1000 - min((payload->>'t')::bigint),
                extract(epoch FROM max(updated_at)) * 1000 - min((payload->>'t')::bigint)
         FROM ferry.jobs""")) {
       rs.next();
-      out.printf(java.util.Locale.ROOT, "  from the first submission: last job stored after %.1f s,"
-          + " last finished by a worker %.1f s, last outcome applied %.1f s%n",
-          rs.getDouble(1) / 1000, rs.getDouble(2) / 1000, rs.getDouble(3) / 1000);
+      out.printf(
+          java.util.Locale.ROOT,
+          "  from the first submission: last job stored after %.1f s,"
+              + " last finished by a worker %.1f s, last outcome applied %.1f s%n",
+          rs.getDouble(1) / 1000,
+          rs.getDouble(2) / 1000,
+          rs.getDouble(3) / 1000);
     }
   }
 }

@@ -21,10 +21,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A worker in its own JVM, so that its heap and resident memory are its own. The parent starts
- * it with a heap cap ({@code -Xmx}) and the worker's settings in the environment (as a deployed
- * worker gets them), stops it by closing its standard input, and reads the memory figures it
- * prints last.
+ * A worker in its own JVM, so that its heap and resident memory are its own. The parent starts it
+ * with a heap cap ({@code -Xmx}) and the worker's settings in the environment (as a deployed worker
+ * gets them), stops it by closing its standard input, and reads the memory figures it prints last.
  */
 public final class WorkerProcess implements AutoCloseable {
   private static final String PEAK = "PEAK ";
@@ -34,8 +33,8 @@ public final class WorkerProcess implements AutoCloseable {
 
   private WorkerProcess(Process process) {
     this.process = process;
-    this.out = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
   }
 
   /** Memory figures of a worker process. */
@@ -45,11 +44,16 @@ public final class WorkerProcess implements AutoCloseable {
    * @param liveAfterGcPeakMb highest heap use right after a collection (what was live)
    * @param rssPeakMb peak resident set size of the process
    */
-  public record Memory(long heapMaxMb, double heapPeakMb, double liveAfterGcPeakMb, double rssPeakMb) {
+  public record Memory(
+      long heapMaxMb, double heapPeakMb, double liveAfterGcPeakMb, double rssPeakMb) {
     String fields() {
-      return String.format(Locale.ROOT,
+      return String.format(
+          Locale.ROOT,
           "heap_max_mb=%d heap_peak_mb=%.0f heap_after_gc_peak_mb=%.0f rss_peak_mb=%.0f",
-          heapMaxMb, heapPeakMb, liveAfterGcPeakMb, rssPeakMb);
+          heapMaxMb,
+          heapPeakMb,
+          liveAfterGcPeakMb,
+          rssPeakMb);
     }
   }
 
@@ -84,12 +88,15 @@ public final class WorkerProcess implements AutoCloseable {
       if (line.startsWith(PEAK)) {
         String[] f = line.substring(PEAK.length()).split(" ");
         process.waitFor(30, TimeUnit.SECONDS);
-        return new Memory(Long.parseLong(f[0]), Double.parseDouble(f[1]),
-            Double.parseDouble(f[2]), Double.parseDouble(f[3]));
+        return new Memory(
+            Long.parseLong(f[0]),
+            Double.parseDouble(f[1]),
+            Double.parseDouble(f[2]),
+            Double.parseDouble(f[3]));
       }
     }
-    throw new IOException("worker process ended without memory figures (exit "
-        + process.waitFor() + ")");
+    throw new IOException(
+        "worker process ended without memory figures (exit " + process.waitFor() + ")");
   }
 
   @Override
@@ -107,8 +114,8 @@ public final class WorkerProcess implements AutoCloseable {
     Worker worker = Worker.start(config, List.of());
     stdout.println("READY");
     stdout.flush();
-    try (BufferedReader in = new BufferedReader(
-        new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       while (in.readLine() != null) {
         // wait for the parent to close stdin
       }
@@ -121,8 +128,13 @@ public final class WorkerProcess implements AutoCloseable {
       }
     }
     double live = liveAfterGc.get();
-    stdout.printf(Locale.ROOT, "%s%d %.1f %.1f %.1f%n", PEAK,
-        Runtime.getRuntime().maxMemory() >> 20, peak / (1 << 20), live / (1 << 20),
+    stdout.printf(
+        Locale.ROOT,
+        "%s%d %.1f %.1f %.1f%n",
+        PEAK,
+        Runtime.getRuntime().maxMemory() >> 20,
+        peak / (1 << 20),
+        live / (1 << 20),
         rssPeakKb() / 1024.0);
     stdout.flush();
     System.exit(0);
@@ -134,16 +146,25 @@ public final class WorkerProcess implements AutoCloseable {
 
   private static void watchGcs() {
     for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      ((javax.management.NotificationEmitter) gc).addNotificationListener((n, h) -> {
-        if (n.getType().equals(
-            com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
-          var info = com.sun.management.GarbageCollectionNotificationInfo.from(
-              (javax.management.openmbean.CompositeData) n.getUserData());
-          long used = info.getGcInfo().getMemoryUsageAfterGc().values().stream()
-              .mapToLong(MemoryUsage::getUsed).sum();
-          liveAfterGc.accumulateAndGet(used, Math::max);
-        }
-      }, null, null);
+      ((javax.management.NotificationEmitter) gc)
+          .addNotificationListener(
+              (n, h) -> {
+                if (n.getType()
+                    .equals(
+                        com.sun.management.GarbageCollectionNotificationInfo
+                            .GARBAGE_COLLECTION_NOTIFICATION)) {
+                  var info =
+                      com.sun.management.GarbageCollectionNotificationInfo.from(
+                          (javax.management.openmbean.CompositeData) n.getUserData());
+                  long used =
+                      info.getGcInfo().getMemoryUsageAfterGc().values().stream()
+                          .mapToLong(MemoryUsage::getUsed)
+                          .sum();
+                  liveAfterGc.accumulateAndGet(used, Math::max);
+                }
+              },
+              null,
+              null);
     }
   }
 
@@ -160,5 +181,4 @@ public final class WorkerProcess implements AutoCloseable {
     }
     return 0;
   }
-
 }

@@ -23,17 +23,22 @@ final class AdminCommands {
   private AdminCommands() {}
 
   static void report(String verb, List<JobAdmin.Changed> changed) {
-    System.out.println(verb + " " + changed.size() + " job" + (changed.size() == 1 ? "" : "s") + ".");
-    changed.stream().limit(20).forEach(c ->
-        System.out.println("  " + c.id() + "  (was " + c.previous() + ", attempts " + c.attempts() + ")"));
+    System.out.println(
+        verb + " " + changed.size() + " job" + (changed.size() == 1 ? "" : "s") + ".");
+    changed.stream()
+        .limit(20)
+        .forEach(
+            c ->
+                System.out.println(
+                    "  " + c.id() + "  (was " + c.previous() + ", attempts " + c.attempts() + ")"));
     if (changed.size() > 20) {
       System.out.println("  … and " + (changed.size() - 20) + " more");
     }
   }
 
   /** Publishes one event per changed job; problems with Kafka are reported, not fatal. */
-  static void publish(FerryConfig config, List<JobAdmin.Changed> changed, JobStatus status,
-      String error) {
+  static void publish(
+      FerryConfig config, List<JobAdmin.Changed> changed, JobStatus status, String error) {
     if (changed.isEmpty()) {
       return;
     }

@@ -16,15 +16,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "breakers", mixinStandardHelpOptions = true,
-    description = {"Shows the shared circuit breakers, and forces, closes or resets one.",
-        "",
-        "  ferry breakers                      state, failure rate, since when, next retry",
-        "  ferry breakers open  DEP [--for-ms N] force OPEN (indefinitely without --for-ms)",
-        "  ferry breakers close DEP             force CLOSED (never opens until reset)",
-        "  ferry breakers reset DEP             back to an automatic, empty CLOSED breaker"},
-    subcommands = {BreakersCommand.Open.class, BreakersCommand.Close.class,
-        BreakersCommand.Reset.class})
+@Command(
+    name = "breakers",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Shows the shared circuit breakers, and forces, closes or resets one.",
+      "",
+      "  ferry breakers                      state, failure rate, since when, next retry",
+      "  ferry breakers open  DEP [--for-ms N] force OPEN (indefinitely without --for-ms)",
+      "  ferry breakers close DEP             force CLOSED (never opens until reset)",
+      "  ferry breakers reset DEP             back to an automatic, empty CLOSED breaker"
+    },
+    subcommands = {
+      BreakersCommand.Open.class,
+      BreakersCommand.Close.class,
+      BreakersCommand.Reset.class
+    })
 final class BreakersCommand extends ConfigurableCommand implements Callable<Integer> {
   @Override
   Set<SettingGroup> settingGroups() {
@@ -33,9 +40,11 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
 
   @Override
   public Integer call() throws Exception {
-    try (Connection c = Sql.connect(config()); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            """
+    try (Connection c = Sql.connect(config());
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                """
             SELECT dependency, state, round(failure_rate::numeric, 1) AS failure_pct,
                    window_calls AS calls, state_since AS since, retry_at AS next_retry,
                    trips, forced, generation, last_reason
@@ -49,7 +58,9 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
 
   /** Shared code of the operator subcommands. */
   abstract static class Change extends ConfigurableCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DEPENDENCY", description = "The dependency, e.g. payments-api or host:port.")
+    @Parameters(
+        paramLabel = "DEPENDENCY",
+        description = "The dependency, e.g. payments-api or host:port.")
     String dependency;
 
     abstract BreakerStore.Batch apply(BreakerStore store, Connection c) throws Exception;
@@ -66,15 +77,24 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
       try (Connection c = Sql.connect(config)) {
         BreakerStore.Batch b = apply(store, c);
         var s = b.snapshots().get(dependency);
-        System.out.println("Breaker " + dependency + " is now " + s.state()
-            + (s.retryAt() != null ? " until " + s.retryAt() : "")
-            + (s.forced() != null ? " (forced)" : "") + "; generation " + s.generation() + ".");
+        System.out.println(
+            "Breaker "
+                + dependency
+                + " is now "
+                + s.state()
+                + (s.retryAt() != null ? " until " + s.retryAt() : "")
+                + (s.forced() != null ? " (forced)" : "")
+                + "; generation "
+                + s.generation()
+                + ".");
       }
       return 0;
     }
   }
 
-  @Command(name = "open", mixinStandardHelpOptions = true,
+  @Command(
+      name = "open",
+      mixinStandardHelpOptions = true,
       description = "Forces a breaker OPEN: no worker calls the dependency; its jobs wait.")
   static final class Open extends Change {
     @Option(names = "--for-ms", description = "Re-open automatically (half-open) after this long.")
@@ -87,7 +107,9 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
     }
   }
 
-  @Command(name = "close", mixinStandardHelpOptions = true,
+  @Command(
+      name = "close",
+      mixinStandardHelpOptions = true,
       description = "Forces a breaker CLOSED: calls go through whatever the failures.")
   static final class Close extends Change {
     @Override
@@ -96,7 +118,9 @@ final class BreakersCommand extends ConfigurableCommand implements Callable<Inte
     }
   }
 
-  @Command(name = "reset", mixinStandardHelpOptions = true,
+  @Command(
+      name = "reset",
+      mixinStandardHelpOptions = true,
       description = "Resets a breaker to an empty, automatic CLOSED state.")
   static final class Reset extends Change {
     @Override

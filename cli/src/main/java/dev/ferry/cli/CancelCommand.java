@@ -14,12 +14,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "cancel", mixinStandardHelpOptions = true,
-    description = {"Cancels jobs: PENDING, RETRY_WAIT, QUEUED or RUNNING → CANCELLED.",
-        "",
-        "No further attempt starts. A running handler is interrupted (cooperative: it sees",
-        "an InterruptedException or Thread.isInterrupted()); its late outcome is ignored.",
-        "Examples:  ferry cancel 3f0c2a9e-…     ferry cancel --status RETRY_WAIT --type http"})
+@Command(
+    name = "cancel",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Cancels jobs: PENDING, RETRY_WAIT, QUEUED or RUNNING → CANCELLED.",
+      "",
+      "No further attempt starts. A running handler is interrupted (cooperative: it sees",
+      "an InterruptedException or Thread.isInterrupted()); its late outcome is ignored.",
+      "Examples:  ferry cancel 3f0c2a9e-…     ferry cancel --status RETRY_WAIT --type http"
+    })
 final class CancelCommand extends ConfigurableCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB_ID", arity = "0..*", description = "Jobs to cancel.")
   List<UUID> ids;

@@ -20,13 +20,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code demo}, {@code dev} and {@code bench} run embedded Kafka and PostgreSQL, which the
- * runtime (the Docker image, {@code ferry.jar} and its {@code lib/}) does not ship. Here they are
- * stubs that load the real commands from the development classpath (module {@code devtools}):
- * {@code FERRY_DEV_CLASSPATH} (jars and directories of jars, separated by {@code :}) or, in a
- * source checkout, {@code devtools/target} next to {@code cli/target/ferry.jar}. When the
- * classes are on the classpath already (the devtools module's own tests), they are used as they
- * are.
+ * {@code demo}, {@code dev} and {@code bench} run embedded Kafka and PostgreSQL, which the runtime
+ * (the Docker image, {@code ferry.jar} and its {@code lib/}) does not ship. Here they are stubs
+ * that load the real commands from the development classpath (module {@code devtools}): {@code
+ * FERRY_DEV_CLASSPATH} (jars and directories of jars, separated by {@code :}) or, in a source
+ * checkout, {@code devtools/target} next to {@code cli/target/ferry.jar}. When the classes are on
+ * the classpath already (the devtools module's own tests), they are used as they are.
  */
 final class DevTools {
   static final String CLASSPATH_ENV = "FERRY_DEV_CLASSPATH";
@@ -50,9 +49,11 @@ final class DevTools {
     }
   }
 
-  @Command(name = "demo",
-      description = "Runs a self-contained demo on embedded Kafka and PostgreSQL and exits 0"
-          + " when every job ended as expected (development tools; see 'ferry demo --help').")
+  @Command(
+      name = "demo",
+      description =
+          "Runs a self-contained demo on embedded Kafka and PostgreSQL and exits 0"
+              + " when every job ended as expected (development tools; see 'ferry demo --help').")
   static final class Demo extends Stub {
     @Override
     String className() {
@@ -60,9 +61,11 @@ final class DevTools {
     }
   }
 
-  @Command(name = "dev",
-      description = "Runs embedded Kafka and PostgreSQL for local development until Ctrl-C"
-          + " (development tools).")
+  @Command(
+      name = "dev",
+      description =
+          "Runs embedded Kafka and PostgreSQL for local development until Ctrl-C"
+              + " (development tools).")
   static final class Dev extends Stub {
     @Override
     String className() {
@@ -70,9 +73,11 @@ final class DevTools {
     }
   }
 
-  @Command(name = "bench",
-      description = "Runs a benchmark scenario on embedded Kafka and PostgreSQL and prints its"
-          + " RESULT lines (development tools; see 'ferry bench --help').")
+  @Command(
+      name = "bench",
+      description =
+          "Runs a benchmark scenario on embedded Kafka and PostgreSQL and prints its"
+              + " RESULT lines (development tools; see 'ferry bench --help').")
   static final class Bench extends Stub {
     @Override
     String className() {
@@ -92,10 +97,16 @@ final class DevTools {
     } catch (ClassNotFoundException notHere) {
       List<URL> urls = classpath();
       if (urls.isEmpty()) {
-        throw new IllegalStateException("'ferry " + command + "' needs Ferry's development tools"
-            + " (embedded Kafka and PostgreSQL), which the runtime does not ship. Run it from a"
-            + " source checkout with ./ferry " + command + " (it builds them), or set "
-            + CLASSPATH_ENV + " to the devtools jars.");
+        throw new IllegalStateException(
+            "'ferry "
+                + command
+                + "' needs Ferry's development tools"
+                + " (embedded Kafka and PostgreSQL), which the runtime does not ship. Run it from a"
+                + " source checkout with ./ferry "
+                + command
+                + " (it builds them), or set "
+                + CLASSPATH_ENV
+                + " to the devtools jars.");
       }
       @SuppressWarnings("resource") // lives as long as the command, which is the process
       URLClassLoader dev = new URLClassLoader("ferry-devtools", urls.toArray(URL[]::new), own);
@@ -104,8 +115,16 @@ final class DevTools {
       try {
         return instantiate(Class.forName(className, true, dev));
       } catch (ClassNotFoundException e) {
-        throw new IllegalStateException("'ferry " + command + "': " + className + " is not on the"
-            + " development classpath " + urls + "; rebuild with ./mvnw install -DskipTests", e);
+        throw new IllegalStateException(
+            "'ferry "
+                + command
+                + "': "
+                + className
+                + " is not on the"
+                + " development classpath "
+                + urls
+                + "; rebuild with ./mvnw install -DskipTests",
+            e);
       }
     }
   }

@@ -14,7 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-@Command(name = "jobs", mixinStandardHelpOptions = true,
+@Command(
+    name = "jobs",
+    mixinStandardHelpOptions = true,
     description = "Lists recent jobs, newest first, optionally by status, type or parent.")
 final class JobsCommand extends ConfigurableCommand implements Callable<Integer> {
   @Option(names = "--status", description = "Only jobs in this status (${COMPLETION-CANDIDATES}).")
@@ -26,11 +28,18 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
   @Option(names = "--parent", description = "Only the children of this job.")
   java.util.UUID parent;
 
-  @Option(names = "--limit", defaultValue = "50", description = "Most rows (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--limit",
+      defaultValue = "50",
+      description = "Most rows (default ${DEFAULT-VALUE}).")
   int limit;
 
-  @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
-      converter = Output.Converter.class, completionCandidates = Output.Names.class,
+  @Option(
+      names = "--output",
+      paramLabel = "FORMAT",
+      defaultValue = "text",
+      converter = Output.Converter.class,
+      completionCandidates = Output.Names.class,
       description = "text (default) or json: one JSON document {\"jobs\": [...]} for scripts.")
   Output output;
 
@@ -45,8 +54,9 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
       throw new ParameterException(spec.commandLine(), "--limit must be >= 1 but was " + limit);
     }
     try (Connection c = Sql.connect(config());
-        PreparedStatement ps = c.prepareStatement(
-            """
+        PreparedStatement ps =
+            c.prepareStatement(
+                """
             SELECT id, type, status, attempts, max_attempts AS max, next_run_at, updated_at,
                    last_error
             FROM ferry.jobs

@@ -36,7 +36,8 @@ public final class Main implements Runnable {
     if (args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"))) {
       // These commands print their own progress; keep the logs for problems only.
       System.setProperty("ferry.log.level", System.getProperty("ferry.log.level", "WARN"));
-      System.setProperty("ferry.kafka.log.level", System.getProperty("ferry.kafka.log.level", "ERROR"));
+      System.setProperty(
+          "ferry.kafka.log.level", System.getProperty("ferry.kafka.log.level", "ERROR"));
     }
     System.exit(run(args));
   }
@@ -51,17 +52,21 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     CommandLine completion = new CommandLine(new AutoComplete.GenerateCompletion());
     completion.getCommandSpec().name("completion");
-    completion.getCommandSpec().usageMessage().hidden(false).description(
-        "Prints a bash/zsh completion script for ferry: `source <(ferry completion)`.",
-        "",
-        "Add that line to ~/.bashrc or ~/.zshrc to complete commands and options with TAB.");
+    completion
+        .getCommandSpec()
+        .usageMessage()
+        .hidden(false)
+        .description(
+            "Prints a bash/zsh completion script for ferry: `source <(ferry completion)`.",
+            "",
+            "Add that line to ~/.bashrc or ~/.zshrc to complete commands and options with TAB.");
     cl.addSubcommand("completion", completion);
     return configure(cl);
   }
 
   /**
-   * Adds the setting options, the usage-error and the exit-code mapping to a command line:
-   * Ferry's own, or a development tool's that {@link DevTools} loaded.
+   * Adds the setting options, the usage-error and the exit-code mapping to a command line: Ferry's
+   * own, or a development tool's that {@link DevTools} loaded.
    */
   static CommandLine configure(CommandLine cl) {
     addSettingOptions(cl);
@@ -71,9 +76,12 @@ public final class Main implements Runnable {
         (e, cmd, parsed) -> {
           Throwable refused = kafkaRefusal(e);
           if (refused != null) {
-            cmd.getErr().println("ferry: Kafka refused the connection: " + refused.getMessage()
-                + " (check security.protocol and the sasl.* / ssl.* settings, e.g."
-                + " FERRY_KAFKA_SASL_JAAS_CONFIG)");
+            cmd.getErr()
+                .println(
+                    "ferry: Kafka refused the connection: "
+                        + refused.getMessage()
+                        + " (check security.protocol and the sasl.* / ssl.* settings, e.g."
+                        + " FERRY_KAFKA_SASL_JAAS_CONFIG)");
             return 4;
           }
           if (e instanceof java.sql.SQLException) {
@@ -98,8 +106,8 @@ public final class Main implements Runnable {
   private static final int USAGE_ERROR_CHARS = 400;
 
   /**
-   * A usage error (unknown option, bad value, missing parameter): one line with the reason and
-   * one pointing at the command's help, instead of the whole usage; exit code 2.
+   * A usage error (unknown option, bad value, missing parameter): one line with the reason and one
+   * pointing at the command's help, instead of the whole usage; exit code 2.
    */
   static int usageError(ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();

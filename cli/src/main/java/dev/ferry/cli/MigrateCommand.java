@@ -9,7 +9,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-@Command(name = "migrate", mixinStandardHelpOptions = true,
+@Command(
+    name = "migrate",
+    mixinStandardHelpOptions = true,
     description = "Creates or upgrades the ferry schema in the configured database.")
 final class MigrateCommand extends ConfigurableCommand implements Callable<Integer> {
   @Override
@@ -21,7 +23,8 @@ final class MigrateCommand extends ConfigurableCommand implements Callable<Integ
   public Integer call() {
     try (HikariDataSource ds = Databases.migrationPool(config(), "ferry-migrate")) {
       int n = Migrations.migrate(ds);
-      System.out.println(n == 0 ? "Schema ferry is up to date." : "Applied " + n + " migration(s).");
+      System.out.println(
+          n == 0 ? "Schema ferry is up to date." : "Applied " + n + " migration(s).");
     }
     return 0;
   }

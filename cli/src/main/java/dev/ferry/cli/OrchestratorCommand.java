@@ -13,12 +13,16 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "orchestrator", mixinStandardHelpOptions = true,
-    description = {"Runs an orchestrator (intake, dispatch, outcome applier).",
-        "",
-        "Consumes ferry.submit into Postgres, dispatches due jobs to ferry.work and applies",
-        "outcomes from ferry.results. Migrates the database first unless --no-migrate.",
-        "Stops cleanly on SIGTERM / Ctrl-C."})
+@Command(
+    name = "orchestrator",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs an orchestrator (intake, dispatch, outcome applier).",
+      "",
+      "Consumes ferry.submit into Postgres, dispatches due jobs to ferry.work and applies",
+      "outcomes from ferry.results. Migrates the database first unless --no-migrate.",
+      "Stops cleanly on SIGTERM / Ctrl-C."
+    })
 final class OrchestratorCommand extends ConfigurableCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(OrchestratorCommand.class);
 
@@ -27,9 +31,15 @@ final class OrchestratorCommand extends ConfigurableCommand implements Callable<
 
   @Override
   Set<SettingGroup> settingGroups() {
-    return EnumSet.of(SettingGroup.DATABASE, SettingGroup.DATABASE_POOL, SettingGroup.KAFKA,
-        SettingGroup.SUBMISSIONS, SettingGroup.JOB_DEFAULTS, SettingGroup.ORCHESTRATOR,
-        SettingGroup.RETENTION, SettingGroup.PROCESS);
+    return EnumSet.of(
+        SettingGroup.DATABASE,
+        SettingGroup.DATABASE_POOL,
+        SettingGroup.KAFKA,
+        SettingGroup.SUBMISSIONS,
+        SettingGroup.JOB_DEFAULTS,
+        SettingGroup.ORCHESTRATOR,
+        SettingGroup.RETENTION,
+        SettingGroup.PROCESS);
   }
 
   @Override
@@ -41,10 +51,14 @@ final class OrchestratorCommand extends ConfigurableCommand implements Callable<
     log.info("Starting orchestrator with {}", config.describe());
     Orchestrator o = Orchestrator.start(config);
     CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      o.close();
-      done.countDown();
-    }, "ferry-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  o.close();
+                  done.countDown();
+                },
+                "ferry-shutdown"));
     done.await();
     return 0;
   }

@@ -10,8 +10,8 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * How an inspection command prints what it found: aligned text for people ({@code --output
- * text}, the default) or one JSON document for scripts ({@code --output json}).
+ * How an inspection command prints what it found: aligned text for people ({@code --output text},
+ * the default) or one JSON document for scripts ({@code --output json}).
  */
 enum Output {
   TEXT,
@@ -19,8 +19,8 @@ enum Output {
 
   /** Prints one JSON document (pretty-printed) on standard output. */
   static void print(JsonNode document) throws JsonProcessingException {
-    System.out.println(FerryJson.MAPPER.writerWithDefaultPrettyPrinter()
-        .writeValueAsString(document));
+    System.out.println(
+        FerryJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(document));
   }
 
   /** {@code text} or {@code json}, in any case. */

@@ -15,18 +15,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "retry", mixinStandardHelpOptions = true,
-    description = {"Re-drives FAILED or CANCELLED jobs: they become PENDING and run again now.",
-        "",
-        "Attempt accounting: the attempt counter and ferry.job_attempts history are kept;",
-        "the job gets --attempts more attempts (max_attempts = attempts + N; default N is",
-        "the configured maxAttempts of its --type, or job.max.attempts).",
-        "Examples:  ferry retry 3f0c2a9e-…     ferry retry --status FAILED --type http"})
+@Command(
+    name = "retry",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Re-drives FAILED or CANCELLED jobs: they become PENDING and run again now.",
+      "",
+      "Attempt accounting: the attempt counter and ferry.job_attempts history are kept;",
+      "the job gets --attempts more attempts (max_attempts = attempts + N; default N is",
+      "the configured maxAttempts of its --type, or job.max.attempts).",
+      "Examples:  ferry retry 3f0c2a9e-…     ferry retry --status FAILED --type http"
+    })
 final class RetryCommand extends ConfigurableCommand implements Callable<Integer> {
   @Parameters(paramLabel = "JOB_ID", arity = "0..*", description = "Jobs to re-drive.")
   List<UUID> ids;
 
-  @Option(names = "--status", description = "Re-drive every job in this status (FAILED or CANCELLED).")
+  @Option(
+      names = "--status",
+      description = "Re-drive every job in this status (FAILED or CANCELLED).")
   JobStatus status;
 
   @Option(names = "--type", description = "Only jobs of this type.")
@@ -43,8 +49,8 @@ final class RetryCommand extends ConfigurableCommand implements Callable<Integer
   @Override
   public Integer call() throws Exception {
     if (status != null && status != JobStatus.FAILED && status != JobStatus.CANCELLED) {
-      throw new ParameterException(spec.commandLine(),
-          "--status must be FAILED or CANCELLED but was " + status);
+      throw new ParameterException(
+          spec.commandLine(), "--status must be FAILED or CANCELLED but was " + status);
     }
     FerryConfig config = config();
     int extra = attempts != null ? attempts : config.jobDefaults(type).maxAttempts();

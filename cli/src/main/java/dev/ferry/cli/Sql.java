@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.config.FerryConfig;
-import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.config.Setting;
+import dev.ferry.core.json.FerryJson;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -63,9 +63,9 @@ public final class Sql {
   }
 
   /**
-   * A result set as JSON objects, one per row, keyed by column label: numbers and booleans as
-   * such, timestamps as ISO-8601 instants, the columns named in {@code jsonColumns} (JSON text
-   * from the database) as JSON, everything else as strings; SQL NULL as null.
+   * A result set as JSON objects, one per row, keyed by column label: numbers and booleans as such,
+   * timestamps as ISO-8601 instants, the columns named in {@code jsonColumns} (JSON text from the
+   * database) as JSON, everything else as strings; SQL NULL as null.
    */
   static ArrayNode jsonRows(ResultSet rs, Set<String> jsonColumns) throws SQLException {
     ResultSetMetaData md = rs.getMetaData();

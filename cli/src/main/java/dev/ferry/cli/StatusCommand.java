@@ -16,14 +16,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
     description = "Shows one job (status, attempts, result, last error) and its attempts.")
 final class StatusCommand extends ConfigurableCommand implements Callable<Integer> {
   /** Most characters of the payload and the result that the text output shows. */
   private static final int TEXT_JSON_CHARS = 2000;
 
   /** The job's columns; {@code %1$s} and {@code %2$s} are the payload and result expressions. */
-  private static final String JOB = """
+  private static final String JOB =
+      """
       SELECT id, parent_id, type, dependency, status, attempts, max_attempts, next_run_at,
              timeout_ms, CASE WHEN children_total > 0 THEN children_done || ' / '
                || children_total || ' done, ' || children_failed || ' failed' END AS children,
@@ -32,7 +35,8 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
       FROM ferry.jobs WHERE id = ?
       """;
 
-  private static final String ATTEMPTS = """
+  private static final String ATTEMPTS =
+      """
       SELECT attempt, outcome, worker_id, started_at, finished_at,
              round(extract(epoch FROM finished_at - started_at) * 1000) AS ms, error
       FROM ferry.job_attempts WHERE job_id = ? ORDER BY attempt
@@ -41,10 +45,15 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
   @Parameters(paramLabel = "JOB_ID", description = "The job id.")
   UUID id;
 
-  @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
-      converter = Output.Converter.class, completionCandidates = Output.Names.class,
-      description = "text (default) or json: one JSON document {\"job\": {...}, \"attempts\":"
-          + " [...]} for scripts, with the whole payload and result.")
+  @Option(
+      names = "--output",
+      paramLabel = "FORMAT",
+      defaultValue = "text",
+      converter = Output.Converter.class,
+      completionCandidates = Output.Names.class,
+      description =
+          "text (default) or json: one JSON document {\"job\": {...}, \"attempts\":"
+              + " [...]} for scripts, with the whole payload and result.")
   Output output;
 
   @Override
@@ -64,8 +73,9 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
 
   private int printText(Connection c) throws SQLException {
     String truncated = "left(%s::text, " + TEXT_JSON_CHARS + ")";
-    try (PreparedStatement ps = c.prepareStatement(
-        JOB.formatted(truncated.formatted("payload"), truncated.formatted("result")))) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            JOB.formatted(truncated.formatted("payload"), truncated.formatted("result")))) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -91,7 +101,8 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
 
   private int printJson(Connection c) throws Exception {
     ArrayNode job;
-    try (PreparedStatement ps = c.prepareStatement(JOB.formatted("payload::text", "result::text"))) {
+    try (PreparedStatement ps =
+        c.prepareStatement(JOB.formatted("payload::text", "result::text"))) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         job = Sql.jsonRows(rs, Set.of("payload", "result"));

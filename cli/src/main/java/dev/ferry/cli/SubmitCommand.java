@@ -30,20 +30,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-@Command(name = "submit", mixinStandardHelpOptions = true,
-    description = {"Submits jobs to ferry.submit and prints their ids.", "",
-        "From flags:  ferry submit --type echo --payload '{\"hello\":1}'",
-        "From a file: ferry submit --file jobs.jsonl   (one JSON submission per line,",
-        "             or a single JSON object; '-' reads stdin)",
-        "Submissions are validated before sending; each gets an id if it has none."})
+@Command(
+    name = "submit",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Submits jobs to ferry.submit and prints their ids.",
+      "",
+      "From flags:  ferry submit --type echo --payload '{\"hello\":1}'",
+      "From a file: ferry submit --file jobs.jsonl   (one JSON submission per line,",
+      "             or a single JSON object; '-' reads stdin)",
+      "Submissions are validated before sending; each gets an id if it has none."
+    })
 final class SubmitCommand extends ConfigurableCommand implements Callable<Integer> {
-  @Option(names = "--type", description = "Job type (handler name).") String type;
-  @Option(names = "--payload", description = "Payload as JSON (default {}).") String payload;
-  @Option(names = "--id", description = "Job id (UUID); submitting it twice makes one job.") UUID id;
-  @Option(names = "--dependency", description = "Circuit-breaker key.") String dependency;
-  @Option(names = "--max-attempts", description = "Most attempts (>= 1).") Integer maxAttempts;
-  @Option(names = "--timeout-ms", description = "Per-attempt timeout.") Integer timeoutMs;
-  @Option(names = "--run-at", description = "ISO-8601 instant; not before this time.") String runAt;
+  @Option(names = "--type", description = "Job type (handler name).")
+  String type;
+
+  @Option(names = "--payload", description = "Payload as JSON (default {}).")
+  String payload;
+
+  @Option(names = "--id", description = "Job id (UUID); submitting it twice makes one job.")
+  UUID id;
+
+  @Option(names = "--dependency", description = "Circuit-breaker key.")
+  String dependency;
+
+  @Option(names = "--max-attempts", description = "Most attempts (>= 1).")
+  Integer maxAttempts;
+
+  @Option(names = "--timeout-ms", description = "Per-attempt timeout.")
+  Integer timeoutMs;
+
+  @Option(names = "--run-at", description = "ISO-8601 instant; not before this time.")
+  String runAt;
+
   @Option(names = "--file", paramLabel = "FILE", description = "JSON lines file, or - for stdin.")
   String file;
 
@@ -100,7 +119,8 @@ final class SubmitCommand extends ConfigurableCommand implements Callable<Intege
         ids.add(s.id().toString());
         values.add(bytes);
       } catch (InvalidSubmissionException e) {
-        throw new IllegalArgumentException("submission " + (i + 1) + " is invalid: " + e.getMessage());
+        throw new IllegalArgumentException(
+            "submission " + (i + 1) + " is invalid: " + e.getMessage());
       }
     }
     Topics topics = Topics.withPrefix(config.topicPrefix());
@@ -132,7 +152,8 @@ final class SubmitCommand extends ConfigurableCommand implements Callable<Intege
   private List<String> readLines() throws IOException {
     String content;
     if (file.equals("-")) {
-      BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader r =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       content = String.join("\n", r.lines().toList());
     } else {
       content = Files.readString(Path.of(file), StandardCharsets.UTF_8);

@@ -38,15 +38,17 @@ class BreakerIT {
     Downstream() throws Exception {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
       server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-      server.createContext("/", ex -> {
-        calls.add(Instant.now());
-        int status = up ? 200 : 503;
-        byte[] body = "{}".getBytes();
-        ex.sendResponseHeaders(status, body.length);
-        try (OutputStream os = ex.getResponseBody()) {
-          os.write(body);
-        }
-      });
+      server.createContext(
+          "/",
+          ex -> {
+            calls.add(Instant.now());
+            int status = up ? 200 : 503;
+            byte[] body = "{}".getBytes();
+            ex.sendResponseHeaders(status, body.length);
+            try (OutputStream os = ex.getResponseBody()) {
+              os.write(body);
+            }
+          });
       server.start();
     }
 
@@ -89,25 +91,43 @@ class BreakerIT {
     }
     // Start once the group is settled, so no work item is redelivered by a start-up rebalance
     // (duplicate runs are allowed around rebalances; this test counts every call).
-    await().atMost(Duration.ofSeconds(60)).until(() ->
-        workers.stream().allMatch(w -> w.pollLoop().assignedPartitions() > 0)
-            && workers.stream().mapToInt(w -> w.pollLoop().assignedPartitions()).sum() == 4);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                workers.stream().allMatch(w -> w.pollLoop().assignedPartitions() > 0)
+                    && workers.stream().mapToInt(w -> w.pollLoop().assignedPartitions()).sum()
+                        == 4);
     List<UUID> ids = new ArrayList<>();
     var producer = env.rawProducer();
     for (int i = 0; i < 60; i++) {
       UUID id = UUID.randomUUID();
       ids.add(id);
-      String json = "{\"id\":\"" + id + "\",\"type\":\"http\",\"maxAttempts\":10,"
-          + "\"payload\":{\"url\":\"" + downstream.url() + "\"}}";
-      var unused = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
-          Topics.withPrefix(config.topicPrefix()).submit(), json.getBytes()));
+      String json =
+          "{\"id\":\""
+              + id
+              + "\",\"type\":\"http\",\"maxAttempts\":10,"
+              + "\"payload\":{\"url\":\""
+              + downstream.url()
+              + "\"}}";
+      var unused =
+          producer.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  Topics.withPrefix(config.topicPrefix()).submit(), json.getBytes()));
     }
     producer.flush();
-    await().atMost(Duration.ofSeconds(60)).until(() -> Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.circuit_breakers WHERE state = 'OPEN'") == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.circuit_breakers WHERE state = 'OPEN'")
+                    == 1);
     downstream.up = true;
     for (UUID id : ids) {
-      await().atMost(Duration.ofSeconds(90))
+      await()
+          .atMost(Duration.ofSeconds(90))
           .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
     }
 
@@ -122,8 +142,8 @@ class BreakerIT {
       }
     }
     assertThat(transitions).isNotEmpty();
-    assertThat(transitions).allSatisfy(n ->
-        assertThat(n.path("breaker").asText()).isEqualTo(downstream.dependency()));
+    assertThat(transitions)
+        .allSatisfy(n -> assertThat(n.path("breaker").asText()).isEqualTo(downstream.dependency()));
     List<String> states = transitions.stream().map(n -> n.path("to").asText()).toList();
     // OPEN, then (HALF_OPEN, OPEN)* while trials fail, then HALF_OPEN, CLOSED.
     assertThat(String.join(",", states)).matches("OPEN(,HALF_OPEN,OPEN)*,HALF_OPEN,CLOSED");
@@ -133,7 +153,8 @@ class BreakerIT {
       if (states.get(i).equals("OPEN")) {
         // While OPEN no replica calls (a short grace for calls admitted just before the trip).
         assertThat(downstream.callsBetween(from.plusMillis(200), to))
-            .as("calls while OPEN from %s to %s", from, to).isZero();
+            .as("calls while OPEN from %s to %s", from, to)
+            .isZero();
       } else {
         // In HALF_OPEN at most the permitted trial calls, across all three replicas.
         assertThat(downstream.callsBetween(from, to)).as("trial calls").isLessThanOrEqualTo(2);
@@ -142,12 +163,17 @@ class BreakerIT {
     // Deferred runs give their attempt back: every attempt used is one real call.
     assertThat(Harness.count(env.dataSource(), "SELECT sum(attempts) FROM ferry.jobs"))
         .isEqualTo(downstream.calls.size());
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE outcome = 'FAILED'"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE outcome = 'FAILED'"))
         .as("failed attempts = calls made while the service was down")
         .isEqualTo(downstream.calls.size() - ids.size());
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.circuit_breakers WHERE state = 'CLOSED'")).isEqualTo(1);
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.circuit_breakers WHERE state = 'CLOSED'"))
+        .isEqualTo(1);
   }
 
   @Test
@@ -157,27 +183,41 @@ class BreakerIT {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
-    String[] flags = {"--db-url=" + env.database().url(), "--db-user=" + env.database().user(),
-        "--db-password=" + env.database().password()};
-    Harness.Run open = Harness.cli(concat(new String[] {"breakers", "open",
-        downstream.dependency()}, flags));
+    String[] flags = {
+      "--db-url=" + env.database().url(),
+      "--db-user=" + env.database().user(),
+      "--db-password=" + env.database().password()
+    };
+    Harness.Run open =
+        Harness.cli(concat(new String[] {"breakers", "open", downstream.dependency()}, flags));
     assertThat(open.exit()).isZero();
     assertThat(open.out()).contains("is now OPEN").contains("(forced)");
 
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + id + "\",\"type\":\"http\","
-        + "\"payload\":{\"url\":\"" + downstream.url() + "\"}}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + id
+            + "\",\"type\":\"http\","
+            + "\"payload\":{\"url\":\""
+            + downstream.url()
+            + "\"}}");
     await().atMost(Duration.ofSeconds(30)).until(() -> Harness.job(env.dataSource(), id) != null);
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
         .until(() -> "PENDING".equals(Harness.status(env.dataSource(), id)));
     assertThat(downstream.calls).isEmpty();
     Harness.Run list = Harness.cli(concat(new String[] {"breakers"}, flags));
     assertThat(list.out()).contains(downstream.dependency()).contains("OPEN");
 
-    Harness.Run reset = Harness.cli(concat(new String[] {"breakers", "reset",
-        downstream.dependency()}, flags));
+    Harness.Run reset =
+        Harness.cli(concat(new String[] {"breakers", "reset", downstream.dependency()}, flags));
     assertThat(reset.out()).contains("is now CLOSED");
-    await().atMost(Duration.ofSeconds(30))
+    await()
+        .atMost(Duration.ofSeconds(30))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
     assertThat(downstream.calls).hasSize(1);
   }

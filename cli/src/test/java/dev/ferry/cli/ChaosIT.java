@@ -44,15 +44,15 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * The chaos harness. Kafka runs as a separate process, PostgreSQL as its own server, two
  * orchestrators and three workers as separate JVMs ({@code ferry orchestrator} / {@code ferry
- * worker}), and a flaky HTTP service in this JVM counts every handler run. A mixed workload
- * ({@code noop}, {@code sleep}, {@code http} with failures and retries, a breaker outage, and
- * fan-outs) is submitted while random workers and orchestrators are killed with SIGKILL and
- * restarted again and again, the Kafka broker is killed and restarted once and PostgreSQL is
- * restarted once. Then every invariant of DESIGN section 5 is checked on the database and the
- * service's counts, and a report is printed (a line starting {@code CHAOS}).
+ * worker}), and a flaky HTTP service in this JVM counts every handler run. A mixed workload ({@code
+ * noop}, {@code sleep}, {@code http} with failures and retries, a breaker outage, and fan-outs) is
+ * submitted while random workers and orchestrators are killed with SIGKILL and restarted again and
+ * again, the Kafka broker is killed and restarted once and PostgreSQL is restarted once. Then every
+ * invariant of DESIGN section 5 is checked on the database and the service's counts, and a report
+ * is printed (a line starting {@code CHAOS}).
  *
- * <p>CI runs the short version; the long one runs on demand:
- * {@code ./mvnw verify -pl cli -Dit.test=ChaosIT -Dchaos.long=true}.
+ * <p>CI runs the short version; the long one runs on demand: {@code ./mvnw verify -pl cli
+ * -Dit.test=ChaosIT -Dchaos.long=true}.
  */
 @Tag("chaos")
 class ChaosIT {
@@ -112,21 +112,27 @@ class ChaosIT {
         List<UUID> httpJobs = new ArrayList<>();
         java.util.concurrent.atomic.AtomicReference<Throwable> submitError =
             new java.util.concurrent.atomic.AtomicReference<>();
-        Thread submitter = Thread.ofPlatform().name("chaos-submit").start(() -> {
-          try {
-            submit(accepted, parents, httpJobs);
-          } catch (Throwable e) {
-            submitError.set(e);
-          }
-        });
+        Thread submitter =
+            Thread.ofPlatform()
+                .name("chaos-submit")
+                .start(
+                    () -> {
+                      try {
+                        submit(accepted, parents, httpJobs);
+                      } catch (Throwable e) {
+                        submitError.set(e);
+                      }
+                    });
         Thread sampler = Thread.ofPlatform().daemon().name("chaos-sample").start(this::sample);
         chaos(submitter);
         submitter.join();
         if (submitError.get() != null) {
           throw new AssertionError("the workload could not be submitted", submitError.get());
         }
-        log("all %d submissions acknowledged by Kafka (%d re-sent after a failed send);"
-            + " waiting for every job to finish", accepted.size(), resent.get());
+        log(
+            "all %d submissions acknowledged by Kafka (%d re-sent after a failed send);"
+                + " waiting for every job to finish",
+            accepted.size(), resent.get());
         List<UUID> all = new ArrayList<>(accepted);
         parents.values().forEach(all::addAll);
         all.addAll(canaries);
@@ -147,29 +153,31 @@ class ChaosIT {
       kafka = KafkaBrokerProcess.create().start();
       service = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
       service.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-      service.createContext("/job/", ex -> {
-        try (ex) {
-          UUID id = UUID.fromString(ex.getRequestURI().getPath().substring(5));
-          hits.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>()).add(now());
-          int code;
-          if (outage.get()) {
-            outageCalls.incrementAndGet();
-            code = 503;
-          } else {
-            code = ThreadLocalRandom.current().nextInt(100) < 15 ? 503 : 200;
-          }
-          try {
-            Thread.sleep(ThreadLocalRandom.current().nextInt(5, 30)); // service latency
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
-          ex.sendResponseHeaders(code, body.length);
-          ex.getResponseBody().write(body);
-        } catch (RuntimeException e) {
-          // a malformed request: answered by the closed exchange
-        }
-      });
+      service.createContext(
+          "/job/",
+          ex -> {
+            try (ex) {
+              UUID id = UUID.fromString(ex.getRequestURI().getPath().substring(5));
+              hits.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>()).add(now());
+              int code;
+              if (outage.get()) {
+                outageCalls.incrementAndGet();
+                code = 503;
+              } else {
+                code = ThreadLocalRandom.current().nextInt(100) < 15 ? 503 : 200;
+              }
+              try {
+                Thread.sleep(ThreadLocalRandom.current().nextInt(5, 30)); // service latency
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+              ex.sendResponseHeaders(code, body.length);
+              ex.getResponseBody().write(body);
+            } catch (RuntimeException e) {
+              // a malformed request: answered by the closed exchange
+            }
+          });
       service.start();
       for (int i = 0; i < 2; i++) {
         start(new Proc("orchestrator", "o" + i));
@@ -184,15 +192,20 @@ class ChaosIT {
       p.put("delivery.timeout.ms", "600000");
       p.put("max.block.ms", "600000");
       producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-      await("three workers heartbeating; logs in " + dir).atMost(Duration.ofSeconds(120))
-          .pollInterval(Duration.ofMillis(200)).until(() -> workersUp() >= 3);
-      log("infrastructure up: Kafka %s, PostgreSQL port %d, service port %d, logs in %s",
+      await("three workers heartbeating; logs in " + dir)
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> workersUp() >= 3);
+      log(
+          "infrastructure up: Kafka %s, PostgreSQL port %d, service port %d, logs in %s",
           kafka.bootstrapServers(), postgres.port(), service.getAddress().getPort(), dir);
     }
 
     private long runningOn(String worker) {
-      try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(
-          "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = ?")) {
+      try (Connection c = connect();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = ?")) {
         ps.setString(1, worker);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -205,6 +218,7 @@ class ChaosIT {
 
     /** Finished jobs per 5 s, sampled while the run lasts (the progress timeline). */
     private final List<String> timeline = new ArrayList<>();
+
     private volatile boolean sampling = true;
 
     private void sample() {
@@ -212,8 +226,10 @@ class ChaosIT {
       while (sampling) {
         try {
           TimeUnit.SECONDS.sleep(5); // the sampling period
-          long done = count("SELECT count(*) FROM ferry.jobs WHERE status IN"
-              + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
+          long done =
+              count(
+                  "SELECT count(*) FROM ferry.jobs WHERE status IN"
+                      + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
           long known = count("SELECT count(*) FROM ferry.jobs");
           synchronized (timeline) {
             timeline.add(now() / 1000 + "s:+" + (done - last) + "/" + known);
@@ -232,7 +248,8 @@ class ChaosIT {
     /** Workers heartbeating now (0 while the orchestrators are still migrating). */
     private long workersUp() {
       try {
-        return count("SELECT count(*) FROM ferry.workers WHERE heartbeat_at > now() - interval '2 s'");
+        return count(
+            "SELECT count(*) FROM ferry.workers WHERE heartbeat_at > now() - interval '2 s'");
       } catch (Exception e) {
         return 0;
       }
@@ -253,11 +270,19 @@ class ChaosIT {
     private void start(Proc proc) throws IOException {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       // C1 only and the serial collector: these JVMs restart again and again on two cores.
-      ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-          "-XX:+UseSerialGC", "-cp",
-          System.getProperty("java.class.path"), Main.class.getName(), proc.role)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(proc.id + ".log").toFile()));
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  java,
+                  "-Xmx256m",
+                  "-XX:TieredStopAtLevel=1",
+                  "-XX:+UseSerialGC",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  Main.class.getName(),
+                  proc.role)
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(dir.resolve(proc.id + ".log").toFile()));
       Map<String, String> e = pb.environment();
       e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), kafka.bootstrapServers());
       e.put(Setting.DB_URL.env(), db.url());
@@ -302,8 +327,9 @@ class ChaosIT {
         if (i % parentEvery == parentEvery - 1 && parentsMade < plan.parents()) {
           parentsMade++;
           List<UUID> kids = new ArrayList<>();
-          StringBuilder sb = new StringBuilder("{\"id\":\"" + id
-              + "\",\"failurePolicy\":\"collect\",\"children\":[");
+          StringBuilder sb =
+              new StringBuilder(
+                  "{\"id\":\"" + id + "\",\"failurePolicy\":\"collect\",\"children\":[");
           for (int k = 0; k < plan.childrenEach(); k++) {
             UUID kid = UUID.randomUUID();
             kids.add(kid);
@@ -316,8 +342,11 @@ class ChaosIT {
                 httpJobs.add(kid);
               }
             } else {
-              sb.append("{\"id\":\"").append(kid).append("\",\"type\":\"noop\",\"key\":\"k")
-                  .append(k).append("\"}");
+              sb.append("{\"id\":\"")
+                  .append(kid)
+                  .append("\",\"type\":\"noop\",\"key\":\"k")
+                  .append(k)
+                  .append("\"}");
             }
           }
           sb.append("]}");
@@ -330,8 +359,12 @@ class ChaosIT {
           if (kind < 50) {
             json = "{\"id\":\"" + id + "\",\"type\":\"noop\"}";
           } else if (kind < 65) {
-            json = "{\"id\":\"" + id + "\",\"type\":\"sleep\",\"payload\":{\"ms\":"
-                + (200 + r.nextInt(2800)) + "}}";
+            json =
+                "{\"id\":\""
+                    + id
+                    + "\",\"type\":\"sleep\",\"payload\":{\"ms\":"
+                    + (200 + r.nextInt(2800))
+                    + "}}";
           } else {
             json = http(id, url);
             synchronized (httpJobs) {
@@ -342,8 +375,11 @@ class ChaosIT {
         synchronized (accepted) {
           accepted.add(id);
         }
-        sends.add(Map.entry(json, producer.send(
-            new ProducerRecord<>("chaos.submit", json.getBytes(StandardCharsets.UTF_8)))));
+        sends.add(
+            Map.entry(
+                json,
+                producer.send(
+                    new ProducerRecord<>("chaos.submit", json.getBytes(StandardCharsets.UTF_8)))));
         // Steady pace; no catch-up burst after the producer was held up (a broker restart).
         next = Math.max(next + spacingNanos, System.nanoTime());
         long wait = next - System.nanoTime();
@@ -372,7 +408,8 @@ class ChaosIT {
     private void sendUntilAcked(String json) throws InterruptedException {
       while (true) {
         try {
-          producer.send(new ProducerRecord<>("chaos.submit", json.getBytes(StandardCharsets.UTF_8)))
+          producer
+              .send(new ProducerRecord<>("chaos.submit", json.getBytes(StandardCharsets.UTF_8)))
               .get();
           return;
         } catch (java.util.concurrent.ExecutionException e) {
@@ -382,8 +419,13 @@ class ChaosIT {
     }
 
     private static String http(UUID id, String url) {
-      return "{\"id\":\"" + id + "\",\"type\":\"http\",\"dependency\":\"flaky\",\"key\":\"h"
-          + id + "\",\"payload\":{\"method\":\"GET\",\"url\":\"" + url + id
+      return "{\"id\":\""
+          + id
+          + "\",\"type\":\"http\",\"dependency\":\"flaky\",\"key\":\"h"
+          + id
+          + "\",\"payload\":{\"method\":\"GET\",\"url\":\""
+          + url
+          + id
           + "\",\"timeoutMs\":3000}}";
     }
 
@@ -411,8 +453,13 @@ class ChaosIT {
             victim.process.destroyForcibly();
             victim.process.waitFor();
             kills++;
-            what = "kill -9 " + victim.id + " (" + victim.role
-                + (running >= 0 ? ", " + running + " jobs running on it" : "") + ")";
+            what =
+                "kill -9 "
+                    + victim.id
+                    + " ("
+                    + victim.role
+                    + (running >= 0 ? ", " + running + " jobs running on it" : "")
+                    + ")";
             log("%s", what);
             TimeUnit.MILLISECONDS.sleep(500 + r.nextInt(1500)); // down for a while
             start(victim);
@@ -457,36 +504,57 @@ class ChaosIT {
         sendUntilAcked("{\"id\":\"" + id + "\",\"type\":\"noop\"}");
       }
       // The database may be restarting: errors only mean "not yet".
-      await("recovery within 180 s; logs in " + dir).atMost(Duration.ofSeconds(180))
-          .pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-          .until(() -> countIds("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"
-              + " AND id = ANY(?)", canaries) == 3);
+      await("recovery within 180 s; logs in " + dir)
+          .atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofMillis(50))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  countIds(
+                          "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"
+                              + " AND id = ANY(?)",
+                          canaries)
+                      == 3);
       return now();
     }
 
     private void awaitAllTerminal(List<UUID> all) throws Exception {
       long[] last = {-1};
       try {
-        await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-          long total = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?)", all);
-          long open = count("SELECT count(*) FROM ferry.jobs WHERE status NOT IN"
-              + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
-          if (open != last[0]) {
-            log("%d jobs known, %d not finished yet", total, open);
-            last[0] = open;
-          }
-          return total == all.size() && open == 0;
-        });
+        await()
+            .atMost(Duration.ofMinutes(6))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(
+                () -> {
+                  long total = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?)", all);
+                  long open =
+                      count(
+                          "SELECT count(*) FROM ferry.jobs WHERE status NOT IN"
+                              + " ('SUCCEEDED', 'FAILED', 'CANCELLED')");
+                  if (open != last[0]) {
+                    log("%d jobs known, %d not finished yet", total, open);
+                    last[0] = open;
+                  }
+                  return total == all.size() && open == 0;
+                });
       } catch (org.awaitility.core.ConditionTimeoutException e) {
         List<UUID> missing = new ArrayList<>(all);
-        try (Connection c = connect(); Statement st = c.createStatement();
+        try (Connection c = connect();
+            Statement st = c.createStatement();
             ResultSet rs = st.executeQuery("SELECT id FROM ferry.jobs")) {
           while (rs.next()) {
             missing.remove(rs.getObject(1, UUID.class));
           }
         }
-        throw new AssertionError(last[0] + " jobs not terminal after 6 minutes; missing "
-            + missing.stream().limit(20).toList() + "; logs in " + dir + "; " + statusCounts(), e);
+        throw new AssertionError(
+            last[0]
+                + " jobs not terminal after 6 minutes; missing "
+                + missing.stream().limit(20).toList()
+                + "; logs in "
+                + dir
+                + "; "
+                + statusCounts(),
+            e);
       }
     }
 
@@ -496,24 +564,36 @@ class ChaosIT {
       parents.values().forEach(all::addAll);
       // 1. Nothing lost: every submitted job is in the database and terminal.
       long known = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?)", all);
-      long terminal = countIds("SELECT count(*) FROM ferry.jobs WHERE id = ANY(?) AND status IN"
-          + " ('SUCCEEDED', 'FAILED', 'CANCELLED')", all);
+      long terminal =
+          countIds(
+              "SELECT count(*) FROM ferry.jobs WHERE id = ANY(?) AND status IN"
+                  + " ('SUCCEEDED', 'FAILED', 'CANCELLED')",
+              all);
       // 2. Applied once: attempt rows match attempts counts, each attempt finished once.
-      long attemptMismatch = count("""
+      long attemptMismatch =
+          count(
+              """
           SELECT count(*) FROM ferry.jobs j
           WHERE j.attempts <> (SELECT count(*) FROM ferry.job_attempts a WHERE a.job_id = j.id)
              OR j.attempts <> coalesce((SELECT max(attempt) FROM ferry.job_attempts a
                                         WHERE a.job_id = j.id), 0)""");
-      long unfinishedAttempts = count("SELECT count(*) FROM ferry.job_attempts WHERE outcome IS NULL");
-      long doubleSuccess = count("""
+      long unfinishedAttempts =
+          count("SELECT count(*) FROM ferry.job_attempts WHERE outcome IS NULL");
+      long doubleSuccess =
+          count(
+              """
           SELECT count(*) FROM (SELECT job_id FROM ferry.job_attempts WHERE outcome = 'SUCCEEDED'
                                 GROUP BY job_id HAVING count(*) > 1) d""");
-      long statusMismatch = count("""
+      long statusMismatch =
+          count(
+              """
           SELECT count(*) FROM ferry.jobs j WHERE j.attempts > 0 AND j.status = 'SUCCEEDED'
             AND NOT EXISTS (SELECT 1 FROM ferry.job_attempts a WHERE a.job_id = j.id
                               AND a.attempt = j.attempts AND a.outcome = 'SUCCEEDED')""");
       // 3. Fan-in exact.
-      long fanInWrong = count("""
+      long fanInWrong =
+          count(
+              """
           SELECT count(*) FROM ferry.jobs p
           WHERE p.children_total > 0 AND (
             p.children_total <> (SELECT count(*) FROM ferry.jobs c WHERE c.parent_id = p.id)
@@ -524,7 +604,10 @@ class ChaosIT {
                                    WHERE c.parent_id = p.id AND c.status = 'SUCCEEDED'))""");
       // 4. Handler runs counted by the service against the attempts that called it.
       Map<UUID, long[]> attemptsById = new HashMap<>(); // {applied calls, worker lost}
-      try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("""
+      try (Connection c = connect();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  """
           SELECT job_id,
                  count(*) FILTER (WHERE outcome IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'NON_RETRYABLE')),
                  count(*) FILTER (WHERE outcome = 'WORKER_LOST')
@@ -532,7 +615,8 @@ class ChaosIT {
         ps.setArray(1, c.createArrayOf("uuid", httpJobs.toArray()));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            attemptsById.put(rs.getObject(1, UUID.class), new long[] {rs.getLong(2), rs.getLong(3)});
+            attemptsById.put(
+                rs.getObject(1, UUID.class), new long[] {rs.getLong(2), rs.getLong(3)});
           }
         }
       }
@@ -562,16 +646,31 @@ class ChaosIT {
       String statuses = statusCounts();
       long poison = count("SELECT count(*) FROM ferry.jobs WHERE last_error LIKE 'poison:%'");
       long rescued = count("SELECT count(*) FROM ferry.job_attempts WHERE outcome = 'WORKER_LOST'");
-      String recoveries = faults.stream()
-          .map(f -> f.what() + " @" + f.atMs() / 1000 + "s → " + f.recoveredAfterMs() + " ms")
-          .reduce((x, y) -> x + "; " + y).orElse("");
-      log("CHAOS jobs=%d kills=%d kafka_restarts=1 postgres_restarts=1 lost=%d not_terminal=%d"
+      String recoveries =
+          faults.stream()
+              .map(f -> f.what() + " @" + f.atMs() / 1000 + "s → " + f.recoveredAfterMs() + " ms")
+              .reduce((x, y) -> x + "; " + y)
+              .orElse("");
+      log(
+          "CHAOS jobs=%d kills=%d kafka_restarts=1 postgres_restarts=1 lost=%d not_terminal=%d"
               + " attempt_mismatch=%d double_applied=%d fan_in_wrong=%d http_runs=%d"
               + " applied_calls=%d runs_of_killed_attempts=%d duplicate_runs=%d"
               + " duplicates_away_from_faults=%d rescued_attempts=%d poison=%d statuses={%s}",
-          all.size(), kills, all.size() - known, all.size() - terminal, attemptMismatch,
-          doubleSuccess + statusMismatch, fanInWrong, runs, appliedCalls, lostRuns, duplicates,
-          duplicatesAwayFromFaults, rescued, poison, statuses);
+          all.size(),
+          kills,
+          all.size() - known,
+          all.size() - terminal,
+          attemptMismatch,
+          doubleSuccess + statusMismatch,
+          fanInWrong,
+          runs,
+          appliedCalls,
+          lostRuns,
+          duplicates,
+          duplicatesAwayFromFaults,
+          rescued,
+          poison,
+          statuses);
       log("CHAOS recovery: %s", recoveries);
       log("CHAOS downstream calls during the outage: %d", outageCalls.get());
       synchronized (timeline) {
@@ -599,11 +698,15 @@ class ChaosIT {
 
     private String statusCounts() throws Exception {
       StringBuilder sb = new StringBuilder();
-      try (Connection c = connect(); Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery(
-              "SELECT status, count(*) FROM ferry.jobs GROUP BY status ORDER BY status")) {
+      try (Connection c = connect();
+          Statement st = c.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT status, count(*) FROM ferry.jobs GROUP BY status ORDER BY status")) {
         while (rs.next()) {
-          sb.append(sb.isEmpty() ? "" : ", ").append(rs.getString(1)).append('=')
+          sb.append(sb.isEmpty() ? "" : ", ")
+              .append(rs.getString(1))
+              .append('=')
               .append(rs.getLong(2));
         }
       }
@@ -615,7 +718,8 @@ class ChaosIT {
     }
 
     private long count(String sql) throws Exception {
-      try (Connection c = connect(); Statement st = c.createStatement();
+      try (Connection c = connect();
+          Statement st = c.createStatement();
           ResultSet rs = st.executeQuery(sql)) {
         rs.next();
         return rs.getLong(1);
@@ -623,7 +727,8 @@ class ChaosIT {
     }
 
     private long countIds(String sql, List<UUID> ids) throws Exception {
-      try (Connection c = connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+      try (Connection c = connect();
+          PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setArray(1, c.createArrayOf("uuid", ids.toArray()));
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();

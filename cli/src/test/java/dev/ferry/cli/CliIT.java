@@ -27,8 +27,14 @@ class CliIT {
 
   private static List<String> flags(FerryConfig c) {
     List<String> f = new ArrayList<>();
-    for (Setting s : List.of(Setting.KAFKA_BOOTSTRAP_SERVERS, Setting.DB_URL, Setting.DB_USER,
-        Setting.DB_PASSWORD, Setting.TOPIC_PREFIX, Setting.TOPIC_PARTITIONS)) {
+    for (Setting s :
+        List.of(
+            Setting.KAFKA_BOOTSTRAP_SERVERS,
+            Setting.DB_URL,
+            Setting.DB_USER,
+            Setting.DB_PASSWORD,
+            Setting.TOPIC_PREFIX,
+            Setting.TOPIC_PARTITIONS)) {
       f.add(s.flag() + "=" + c.get(s));
     }
     return f;
@@ -49,10 +55,12 @@ class CliIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
 
-    Harness.Run submitted = run(cmd("submit", config, "--type", "echo", "--payload", "{\"from\":\"cli\"}"));
+    Harness.Run submitted =
+        run(cmd("submit", config, "--type", "echo", "--payload", "{\"from\":\"cli\"}"));
     assertThat(submitted.exit()).isZero();
     UUID id = UUID.fromString(submitted.out().strip());
-    await().atMost(Duration.ofSeconds(60))
+    await()
+        .atMost(Duration.ofSeconds(60))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
 
     Harness.Run status = run(cmd("status", config, id.toString()));
@@ -68,10 +76,18 @@ class CliIT {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
-    Harness.Run submitted = run(cmd("submit", config, "--type", "echo", "--payload",
-        "{\"from\":\"json\",\"n\":[1,2]}"));
+    Harness.Run submitted =
+        run(
+            cmd(
+                "submit",
+                config,
+                "--type",
+                "echo",
+                "--payload",
+                "{\"from\":\"json\",\"n\":[1,2]}"));
     UUID id = UUID.fromString(submitted.out().strip());
-    await().atMost(Duration.ofSeconds(60))
+    await()
+        .atMost(Duration.ofSeconds(60))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
 
     Harness.Run status = run(cmd("status", config, id.toString(), "--output", "json"));
@@ -81,7 +97,8 @@ class CliIT {
     assertThat(doc.path("job").path("status").asText()).isEqualTo("SUCCEEDED");
     assertThat(doc.path("job").path("attempts").isNumber()).isTrue();
     assertThat(doc.path("job").path("payload").path("n").get(1).asInt())
-        .as("the payload is JSON, not text").isEqualTo(2);
+        .as("the payload is JSON, not text")
+        .isEqualTo(2);
     assertThat(doc.path("job").path("created_at").asText()).endsWith("Z");
     assertThat(doc.path("attempts").isArray()).isTrue();
     assertThat(doc.path("attempts")).hasSize(1);
@@ -93,8 +110,8 @@ class CliIT {
     assertThat(list.isArray()).isTrue();
     assertThat(list).anySatisfy(j -> assertThat(j.path("id").asText()).isEqualTo(id.toString()));
 
-    Harness.Run missing = run(cmd("status", config, UUID.randomUUID().toString(), "--output",
-        "json"));
+    Harness.Run missing =
+        run(cmd("status", config, UUID.randomUUID().toString(), "--output", "json"));
     assertThat(missing.exit()).isEqualTo(1);
     assertThat(missing.out()).isEmpty();
   }
@@ -110,13 +127,26 @@ class CliIT {
   void badConfiguration_namesTheSetting() {
     Harness.Run r = run("worker", "--worker-concurrency", "lots");
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency")
+    assertThat(r.err())
+        .contains("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency")
         .contains("'lots'");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"orchestrator", "worker", "migrate", "submit", "status", "jobs",
-      "cancel", "retry", "breakers", "roles", "completion"})
+  @ValueSource(
+      strings = {
+        "orchestrator",
+        "worker",
+        "migrate",
+        "submit",
+        "status",
+        "jobs",
+        "cancel",
+        "retry",
+        "breakers",
+        "roles",
+        "completion"
+      })
   void everyCommand_hasHelp(String command) {
     Harness.Run r = run(command, "--help");
     assertThat(r.exit()).isZero();

@@ -27,7 +27,8 @@ class CommandLineHelpTest {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
@@ -38,10 +39,12 @@ class CommandLineHelpTest {
   void jobsHelp_listsTheDatabaseSettings_andNoneItDoesNotUse() {
     Run r = run("jobs", "--help");
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).contains("Database:", "--db-url", "--db-user", "--db-password",
-            "--status", "--output")
-        .doesNotContain("--breaker-").doesNotContain("--applier-threads")
-        .doesNotContain("--backoff-").doesNotContain("--worker-concurrency")
+    assertThat(r.out())
+        .contains("Database:", "--db-url", "--db-user", "--db-password", "--status", "--output")
+        .doesNotContain("--breaker-")
+        .doesNotContain("--applier-threads")
+        .doesNotContain("--backoff-")
+        .doesNotContain("--worker-concurrency")
         .doesNotContain("--kafka-bootstrap-servers");
     assertThat(r.out().lines().count()).as(r.out()).isLessThan(50);
   }
@@ -49,10 +52,16 @@ class CommandLineHelpTest {
   @Test
   void workerHelp_groupsItsSettingsUnderHeadings() {
     Run r = run("worker", "--help");
-    assertThat(r.out()).contains(SettingGroup.DATABASE.heading() + ":",
-        SettingGroup.KAFKA.heading() + ":", SettingGroup.WORKER.heading() + ":",
-        SettingGroup.BREAKER.heading() + ":", "--worker-concurrency", "--breaker-open-ms")
-        .doesNotContain("--applier-threads").doesNotContain("--retention-ms");
+    assertThat(r.out())
+        .contains(
+            SettingGroup.DATABASE.heading() + ":",
+            SettingGroup.KAFKA.heading() + ":",
+            SettingGroup.WORKER.heading() + ":",
+            SettingGroup.BREAKER.heading() + ":",
+            "--worker-concurrency",
+            "--breaker-open-ms")
+        .doesNotContain("--applier-threads")
+        .doesNotContain("--retention-ms");
     assertThat(r.out()).startsWith("Usage: ferry worker [OPTIONS]");
   }
 
@@ -60,8 +69,9 @@ class CommandLineHelpTest {
   void settingsACommandDoesNotList_areStillAccepted() {
     // A script may pass the same connection flags to every command.
     CommandLine cl = Main.commandLine();
-    CommandLine.ParseResult parsed = cl.parseArgs("jobs", "--kafka-bootstrap-servers=k:9092",
-        "--db-url=jdbc:postgresql://db/ferry");
+    CommandLine.ParseResult parsed =
+        cl.parseArgs(
+            "jobs", "--kafka-bootstrap-servers=k:9092", "--db-url=jdbc:postgresql://db/ferry");
     CommandLine.ParseResult jobs = parsed.subcommand();
     assertThat(jobs.matchedOptionValue("--kafka-bootstrap-servers", "")).isEqualTo("k:9092");
     JobsCommand command = (JobsCommand) jobs.commandSpec().userObject();
@@ -75,7 +85,8 @@ class CommandLineHelpTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
     assertThat(r.err().lines().toList()).hasSize(2);
-    assertThat(r.err()).startsWith("ferry: Invalid value for option '--status'")
+    assertThat(r.err())
+        .startsWith("ferry: Invalid value for option '--status'")
         .contains("'BOGUS'")
         .endsWith("Try 'ferry jobs --help' for more information." + System.lineSeparator());
   }
@@ -92,9 +103,12 @@ class CommandLineHelpTest {
   void usageErrorsFoundByACommandItself_lookTheSame() {
     Run retry = run("retry", "--status", "SUCCEEDED");
     assertThat(retry.exit()).isEqualTo(2);
-    assertThat(retry.err()).isEqualTo("ferry: --status must be FAILED or CANCELLED but was SUCCEEDED"
-        + System.lineSeparator() + "Try 'ferry retry --help' for more information."
-        + System.lineSeparator());
+    assertThat(retry.err())
+        .isEqualTo(
+            "ferry: --status must be FAILED or CANCELLED but was SUCCEEDED"
+                + System.lineSeparator()
+                + "Try 'ferry retry --help' for more information."
+                + System.lineSeparator());
     Run submit = run("submit");
     assertThat(submit.exit()).isEqualTo(2);
     assertThat(submit.err()).contains("give --type (or --file)", "Try 'ferry submit --help'");
@@ -104,7 +118,8 @@ class CommandLineHelpTest {
   void usageErrorOfANestedCommand_namesIt() {
     Run r = run("breakers", "open");
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("Missing required parameter")
+    assertThat(r.err())
+        .contains("Missing required parameter")
         .contains("Try 'ferry breakers open --help'");
   }
 
@@ -119,7 +134,9 @@ class CommandLineHelpTest {
       assertThat(summary).as(e.getKey()).endsWith(".").doesNotEndWith(",");
     }
     Run r = run("--help");
-    assertThat(r.out()).contains("completion").contains("roles")
+    assertThat(r.out())
+        .contains("completion")
+        .contains("roles")
         .contains("least-privilege database roles.");
   }
 

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bad configuration stops a process at start: an orchestrator and a worker (separate JVMs, as
- * users run them) with a bad per-type or per-dependency override exit 2 at once, naming the
- * setting, although Kafka and Postgres are up. Before, the orchestrator found a bad
- * {@code FERRY_TYPE_X_MAX_ATTEMPTS} only at the first job of type x (its intake then stuck) and
- * the worker a bad breaker override only at the first call to that dependency.
+ * Bad configuration stops a process at start: an orchestrator and a worker (separate JVMs, as users
+ * run them) with a bad per-type or per-dependency override exit 2 at once, naming the setting,
+ * although Kafka and Postgres are up. Before, the orchestrator found a bad {@code
+ * FERRY_TYPE_X_MAX_ATTEMPTS} only at the first job of type x (its intake then stuck) and the worker
+ * a bad breaker override only at the first call to that dependency.
  */
 @ExtendWith(FerryExtension.class)
 class ConfigIT {
@@ -31,11 +31,12 @@ class ConfigIT {
   @Test
   void badOverrides_makeOrchestratorAndWorkerExit2_namingTheSetting(FerryTestEnv env)
       throws Exception {
-    List<Case> cases = List.of(
-        new Case("orchestrator", "FERRY_TYPE_X_MAX_ATTEMPTS", "0"),
-        new Case("orchestrator", "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "abc"),
-        new Case("worker", "FERRY_TYPE_X_MAX_ATTEMPTS", "0"),
-        new Case("worker", "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "abc"));
+    List<Case> cases =
+        List.of(
+            new Case("orchestrator", "FERRY_TYPE_X_MAX_ATTEMPTS", "0"),
+            new Case("orchestrator", "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "abc"),
+            new Case("worker", "FERRY_TYPE_X_MAX_ATTEMPTS", "0"),
+            new Case("worker", "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "abc"));
     List<Process> processes = new ArrayList<>();
     List<Path> logs = new ArrayList<>();
     // All at once: four JVMs start in the time of one on a machine with spare cores.
@@ -43,8 +44,9 @@ class ConfigIT {
       Case c = cases.get(i);
       Path log = dir.resolve(i + "-" + c.command() + ".log");
       logs.add(log);
-      processes.add(Harness.ferryProcess(env, env.config(), Map.of(c.variable(), c.value()),
-          log, c.command()));
+      processes.add(
+          Harness.ferryProcess(
+              env, env.config(), Map.of(c.variable(), c.value()), log, c.command()));
     }
     for (int i = 0; i < cases.size(); i++) {
       Case c = cases.get(i);
@@ -52,7 +54,9 @@ class ConfigIT {
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(c + " exits promptly").isTrue();
       String out = Files.readString(logs.get(i), StandardCharsets.UTF_8);
       assertThat(p.exitValue()).as(c + " exit code; output:\n" + out).isEqualTo(2);
-      assertThat(out).as(c.toString()).contains("ferry: " + c.variable())
+      assertThat(out)
+          .as(c.toString())
+          .contains("ferry: " + c.variable())
           .contains("but was '" + c.value() + "'")
           .doesNotContain("started");
     }

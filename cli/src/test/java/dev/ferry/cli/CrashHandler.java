@@ -5,9 +5,9 @@ import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
 
 /**
- * Test job type {@code crash}: kills the JVM that runs it on the spot, like a native crash or
- * the kernel's OOM killer (no shutdown hooks, nothing flushed). Registered with ServiceLoader
- * for worker processes started on the test class path.
+ * Test job type {@code crash}: kills the JVM that runs it on the spot, like a native crash or the
+ * kernel's OOM killer (no shutdown hooks, nothing flushed). Registered with ServiceLoader for
+ * worker processes started on the test class path.
  */
 public final class CrashHandler implements JobHandler {
   @Override

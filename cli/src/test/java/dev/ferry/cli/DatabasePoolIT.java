@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FerryExtension.class)
 class DatabasePoolIT {
   private static String show(HikariDataSource ds) throws SQLException {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SHOW statement_timeout")) {
       rs.next();
       return rs.getString(1);
@@ -33,7 +34,8 @@ class DatabasePoolIT {
   }
 
   private static void sleep(HikariDataSource ds, double seconds) throws SQLException {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("SELECT pg_sleep(" + seconds + ")");
     }
   }
@@ -45,11 +47,12 @@ class DatabasePoolIT {
     try (HikariDataSource ds = Databases.pool(config, "it-default")) {
       assertThat(show(ds)).isEqualTo("30s");
     }
-    try (HikariDataSource ds = Databases.pool(
-        config.with(Setting.DB_STATEMENT_TIMEOUT_MS, "300"), "it-short")) {
+    try (HikariDataSource ds =
+        Databases.pool(config.with(Setting.DB_STATEMENT_TIMEOUT_MS, "300"), "it-short")) {
       assertThat(show(ds)).isEqualTo("300ms");
       long start = System.nanoTime();
-      assertThatThrownBy(() -> sleep(ds, 10)).isInstanceOf(SQLException.class)
+      assertThatThrownBy(() -> sleep(ds, 10))
+          .isInstanceOf(SQLException.class)
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
     }
@@ -60,12 +63,15 @@ class DatabasePoolIT {
 
   @Test
   void socketTimeout_givesUpOnASilentConnection(FerryTestEnv env) throws Exception {
-    FerryConfig config = env.config().with(Setting.DB_STATEMENT_TIMEOUT_MS, "0")
-        .with(Setting.DB_SOCKET_TIMEOUT_MS, "1000");
+    FerryConfig config =
+        env.config()
+            .with(Setting.DB_STATEMENT_TIMEOUT_MS, "0")
+            .with(Setting.DB_SOCKET_TIMEOUT_MS, "1000");
     try (HikariDataSource ds = Databases.pool(config, "it-socket")) {
       // The server says nothing for 10 s, like a connection dropped without a FIN.
       long start = System.nanoTime();
-      assertThatThrownBy(() -> sleep(ds, 10)).isInstanceOf(SQLException.class)
+      assertThatThrownBy(() -> sleep(ds, 10))
+          .isInstanceOf(SQLException.class)
           .hasStackTraceContaining("SocketTimeoutException");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
     }

@@ -39,7 +39,10 @@ class EndToEndIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null,
+    Harness.submitRaw(
+        env,
+        config,
+        null,
         "{\"id\":\"" + id + "\",\"type\":\"echo\",\"payload\":{\"hello\":\"world\",\"n\":[1,2]}}");
     Harness.submitRaw(env, config, null, "{\"type\":\"noop\"}");
 
@@ -50,24 +53,35 @@ class EndToEndIT {
     assertThat(row.get("attempts")).isEqualTo(1);
     assertThat(row.get("finished_at")).isNotNull();
     assertThat(row.get("worker_id")).isNotNull();
-    assertThat(count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'SUCCEEDED'"
-            + " AND started_at IS NOT NULL AND finished_at >= started_at", id))
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'SUCCEEDED'"
+                    + " AND started_at IS NOT NULL AND finished_at >= started_at",
+                id))
         .isEqualTo(1);
     // The id-less submission got a derived id and succeeded too.
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE type = 'noop' AND status = 'SUCCEEDED'") == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE type = 'noop' AND status = 'SUCCEEDED'")
+                    == 1);
 
     List<ConsumerRecord<byte[], byte[]>> events =
         Harness.readTopic(env, Topics.withPrefix(config.topicPrefix()).events(), 2);
-    assertThat(events).anySatisfy(e -> {
-      var ev = FerryJson.MAPPER.readTree(e.value());
-      assertThat(ev.path("jobId").asText()).isEqualTo(id.toString());
-      assertThat(ev.path("status").asText()).isEqualTo("SUCCEEDED");
-      assertThat(ev.path("attempt").asInt()).isEqualTo(1);
-      assertThat(ev.path("result").path("hello").asText()).isEqualTo("world");
-      assertThat(ev.has("at")).isTrue();
-    });
+    assertThat(events)
+        .anySatisfy(
+            e -> {
+              var ev = FerryJson.MAPPER.readTree(e.value());
+              assertThat(ev.path("jobId").asText()).isEqualTo(id.toString());
+              assertThat(ev.path("status").asText()).isEqualTo("SUCCEEDED");
+              assertThat(ev.path("attempt").asInt()).isEqualTo(1);
+              assertThat(ev.path("result").path("hello").asText()).isEqualTo("world");
+              assertThat(ev.has("at")).isTrue();
+            });
   }
 
   @Test
@@ -79,22 +93,35 @@ class EndToEndIT {
     UUID id = UUID.randomUUID();
     // Same partition, so the order is defined: the first copy wins, the others are no-ops.
     for (int i = 0; i < 3; i++) {
-      Harness.submitRaw(env, config, 0,
+      Harness.submitRaw(
+          env,
+          config,
+          0,
           "{\"id\":\"" + id + "\",\"type\":\"counted\",\"payload\":{\"copy\":" + i + "}}");
     }
     UUID marker = UUID.randomUUID();
     for (int p = 0; p < 2; p++) {
-      Harness.submitRaw(env, config, p, "{\"id\":\"" + (p == 0 ? marker : UUID.randomUUID())
-          + "\",\"type\":\"noop\"}");
+      Harness.submitRaw(
+          env,
+          config,
+          p,
+          "{\"id\":\"" + (p == 0 ? marker : UUID.randomUUID()) + "\",\"type\":\"noop\"}");
     }
     awaitStatus(env.dataSource(), id, "SUCCEEDED");
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE type = 'noop' AND status = 'SUCCEEDED'") == 2);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE type = 'noop' AND status = 'SUCCEEDED'")
+                    == 2);
     assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE id = ?", id))
         .isEqualTo(1);
     assertThat(job(env.dataSource(), id).get("payload_text")).isEqualTo("{\"copy\": 0}");
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?",
-        id)).isEqualTo(1);
+    assertThat(
+            count(env.dataSource(), "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id))
+        .isEqualTo(1);
     assertThat(runs.get()).isEqualTo(1);
   }
 
@@ -115,13 +142,17 @@ class EndToEndIT {
     bad.put("{\"type\":\"noop\",\"payload\":{},\"retries\":3}", "unknown field 'retries'");
     bad.put("{\"payload\":{\"a\":1}}", "missing field 'type'");
     bad.put("{\"id\":\"12345\",\"type\":\"noop\"}", "field 'id' must be a UUID but was '12345'");
-    bad.put("{\"type\":\"noop\",\"payload\":{\"blob\":\"" + "x".repeat(3000) + "\"}}",
+    bad.put(
+        "{\"type\":\"noop\",\"payload\":{\"blob\":\"" + "x".repeat(3000) + "\"}}",
         "over the limit of 2048 (submit.max.bytes)");
-    bad.put("{\"type\":\"noop\",\"payload\":" + "[".repeat(12) + "]".repeat(12) + "}",
+    bad.put(
+        "{\"type\":\"noop\",\"payload\":" + "[".repeat(12) + "]".repeat(12) + "}",
         "nested deeper than 10 levels");
     bad.put("{\"type\":\"noop\",\"maxAttempts\":-2}", "field 'maxAttempts' must be between 1");
-    bad.put("{\"children\":[{\"type\":\"noop\"},{\"type\":\"noop\"},{\"type\":\"noop\"},"
-        + "{\"type\":\"noop\"}]}", "more than 3 children");
+    bad.put(
+        "{\"children\":[{\"type\":\"noop\"},{\"type\":\"noop\"},{\"type\":\"noop\"},"
+            + "{\"type\":\"noop\"}]}",
+        "more than 3 children");
     bad.put("", "empty record value");
 
     List<UUID> valid = new ArrayList<>();
@@ -150,12 +181,16 @@ class EndToEndIT {
     assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.rejected_submissions"))
         .isEqualTo(bad.size());
     for (int i = 0; i < sent.size(); i++) {
-      assertThat(count(env.dataSource(),
-          "SELECT count(*) FROM ferry.rejected_submissions WHERE topic = ? AND partition = 0"
-              + " AND reason LIKE ? AND raw = ?",
-          Topics.withPrefix(config.topicPrefix()).submit(), "%" + expected.get(i).replace("%", "\\%") + "%",
-          sent.get(i)))
-          .as("rejected row for %s", expected.get(i)).isEqualTo(1);
+      assertThat(
+              count(
+                  env.dataSource(),
+                  "SELECT count(*) FROM ferry.rejected_submissions WHERE topic = ? AND partition = 0"
+                      + " AND reason LIKE ? AND raw = ?",
+                  Topics.withPrefix(config.topicPrefix()).submit(),
+                  "%" + expected.get(i).replace("%", "\\%") + "%",
+                  sent.get(i)))
+          .as("rejected row for %s", expected.get(i))
+          .isEqualTo(1);
     }
   }
 
@@ -163,28 +198,41 @@ class EndToEndIT {
   void throwingHandlers_endFailedWithTheirErrorRecorded(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
-    JobHandler thrower = new JobHandler() {
-      @Override
-      public String type() {
-        return "thrower";
-      }
+    JobHandler thrower =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "thrower";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) {
-        if (ctx.payload().path("error").asBoolean()) {
-          throw new OutOfMemoryError("pretend heap exhausted");
-        }
-        throw new IllegalArgumentException("bad thing " + ctx.attempt());
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) {
+            if (ctx.payload().path("error").asBoolean()) {
+              throw new OutOfMemoryError("pretend heap exhausted");
+            }
+            throw new IllegalArgumentException("bad thing " + ctx.attempt());
+          }
+        };
     Harness.worker(env, config, thrower);
     UUID runtime = UUID.randomUUID();
     UUID error = UUID.randomUUID();
     UUID unknown = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + runtime + "\",\"type\":\"thrower\","
-        + "\"maxAttempts\":2,\"backoff\":{\"initialMs\":10,\"jitter\":0}}");
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + error + "\",\"type\":\"thrower\","
-        + "\"maxAttempts\":1,\"payload\":{\"error\":true}}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + runtime
+            + "\",\"type\":\"thrower\","
+            + "\"maxAttempts\":2,\"backoff\":{\"initialMs\":10,\"jitter\":0}}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + error
+            + "\",\"type\":\"thrower\","
+            + "\"maxAttempts\":1,\"payload\":{\"error\":true}}");
     Harness.submitRaw(env, config, null, "{\"id\":\"" + unknown + "\",\"type\":\"teleport\"}");
 
     awaitStatus(env.dataSource(), runtime, "FAILED");
@@ -193,41 +241,49 @@ class EndToEndIT {
     Map<String, Object> r = job(env.dataSource(), runtime);
     assertThat(r.get("attempts")).isEqualTo(2);
     assertThat((String) r.get("last_error"))
-        .contains("attempt 2 of 2").contains("IllegalArgumentException: bad thing 2");
+        .contains("attempt 2 of 2")
+        .contains("IllegalArgumentException: bad thing 2");
     assertThat((String) job(env.dataSource(), error).get("last_error"))
         .contains("OutOfMemoryError: pretend heap exhausted");
     assertThat((String) job(env.dataSource(), unknown).get("last_error"))
         .contains("unknown job type 'teleport'");
     assertThat(job(env.dataSource(), unknown).get("attempts")).as("no retries").isEqualTo(1);
-    assertThat(count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'FAILED'"
-            + " AND error LIKE '%bad thing%'", runtime)).isEqualTo(2);
-    assertThat(count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'NON_RETRYABLE'",
-        unknown)).isEqualTo(1);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'FAILED'"
+                    + " AND error LIKE '%bad thing%'",
+                runtime))
+        .isEqualTo(2);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ? AND outcome = 'NON_RETRYABLE'",
+                unknown))
+        .isEqualTo(1);
   }
 
   @Test
-  void gracefulWorkerShutdown_finishesInFlightJobs_andLosesNone(FerryTestEnv env)
-      throws Exception {
+  void gracefulWorkerShutdown_finishesInFlightJobs_andLosesNone(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config().with(Setting.WORKER_CONCURRENCY, "20");
     Harness.orchestrator(env, config);
     AtomicInteger runs = new AtomicInteger();
     AtomicInteger started = new AtomicInteger();
-    JobHandler slow = new JobHandler() {
-      @Override
-      public String type() {
-        return "slow";
-      }
+    JobHandler slow =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "slow";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) throws InterruptedException {
-        started.incrementAndGet();
-        TimeUnit.MILLISECONDS.sleep(1000);
-        runs.incrementAndGet();
-        return JobResult.success(null);
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) throws InterruptedException {
+            started.incrementAndGet();
+            TimeUnit.MILLISECONDS.sleep(1000);
+            runs.incrementAndGet();
+            return JobResult.success(null);
+          }
+        };
     var worker = dev.ferry.worker.Worker.start(config, List.of(slow));
     List<UUID> ids = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -241,8 +297,11 @@ class EndToEndIT {
     for (UUID id : ids) {
       awaitStatus(env.dataSource(), id, "SUCCEEDED");
     }
-    assertThat(count(env.dataSource(),
-        "SELECT count(*) FROM ferry.workers WHERE stopped_at IS NOT NULL")).isEqualTo(1);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.workers WHERE stopped_at IS NOT NULL"))
+        .isEqualTo(1);
   }
 
   static JobHandler counting(String type, AtomicInteger runs) {

@@ -52,9 +52,18 @@ class FanOutIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"children\":"
-        + children(10_000, "{\"type\":\"echo\",\"key\":\"c#\",\"payload\":{\"n\":#}}") + "}");
-    await().atMost(Duration.ofSeconds(120)).until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), parent)));
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"children\":"
+            + children(10_000, "{\"type\":\"echo\",\"key\":\"c#\",\"payload\":{\"n\":#}}")
+            + "}");
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), parent)));
     JsonNode r = result(env, parent);
     assertThat(r.path("total").asInt()).isEqualTo(10_000);
     assertThat(r.path("succeeded").asInt()).isEqualTo(10_000);
@@ -62,7 +71,8 @@ class FanOutIT {
     assertThat(r.path("results").size()).isEqualTo(10_000);
     assertThat(r.path("results").path("c1234").path("n").asInt()).isEqualTo(1234);
     assertThat(job(env.dataSource(), parent).get("children_done")).isEqualTo(10_000);
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?", parent))
+    assertThat(
+            count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?", parent))
         .isEqualTo(10_000);
   }
 
@@ -74,9 +84,18 @@ class FanOutIT {
     Harness.worker(env, config);
     Harness.worker(env, config);
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"collect\","
-        + "\"children\":" + children(3_000, "{\"type\":\"noop\",\"key\":\"n#\"}") + "}");
-    await().atMost(Duration.ofSeconds(120))
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"failurePolicy\":\"collect\","
+            + "\"children\":"
+            + children(3_000, "{\"type\":\"noop\",\"key\":\"n#\"}")
+            + "}");
+    await()
+        .atMost(Duration.ofSeconds(120))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), parent)));
     JsonNode r = result(env, parent);
     assertThat(r.path("total").asInt()).isEqualTo(3_000);
@@ -90,19 +109,36 @@ class FanOutIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"fail-fast\","
-        + "\"children\":[{\"type\":\"echo\",\"key\":\"ok\"},"
-        + "{\"type\":\"sleep\",\"key\":\"broken\",\"payload\":{\"ms\":-1}},"
-        + "{\"type\":\"sleep\",\"key\":\"slow1\",\"payload\":{\"ms\":60000}},"
-        + "{\"type\":\"sleep\",\"key\":\"slow2\",\"payload\":{\"ms\":60000}}]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"failurePolicy\":\"fail-fast\","
+            + "\"children\":[{\"type\":\"echo\",\"key\":\"ok\"},"
+            + "{\"type\":\"sleep\",\"key\":\"broken\",\"payload\":{\"ms\":-1}},"
+            + "{\"type\":\"sleep\",\"key\":\"slow1\",\"payload\":{\"ms\":60000}},"
+            + "{\"type\":\"sleep\",\"key\":\"slow2\",\"payload\":{\"ms\":60000}}]}");
     awaitStatus(env.dataSource(), parent, "FAILED");
     assertThat((String) job(env.dataSource(), parent).get("last_error"))
-        .startsWith("child broken failed: ").contains("sleep needs a payload");
+        .startsWith("child broken failed: ")
+        .contains("sleep needs a payload");
     // The slow siblings are cancelled at once (the quick one may have finished first).
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?"
-        + " AND key IN ('slow1', 'slow2') AND status = 'CANCELLED'", parent)).isEqualTo(2);
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?"
-        + " AND key = 'ok' AND status IN ('SUCCEEDED', 'CANCELLED')", parent)).isEqualTo(1);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?"
+                    + " AND key IN ('slow1', 'slow2') AND status = 'CANCELLED'",
+                parent))
+        .isEqualTo(2);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.jobs WHERE parent_id = ?"
+                    + " AND key = 'ok' AND status IN ('SUCCEEDED', 'CANCELLED')",
+                parent))
+        .isEqualTo(1);
   }
 
   @Test
@@ -111,9 +147,15 @@ class FanOutIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"collect\","
-        + "\"children\":[{\"type\":\"echo\",\"key\":\"a\",\"payload\":{\"v\":1}},"
-        + "{\"type\":\"teleport\",\"key\":\"b\"},{\"type\":\"noop\",\"key\":\"c\"}]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"failurePolicy\":\"collect\","
+            + "\"children\":[{\"type\":\"echo\",\"key\":\"a\",\"payload\":{\"v\":1}},"
+            + "{\"type\":\"teleport\",\"key\":\"b\"},{\"type\":\"noop\",\"key\":\"c\"}]}");
     awaitStatus(env.dataSource(), parent, "SUCCEEDED");
     JsonNode r = result(env, parent);
     assertThat(r.path("succeeded").asInt()).isEqualTo(2);
@@ -131,9 +173,18 @@ class FanOutIT {
     UUID root = UUID.randomUUID();
     String leaf = "{\"type\":\"echo\",\"key\":\"leaf#\",\"payload\":{\"x\":#}}";
     String middle = "{\"key\":\"mid#\",\"children\":" + children(2, leaf) + "}";
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + root + "\",\"type\":\"echo\","
-        + "\"payload\":{\"note\":\"reduce me\"},\"children\":[" + middle.replace("#", "0") + ","
-        + middle.replace("mid#", "mid1") + "]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + root
+            + "\",\"type\":\"echo\","
+            + "\"payload\":{\"note\":\"reduce me\"},\"children\":["
+            + middle.replace("#", "0")
+            + ","
+            + middle.replace("mid#", "mid1")
+            + "]}");
     awaitStatus(env.dataSource(), root, "SUCCEEDED");
     // The reducer is echo: its result is its input, the aggregate plus its own payload.
     JsonNode r = result(env, root);
@@ -142,12 +193,16 @@ class FanOutIT {
     assertThat(kids.path("total").asInt()).isEqualTo(2);
     assertThat(kids.path("results").path("mid0").path("results").path("leaf1").path("x").asInt())
         .isEqualTo(1);
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"))
+    assertThat(
+            count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'"))
         .isEqualTo(7);
     assertThat(job(env.dataSource(), root).get("attempts")).as("the reducer ran once").isEqualTo(1);
 
-    String[] db = {"--db-url=" + env.database().url(), "--db-user=" + env.database().user(),
-        "--db-password=" + env.database().password()};
+    String[] db = {
+      "--db-url=" + env.database().url(),
+      "--db-user=" + env.database().user(),
+      "--db-password=" + env.database().password()
+    };
     Harness.Run status = Harness.cli("status", root.toString(), db[0], db[1], db[2]);
     assertThat(status.out()).contains("children:").contains("2 / 2 done, 0 failed");
     Harness.Run jobs = Harness.cli("jobs", "--parent", root.toString(), db[0], db[1], db[2]);
@@ -159,27 +214,37 @@ class FanOutIT {
       throws Exception {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
-    java.util.concurrent.atomic.AtomicInteger crawls = new java.util.concurrent.atomic.AtomicInteger();
-    dev.ferry.worker.api.JobHandler crawler = new dev.ferry.worker.api.JobHandler() {
-      @Override
-      public String type() {
-        return "crawl";
-      }
+    java.util.concurrent.atomic.AtomicInteger crawls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    dev.ferry.worker.api.JobHandler crawler =
+        new dev.ferry.worker.api.JobHandler() {
+          @Override
+          public String type() {
+            return "crawl";
+          }
 
-      @Override
-      public dev.ferry.worker.api.JobResult handle(dev.ferry.worker.api.JobContext ctx) {
-        crawls.incrementAndGet();
-        List<JsonNode> links = new java.util.ArrayList<>();
-        for (int i = 0; i < ctx.payload().path("links").asInt(); i++) {
-          links.add(FerryJson.parse("{\"type\":\"echo\",\"key\":\"link-" + i
-              + "\",\"payload\":{\"page\":" + i + "}}"));
-        }
-        return dev.ferry.worker.api.JobResult.spawn(links);
-      }
-    };
+          @Override
+          public dev.ferry.worker.api.JobResult handle(dev.ferry.worker.api.JobContext ctx) {
+            crawls.incrementAndGet();
+            List<JsonNode> links = new java.util.ArrayList<>();
+            for (int i = 0; i < ctx.payload().path("links").asInt(); i++) {
+              links.add(
+                  FerryJson.parse(
+                      "{\"type\":\"echo\",\"key\":\"link-"
+                          + i
+                          + "\",\"payload\":{\"page\":"
+                          + i
+                          + "}}"));
+            }
+            return dev.ferry.worker.api.JobResult.spawn(links);
+          }
+        };
     Harness.worker(env, config, crawler);
     UUID page = UUID.randomUUID();
-    Harness.submitRaw(env, config, null,
+    Harness.submitRaw(
+        env,
+        config,
+        null,
         "{\"id\":\"" + page + "\",\"type\":\"crawl\",\"payload\":{\"links\":25}}");
     awaitStatus(env.dataSource(), page, "SUCCEEDED");
     JsonNode r = result(env, page);
@@ -187,8 +252,13 @@ class FanOutIT {
     assertThat(r.path("results").path("link-7").path("page").asInt()).isEqualTo(7);
     assertThat(crawls.get()).as("the spawning handler ran once").isEqualTo(1);
     assertThat(job(env.dataSource(), page).get("attempts")).isEqualTo(1);
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?"
-        + " AND outcome = 'SPAWNED'", page)).isEqualTo(1);
+    assertThat(
+            count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?"
+                    + " AND outcome = 'SPAWNED'",
+                page))
+        .isEqualTo(1);
   }
 
   @Test
@@ -197,14 +267,22 @@ class FanOutIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"type\":\"echo\","
-        + "\"payload\":{\"ms\":1},\"children\":" + children(20, "{\"type\":\"noop\",\"key\":\"k#\"}") + "}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"type\":\"echo\","
+            + "\"payload\":{\"ms\":1},\"children\":"
+            + children(20, "{\"type\":\"noop\",\"key\":\"k#\"}")
+            + "}");
     awaitStatus(env.dataSource(), parent, "SUCCEEDED");
     // Replay every child's outcome twice more on the results topic.
     String results = Topics.withPrefix(config.topicPrefix()).results();
     try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT id, attempts, run_seq FROM ferry.jobs WHERE parent_id = ?");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT id, attempts, run_seq FROM ferry.jobs WHERE parent_id = ?");
         KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "replay")) {
       ps.setObject(1, parent);
       try (ResultSet rs = ps.executeQuery()) {
@@ -212,8 +290,20 @@ class FanOutIT {
           UUID id = rs.getObject(1, UUID.class);
           Instant now = Instant.now();
           for (int i = 0; i < 2; i++) {
-            p.send(new ProducerRecord<>(results, id.toString(), WireCodec.encode(new AttemptReport(
-                id, rs.getInt(2), rs.getLong(3), "dup", now, now, new Outcome.Succeeded(null))))).get();
+            p.send(
+                    new ProducerRecord<>(
+                        results,
+                        id.toString(),
+                        WireCodec.encode(
+                            new AttemptReport(
+                                id,
+                                rs.getInt(2),
+                                rs.getLong(3),
+                                "dup",
+                                now,
+                                now,
+                                new Outcome.Succeeded(null)))))
+                .get();
           }
         }
       }
@@ -221,8 +311,10 @@ class FanOutIT {
     UUID marker = UUID.randomUUID();
     Harness.submitRaw(env, config, null, "{\"id\":\"" + marker + "\",\"type\":\"noop\"}");
     awaitStatus(env.dataSource(), marker, "SUCCEEDED");
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
-        (int) job(env.dataSource(), parent).get("children_done") == 20);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> (int) job(env.dataSource(), parent).get("children_done") == 20);
     assertThat(job(env.dataSource(), parent).get("attempts")).isEqualTo(1);
   }
 
@@ -232,14 +324,27 @@ class FanOutIT {
     Harness.orchestrator(env, config);
     UUID parent = UUID.randomUUID();
     String later = "{\"type\":\"noop\",\"runAt\":\"" + Instant.now().plusSeconds(3600) + "\"}";
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"children\":["
-        + later + ",{\"children\":[" + later + "," + later + "]}]}");
-    await().atMost(Duration.ofSeconds(30)).until(() -> count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs") == 5);
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"children\":["
+            + later
+            + ",{\"children\":["
+            + later
+            + ","
+            + later
+            + "]}]}");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> count(env.dataSource(), "SELECT count(*) FROM ferry.jobs") == 5);
     try (Connection c = env.dataSource().getConnection()) {
       assertThat(new JobAdmin().cancel(c, new Selection(List.of(parent), null, null))).hasSize(1);
     }
-    assertThat(count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'CANCELLED'"))
+    assertThat(
+            count(env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE status = 'CANCELLED'"))
         .isEqualTo(5);
   }
 
@@ -251,26 +356,42 @@ class FanOutIT {
     java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
-    Harness.worker(env, config,
-        HostileOutcomesIT.handler("flip", c -> failing.get()
-            ? dev.ferry.worker.api.JobResult.fail("not yet")
-            : dev.ferry.worker.api.JobResult.success(FerryJson.object().put("ok", true))),
-        HostileOutcomesIT.handler("gate", c -> {
-          try {
-            gate.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return dev.ferry.worker.api.JobResult.success(FerryJson.object());
-        }));
+    Harness.worker(
+        env,
+        config,
+        HostileOutcomesIT.handler(
+            "flip",
+            c ->
+                failing.get()
+                    ? dev.ferry.worker.api.JobResult.fail("not yet")
+                    : dev.ferry.worker.api.JobResult.success(FerryJson.object().put("ok", true))),
+        HostileOutcomesIT.handler(
+            "gate",
+            c -> {
+              try {
+                gate.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return dev.ferry.worker.api.JobResult.success(FerryJson.object());
+            }));
     UUID parent = UUID.randomUUID();
     UUID a = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"failurePolicy\":\"collect\","
-        + "\"children\":[{\"id\":\"" + a + "\",\"key\":\"a\",\"type\":\"flip\",\"maxAttempts\":1},"
-        + "{\"key\":\"b\",\"type\":\"gate\",\"timeoutMs\":120000},{\"key\":\"c\",\"type\":\"noop\"}]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"failurePolicy\":\"collect\","
+            + "\"children\":[{\"id\":\""
+            + a
+            + "\",\"key\":\"a\",\"type\":\"flip\",\"maxAttempts\":1},"
+            + "{\"key\":\"b\",\"type\":\"gate\",\"timeoutMs\":120000},{\"key\":\"c\",\"type\":\"noop\"}]}");
     awaitStatus(env.dataSource(), a, "FAILED");
-    await().atMost(Duration.ofSeconds(30)).until(
-        () -> (int) job(env.dataSource(), parent).get("children_done") == 2);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> (int) job(env.dataSource(), parent).get("children_done") == 2);
 
     failing.set(false);
     try (Connection c = env.dataSource().getConnection()) {
@@ -302,17 +423,34 @@ class FanOutIT {
 
     // One child names the existing job: only the other child is this parent's.
     UUID parent = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + parent + "\",\"children\":[{\"id\":\""
-        + existing + "\",\"type\":\"noop\"},{\"key\":\"own\",\"type\":\"noop\"}]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + parent
+            + "\",\"children\":[{\"id\":\""
+            + existing
+            + "\",\"type\":\"noop\"},{\"key\":\"own\",\"type\":\"noop\"}]}");
     awaitStatus(env.dataSource(), parent, "SUCCEEDED");
     assertThat(job(env.dataSource(), parent).get("children_total")).isEqualTo(1);
-    assertThat(FerryJson.parse((String) job(env.dataSource(), parent).get("result_text"))
-        .get("total").asInt()).isEqualTo(1);
+    assertThat(
+            FerryJson.parse((String) job(env.dataSource(), parent).get("result_text"))
+                .get("total")
+                .asInt())
+        .isEqualTo(1);
 
     // Every child names an existing job: the parent would wait forever; it fails instead.
     UUID orphan = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + orphan + "\",\"children\":[{\"id\":\""
-        + existing + "\",\"type\":\"noop\"}]}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + orphan
+            + "\",\"children\":[{\"id\":\""
+            + existing
+            + "\",\"type\":\"noop\"}]}");
     awaitStatus(env.dataSource(), orphan, "FAILED");
     assertThat((String) job(env.dataSource(), orphan).get("last_error"))
         .isEqualTo("none of its children could be created: their ids belong to existing jobs");

@@ -25,12 +25,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A handler jar in {@code FERRY_HANDLERS_DIR}, as a user deploys one: a worker process whose
- * classpath lacks the handler loads it from the directory and runs its jobs through real Kafka
- * and PostgreSQL. The jar is compiled here, against the handler API only.
+ * classpath lacks the handler loads it from the directory and runs its jobs through real Kafka and
+ * PostgreSQL. The jar is compiled here, against the handler API only.
  */
 @ExtendWith(FerryExtension.class)
 class HandlersDirIT {
-  private static final String HANDLER = """
+  private static final String HANDLER =
+      """
       package example;
 
       import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -56,14 +57,22 @@ class HandlersDirIT {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
     Path log = Files.createTempFile("ferry-worker-handlers", ".log");
-    Process worker = Harness.ferryProcess(env, config,
-        Map.of(Setting.HANDLERS_DIR.env(), dir.toString(), Setting.WORKER_ID.env(), "w-dir"),
-        log, "worker");
+    Process worker =
+        Harness.ferryProcess(
+            env,
+            config,
+            Map.of(Setting.HANDLERS_DIR.env(), dir.toString(), Setting.WORKER_ID.env(), "w-dir"),
+            log,
+            "worker");
 
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null,
+    Harness.submitRaw(
+        env,
+        config,
+        null,
         "{\"id\":\"" + id + "\",\"type\":\"shout\",\"payload\":{\"text\":\"hello\"}}");
-    await().atMost(Duration.ofSeconds(90))
+    await()
+        .atMost(Duration.ofSeconds(90))
         .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
     Map<String, Object> row = Harness.job(env.dataSource(), id);
     assertThat(row.get("result_text").toString()).contains("\"shouted\": \"HELLO!\"");
@@ -78,13 +87,19 @@ class HandlersDirIT {
   @Test
   void aMissingDirectory_isAConfigurationError(FerryTestEnv env) throws Exception {
     Path log = Files.createTempFile("ferry-worker-nodir", ".log");
-    Process worker = Harness.ferryProcess(env, env.config(),
-        Map.of(Setting.HANDLERS_DIR.env(), "/nonexistent/handlers"), log, "worker");
+    Process worker =
+        Harness.ferryProcess(
+            env,
+            env.config(),
+            Map.of(Setting.HANDLERS_DIR.env(), "/nonexistent/handlers"),
+            log,
+            "worker");
     assertThat(worker.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(worker.exitValue()).isEqualTo(2);
-    assertThat(Files.readString(log)).contains(
-        "handlers.dir / FERRY_HANDLERS_DIR / --handlers-dir must be a readable directory of"
-            + " handler jars but was '/nonexistent/handlers'");
+    assertThat(Files.readString(log))
+        .contains(
+            "handlers.dir / FERRY_HANDLERS_DIR / --handlers-dir must be a readable directory of"
+                + " handler jars but was '/nonexistent/handlers'");
   }
 
   /** Compiles {@link #HANDLER} against the test classpath and packs it with its service file. */
@@ -95,8 +110,16 @@ class HandlersDirIT {
     Files.createDirectories(file.getParent());
     Files.writeString(file, HANDLER);
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    int rc = javac.run(null, null, null, "-d", out.toString(), "-cp",
-        System.getProperty("java.class.path"), file.toString());
+    int rc =
+        javac.run(
+            null,
+            null,
+            null,
+            "-d",
+            out.toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            file.toString());
     assertThat(rc).as("compiling the handler").isZero();
     try (OutputStream os = Files.newOutputStream(jar);
         JarOutputStream j = new JarOutputStream(os)) {

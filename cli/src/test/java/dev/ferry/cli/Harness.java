@@ -47,7 +47,8 @@ final class Harness {
       System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
       int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
@@ -66,15 +67,21 @@ final class Harness {
   static void submitRaw(FerryTestEnv env, FerryConfig config, Integer partition, String json)
       throws Exception {
     KafkaProducer<byte[], byte[]> p = env.rawProducer();
-    p.send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(), partition, null,
-        json.getBytes(StandardCharsets.UTF_8))).get();
+    p.send(
+            new ProducerRecord<>(
+                Topics.withPrefix(config.topicPrefix()).submit(),
+                partition,
+                null,
+                json.getBytes(StandardCharsets.UTF_8)))
+        .get();
   }
 
   static Map<String, Object> job(DataSource ds, UUID id) throws SQLException {
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT *, result::text AS result_text, payload::text AS payload_text"
-                + " FROM ferry.jobs WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT *, result::text AS result_text, payload::text AS payload_text"
+                    + " FROM ferry.jobs WHERE id = ?")) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -99,7 +106,8 @@ final class Harness {
   }
 
   static long count(DataSource ds, String sql, Object... args) throws SQLException {
-    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);
       }
@@ -113,7 +121,8 @@ final class Harness {
   /** Counts with one uuid[] parameter (the ids), e.g. {@code WHERE id = ANY(?)}. */
   static long countIds(DataSource ds, String sql, java.util.Collection<UUID> ids)
       throws SQLException {
-    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setArray(1, c.createArrayOf("uuid", ids.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -149,23 +158,33 @@ final class Harness {
    */
   static Process workerProcess(FerryTestEnv env, FerryConfig config, String id)
       throws java.io.IOException {
-    return ferryProcess(env, config, Map.of(Setting.WORKER_ID.env(), id),
-        Files.createTempFile("ferry-worker-" + id, ".log"), "worker");
+    return ferryProcess(
+        env,
+        config,
+        Map.of(Setting.WORKER_ID.env(), id),
+        Files.createTempFile("ferry-worker-" + id, ".log"),
+        "worker");
   }
 
   /**
-   * Starts {@code ferry <args>} as a separate JVM with the environment's Kafka, database and
-   * topics in its environment (plus {@code extraEnv}), output and errors to {@code log}.
+   * Starts {@code ferry <args>} as a separate JVM with the environment's Kafka, database and topics
+   * in its environment (plus {@code extraEnv}), output and errors to {@code log}.
    */
-  static Process ferryProcess(FerryTestEnv env, FerryConfig config, Map<String, String> extraEnv,
-      Path log, String... args) throws java.io.IOException {
+  static Process ferryProcess(
+      FerryTestEnv env, FerryConfig config, Map<String, String> extraEnv, Path log, String... args)
+      throws java.io.IOException {
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx256m", "-cp",
-        System.getProperty("java.class.path"), Main.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                javaBin,
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
     command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> e = pb.environment();
     e.put(Setting.KAFKA_BOOTSTRAP_SERVERS.env(), env.bootstrapServers());
     e.put(Setting.DB_URL.env(), env.database().url());

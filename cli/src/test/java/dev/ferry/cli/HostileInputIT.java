@@ -41,11 +41,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A generative test of intake against hostile input: valid submissions are mutated in many ways
  * (NUL anywhere, extreme numbers and dates, huge and deeply nested values, odd Unicode, wrong
- * types, duplicate ids, fields and keys, garbage bytes, and values PostgreSQL refuses although
- * they pass validation) and interleaved on one partition with valid jobs. Every valid job must
- * succeed, every bad record must be rejected with a reason that names its problem (a row in
- * {@code ferry.rejected_submissions} and a DLQ record), and nothing may stall intake. Seeded:
- * {@code -Dferry.seed=N} replays a run (the seed is printed).
+ * types, duplicate ids, fields and keys, garbage bytes, and values PostgreSQL refuses although they
+ * pass validation) and interleaved on one partition with valid jobs. Every valid job must succeed,
+ * every bad record must be rejected with a reason that names its problem (a row in {@code
+ * ferry.rejected_submissions} and a DLQ record), and nothing may stall intake. Seeded: {@code
+ * -Dferry.seed=N} replays a run (the seed is printed).
  */
 @ExtendWith(FerryExtension.class)
 class HostileInputIT {
@@ -64,13 +64,15 @@ class HostileInputIT {
       FerryTestEnv env) throws Exception {
     System.out.println("HostileInputIT seed=" + SEED + " (replay with -Dferry.seed=" + SEED + ")");
     Random r = new Random(SEED);
-    FerryConfig config = env.config()
-        .with(Setting.SUBMIT_MAX_BYTES, "262144")
-        // Work items (and DLQ copies) over 64 KiB are more than the orchestrator may produce.
-        .withKafka("max.request.size", "65536");
+    FerryConfig config =
+        env.config()
+            .with(Setting.SUBMIT_MAX_BYTES, "262144")
+            // Work items (and DLQ copies) over 64 KiB are more than the orchestrator may produce.
+            .withKafka("max.request.size", "65536");
     Orchestrator orchestrator = Harness.orchestrator(env, config);
     // A refusal no validation knows of: PostgreSQL refuses any payload with a "refuse" field.
-    execute(env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse CHECK (NOT payload ? 'refuse')");
+    execute(
+        env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse CHECK (NOT payload ? 'refuse')");
     Harness.worker(env, config);
 
     List<Case> cases = new ArrayList<>();
@@ -101,18 +103,28 @@ class HostileInputIT {
 
     List<UUID> validIds = cases.stream().filter(Case::valid).map(Case::validId).toList();
     long bad = cases.stream().filter(c -> !c.valid()).count();
-    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() ->
-        Harness.countIds(env.dataSource(),
-            "SELECT count(*) FROM ferry.jobs WHERE id = ANY(?) AND status = 'SUCCEEDED'",
-            validIds) == validIds.size()
-        && Harness.count(env.dataSource(),
-            "SELECT count(*) FROM ferry.rejected_submissions WHERE topic = ?", submit) == bad);
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                Harness.countIds(
+                            env.dataSource(),
+                            "SELECT count(*) FROM ferry.jobs WHERE id = ANY(?) AND status = 'SUCCEEDED'",
+                            validIds)
+                        == validIds.size()
+                    && Harness.count(
+                            env.dataSource(),
+                            "SELECT count(*) FROM ferry.rejected_submissions WHERE topic = ?",
+                            submit)
+                        == bad);
 
     // Each bad record: rejected at its own offset with a reason naming its problem.
     Map<Long, String> reasons = new HashMap<>();
     try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT \"offset\", reason FROM ferry.rejected_submissions WHERE topic = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT \"offset\", reason FROM ferry.rejected_submissions WHERE topic = ?")) {
       ps.setString(1, submit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -126,17 +138,23 @@ class HostileInputIT {
       if (c.valid()) {
         assertThat(reasons).as("valid record at %d", offset).doesNotContainKey(offset);
       } else {
-        assertThat(reasons.get(offset)).as("reason of %s at %d (seed %d)", c.mutation(), offset,
-            SEED).isNotNull().contains(c.reason()).doesNotContain("\n").doesNotContain("\r");
+        assertThat(reasons.get(offset))
+            .as("reason of %s at %d (seed %d)", c.mutation(), offset, SEED)
+            .isNotNull()
+            .contains(c.reason())
+            .doesNotContain("\n")
+            .doesNotContain("\r");
       }
     }
     // Nothing of a rejected tree was stored: only the valid jobs (and their children) exist.
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE parent_id IS NULL")).isEqualTo(validIds.size());
+    assertThat(
+            Harness.count(
+                env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE parent_id IS NULL"))
+        .isEqualTo(validIds.size());
 
     // The DLQ has every bad record with its reason; one too large to copy has no value.
-    List<ConsumerRecord<byte[], byte[]>> dlq = Harness.readTopic(env,
-        Topics.withPrefix(config.topicPrefix()).dlq(), (int) bad);
+    List<ConsumerRecord<byte[], byte[]>> dlq =
+        Harness.readTopic(env, Topics.withPrefix(config.topicPrefix()).dlq(), (int) bad);
     assertThat(dlq).hasSize((int) bad);
     for (ConsumerRecord<byte[], byte[]> d : dlq) {
       Header h = d.headers().lastHeader("ferry-error");
@@ -150,8 +168,12 @@ class HostileInputIT {
 
     // PostgreSQL's refusals were found by bisection and counted.
     long refused = cases.stream().filter(c -> c.mutation().startsWith("db-refuses")).count();
-    assertThat(MetricsIT.value(scrape(orchestrator.healthPort()), "ferry_quarantined_total",
-        "loop=\"ferry-intake\"")).isEqualTo((double) refused);
+    assertThat(
+            MetricsIT.value(
+                scrape(orchestrator.healthPort()),
+                "ferry_quarantined_total",
+                "loop=\"ferry-intake\""))
+        .isEqualTo((double) refused);
 
     // How long a bad record held up the next valid job behind it (submit → SUCCEEDED).
     List<Long> delays = new ArrayList<>();
@@ -168,25 +190,32 @@ class HostileInputIT {
     }
     delays.sort(null);
     if (!delays.isEmpty()) {
-      System.out.printf("RESULT hostile-intake records=%d bad=%d poison_to_next_success_ms"
-              + " p50=%d p99=%d max=%d seed=%d%n", cases.size(), bad,
-          delays.get(delays.size() / 2), delays.get((int) (delays.size() * 0.99)),
-          delays.get(delays.size() - 1), SEED);
+      System.out.printf(
+          "RESULT hostile-intake records=%d bad=%d poison_to_next_success_ms"
+              + " p50=%d p99=%d max=%d seed=%d%n",
+          cases.size(),
+          bad,
+          delays.get(delays.size() / 2),
+          delays.get((int) (delays.size() * 0.99)),
+          delays.get(delays.size() - 1),
+          SEED);
     }
   }
 
   /**
-   * One poison record, then one valid job, again and again: how long the poison holds the
-   * valid job up (submit of the poison → the valid job SUCCEEDED), per kind of isolation.
+   * One poison record, then one valid job, again and again: how long the poison holds the valid job
+   * up (submit of the poison → the valid job SUCCEEDED), per kind of isolation.
    */
   @Test
   void pacedPoison_theNextValidJobStillSucceedsPromptly(FerryTestEnv env) throws Exception {
     Random r = new Random(SEED);
-    FerryConfig config = env.config()
-        .with(Setting.SUBMIT_MAX_BYTES, "262144")
-        .withKafka("max.request.size", "65536");
+    FerryConfig config =
+        env.config()
+            .with(Setting.SUBMIT_MAX_BYTES, "262144")
+            .withKafka("max.request.size", "65536");
     Harness.orchestrator(env, config);
-    execute(env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse CHECK (NOT payload ? 'refuse')");
+    execute(
+        env, "ALTER TABLE ferry.jobs ADD CONSTRAINT test_refuse CHECK (NOT payload ? 'refuse')");
     Harness.worker(env, config);
     String submit = Topics.withPrefix(config.topicPrefix()).submit();
     KafkaProducer<byte[], byte[]> producer = env.rawProducer();
@@ -198,19 +227,26 @@ class HostileInputIT {
         poison = mutate(r);
       }
       UUID id = UUID.randomUUID();
-      RecordMetadata sent = producer.send(new ProducerRecord<>(submit, 0, null, poison.value()))
-          .get();
+      RecordMetadata sent =
+          producer.send(new ProducerRecord<>(submit, 0, null, poison.value())).get();
       producer.send(new ProducerRecord<>(submit, 0, null, bytes(valid(r, id)))).get();
       Harness.awaitStatus(env.dataSource(), id, "SUCCEEDED");
-      delays.computeIfAbsent(i % 2 == 0 ? "bisected" : "validated", k -> new ArrayList<>())
+      delays
+          .computeIfAbsent(i % 2 == 0 ? "bisected" : "validated", k -> new ArrayList<>())
           .add(finishedMs(env, id) - sent.timestamp());
     }
-    delays.forEach((kind, d) -> {
-      d.sort(null);
-      System.out.printf("RESULT hostile-intake-paced kind=%s n=%d poison_to_next_success_ms"
-              + " p50=%d p99=%d max=%d%n", kind, d.size(), d.get(d.size() / 2),
-          d.get((int) Math.ceil(d.size() * 0.99) - 1), d.get(d.size() - 1));
-    });
+    delays.forEach(
+        (kind, d) -> {
+          d.sort(null);
+          System.out.printf(
+              "RESULT hostile-intake-paced kind=%s n=%d poison_to_next_success_ms"
+                  + " p50=%d p99=%d max=%d%n",
+              kind,
+              d.size(),
+              d.get(d.size() / 2),
+              d.get((int) Math.ceil(d.size() * 0.99) - 1),
+              d.get(d.size() - 1));
+        });
   }
 
   /**
@@ -224,40 +260,65 @@ class HostileInputIT {
     Orchestrator orchestrator = Harness.orchestrator(env, config);
     Harness.worker(env, config);
     // PostgreSQL answers "serialization failure" (transient) for any job marked busy.
-    execute(env, "CREATE FUNCTION ferry.test_busy() RETURNS trigger LANGUAGE plpgsql AS $$"
-        + " BEGIN IF NEW.payload ? 'busy' THEN RAISE EXCEPTION 'busy, try again'"
-        + " USING ERRCODE = '40001'; END IF; RETURN NEW; END $$");
-    execute(env, "CREATE TRIGGER test_busy BEFORE INSERT ON ferry.jobs FOR EACH ROW"
-        + " EXECUTE FUNCTION ferry.test_busy()");
+    execute(
+        env,
+        "CREATE FUNCTION ferry.test_busy() RETURNS trigger LANGUAGE plpgsql AS $$"
+            + " BEGIN IF NEW.payload ? 'busy' THEN RAISE EXCEPTION 'busy, try again'"
+            + " USING ERRCODE = '40001'; END IF; RETURN NEW; END $$");
+    execute(
+        env,
+        "CREATE TRIGGER test_busy BEFORE INSERT ON ferry.jobs FOR EACH ROW"
+            + " EXECUTE FUNCTION ferry.test_busy()");
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, 0, "{\"id\":\"" + id + "\",\"type\":\"noop\","
-        + "\"payload\":{\"busy\":true}}");
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      HttpResponse<String> r = health(orchestrator.healthPort(), "/health/ready");
-      return r.statusCode() == 503 && health(orchestrator.healthPort(), "/health").body()
-          .contains("busy, try again");
-    });
+    Harness.submitRaw(
+        env,
+        config,
+        0,
+        "{\"id\":\"" + id + "\",\"type\":\"noop\"," + "\"payload\":{\"busy\":true}}");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              HttpResponse<String> r = health(orchestrator.healthPort(), "/health/ready");
+              return r.statusCode() == 503
+                  && health(orchestrator.healthPort(), "/health")
+                      .body()
+                      .contains("busy, try again");
+            });
     assertThat(Harness.count(env.dataSource(), "SELECT count(*) FROM ferry.rejected_submissions"))
         .isZero();
 
     execute(env, "DROP TRIGGER test_busy ON ferry.jobs");
     Harness.awaitStatus(env.dataSource(), id, "SUCCEEDED");
-    await().atMost(Duration.ofSeconds(30)).until(
-        () -> health(orchestrator.healthPort(), "/health/ready").statusCode() == 200);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> health(orchestrator.healthPort(), "/health/ready").statusCode() == 200);
   }
 
   private static HttpResponse<String> health(int port, String path) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-          .build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+          HttpResponse.BodyHandlers.ofString());
     }
   }
 
   // ---- generation ----
 
   private static final String[] ODD = {
-      "\uD83D\uDE00", "\u202Eevil", "\u200B", "\uFEFF", "ä\u0301", "\\u0000 as text", "\t",
-      "\u0001", "日本語", "\uD800\uDC00", "'; DROP TABLE ferry.jobs; --", "<script>x</script>"};
+    "\uD83D\uDE00",
+    "\u202Eevil",
+    "\u200B",
+    "\uFEFF",
+    "ä\u0301",
+    "\\u0000 as text",
+    "\t",
+    "\u0001",
+    "日本語",
+    "\uD800\uDC00",
+    "'; DROP TABLE ferry.jobs; --",
+    "<script>x</script>"
+  };
 
   static ObjectNode valid(Random r, UUID id) {
     ObjectNode s = FerryJson.object();
@@ -307,26 +368,54 @@ class HostileInputIT {
     s.set("payload", p);
     int m = r.nextInt(24);
     return switch (m) {
-      case 0 -> text("nul-in-value", json(s).replace("\"payload\":{}",
-          "\"payload\":{\"a\":{\"b\":\"x\\u0000y\"}}"), "field 'payload.a.b' contains the NUL");
-      case 1 -> text("nul-in-field-name", json(s).replace("\"payload\":{}",
-          "\"payload\":{\"k\\u0000\":1}"), "has a field name that contains the NUL");
-      case 2 -> text("nul-in-key", json(s.put("key", "a")).replace("\"key\":\"a\"",
-          "\"key\":\"a\\u0000\""), "field 'key' contains the NUL");
-      case 3 -> text("lone-surrogate", json(s).replace("\"payload\":{}",
-          "\"payload\":{\"s\":[\"\\ud83d\"]}"), "unpaired surrogate");
-      case 4 -> text("infinite-number", json(s).replace("\"payload\":{}",
-          "\"payload\":{\"n\":" + (r.nextBoolean() ? "" : "-") + "1e400}"), "number out of range");
-      case 5 -> text("long-number", json(s).replace("\"payload\":{}",
-          "\"payload\":{\"n\":" + "9".repeat(2000) + "}"), "parser limit");
-      case 6 -> text("far-future", json(s.put("runAt", "+1000000000-01-01T00:00:00Z")),
-          "must be between 1970");
-      case 7 -> text("year-10000", json(s.put("runAt", "+10000-01-01T00:00:00Z")),
-          "must be between 1970");
-      case 8 -> text("before-1970", json(s.put("runAt", "1900-01-01T00:00:00Z")),
-          "must be between 1970");
-      case 9 -> text("deep", json(s).replace("\"payload\":{}",
-          "\"payload\":" + "[".repeat(200) + "]".repeat(200)), "nested deeper");
+      case 0 ->
+          text(
+              "nul-in-value",
+              json(s).replace("\"payload\":{}", "\"payload\":{\"a\":{\"b\":\"x\\u0000y\"}}"),
+              "field 'payload.a.b' contains the NUL");
+      case 1 ->
+          text(
+              "nul-in-field-name",
+              json(s).replace("\"payload\":{}", "\"payload\":{\"k\\u0000\":1}"),
+              "has a field name that contains the NUL");
+      case 2 ->
+          text(
+              "nul-in-key",
+              json(s.put("key", "a")).replace("\"key\":\"a\"", "\"key\":\"a\\u0000\""),
+              "field 'key' contains the NUL");
+      case 3 ->
+          text(
+              "lone-surrogate",
+              json(s).replace("\"payload\":{}", "\"payload\":{\"s\":[\"\\ud83d\"]}"),
+              "unpaired surrogate");
+      case 4 ->
+          text(
+              "infinite-number",
+              json(s)
+                  .replace(
+                      "\"payload\":{}",
+                      "\"payload\":{\"n\":" + (r.nextBoolean() ? "" : "-") + "1e400}"),
+              "number out of range");
+      case 5 ->
+          text(
+              "long-number",
+              json(s).replace("\"payload\":{}", "\"payload\":{\"n\":" + "9".repeat(2000) + "}"),
+              "parser limit");
+      case 6 ->
+          text(
+              "far-future",
+              json(s.put("runAt", "+1000000000-01-01T00:00:00Z")),
+              "must be between 1970");
+      case 7 ->
+          text(
+              "year-10000", json(s.put("runAt", "+10000-01-01T00:00:00Z")), "must be between 1970");
+      case 8 ->
+          text("before-1970", json(s.put("runAt", "1900-01-01T00:00:00Z")), "must be between 1970");
+      case 9 ->
+          text(
+              "deep",
+              json(s).replace("\"payload\":{}", "\"payload\":" + "[".repeat(200) + "]".repeat(200)),
+              "nested deeper");
       case 10 -> {
         p.put("big", "x".repeat(300_000));
         yield text("over-submit-limit", json(s), "over the limit of 262144");
@@ -339,22 +428,31 @@ class HostileInputIT {
         yield text("work-item-too-large", json(s), "work item too large");
       }
       case 12 -> text("string-for-int", json(s.put("maxAttempts", "5")), "must be an integer");
-      case 13 -> text("negative", json(s.put("maxAttempts", -1 - r.nextInt(100))),
-          "must be between 1 and");
-      case 14 -> text("huge-timeout", json(s).replace("\"type\"", "\"timeoutMs\":1e20,\"type\""),
-          "must be an integer");
+      case 13 ->
+          text(
+              "negative", json(s.put("maxAttempts", -1 - r.nextInt(100))), "must be between 1 and");
+      case 14 ->
+          text(
+              "huge-timeout",
+              json(s).replace("\"type\"", "\"timeoutMs\":1e20,\"type\""),
+              "must be an integer");
       case 15 -> {
         s.remove("type");
         UUID child = UUID.randomUUID();
-        s.putArray("children").add(FerryJson.object().put("id", child.toString()).put("type", "noop"))
+        s.putArray("children")
+            .add(FerryJson.object().put("id", child.toString()).put("type", "noop"))
             .add(FerryJson.object().put("id", child.toString()).put("type", "noop"));
         yield text("duplicate-child-ids", json(s), "names two jobs");
       }
-      case 16 -> text("duplicate-field", json(s).replace("\"type\":\"echo\"",
-          "\"type\":\"echo\",\"type\":\"noop\""), "Duplicate field 'type'");
+      case 16 ->
+          text(
+              "duplicate-field",
+              json(s).replace("\"type\":\"echo\"", "\"type\":\"echo\",\"type\":\"noop\""),
+              "Duplicate field 'type'");
       case 17 -> {
         s.remove("type");
-        s.putArray("children").add(FerryJson.object().put("key", "a").put("type", "noop"))
+        s.putArray("children")
+            .add(FerryJson.object().put("key", "a").put("type", "noop"))
             .add(FerryJson.object().put("key", "a").put("type", "noop"));
         yield text("duplicate-child-keys", json(s), "names two children");
       }
@@ -374,14 +472,20 @@ class HostileInputIT {
       }
       case 21 -> {
         s.remove("type");
-        s.putArray("children").add(FerryJson.object().put("type", "noop"))
-            .add(FerryJson.object().put("type", "noop").set("payload",
-                FerryJson.object().put("refuse", 1)));
+        s.putArray("children")
+            .add(FerryJson.object().put("type", "noop"))
+            .add(
+                FerryJson.object()
+                    .put("type", "noop")
+                    .set("payload", FerryJson.object().put("refuse", 1)));
         yield text("db-refuses-child", json(s), "could not be stored");
       }
       case 22 -> text("unknown-field", json(s.put("maxAtempts", 3)), "unknown field 'maxAtempts'");
-      default -> text("bad-id", json(s).replace(id.toString(), "not-a-uuid\\r\\nforged"),
-          "must be a UUID but was 'not-a-uuid\\r\\nforged'");
+      default ->
+          text(
+              "bad-id",
+              json(s).replace(id.toString(), "not-a-uuid\\r\\nforged"),
+              "must be a UUID but was 'not-a-uuid\\r\\nforged'");
     };
   }
 
@@ -400,15 +504,17 @@ class HostileInputIT {
   // ---- helpers ----
 
   static void execute(FerryTestEnv env, String sql) throws Exception {
-    try (Connection c = env.dataSource().getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = env.dataSource().getConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }
 
   private static long finishedMs(FerryTestEnv env, UUID id) throws Exception {
     try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT (extract(epoch FROM finished_at) * 1000)::bigint FROM ferry.jobs WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT (extract(epoch FROM finished_at) * 1000)::bigint FROM ferry.jobs WHERE id = ?")) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -419,8 +525,10 @@ class HostileInputIT {
 
   static String scrape(int port) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      return http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
     }
   }
 }

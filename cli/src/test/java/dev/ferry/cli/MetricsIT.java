@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Scrapes {@code /metrics} of a running orchestrator and worker before and after a mix of
- * jobs (successes, failures, retries, rejections, a dependency whose breaker trips) and checks
- * that Ferry's own meters moved by what happened, and that the JVM, Kafka client and HikariCP
- * meters are there.
+ * Scrapes {@code /metrics} of a running orchestrator and worker before and after a mix of jobs
+ * (successes, failures, retries, rejections, a dependency whose breaker trips) and checks that
+ * Ferry's own meters moved by what happened, and that the JVM, Kafka client and HikariCP meters are
+ * there.
  */
 @ExtendWith(FerryExtension.class)
 class MetricsIT {
@@ -42,7 +42,8 @@ class MetricsIT {
 
     @Override
     public JobResult handle(JobContext context) {
-      return context.attempt() == 1 ? JobResult.retry("first attempt fails")
+      return context.attempt() == 1
+          ? JobResult.retry("first attempt fails")
           : JobResult.success(null);
     }
   }
@@ -75,14 +76,15 @@ class MetricsIT {
 
   @Test
   void metricsEndpoints_showTheRunMovingTheNumbers(FerryTestEnv env) throws Exception {
-    FerryConfig config = env.config()
-        .with(Setting.HEALTH_PORT, "0")
-        .with(Setting.WORKER_CONCURRENCY, "16")
-        .with(Setting.BREAKER_MINIMUM_CALLS, "3")
-        .with(Setting.BREAKER_OPEN_MS, "60000");
+    FerryConfig config =
+        env.config()
+            .with(Setting.HEALTH_PORT, "0")
+            .with(Setting.WORKER_CONCURRENCY, "16")
+            .with(Setting.BREAKER_MINIMUM_CALLS, "3")
+            .with(Setting.BREAKER_OPEN_MS, "60000");
     Orchestrator orchestrator = Harness.orchestrator(env, config);
-    Worker worker = Harness.worker(env, config, new FlakyOnce(), new Broken(),
-        new DownstreamDown());
+    Worker worker =
+        Harness.worker(env, config, new FlakyOnce(), new Broken(), new DownstreamDown());
     String o0 = scrape(orchestrator.healthPort());
     String w0 = scrape(worker.healthPort());
 
@@ -92,26 +94,44 @@ class MetricsIT {
     }
     for (int i = 0; i < 3; i++) {
       finishing.add(submit(env, config, "{\"type\":\"broken\"}"));
-      finishing.add(submit(env, config, "{\"type\":\"flaky-once\",\"backoff\":"
-          + "{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}}"));
+      finishing.add(
+          submit(
+              env,
+              config,
+              "{\"type\":\"flaky-once\",\"backoff\":"
+                  + "{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}}"));
     }
     for (int i = 0; i < 4; i++) {
-      submit(env, config, "{\"type\":\"call-down\",\"dependency\":\"down-api\",\"maxAttempts\":9,"
-          + "\"backoff\":{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}}");
+      submit(
+          env,
+          config,
+          "{\"type\":\"call-down\",\"dependency\":\"down-api\",\"maxAttempts\":9,"
+              + "\"backoff\":{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}}");
     }
     Harness.submitRaw(env, config, null, "not json at all");
     Harness.submitRaw(env, config, null, "{\"type\":\"noop\",\"maxAttempts\":-1}");
     for (UUID id : finishing) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        String s = Harness.status(env.dataSource(), id);
-        return "SUCCEEDED".equals(s) || "FAILED".equals(s);
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                String s = Harness.status(env.dataSource(), id);
+                return "SUCCEEDED".equals(s) || "FAILED".equals(s);
+              });
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.circuit_breakers WHERE dependency = 'down-api'"
-            + " AND state = 'OPEN'") == 1);
-    await().atMost(Duration.ofSeconds(30)).until(() ->
-        delta(o0, scrape(orchestrator.healthPort()), "ferry_jobs_rejected_total") == 2);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.circuit_breakers WHERE dependency = 'down-api'"
+                            + " AND state = 'OPEN'")
+                    == 1);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> delta(o0, scrape(orchestrator.healthPort()), "ferry_jobs_rejected_total") == 2);
 
     String o1 = scrape(orchestrator.healthPort());
     String w1 = scrape(worker.healthPort());
@@ -130,24 +150,46 @@ class MetricsIT {
     assertThat(o1).contains("role=\"orchestrator\"");
 
     // Worker: attempt durations per type and outcome, poll loop, limits, dependency, breaker.
-    assertThat(delta(w0, w1, "ferry_attempt_duration_seconds_count",
-        "type=\"noop\"", "outcome=\"succeeded\"")).isEqualTo(20);
-    assertThat(delta(w0, w1, "ferry_attempt_duration_seconds_count",
-        "type=\"flaky-once\"", "outcome=\"failed_retryable\"")).isEqualTo(3);
-    assertThat(delta(w0, w1, "ferry_attempt_duration_seconds_bucket", "type=\"noop\"",
-        "outcome=\"succeeded\"")).isPositive();
+    assertThat(
+            delta(
+                w0,
+                w1,
+                "ferry_attempt_duration_seconds_count",
+                "type=\"noop\"",
+                "outcome=\"succeeded\""))
+        .isEqualTo(20);
+    assertThat(
+            delta(
+                w0,
+                w1,
+                "ferry_attempt_duration_seconds_count",
+                "type=\"flaky-once\"",
+                "outcome=\"failed_retryable\""))
+        .isEqualTo(3);
+    assertThat(
+            delta(
+                w0,
+                w1,
+                "ferry_attempt_duration_seconds_bucket",
+                "type=\"noop\"",
+                "outcome=\"succeeded\""))
+        .isPositive();
     assertThat(delta(w0, w1, "ferry_worker_poll_interval_seconds_count")).isPositive();
     assertThat(value(w1, "ferry_worker_concurrency_limit")).isEqualTo(16);
     assertThat(w1).contains("ferry_worker_in_flight{").contains("ferry_worker_lag{");
-    assertThat(w1).contains("ferry_dependency_in_flight{")
+    assertThat(w1)
+        .contains("ferry_dependency_in_flight{")
         .contains("ferry_dependency_concurrency_limit{");
     assertThat(value(w1, "ferry_breaker_state", "dependency=\"down-api\"")).isEqualTo(2);
-    assertThat(value(w1, "ferry_breaker_transitions_total", "dependency=\"down-api\"",
-        "to=\"OPEN\"")).isGreaterThanOrEqualTo(1);
+    assertThat(
+            value(w1, "ferry_breaker_transitions_total", "dependency=\"down-api\"", "to=\"OPEN\""))
+        .isGreaterThanOrEqualTo(1);
 
     // The binders: JVM, Kafka clients (consumer lag per topic), HikariCP.
     for (String scrape : List.of(o1, w1)) {
-      assertThat(scrape).contains("jvm_memory_used_bytes{").contains("hikaricp_connections{")
+      assertThat(scrape)
+          .contains("jvm_memory_used_bytes{")
+          .contains("hikaricp_connections{")
           .contains("kafka_consumer_fetch_manager_records_lag");
     }
   }
@@ -159,12 +201,13 @@ class MetricsIT {
   }
 
   private static String scrape(int port) throws Exception {
-    HttpResponse<String> r = HTTP.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
-        t -> assertThat(t).startsWith("text/plain"));
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
     return r.body();
   }
 

@@ -33,9 +33,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Outages of the database and of the Kafka broker while an orchestrator and a worker run: both
- * stay up, say over their health endpoints what is missing, and when it comes back every job
- * submitted before, during and after the outage succeeds.
+ * Outages of the database and of the Kafka broker while an orchestrator and a worker run: both stay
+ * up, say over their health endpoints what is missing, and when it comes back every job submitted
+ * before, during and after the outage succeeds.
  */
 class OutageIT {
   private static final HttpClient http = HttpClient.newHttpClient();
@@ -93,15 +93,21 @@ class OutageIT {
     assertThat(get(orch, "/health/live").statusCode()).isEqualTo(200);
     assertThat(get(work, "/health/live").statusCode()).isEqualTo(200);
     submit(submit, 20); // accepted by Kafka, waiting for the database
-    await().atMost(Duration.ofSeconds(30)).until(() -> body(orch).path("lag").path("submit").asLong() > 0);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> body(orch).path("lag").path("submit").asLong() > 0);
     postgres.restart();
     awaitSucceeded(db, 40);
     awaitReady(orch, true);
     awaitReady(work, true);
     // The loops' failures were counted, not only logged (the dispatcher's listening connection
     // is cut when the server stops).
-    assertThat(MetricsIT.value(get(orch, "/metrics").body(), "ferry_loop_errors_total",
-        "loop=\"ferry-dispatcher\"")).isPositive();
+    assertThat(
+            MetricsIT.value(
+                get(orch, "/metrics").body(),
+                "ferry_loop_errors_total",
+                "loop=\"ferry-dispatcher\""))
+        .isPositive();
 
     // The Kafka broker dies (SIGKILL) and comes back on the same data.
     kafka.kill();
@@ -120,8 +126,8 @@ class OutageIT {
   }
 
   /**
-   * A database outage longer than {@code rescue.after.ms} leaves every worker's heartbeat stale
-   * at once although the workers lived on: the rescuer must not take their attempts back.
+   * A database outage longer than {@code rescue.after.ms} leaves every worker's heartbeat stale at
+   * once although the workers lived on: the rescuer must not take their attempts back.
    */
   @Test
   void databaseOutageLongerThanRescueAfter_takesNoLiveAttemptBack() throws Exception {
@@ -138,17 +144,28 @@ class OutageIT {
     producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     String submit = Topics.withPrefix(config.topicPrefix()).submit();
     UUID id = UUID.randomUUID();
-    producer.send(new ProducerRecord<>(submit, ("{\"id\":\"" + id + "\",\"type\":\"sleep\","
-        + "\"payload\":{\"ms\":20000},\"timeoutMs\":60000}").getBytes(StandardCharsets.UTF_8))).get();
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> count(db,
-        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING'") == 1);
+    producer
+        .send(
+            new ProducerRecord<>(
+                submit,
+                ("{\"id\":\""
+                        + id
+                        + "\",\"type\":\"sleep\","
+                        + "\"payload\":{\"ms\":20000},\"timeoutMs\":60000}")
+                    .getBytes(StandardCharsets.UTF_8)))
+        .get();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING'") == 1);
 
     postgres.stop();
     awaitComponentDown(orch, "database");
     // The outage lasts well over rescue.after.ms (2 s): every heartbeat is stale when it ends.
     long down = System.nanoTime();
-    await().atMost(Duration.ofSeconds(30)).until(
-        () -> System.nanoTime() - down > Duration.ofSeconds(5).toNanos());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> System.nanoTime() - down > Duration.ofSeconds(5).toNanos());
     postgres.restart();
 
     awaitSucceeded(db, 1);
@@ -178,22 +195,31 @@ class OutageIT {
   }
 
   private static void awaitSucceeded(TestDatabase db, long n) {
-    await().atMost(Duration.ofSeconds(120)).ignoreExceptions()
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .ignoreExceptions()
         .until(() -> count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == n);
   }
 
   private static void awaitReady(int port, boolean ready) {
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
         .until(() -> get(port, "/health/ready").statusCode() == (ready ? 200 : 503));
   }
 
   private static void awaitComponentDown(int port, String component) {
-    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
-      HttpResponse<String> r = get(port, "/health/ready");
-      JsonNode b = FerryJson.parse(r.body());
-      return r.statusCode() == 503 && !b.path("components").path(component).path("up").asBoolean(true)
-          && !b.path("components").path(component).path("error").asText().isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              HttpResponse<String> r = get(port, "/health/ready");
+              JsonNode b = FerryJson.parse(r.body());
+              return r.statusCode() == 503
+                  && !b.path("components").path(component).path("up").asBoolean(true)
+                  && !b.path("components").path(component).path("error").asText().isEmpty();
+            });
   }
 
   private static JsonNode body(int port) throws Exception {
@@ -203,7 +229,8 @@ class OutageIT {
   private static HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5)).build(),
+            .timeout(Duration.ofSeconds(5))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

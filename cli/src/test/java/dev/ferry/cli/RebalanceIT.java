@@ -52,7 +52,8 @@ class RebalanceIT {
       throws Exception {
     Worker[] workers = run(env, 6_000);
     assertThat(workers[0].pollLoop().staleSkipped() + workers[1].pollLoop().staleSkipped())
-        .as("nothing left to the new owner").isZero();
+        .as("nothing left to the new owner")
+        .isZero();
   }
 
   @Test
@@ -65,9 +66,10 @@ class RebalanceIT {
   }
 
   private Worker[] run(FerryTestEnv env, int graceMs) throws Exception {
-    FerryConfig config = env.config()
-        .with(Setting.WORKER_REVOKE_GRACE_MS, String.valueOf(graceMs))
-        .with(Setting.WORKER_CONCURRENCY, "50");
+    FerryConfig config =
+        env.config()
+            .with(Setting.WORKER_REVOKE_GRACE_MS, String.valueOf(graceMs))
+            .with(Setting.WORKER_CONCURRENCY, "50");
     Harness.orchestrator(env, config);
     CountingSleep handler = new CountingSleep();
     Worker a = Harness.worker(env, config.with(Setting.WORKER_ID, "a"), handler);
@@ -76,27 +78,38 @@ class RebalanceIT {
     for (int i = 0; i < 40; i++) {
       UUID id = UUID.randomUUID();
       ids.add(id);
-      Harness.submitRaw(env, config, null, "{\"id\":\"" + id
-          + "\",\"type\":\"counted-sleep\",\"payload\":{\"ms\":3000}}");
+      Harness.submitRaw(
+          env,
+          config,
+          null,
+          "{\"id\":\"" + id + "\",\"type\":\"counted-sleep\",\"payload\":{\"ms\":3000}}");
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'a'")
-        == ids.size());
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'a'")
+                    == ids.size());
 
     Worker b = Harness.worker(env, config.with(Setting.WORKER_ID, "b"), handler);
     await().atMost(Duration.ofSeconds(60)).until(() -> b.pollLoop().assignedPartitions() > 0);
     assertThat(a.pollLoop().revocations()).isPositive();
 
     for (UUID id : ids) {
-      await().atMost(Duration.ofSeconds(60))
+      await()
+          .atMost(Duration.ofSeconds(60))
           .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
     }
     for (UUID id : ids) {
       assertThat(handler.runs.get(id).get()).as("runs of %s", id).isEqualTo(1);
       assertThat(Harness.job(env.dataSource(), id).get("attempts")).isEqualTo(1);
     }
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'a' AND outcome = 'SUCCEEDED'"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'a' AND outcome = 'SUCCEEDED'"))
         .isEqualTo(ids.size());
     return new Worker[] {a, b};
   }

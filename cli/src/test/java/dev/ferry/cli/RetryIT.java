@@ -62,24 +62,34 @@ class RetryIT {
   }
 
   private static String flaky(UUID id, int failures, String extra) {
-    return "{\"id\":\"" + id + "\",\"type\":\"flaky\",\"payload\":{\"failures\":" + failures + "}"
-        + extra + "}";
+    return "{\"id\":\""
+        + id
+        + "\",\"type\":\"flaky\",\"payload\":{\"failures\":"
+        + failures
+        + "}"
+        + extra
+        + "}";
   }
 
   private record AttemptTimes(int attempt, String outcome, Instant started, Instant finished) {}
 
   private static List<AttemptTimes> attempts(FerryTestEnv env, UUID id) throws Exception {
     try (Connection c = env.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT attempt, outcome, started_at, finished_at FROM ferry.job_attempts"
-                + " WHERE job_id = ? ORDER BY attempt")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT attempt, outcome, started_at, finished_at FROM ferry.job_attempts"
+                    + " WHERE job_id = ? ORDER BY attempt")) {
       ps.setObject(1, id);
       List<AttemptTimes> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           Timestamp f = rs.getTimestamp(4);
-          out.add(new AttemptTimes(rs.getInt(1), rs.getString(2), rs.getTimestamp(3).toInstant(),
-              f == null ? null : f.toInstant()));
+          out.add(
+              new AttemptTimes(
+                  rs.getInt(1),
+                  rs.getString(2),
+                  rs.getTimestamp(3).toInstant(),
+                  f == null ? null : f.toInstant()));
         }
       }
       return out;
@@ -92,12 +102,21 @@ class RetryIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config, new FailsThenSucceeds());
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, flaky(id, 2, ",\"maxAttempts\":5,\"backoff\":"
-        + "{\"strategy\":\"exponential\",\"initialMs\":300,\"multiplier\":2,\"jitter\":0}"));
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        flaky(
+            id,
+            2,
+            ",\"maxAttempts\":5,\"backoff\":"
+                + "{\"strategy\":\"exponential\",\"initialMs\":300,\"multiplier\":2,\"jitter\":0}"));
     awaitStatus(env.dataSource(), id, "SUCCEEDED");
 
     List<AttemptTimes> a = attempts(env, id);
-    assertThat(a).extracting(AttemptTimes::outcome).containsExactly("FAILED", "FAILED", "SUCCEEDED");
+    assertThat(a)
+        .extracting(AttemptTimes::outcome)
+        .containsExactly("FAILED", "FAILED", "SUCCEEDED");
     long gap1 = Duration.between(a.get(0).finished(), a.get(1).started()).toMillis();
     long gap2 = Duration.between(a.get(1).finished(), a.get(2).started()).toMillis();
     // Never early; late by at most what a loaded 2-core machine adds (dispatch, poll, GC).
@@ -105,7 +124,8 @@ class RetryIT {
     assertThat(gap2).as("second retry after 600 ms").isBetween(600L, 600L + 1_500);
     Map<String, Object> row = job(env.dataSource(), id);
     assertThat(row.get("attempts")).isEqualTo(3);
-    assertThat(FerryJson.parse((String) row.get("result_text")).path("attempt").asInt()).isEqualTo(3);
+    assertThat(FerryJson.parse((String) row.get("result_text")).path("attempt").asInt())
+        .isEqualTo(3);
   }
 
   @Test
@@ -114,15 +134,23 @@ class RetryIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config, new FailsThenSucceeds());
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, flaky(id, 99, ",\"maxAttempts\":3,\"backoff\":"
-        + "{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}"));
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        flaky(
+            id,
+            99,
+            ",\"maxAttempts\":3,\"backoff\":"
+                + "{\"strategy\":\"fixed\",\"initialMs\":50,\"maxMs\":50,\"jitter\":0}"));
     awaitStatus(env.dataSource(), id, "FAILED");
     assertThat((String) job(env.dataSource(), id).get("last_error"))
         .isEqualTo("attempt 3 of 3: transient failure 3");
     assertThat(attempts(env, id)).hasSize(3);
     List<ConsumerRecord<byte[], byte[]>> events =
         Harness.readTopic(env, Topics.withPrefix(config.topicPrefix()).events(), 3);
-    assertThat(events).extracting(e -> FerryJson.MAPPER.readTree(e.value()).path("status").asText())
+    assertThat(events)
+        .extracting(e -> FerryJson.MAPPER.readTree(e.value()).path("status").asText())
         .containsExactly("RETRY_WAIT", "RETRY_WAIT", "FAILED");
   }
 
@@ -132,11 +160,19 @@ class RetryIT {
     Harness.orchestrator(env, config);
     Harness.worker(env, config);
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + id + "\",\"type\":\"sleep\","
-        + "\"payload\":{\"ms\":-1},\"maxAttempts\":5}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + id
+            + "\",\"type\":\"sleep\","
+            + "\"payload\":{\"ms\":-1},\"maxAttempts\":5}");
     awaitStatus(env.dataSource(), id, "FAILED");
     assertThat(job(env.dataSource(), id).get("attempts")).isEqualTo(1);
-    assertThat(attempts(env, id)).extracting(AttemptTimes::outcome).containsExactly("NON_RETRYABLE");
+    assertThat(attempts(env, id))
+        .extracting(AttemptTimes::outcome)
+        .containsExactly("NON_RETRYABLE");
   }
 
   @Test
@@ -144,31 +180,39 @@ class RetryIT {
     FerryConfig config = env.config();
     Harness.orchestrator(env, config);
     AtomicBoolean interrupted = new AtomicBoolean();
-    JobHandler slowFirst = new JobHandler() {
-      @Override
-      public String type() {
-        return "slow-first";
-      }
-
-      @Override
-      public JobResult handle(JobContext ctx) {
-        if (ctx.attempt() == 1) {
-          try {
-            TimeUnit.SECONDS.sleep(30);
-          } catch (InterruptedException e) {
-            interrupted.set(true);
-            Thread.currentThread().interrupt();
+    JobHandler slowFirst =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "slow-first";
           }
-        }
-        return JobResult.success(null);
-      }
-    };
+
+          @Override
+          public JobResult handle(JobContext ctx) {
+            if (ctx.attempt() == 1) {
+              try {
+                TimeUnit.SECONDS.sleep(30);
+              } catch (InterruptedException e) {
+                interrupted.set(true);
+                Thread.currentThread().interrupt();
+              }
+            }
+            return JobResult.success(null);
+          }
+        };
     Harness.worker(env, config, slowFirst);
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + id + "\",\"type\":\"slow-first\","
-        + "\"timeoutMs\":300,\"backoff\":{\"initialMs\":50,\"jitter\":0}}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + id
+            + "\",\"type\":\"slow-first\","
+            + "\"timeoutMs\":300,\"backoff\":{\"initialMs\":50,\"jitter\":0}}");
     awaitStatus(env.dataSource(), id, "SUCCEEDED");
-    assertThat(attempts(env, id)).extracting(AttemptTimes::outcome)
+    assertThat(attempts(env, id))
+        .extracting(AttemptTimes::outcome)
         .containsExactly("TIMED_OUT", "SUCCEEDED");
     assertThat(interrupted).as("the handler was interrupted").isTrue();
   }
@@ -179,30 +223,32 @@ class RetryIT {
     Harness.orchestrator(env, config);
     Set<UUID> snoozed = ConcurrentHashMap.newKeySet();
     AtomicInteger calls = new AtomicInteger();
-    JobHandler snoozer = new JobHandler() {
-      @Override
-      public String type() {
-        return "snoozer";
-      }
+    JobHandler snoozer =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "snoozer";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) {
-        calls.incrementAndGet();
-        if (snoozed.add(ctx.jobId())) {
-          return JobResult.snooze(Duration.ofMillis(400));
-        }
-        return JobResult.success(FerryJson.object().put("attempt", ctx.attempt()));
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) {
+            calls.incrementAndGet();
+            if (snoozed.add(ctx.jobId())) {
+              return JobResult.snooze(Duration.ofMillis(400));
+            }
+            return JobResult.success(FerryJson.object().put("attempt", ctx.attempt()));
+          }
+        };
     Harness.worker(env, config, snoozer);
     UUID id = UUID.randomUUID();
-    Harness.submitRaw(env, config, null,
-        "{\"id\":\"" + id + "\",\"type\":\"snoozer\",\"maxAttempts\":1}");
+    Harness.submitRaw(
+        env, config, null, "{\"id\":\"" + id + "\",\"type\":\"snoozer\",\"maxAttempts\":1}");
     awaitStatus(env.dataSource(), id, "SUCCEEDED");
     assertThat(calls.get()).isEqualTo(2);
     Map<String, Object> row = job(env.dataSource(), id);
     assertThat(row.get("attempts")).as("the snooze gave its attempt back").isEqualTo(1);
-    assertThat(FerryJson.parse((String) row.get("result_text")).path("attempt").asInt()).isEqualTo(1);
+    assertThat(FerryJson.parse((String) row.get("result_text")).path("attempt").asInt())
+        .isEqualTo(1);
     assertThat(attempts(env, id)).extracting(AttemptTimes::outcome).containsExactly("SUCCEEDED");
   }
 
@@ -214,28 +260,46 @@ class RetryIT {
     Harness.worker(env, config, new FailsThenSucceeds());
     UUID overdue = UUID.randomUUID();
     UUID later = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, flaky(overdue, 1, ",\"backoff\":"
-        + "{\"strategy\":\"fixed\",\"initialMs\":1000,\"maxMs\":1000,\"jitter\":0}"));
-    Harness.submitRaw(env, config, null, flaky(later, 1, ",\"backoff\":"
-        + "{\"strategy\":\"fixed\",\"initialMs\":9000,\"maxMs\":9000,\"jitter\":0}"));
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        flaky(
+            overdue,
+            1,
+            ",\"backoff\":"
+                + "{\"strategy\":\"fixed\",\"initialMs\":1000,\"maxMs\":1000,\"jitter\":0}"));
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        flaky(
+            later,
+            1,
+            ",\"backoff\":"
+                + "{\"strategy\":\"fixed\",\"initialMs\":9000,\"maxMs\":9000,\"jitter\":0}"));
     awaitStatus(env.dataSource(), overdue, "RETRY_WAIT");
     awaitStatus(env.dataSource(), later, "RETRY_WAIT");
     first.close();
 
     Instant overdueAt = nextRunAt(env, overdue);
-    await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(overdueAt.plusSeconds(1)));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> Instant.now().isAfter(overdueAt.plusSeconds(1)));
     assertThat(Harness.status(env.dataSource(), overdue)).isEqualTo("RETRY_WAIT");
     Instant restart = Instant.now();
     Harness.orchestrator(env, config);
 
     awaitStatus(env.dataSource(), overdue, "SUCCEEDED");
     assertThat(Duration.between(restart, attempts(env, overdue).get(1).started()))
-        .as("overdue retry fires right after the restart").isLessThan(Duration.ofSeconds(10));
+        .as("overdue retry fires right after the restart")
+        .isLessThan(Duration.ofSeconds(10));
     Instant laterAt = nextRunAt(env, later);
     assertThat(laterAt).isAfter(Instant.now());
     awaitStatus(env.dataSource(), later, "SUCCEEDED");
     Duration lag = Duration.between(laterAt, attempts(env, later).get(1).started());
-    assertThat(lag).as("waiting retry fires at its time (never early)")
+    assertThat(lag)
+        .as("waiting retry fires at its time (never early)")
         .isBetween(Duration.ZERO, Duration.ofMillis(3_000));
   }
 
@@ -250,11 +314,24 @@ class RetryIT {
     for (int i = 0; i < 200; i++) {
       UUID id = UUID.randomUUID();
       ids.add(id);
-      Harness.submitRaw(env, config, null, flaky(id, 1, ",\"backoff\":"
-          + "{\"strategy\":\"fixed\",\"initialMs\":100,\"maxMs\":100,\"jitter\":0}"));
+      Harness.submitRaw(
+          env,
+          config,
+          null,
+          flaky(
+              id,
+              1,
+              ",\"backoff\":"
+                  + "{\"strategy\":\"fixed\",\"initialMs\":100,\"maxMs\":100,\"jitter\":0}"));
     }
-    await().atMost(Duration.ofSeconds(120)).until(() -> count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == ids.size());
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .until(
+            () ->
+                count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'")
+                    == ids.size());
     assertThat(handler.runs).hasSize(2 * ids.size());
     assertThat(handler.runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
   }
@@ -266,25 +343,26 @@ class RetryIT {
     CountDownLatch blockedStarted = new CountDownLatch(1);
     AtomicBoolean sawCancellation = new AtomicBoolean();
     AtomicInteger blockerRuns = new AtomicInteger();
-    JobHandler blocker = new JobHandler() {
-      @Override
-      public String type() {
-        return "blocker";
-      }
+    JobHandler blocker =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "blocker";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) {
-        blockerRuns.incrementAndGet();
-        blockedStarted.countDown();
-        try {
-          TimeUnit.MINUTES.sleep(5);
-        } catch (InterruptedException e) {
-          sawCancellation.set(ctx.isCancelled());
-          Thread.currentThread().interrupt();
-        }
-        return JobResult.success(null);
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) {
+            blockerRuns.incrementAndGet();
+            blockedStarted.countDown();
+            try {
+              TimeUnit.MINUTES.sleep(5);
+            } catch (InterruptedException e) {
+              sawCancellation.set(ctx.isCancelled());
+              Thread.currentThread().interrupt();
+            }
+            return JobResult.success(null);
+          }
+        };
     Harness.worker(env, config, blocker, new FailsThenSucceeds());
     JobAdmin admin = new JobAdmin();
 
@@ -301,13 +379,26 @@ class RetryIT {
 
     // A scheduled job: cancelled before it ever runs.
     UUID scheduled = UUID.randomUUID();
-    Harness.submitRaw(env, config, null, "{\"id\":\"" + scheduled + "\",\"type\":\"flaky\","
-        + "\"runAt\":\"" + Instant.now().plusSeconds(3600) + "\"}");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"id\":\""
+            + scheduled
+            + "\",\"type\":\"flaky\","
+            + "\"runAt\":\""
+            + Instant.now().plusSeconds(3600)
+            + "\"}");
     await().atMost(Duration.ofSeconds(30)).until(() -> job(env.dataSource(), scheduled) != null);
-    Harness.Run cancelled = Harness.cli("cancel", "--db-url=" + env.database().url(),
-        "--db-user=" + env.database().user(), "--db-password=" + env.database().password(),
-        "--kafka-bootstrap-servers=" + env.bootstrapServers(),
-        "--topic-prefix=" + config.topicPrefix(), scheduled.toString());
+    Harness.Run cancelled =
+        Harness.cli(
+            "cancel",
+            "--db-url=" + env.database().url(),
+            "--db-user=" + env.database().user(),
+            "--db-password=" + env.database().password(),
+            "--kafka-bootstrap-servers=" + env.bootstrapServers(),
+            "--topic-prefix=" + config.topicPrefix(),
+            scheduled.toString());
     assertThat(cancelled.exit()).isZero();
     assertThat(cancelled.out()).contains("Cancelled 1 job.").contains(scheduled.toString());
     assertThat(Harness.status(env.dataSource(), scheduled)).isEqualTo("CANCELLED");
@@ -323,18 +414,28 @@ class RetryIT {
     for (UUID id : failed) {
       awaitStatus(env.dataSource(), id, "FAILED");
     }
-    Harness.Run retried = Harness.cli("retry", "--db-url=" + env.database().url(),
-        "--db-user=" + env.database().user(), "--db-password=" + env.database().password(),
-        "--kafka-bootstrap-servers=" + env.bootstrapServers(),
-        "--topic-prefix=" + config.topicPrefix(), "--status", "FAILED", "--type", "flaky",
-        "--attempts", "3");
+    Harness.Run retried =
+        Harness.cli(
+            "retry",
+            "--db-url=" + env.database().url(),
+            "--db-user=" + env.database().user(),
+            "--db-password=" + env.database().password(),
+            "--kafka-bootstrap-servers=" + env.bootstrapServers(),
+            "--topic-prefix=" + config.topicPrefix(),
+            "--status",
+            "FAILED",
+            "--type",
+            "flaky",
+            "--attempts",
+            "3");
     assertThat(retried.out()).contains("Re-drove 3 jobs.");
     for (UUID id : failed) {
       awaitStatus(env.dataSource(), id, "SUCCEEDED");
       Map<String, Object> row = job(env.dataSource(), id);
       assertThat(row.get("attempts")).isEqualTo(3);
       assertThat(row.get("max_attempts")).isEqualTo(4);
-      assertThat(attempts(env, id)).extracting(AttemptTimes::outcome)
+      assertThat(attempts(env, id))
+          .extracting(AttemptTimes::outcome)
           .containsExactly("FAILED", "FAILED", "SUCCEEDED");
     }
     // The cancelled scheduled job can be re-driven too; the running one stays cancelled.
@@ -349,5 +450,4 @@ class RetryIT {
   private static Instant nextRunAt(FerryTestEnv env, UUID id) throws Exception {
     return ((Timestamp) job(env.dataSource(), id).get("next_run_at")).toInstant();
   }
-
 }

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.MDC;
 
 /**
- * W3C trace context from a raw Kafka record to the events topic: the submission's
- * {@code traceparent} header is stored with the job (and its children), carried on the work
- * items and attempt reports, set in the handler's MDC and context, and on every event; a job
- * without one (or with a malformed one) gets a fresh trace; {@code ferry status} shows it.
+ * W3C trace context from a raw Kafka record to the events topic: the submission's {@code
+ * traceparent} header is stored with the job (and its children), carried on the work items and
+ * attempt reports, set in the handler's MDC and context, and on every event; a job without one (or
+ * with a malformed one) gets a fresh trace; {@code ferry status} shows it.
  */
 @ExtendWith(FerryExtension.class)
 class TraceIT {
@@ -35,6 +35,7 @@ class TraceIT {
 
   /** What the handler saw: the MDC trace id and the context's traceparent, by job id. */
   static final Map<UUID, String> seenMdc = new ConcurrentHashMap<>();
+
   static final Map<UUID, String> seenContext = new ConcurrentHashMap<>();
 
   static final class TraceProbe implements JobHandler {
@@ -64,11 +65,24 @@ class TraceIT {
     UUID child2 = UUID.randomUUID();
     UUID plain = UUID.randomUUID();
     UUID malformed = UUID.randomUUID();
-    send(env, topics, "{\"id\":\"" + parent + "\",\"children\":["
-        + "{\"id\":\"" + child1 + "\",\"type\":\"trace-probe\"},"
-        + "{\"id\":\"" + child2 + "\",\"type\":\"trace-probe\"}]}", TRACE);
+    send(
+        env,
+        topics,
+        "{\"id\":\""
+            + parent
+            + "\",\"children\":["
+            + "{\"id\":\""
+            + child1
+            + "\",\"type\":\"trace-probe\"},"
+            + "{\"id\":\""
+            + child2
+            + "\",\"type\":\"trace-probe\"}]}",
+        TRACE);
     send(env, topics, "{\"id\":\"" + plain + "\",\"type\":\"trace-probe\"}", null);
-    send(env, topics, "{\"id\":\"" + malformed + "\",\"type\":\"trace-probe\"}",
+    send(
+        env,
+        topics,
+        "{\"id\":\"" + malformed + "\",\"type\":\"trace-probe\"}",
         "00-not-a-trace-01");
     for (UUID id : List.of(parent, plain, malformed)) {
       Harness.awaitStatus(env.dataSource(), id, "SUCCEEDED");
@@ -82,27 +96,45 @@ class TraceIT {
     String malformedTrace = traceOf(env, malformed);
     assertThat(TraceContext.validOrNull(plainTrace)).isEqualTo(plainTrace);
     assertThat(TraceContext.validOrNull(malformedTrace)).isEqualTo(malformedTrace);
-    assertThat(TraceContext.traceId(plainTrace)).isNotEqualTo(TRACE_ID)
+    assertThat(TraceContext.traceId(plainTrace))
+        .isNotEqualTo(TRACE_ID)
         .isNotEqualTo(TraceContext.traceId(malformedTrace));
 
     // The handler ran inside the trace: MDC and context.
-    assertThat(seenMdc).containsEntry(child1, TRACE_ID).containsEntry(child2, TRACE_ID)
+    assertThat(seenMdc)
+        .containsEntry(child1, TRACE_ID)
+        .containsEntry(child2, TRACE_ID)
         .containsEntry(plain, TraceContext.traceId(plainTrace));
     assertThat(seenContext).containsEntry(child1, TRACE).containsEntry(plain, plainTrace);
 
     // Every work item, attempt report and event carries its job's traceparent header.
-    Map<UUID, String> expected = Map.of(child1, TRACE, child2, TRACE, parent, TRACE,
-        plain, plainTrace, malformed, malformedTrace);
+    Map<UUID, String> expected =
+        Map.of(
+            child1,
+            TRACE,
+            child2,
+            TRACE,
+            parent,
+            TRACE,
+            plain,
+            plainTrace,
+            malformed,
+            malformedTrace);
     assertHeaders(env, topics.work(), 4, expected);
     assertHeaders(env, topics.results(), 4, expected);
     List<ConsumerRecord<byte[], byte[]>> events = assertHeaders(env, topics.events(), 5, expected);
-    assertThat(events).extracting(r -> UUID.fromString(new String(r.key(), StandardCharsets.UTF_8)))
+    assertThat(events)
+        .extracting(r -> UUID.fromString(new String(r.key(), StandardCharsets.UTF_8)))
         .contains(parent, child1, child2, plain, malformed);
 
     // ferry status shows the trace id.
-    Harness.Run status = Harness.cli("status", Setting.DB_URL.flag() + "=" + config.get(Setting.DB_URL),
-        Setting.DB_USER.flag() + "=" + config.get(Setting.DB_USER),
-        Setting.DB_PASSWORD.flag() + "=" + config.get(Setting.DB_PASSWORD), child1.toString());
+    Harness.Run status =
+        Harness.cli(
+            "status",
+            Setting.DB_URL.flag() + "=" + config.get(Setting.DB_URL),
+            Setting.DB_USER.flag() + "=" + config.get(Setting.DB_USER),
+            Setting.DB_PASSWORD.flag() + "=" + config.get(Setting.DB_PASSWORD),
+            child1.toString());
     assertThat(status.exit()).isZero();
     assertThat(status.out()).containsPattern("trace_id:\\s+" + TRACE_ID);
   }
@@ -122,13 +154,14 @@ class TraceIT {
   }
 
   /** Reads n records of a topic and checks each one's header against its job's trace. */
-  private static List<ConsumerRecord<byte[], byte[]>> assertHeaders(FerryTestEnv env,
-      String topic, int n, Map<UUID, String> expected) {
+  private static List<ConsumerRecord<byte[], byte[]>> assertHeaders(
+      FerryTestEnv env, String topic, int n, Map<UUID, String> expected) {
     List<ConsumerRecord<byte[], byte[]>> records = Harness.readTopic(env, topic, n);
     assertThat(records).as(topic).hasSizeGreaterThanOrEqualTo(n);
     for (ConsumerRecord<byte[], byte[]> r : records) {
       UUID job = UUID.fromString(new String(r.key(), StandardCharsets.UTF_8));
-      assertThat(TraceContext.fromHeaders(r.headers())).as(topic + " record of " + job)
+      assertThat(TraceContext.fromHeaders(r.headers()))
+          .as(topic + " record of " + job)
           .isEqualTo(expected.get(job));
     }
     return records;

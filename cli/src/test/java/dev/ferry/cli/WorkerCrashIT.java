@@ -7,8 +7,6 @@ import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,12 +31,20 @@ class WorkerCrashIT {
     for (int i = 0; i < 12; i++) {
       UUID id = UUID.randomUUID();
       ids.add(id);
-      Harness.submitRaw(env, config, null,
+      Harness.submitRaw(
+          env,
+          config,
+          null,
           "{\"id\":\"" + id + "\",\"type\":\"sleep\",\"payload\":{\"ms\":4000}}");
     }
-    await().atMost(Duration.ofSeconds(90)).until(() -> Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'victim'")
-        == ids.size());
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'victim'")
+                    == ids.size());
 
     victim.destroyForcibly(); // SIGKILL
     victim.waitFor();
@@ -46,7 +52,8 @@ class WorkerCrashIT {
 
     Harness.worker(env, config.with(Setting.WORKER_ID, "survivor"));
     for (UUID id : ids) {
-      await().atMost(Duration.ofSeconds(90))
+      await()
+          .atMost(Duration.ofSeconds(90))
           .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
       Map<String, Object> row = Harness.job(env.dataSource(), id);
       assertThat(row.get("worker_id")).isEqualTo("survivor");
@@ -55,14 +62,18 @@ class WorkerCrashIT {
       assertThat(row.get("attempts")).isEqualTo(2);
       assertThat(row.get("crashes")).isEqualTo(1);
     }
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE attempt = 1 AND outcome = 'WORKER_LOST'"
-            + " AND worker_id = 'victim' AND error LIKE 'worker victim died while running attempt 1%'"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE attempt = 1 AND outcome = 'WORKER_LOST'"
+                    + " AND worker_id = 'victim' AND error LIKE 'worker victim died while running attempt 1%'"))
         .isEqualTo(ids.size());
     // Nothing ran twice: the sleep handler ran once on the victim (killed) and once on the
     // survivor per job, the redelivered records of attempt 1 were skipped.
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'survivor'"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'survivor'"))
         .isEqualTo(ids.size());
   }
 
@@ -77,34 +88,54 @@ class WorkerCrashIT {
     for (int i = 0; i < 8; i++) {
       UUID id = UUID.randomUUID();
       ids.add(id);
-      Harness.submitRaw(env, config, null,
+      Harness.submitRaw(
+          env,
+          config,
+          null,
           "{\"id\":\"" + id + "\",\"type\":\"sleep\",\"payload\":{\"ms\":2000}}");
     }
-    await().atMost(Duration.ofSeconds(90)).until(() -> Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'drained'")
-        == ids.size());
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE status = 'RUNNING' AND worker_id = 'drained'")
+                    == ids.size());
 
     worker.destroy(); // SIGTERM
     assertThat(worker.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(worker.exitValue()).as("clean exit after draining").isIn(0, 143);
 
     for (UUID id : ids) {
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> "SUCCEEDED".equals(Harness.status(env.dataSource(), id)));
     }
     // Every work record is committed by the drained worker: nothing will be redelivered.
-    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-        Map.of("bootstrap.servers", env.bootstrapServers()))) {
-      long committed = admin.listConsumerGroupOffsets(config.topicPrefix() + "workers")
-          .partitionsToOffsetAndMetadata().get().values().stream()
-          .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum();
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of("bootstrap.servers", env.bootstrapServers()))) {
+      long committed =
+          admin
+              .listConsumerGroupOffsets(config.topicPrefix() + "workers")
+              .partitionsToOffsetAndMetadata()
+              .get()
+              .values()
+              .stream()
+              .mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset)
+              .sum();
       assertThat(committed).isEqualTo(ids.size());
     }
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'drained' AND outcome = 'SUCCEEDED'"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.job_attempts WHERE worker_id = 'drained' AND outcome = 'SUCCEEDED'"))
         .isEqualTo(ids.size());
-    assertThat(Harness.count(env.dataSource(),
-        "SELECT count(*) FROM ferry.workers WHERE id = 'drained' AND stopped_at IS NOT NULL"))
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.workers WHERE id = 'drained' AND stopped_at IS NOT NULL"))
         .isEqualTo(1);
   }
 

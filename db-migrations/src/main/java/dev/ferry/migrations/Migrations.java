@@ -5,8 +5,8 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Applies Ferry's SQL migrations (classpath {@code db/ferry}) to schema {@code ferry}. Safe to
- * run concurrently from several processes: Flyway takes a lock in the database.
+ * Applies Ferry's SQL migrations (classpath {@code db/ferry}) to schema {@code ferry}. Safe to run
+ * concurrently from several processes: Flyway takes a lock in the database.
  */
 public final class Migrations {
   /** The schema that holds every Ferry table. */

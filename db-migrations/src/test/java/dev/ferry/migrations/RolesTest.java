@@ -19,24 +19,39 @@ class RolesTest {
   @Test
   void sql_usesTheQuotedNamesEverywhere() {
     String sql = Roles.sql("orch\"x", "work");
-    assertThat(sql).contains("CREATE ROLE \"orch\"\"x\" LOGIN", "CREATE ROLE \"work\" LOGIN",
-        "ON ferry.jobs TO \"work\";", "ON ferry.workers TO \"orch\"\"x\";")
+    assertThat(sql)
+        .contains(
+            "CREATE ROLE \"orch\"\"x\" LOGIN",
+            "CREATE ROLE \"work\" LOGIN",
+            "ON ferry.jobs TO \"work\";",
+            "ON ferry.workers TO \"orch\"\"x\";")
         .doesNotContain("TO work;");
   }
 
   @Test
   void sql_picksADollarQuoteTagTheNamesDoNotHold() {
     String sql = Roles.sql("a$ferry$b", "w");
-    assertThat(sql).contains("DO $ferry1$ BEGIN CREATE ROLE \"a$ferry$b\" LOGIN;")
+    assertThat(sql)
+        .contains("DO $ferry1$ BEGIN CREATE ROLE \"a$ferry$b\" LOGIN;")
         .doesNotContain("DO $ferry$");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"public", "PUBLIC", "current_user", "session_user", "current_role",
-      "none", "pg_monitor", "PG_x"})
+  @ValueSource(
+      strings = {
+        "public",
+        "PUBLIC",
+        "current_user",
+        "session_user",
+        "current_role",
+        "none",
+        "pg_monitor",
+        "PG_x"
+      })
   void reservedNames_areRefused(String name) {
     assertThatThrownBy(() -> Roles.sql("ferry_orchestrator", name))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved")
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reserved")
         .hasMessageContaining("'" + name + "'");
   }
 

@@ -18,9 +18,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * What every part of the demo shares: the running cluster's configuration, a database
- * connection, the submissions producer and the time limit. Submissions are sent with a callback;
- * {@link #flush()} fails if Kafka refused any of them (nothing is fire-and-forget, even here).
+ * What every part of the demo shares: the running cluster's configuration, a database connection,
+ * the submissions producer and the time limit. Submissions are sent with a callback; {@link
+ * #flush()} fails if Kafka refused any of them (nothing is fire-and-forget, even here).
  */
 final class Demo implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -55,18 +55,21 @@ final class Demo implements AutoCloseable {
   /** Sends any text to the submissions topic (the demo's invalid records). */
   void submitRaw(String text) {
     // Not fire-and-forget: a refusal reaches the callback, and flush() reports it.
-    var unused = producer.send(new ProducerRecord<>(topic, text.getBytes(StandardCharsets.UTF_8)),
-        (metadata, e) -> {
-          if (e != null) {
-            refused.compareAndSet(null, e);
-          }
-        });
+    var unused =
+        producer.send(
+            new ProducerRecord<>(topic, text.getBytes(StandardCharsets.UTF_8)),
+            (metadata, e) -> {
+              if (e != null) {
+                refused.compareAndSet(null, e);
+              }
+            });
   }
 
   /** Sends one submission and waits until Kafka has it. */
   void submitAndWait(JsonNode submission) throws InterruptedException, ExecutionException {
-    producer.send(new ProducerRecord<>(topic,
-        submission.toString().getBytes(StandardCharsets.UTF_8))).get();
+    producer
+        .send(new ProducerRecord<>(topic, submission.toString().getBytes(StandardCharsets.UTF_8)))
+        .get();
   }
 
   /**

@@ -8,43 +8,54 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Runs a self-contained demo (embedded Kafka, Postgres, orchestrator, workers).",
-        "",
-        "Starts a Kafka broker, PostgreSQL, an orchestrator, two workers and a flaky HTTP",
-        "service on loopback; submits a few hundred jobs of every built-in type (some failing",
-        "transiently, some for good, some invalid), shows live progress and a summary read",
-        "from the database. Exits 0 when every job ended as expected."})
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a self-contained demo (embedded Kafka, Postgres, orchestrator, workers).",
+      "",
+      "Starts a Kafka broker, PostgreSQL, an orchestrator, two workers and a flaky HTTP",
+      "service on loopback; submits a few hundred jobs of every built-in type (some failing",
+      "transiently, some for good, some invalid), shows live progress and a summary read",
+      "from the database. Exits 0 when every job ended as expected."
+    })
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--timeout-s", defaultValue = "180",
+  @Option(
+      names = "--timeout-s",
+      defaultValue = "180",
       description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
-    System.out.println("Ferry demo: starting embedded Kafka, PostgreSQL, an orchestrator and two workers…");
+    System.out.println(
+        "Ferry demo: starting embedded Kafka, PostgreSQL, an orchestrator and two workers…");
     try (FlakyServer http = new FlakyServer();
         FlakyServer payments = new FlakyServer();
         LocalCluster cluster =
             LocalCluster.start(
                 "ferry_demo",
                 2,
-                c -> c.with(Setting.TOPIC_PARTITIONS, "6")
-                    .with(Setting.WORKER_CONCURRENCY, "32")
-                    .with(Setting.BACKOFF_INITIAL_MS, "200")
-                    .with(Setting.BACKOFF_MAX_MS, "2000")
-                    .with(Setting.BREAKER_OPEN_MS, "3000")
-                    .with(Setting.BREAKER_REPORT_MS, "20"),
+                c ->
+                    c.with(Setting.TOPIC_PARTITIONS, "6")
+                        .with(Setting.WORKER_CONCURRENCY, "32")
+                        .with(Setting.BACKOFF_INITIAL_MS, "200")
+                        .with(Setting.BACKOFF_MAX_MS, "2000")
+                        .with(Setting.BREAKER_OPEN_MS, "3000")
+                        .with(Setting.BREAKER_REPORT_MS, "20"),
                 List.of());
         Connection db = cluster.connect();
         Demo demo = new Demo(cluster.config(), db, timeoutS)) {
-      System.out.printf("Ready in %.1f s. Downstream service at %s%n", Demo.secs(t0), http.baseUrl());
-      boolean ok = MixedJobsPart.run(demo, http, t0)
-          && OutagePart.run(demo, payments)
-          && FanOutPart.run(demo, http);
+      System.out.printf(
+          "Ready in %.1f s. Downstream service at %s%n", Demo.secs(t0), http.baseUrl());
+      boolean ok =
+          MixedJobsPart.run(demo, http, t0)
+              && OutagePart.run(demo, payments)
+              && FanOutPart.run(demo, http);
       if (ok) {
-        System.out.println("Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
+        System.out.println(
+            "Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
       }
       return ok ? 0 : 1;
     }

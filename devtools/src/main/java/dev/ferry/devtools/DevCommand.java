@@ -8,10 +8,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
-@Command(name = "dev", mixinStandardHelpOptions = true,
-    description = {"Runs embedded Kafka and PostgreSQL for local development.",
-        "",
-        "Prints their addresses as FERRY_* variables to export; runs until Ctrl-C."})
+@Command(
+    name = "dev",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs embedded Kafka and PostgreSQL for local development.",
+      "",
+      "Prints their addresses as FERRY_* variables to export; runs until Ctrl-C."
+    })
 public final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
@@ -19,10 +23,14 @@ public final class DevCommand implements Callable<Integer> {
     Infra infra = FerryInfra.start(Map.of());
     TestDatabase db = infra.newDatabase("ferry");
     CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      infra.close();
-      done.countDown();
-    }, "ferry-dev-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  infra.close();
+                  done.countDown();
+                },
+                "ferry-dev-shutdown"));
     System.out.println();
     System.out.println("Ready. In another terminal:");
     System.out.println("  export FERRY_KAFKA_BOOTSTRAP_SERVERS=" + infra.bootstrapServers());

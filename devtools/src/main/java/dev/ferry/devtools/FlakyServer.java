@@ -17,9 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A small downstream service on loopback for the demo: {@code /ok} answers 200,
- * {@code /flaky?key=K&fail=N} answers 503 to the first N calls for K and 200 after,
- * {@code /missing} answers 404 and {@code /down} always 503. Counts every call.
+ * A small downstream service on loopback for the demo: {@code /ok} answers 200, {@code
+ * /flaky?key=K&fail=N} answers 503 to the first N calls for K and 200 after, {@code /missing}
+ * answers 404 and {@code /down} always 503. Counts every call.
  */
 final class FlakyServer implements AutoCloseable {
   private final HttpServer server;
@@ -27,6 +27,7 @@ final class FlakyServer implements AutoCloseable {
   private final AtomicLong total = new AtomicLong();
   private final java.util.concurrent.ConcurrentLinkedQueue<java.time.Instant> outageCalls =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   /** While true, {@code /outage} answers 503; after, 200. */
   volatile boolean outage = true;
 
@@ -73,8 +74,10 @@ final class FlakyServer implements AutoCloseable {
         body = "{\"ok\":true}";
       }
       case "/flaky" -> {
-        int n = calls.computeIfAbsent(q.getOrDefault("key", ""), k -> new AtomicInteger())
-            .incrementAndGet();
+        int n =
+            calls
+                .computeIfAbsent(q.getOrDefault("key", ""), k -> new AtomicInteger())
+                .incrementAndGet();
         int fail = Integer.parseInt(q.getOrDefault("fail", "1"));
         status = n <= fail ? 503 : 200;
         body = status == 200 ? "{\"ok\":true,\"call\":" + n + "}" : "{\"error\":\"try again\"}";

@@ -11,9 +11,9 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Part one of the demo: a few hundred jobs of every built-in type, some failing transiently,
- * some for good, plus invalid records that intake must reject; live progress, then a summary
- * read from the database.
+ * Part one of the demo: a few hundred jobs of every built-in type, some failing transiently, some
+ * for good, plus invalid records that intake must reject; live progress, then a summary read from
+ * the database.
  */
 final class MixedJobsPart {
   /** Records that are not valid submissions, one of each kind of mistake. */
@@ -37,14 +37,16 @@ final class MixedJobsPart {
     int invalid = submit(demo, jobs);
     long expectedOk = jobs.stream().filter(p -> p.expected().equals("SUCCEEDED")).count();
     long expectedFailed = jobs.size() - expectedOk;
-    System.out.printf("Submitted %d jobs (+%d invalid records that must be rejected).%n",
-        jobs.size(), invalid);
+    System.out.printf(
+        "Submitted %d jobs (+%d invalid records that must be rejected).%n", jobs.size(), invalid);
     boolean finished = progress(demo, jobs.size(), invalid);
     System.out.println();
-    System.out.println("Jobs by type and status (SELECT type, status, count(*) … FROM ferry.jobs):");
+    System.out.println(
+        "Jobs by type and status (SELECT type, status, count(*) … FROM ferry.jobs):");
     try (Statement st = demo.db.createStatement();
-        ResultSet rs = st.executeQuery(
-            """
+        ResultSet rs =
+            st.executeQuery(
+                """
             SELECT type, status, count(*) AS jobs, round(avg(attempts), 2) AS avg_attempts,
                    max(last_error) AS example_error
             FROM ferry.jobs GROUP BY type, status ORDER BY type, status
@@ -54,8 +56,9 @@ final class MixedJobsPart {
     System.out.println();
     System.out.println("Rejected submissions (ferry.rejected_submissions, also on ferry.dlq):");
     try (Statement st = demo.db.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT partition, \"offset\", reason FROM ferry.rejected_submissions ORDER BY id")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT partition, \"offset\", reason FROM ferry.rejected_submissions ORDER BY id")) {
       Sql.printTable(rs, 90);
     }
     long ok = demo.count("SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'");
@@ -71,7 +74,8 @@ final class MixedJobsPart {
     boolean asExpected =
         finished && ok == expectedOk && failed == expectedFailed && rejected == invalid;
     if (!asExpected) {
-      System.out.printf("UNEXPECTED: wanted %d succeeded, %d failed, %d rejected.%n",
+      System.out.printf(
+          "UNEXPECTED: wanted %d succeeded, %d failed, %d rejected.%n",
           expectedOk, expectedFailed, invalid);
     }
     return asExpected;
@@ -99,15 +103,20 @@ final class MixedJobsPart {
     for (int i = 0; i < 60; i++) {
       // Each flaky job names its own dependency: a few transient failures of one job must
       // not trip a breaker shared with the others (part 2 shows a real outage).
-      p.add(new Planned(http(base + "/flaky?key=k" + i + "&fail=" + (1 + i % 2))
-          .put("dependency", "demo-flaky-" + i), "SUCCEEDED"));
+      p.add(
+          new Planned(
+              http(base + "/flaky?key=k" + i + "&fail=" + (1 + i % 2))
+                  .put("dependency", "demo-flaky-" + i),
+              "SUCCEEDED"));
     }
     for (int i = 0; i < 10; i++) {
       p.add(new Planned(http(base + "/missing"), "FAILED"));
     }
     for (int i = 0; i < 10; i++) {
-      p.add(new Planned(http(base + "/down").put("maxAttempts", 3)
-          .put("dependency", "demo-down-" + i), "FAILED"));
+      p.add(
+          new Planned(
+              http(base + "/down").put("maxAttempts", 3).put("dependency", "demo-down-" + i),
+              "FAILED"));
     }
     for (int i = 0; i < 5; i++) {
       ObjectNode unknown = job("resize-image");
@@ -151,8 +160,9 @@ final class MixedJobsPart {
       long terminal = 0;
       long accepted = 0;
       try (Statement st = demo.db.createStatement();
-          ResultSet rs = st.executeQuery(
-              "SELECT status, count(*) FROM ferry.jobs GROUP BY status ORDER BY status")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT status, count(*) FROM ferry.jobs GROUP BY status ORDER BY status")) {
         while (rs.next()) {
           String s = rs.getString(1);
           long n = rs.getLong(2);
@@ -164,8 +174,10 @@ final class MixedJobsPart {
         }
       }
       long rejected = demo.count("SELECT count(*) FROM ferry.rejected_submissions");
-      String text = String.format("[%5.1fs] %d/%d done ·%s · rejected %d", Demo.secs(t0),
-          terminal, total, line, rejected);
+      String text =
+          String.format(
+              "[%5.1fs] %d/%d done ·%s · rejected %d",
+              Demo.secs(t0), terminal, total, line, rejected);
       boolean done = terminal >= total && accepted >= total && rejected >= invalid;
       if (tty) {
         System.out.print("\r" + text + "   ");

@@ -20,8 +20,12 @@ final class OutagePart {
 
   static boolean run(Demo demo, FlakyServer payments) throws Exception {
     System.out.println();
-    System.out.println("Part 2 — a downstream outage. " + payments.dependency()
-        + " is down; submitting " + JOBS + " http jobs to it…");
+    System.out.println(
+        "Part 2 — a downstream outage. "
+            + payments.dependency()
+            + " is down; submitting "
+            + JOBS
+            + " http jobs to it…");
     for (int i = 0; i < JOBS; i++) {
       var job = Demo.object().put("type", "http").put("maxAttempts", 10).put("key", "payment-" + i);
       job.putObject("payload").put("url", payments.baseUrl() + "/outage");
@@ -35,15 +39,17 @@ final class OutagePart {
     Instant halfOpenAt = null;
     while (System.nanoTime() < deadline) {
       String state = "CLOSED";
-      try (PreparedStatement ps = demo.db.prepareStatement(
-          "SELECT state, opened_at, retry_at FROM ferry.circuit_breakers WHERE dependency = ?")) {
+      try (PreparedStatement ps =
+          demo.db.prepareStatement(
+              "SELECT state, opened_at, retry_at FROM ferry.circuit_breakers WHERE dependency = ?")) {
         ps.setString(1, dep);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             state = rs.getString("state");
             if (state.equals("OPEN") && openedAt == null) {
               openedAt = rs.getTimestamp("opened_at").toInstant();
-              System.out.printf("  breaker OPEN after %d failed calls; jobs wait until %s%n",
+              System.out.printf(
+                  "  breaker OPEN after %d failed calls; jobs wait until %s%n",
                   payments.outageCalls(), rs.getTimestamp("retry_at").toInstant());
               System.out.println("  the service comes back now (the breaker does not know yet)");
               payments.outage = false;
@@ -54,26 +60,34 @@ final class OutagePart {
           }
         }
       }
-      long done = demo.count("SELECT count(*) FROM ferry.jobs WHERE key LIKE 'payment-%'"
-          + " AND status = 'SUCCEEDED'");
-      String line = String.format("  breaker %-9s · %3d/%d succeeded · %d calls to the service",
-          state, done, JOBS, payments.outageCalls());
+      long done =
+          demo.count(
+              "SELECT count(*) FROM ferry.jobs WHERE key LIKE 'payment-%'"
+                  + " AND status = 'SUCCEEDED'");
+      String line =
+          String.format(
+              "  breaker %-9s · %3d/%d succeeded · %d calls to the service",
+              state, done, JOBS, payments.outageCalls());
       if (!line.equals(last)) {
         System.out.println(line);
         last = line;
       }
       if (done == JOBS) {
-        long whileOpen = openedAt == null || halfOpenAt == null ? -1
-            : payments.outageCallsBetween(openedAt.plusMillis(EDGE_MS),
-                halfOpenAt.minusMillis(EDGE_MS));
+        long whileOpen =
+            openedAt == null || halfOpenAt == null
+                ? -1
+                : payments.outageCallsBetween(
+                    openedAt.plusMillis(EDGE_MS), halfOpenAt.minusMillis(EDGE_MS));
         long attempts =
             demo.count("SELECT sum(attempts) FROM ferry.jobs WHERE key LIKE 'payment-%'");
-        System.out.printf("All %d payments succeeded: %d calls in all, %d while the breaker was"
-            + " OPEN, %d attempts used (the waiting gave its attempts back).%n",
+        System.out.printf(
+            "All %d payments succeeded: %d calls in all, %d while the breaker was"
+                + " OPEN, %d attempts used (the waiting gave its attempts back).%n",
             JOBS, payments.outageCalls(), whileOpen, attempts);
-        try (PreparedStatement ps = demo.db.prepareStatement(
-            "SELECT dependency, state, trips, generation, last_reason FROM ferry.circuit_breakers"
-                + " WHERE dependency = ?")) {
+        try (PreparedStatement ps =
+            demo.db.prepareStatement(
+                "SELECT dependency, state, trips, generation, last_reason FROM ferry.circuit_breakers"
+                    + " WHERE dependency = ?")) {
           ps.setString(1, dep);
           try (ResultSet rs = ps.executeQuery()) {
             Sql.printTable(rs, 60);

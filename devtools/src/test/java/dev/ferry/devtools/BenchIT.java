@@ -15,25 +15,29 @@ class BenchIT {
     DevCli.Run r = DevCli.run("bench", "throughput", "--jobs", "2000", "--with-floor");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
-        .containsPattern("RESULT scenario=floor jobs=2000 seconds=[\\d.]+ jobs_per_s=[1-9]\\d*"
-            + " .*cpu_us_per_job=[1-9]\\d* db=fsync=off,synchronous_commit=off")
-        .containsPattern("RESULT scenario=throughput jobs=2000 seconds=[\\d.]+"
-            + " jobs_per_s=[1-9]\\d* .*cpu_us_per_job=[1-9]\\d* db=fsync=off")
+        .containsPattern(
+            "RESULT scenario=floor jobs=2000 seconds=[\\d.]+ jobs_per_s=[1-9]\\d*"
+                + " .*cpu_us_per_job=[1-9]\\d* db=fsync=off,synchronous_commit=off")
+        .containsPattern(
+            "RESULT scenario=throughput jobs=2000 seconds=[\\d.]+"
+                + " jobs_per_s=[1-9]\\d* .*cpu_us_per_job=[1-9]\\d* db=fsync=off")
         .containsPattern("RESULT scenario=throughput-vs-floor ratio=\\d+\\.\\d\\d")
         .contains("last outcome applied");
   }
 
   @Test
   void backlog_drainsInAWorkerJvmAndReportsItsMemory_withProductionDurability() {
-    DevCli.Run r = DevCli.run("bench", "backlog", "--jobs", "3000", "--heap-mb", "128",
-        "--durability", "production");
+    DevCli.Run r =
+        DevCli.run(
+            "bench", "backlog", "--jobs", "3000", "--heap-mb", "128", "--durability", "production");
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("3,000 jobs queued")
-        .containsPattern("RESULT scenario=backlog jobs=3000 concurrency=100 queue_s=[\\d.]+"
-            + " drain_s=[\\d.]+ drain_jobs_per_s=[1-9]\\d* heap_max_mb=1[0-2]\\d"
-            + " heap_peak_mb=[1-9]\\d* heap_after_gc_peak_mb=\\d+ rss_peak_mb=[1-9]\\d*"
-            + " db=fsync=on,synchronous_commit=on");
+        .containsPattern(
+            "RESULT scenario=backlog jobs=3000 concurrency=100 queue_s=[\\d.]+"
+                + " drain_s=[\\d.]+ drain_jobs_per_s=[1-9]\\d* heap_max_mb=1[0-2]\\d"
+                + " heap_peak_mb=[1-9]\\d* heap_after_gc_peak_mb=\\d+ rss_peak_mb=[1-9]\\d*"
+                + " db=fsync=on,synchronous_commit=on");
   }
 
   @Test

@@ -28,7 +28,8 @@ final class DevCli {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       int exit = Main.run(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
@@ -42,20 +43,29 @@ final class DevCli {
   static Run runtimeJar(Map<String, String> env, long timeoutS, String... args)
       throws IOException, InterruptedException {
     Path jar = runtimeJar();
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--sun-misc-unsafe-memory-access=allow", "-jar", jar.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--sun-misc-unsafe-memory-access=allow",
+                "-jar",
+                jar.toString()));
     command.addAll(List.of(args));
     Path log = Files.createTempFile("ferry-devtools-", ".log");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().remove(DEV_CLASSPATH_ENV);
     pb.environment().putAll(env);
     Process p = pb.start();
     try {
       if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
-        throw new AssertionError("ferry " + String.join(" ", args) + " still running after "
-            + timeoutS + " s; output so far:\n" + Files.readString(log));
+        throw new AssertionError(
+            "ferry "
+                + String.join(" ", args)
+                + " still running after "
+                + timeoutS
+                + " s; output so far:\n"
+                + Files.readString(log));
       }
       return new Run(p.exitValue(), Files.readString(log), "");
     } finally {
@@ -68,7 +78,8 @@ final class DevCli {
   /** The development classpath this module's build made: its jar and {@code dev-lib/}. */
   static String devClasspath() {
     Path target = Path.of("target").toAbsolutePath();
-    return target.resolve("ferry-devtools.jar") + java.io.File.pathSeparator
+    return target.resolve("ferry-devtools.jar")
+        + java.io.File.pathSeparator
         + target.resolve("dev-lib");
   }
 

@@ -36,6 +36,7 @@ public record OrchestratorSettings(
 
   /** Kafka's own default {@code max.request.size}, used when none is set: 1 MiB. */
   private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+
   /** The smallest {@code kafka.max.request.size} accepted: 4,096 bytes. */
   private static final int MIN_MAX_REQUEST_SIZE = 4096;
 
@@ -78,7 +79,10 @@ public record OrchestratorSettings(
       // reported below
     }
     throw new dev.ferry.core.config.ConfigException(
-        "kafka.max.request.size must be an integer >= " + MIN_MAX_REQUEST_SIZE + " but was '" + v
+        "kafka.max.request.size must be an integer >= "
+            + MIN_MAX_REQUEST_SIZE
+            + " but was '"
+            + v
             + "'");
   }
 }

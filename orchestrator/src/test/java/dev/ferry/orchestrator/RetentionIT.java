@@ -45,19 +45,40 @@ class RetentionIT {
     UUID openTreeWaitingChild = UUID.randomUUID();
     String later = Instant.now().plus(Duration.ofDays(30)).toString();
     submit(env, config, "{\"id\":\"" + done + "\",\"type\":\"noop\"}");
-    submit(env, config, "{\"id\":\"" + waiting + "\",\"type\":\"noop\",\"runAt\":\"" + later + "\"}");
+    submit(
+        env, config, "{\"id\":\"" + waiting + "\",\"type\":\"noop\",\"runAt\":\"" + later + "\"}");
     // A finished tree three levels deep, and a tree still waiting for one child.
-    submit(env, config, "{\"id\":\"" + doneTree + "\",\"children\":["
-        + "{\"type\":\"noop\"},{\"children\":[{\"type\":\"noop\"},{\"type\":\"noop\"}]},"
-        + "{\"type\":\"noop\"}]}");
-    submit(env, config, "{\"id\":\"" + openTree + "\",\"children\":["
-        + "{\"id\":\"" + openTreeFinishedChild + "\",\"type\":\"noop\"},"
-        + "{\"id\":\"" + openTreeWaitingChild + "\",\"type\":\"noop\",\"runAt\":\"" + later + "\"}]}");
+    submit(
+        env,
+        config,
+        "{\"id\":\""
+            + doneTree
+            + "\",\"children\":["
+            + "{\"type\":\"noop\"},{\"children\":[{\"type\":\"noop\"},{\"type\":\"noop\"}]},"
+            + "{\"type\":\"noop\"}]}");
+    submit(
+        env,
+        config,
+        "{\"id\":\""
+            + openTree
+            + "\",\"children\":["
+            + "{\"id\":\""
+            + openTreeFinishedChild
+            + "\",\"type\":\"noop\"},"
+            + "{\"id\":\""
+            + openTreeWaitingChild
+            + "\",\"type\":\"noop\",\"runAt\":\""
+            + later
+            + "\"}]}");
     submit(env, config, "this is not json");
-    await().atMost(Duration.ofSeconds(60)).until(() ->
-        "SUCCEEDED".equals(status(env, done)) && "SUCCEEDED".equals(status(env, doneTree))
-            && "SUCCEEDED".equals(status(env, openTreeFinishedChild))
-            && count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                "SUCCEEDED".equals(status(env, done))
+                    && "SUCCEEDED".equals(status(env, doneTree))
+                    && "SUCCEEDED".equals(status(env, openTreeFinishedChild))
+                    && count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
     long jobsBefore = count(env, "SELECT count(*) FROM ferry.jobs");
     assertThat(jobsBefore).isEqualTo(2 + 6 + 3);
     assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts")).isEqualTo(1 + 4 + 1);
@@ -72,24 +93,35 @@ class RetentionIT {
     int batches = 0;
     while (late.pruneOnce().total() > 0) {
       batches++;
-      assertThat(count(env, "SELECT count(*) FROM ferry.jobs c WHERE c.parent_id IS NOT NULL"
-          + " AND NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = c.parent_id)"))
-          .as("children left without their parent after batch %d", batches).isZero();
+      assertThat(
+              count(
+                  env,
+                  "SELECT count(*) FROM ferry.jobs c WHERE c.parent_id IS NOT NULL"
+                      + " AND NOT EXISTS (SELECT 1 FROM ferry.jobs p WHERE p.id = c.parent_id)"))
+          .as("children left without their parent after batch %d", batches)
+          .isZero();
     }
     assertThat(batches).isGreaterThanOrEqualTo(4); // 7 jobs in batches of 2, leaves first
 
     // Left: the waiting job and the whole unfinished tree (its finished child too).
-    assertThat(ids(env)).containsExactlyInAnyOrder(waiting.toString(), openTree.toString(),
-        openTreeFinishedChild.toString(), openTreeWaitingChild.toString());
+    assertThat(ids(env))
+        .containsExactlyInAnyOrder(
+            waiting.toString(),
+            openTree.toString(),
+            openTreeFinishedChild.toString(),
+            openTreeWaitingChild.toString());
     assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts")).isEqualTo(1);
-    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?",
-        openTreeFinishedChild)).isEqualTo(1);
+    assertThat(
+            count(
+                env,
+                "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?",
+                openTreeFinishedChild))
+        .isEqualTo(1);
     assertThat(count(env, "SELECT count(*) FROM ferry.rejected_submissions")).isZero();
   }
 
   @Test
-  void aJobTheDatabaseRefusesToDelete_isKept_andTheRestIsPruned(FerryTestEnv env)
-      throws Exception {
+  void aJobTheDatabaseRefusesToDelete_isKept_andTheRestIsPruned(FerryTestEnv env) throws Exception {
     FerryConfig config = startWithSucceedingWorker(env);
     List<UUID> ids = new java.util.ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -97,8 +129,9 @@ class RetentionIT {
       ids.add(id);
       submit(env, config, "{\"id\":\"" + id + "\",\"type\":\"noop\"}");
     }
-    await().atMost(Duration.ofSeconds(60)).until(() ->
-        count(env, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == 5);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> count(env, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") == 5);
     // A user's own table points at one job: PostgreSQL refuses to delete that one (23503).
     try (Connection c = env.dataSource().getConnection();
         java.sql.Statement st = c.createStatement()) {
@@ -118,8 +151,9 @@ class RetentionIT {
     FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
     env.closeAfter(Orchestrator.start(config));
     submit(env, config, "not json either");
-    await().atMost(Duration.ofSeconds(60)).until(() ->
-        count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> count(env, "SELECT count(*) FROM ferry.rejected_submissions") == 1);
     Pruner pruner = pruner(env, Instant.now().plus(Duration.ofDays(8)), 100);
     try (Connection other = env.dataSource().getConnection()) {
       // Another orchestrator is pruning: this one skips its round.
@@ -143,8 +177,8 @@ class RetentionIT {
   @Test
   void orchestratorsRetentionThread_deletesJobsOnceTheyAreOldEnough(FerryTestEnv env)
       throws Exception {
-    FerryConfig config = env.config().with(Setting.RETENTION_MS, "1500")
-        .with(Setting.RETENTION_POLL_MS, "100");
+    FerryConfig config =
+        env.config().with(Setting.RETENTION_MS, "1500").with(Setting.RETENTION_POLL_MS, "100");
     env.closeAfter(Orchestrator.start(config));
     env.closeAfter(new OrchestratorIT.ScriptedWorker(config, w -> new Outcome.Succeeded(null)));
     UUID id = UUID.randomUUID();
@@ -152,26 +186,35 @@ class RetentionIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> "SUCCEEDED".equals(status(env, id)));
     // When the job finished by the database's clock, not when the test saw it: on a loaded
     // machine the test may look late, which must not make the deletion look early.
-    Instant finished = Instant.ofEpochMilli(count(env,
-        "SELECT (extract(epoch FROM finished_at) * 1000)::bigint FROM ferry.jobs WHERE id = ?", id));
+    Instant finished =
+        Instant.ofEpochMilli(
+            count(
+                env,
+                "SELECT (extract(epoch FROM finished_at) * 1000)::bigint FROM ferry.jobs WHERE id = ?",
+                id));
     await().atMost(Duration.ofSeconds(60)).until(() -> status(env, id) == null);
     assertThat(Duration.between(finished, Instant.now())).isGreaterThan(Duration.ofMillis(1000));
-    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id))
-        .isZero();
+    assertThat(count(env, "SELECT count(*) FROM ferry.job_attempts WHERE job_id = ?", id)).isZero();
   }
 
   /** An orchestrator without retention of its own, and a worker whose jobs all succeed. */
   private static FerryConfig startWithSucceedingWorker(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config().with(Setting.RETENTION_MS, "0");
     env.closeAfter(Orchestrator.start(config));
-    env.closeAfter(new OrchestratorIT.ScriptedWorker(config,
-        w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
+    env.closeAfter(
+        new OrchestratorIT.ScriptedWorker(
+            config, w -> new Outcome.Succeeded(FerryJson.parse("{\"ok\":true}"))));
     return config;
   }
 
   private static Pruner pruner(FerryTestEnv env, Instant now, int batch) {
-    return new Pruner(env.dataSource(), WEEK, batch, Duration.ofMinutes(1),
-        Clock.fixed(now, ZoneOffset.UTC), new SimpleMeterRegistry());
+    return new Pruner(
+        env.dataSource(),
+        WEEK,
+        batch,
+        Duration.ofMinutes(1),
+        Clock.fixed(now, ZoneOffset.UTC),
+        new SimpleMeterRegistry());
   }
 
   private static void submit(FerryTestEnv env, FerryConfig config, String json) throws Exception {

@@ -47,7 +47,9 @@ final class ContainerInfra implements Infra {
 
   @Override
   public String describe() {
-    return "Testcontainers Kafka at " + bootstrapServers() + ", PostgreSQL at "
+    return "Testcontainers Kafka at "
+        + bootstrapServers()
+        + ", PostgreSQL at "
         + postgres.getJdbcUrl();
   }
 

@@ -19,8 +19,8 @@ final class EmbeddedInfra implements Infra {
   }
 
   /**
-   * @param durable run PostgreSQL as in production ({@code fsync}, {@code synchronous_commit}
-   *     and {@code full_page_writes} on) instead of the fast test settings
+   * @param durable run PostgreSQL as in production ({@code fsync}, {@code synchronous_commit} and
+   *     {@code full_page_writes} on) instead of the fast test settings
    */
   static EmbeddedInfra start(boolean durable) {
     EmbeddedPostgres pg = startPostgres(durable);
@@ -65,13 +65,15 @@ final class EmbeddedInfra implements Infra {
     PostgresAdmin.createDatabase(admin, "postgres", "", name);
     // Not getJdbcUrl(user, db): its "?user=" parameter would override any other user a test
     // connects as (the driver prefers the URL's), e.g. a restricted role.
-    return new TestDatabase("jdbc:postgresql://localhost:" + postgres.getPort() + "/" + name,
-        "postgres", "");
+    return new TestDatabase(
+        "jdbc:postgresql://localhost:" + postgres.getPort() + "/" + name, "postgres", "");
   }
 
   @Override
   public String describe() {
-    return "embedded Kafka at " + bootstrapServers() + ", embedded PostgreSQL on port "
+    return "embedded Kafka at "
+        + bootstrapServers()
+        + ", embedded PostgreSQL on port "
         + postgres.getPort();
   }
 

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real Apache Kafka broker (KRaft, broker and controller in one node) running inside this
- * JVM, on loopback ports. Starts in a few seconds; for crash tests that need to kill the broker,
- * use {@link KafkaBrokerProcess} instead.
+ * A real Apache Kafka broker (KRaft, broker and controller in one node) running inside this JVM, on
+ * loopback ports. Starts in a few seconds; for crash tests that need to kill the broker, use {@link
+ * KafkaBrokerProcess} instead.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -38,8 +38,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * A broker that also has a SASL_PLAINTEXT listener taking PLAIN logins of {@code users}
-   * (name → password); see {@link #saslBootstrapServers()}.
+   * A broker that also has a SASL_PLAINTEXT listener taking PLAIN logins of {@code users} (name →
+   * password); see {@link #saslBootstrapServers()}.
    */
   public static EmbeddedKafka startWithSasl(Map<String, String> users) {
     return start(Ports.free(), users);
@@ -48,8 +48,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static EmbeddedKafka start(int saslPort, Map<String, String> users) {
     try {
       Path dir = Files.createTempDirectory("ferry-kafka-");
-      KafkaBrokerConfig cfg = new KafkaBrokerConfig(dir, Ports.free(), Ports.free(),
-          Uuid.randomUuid().toString(), saslPort, users);
+      KafkaBrokerConfig cfg =
+          new KafkaBrokerConfig(
+              dir, Ports.free(), Ports.free(), Uuid.randomUuid().toString(), saslPort, users);
       format(cfg);
       KafkaRaftServer server =
           new KafkaRaftServer(KafkaConfig.fromProps(cfg.properties(), false), Time.SYSTEM);
@@ -67,8 +68,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
       StorageTool.execute(
-          new String[] {"format", "-t", cfg.clusterId(), "-c", file.toString(),
-              "--ignore-formatted"},
+          new String[] {
+            "format", "-t", cfg.clusterId(), "-c", file.toString(), "--ignore-formatted"
+          },
           ps);
     } catch (Exception e) {
       throw new IllegalStateException(

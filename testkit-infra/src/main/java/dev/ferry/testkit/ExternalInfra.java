@@ -1,9 +1,9 @@
 package dev.ferry.testkit;
 
 /**
- * Servers run by someone else: {@code FERRY_TEST_KAFKA} (bootstrap servers) and
- * {@code FERRY_TEST_DB_URL} (+ {@code FERRY_TEST_DB_USER}, {@code FERRY_TEST_DB_PASSWORD}), a
- * user allowed to create databases. Either may be combined with an embedded other half.
+ * Servers run by someone else: {@code FERRY_TEST_KAFKA} (bootstrap servers) and {@code
+ * FERRY_TEST_DB_URL} (+ {@code FERRY_TEST_DB_USER}, {@code FERRY_TEST_DB_PASSWORD}), a user allowed
+ * to create databases. Either may be combined with an embedded other half.
  */
 final class ExternalInfra implements Infra {
   private final String bootstrap;

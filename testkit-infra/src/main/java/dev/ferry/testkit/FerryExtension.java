@@ -7,9 +7,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * JUnit 5 extension that injects a {@link FerryTestEnv} into test methods (and constructors or
- * lifecycle methods): real Kafka and PostgreSQL, started once per test run, with a fresh
- * database and topic prefix for each injection. The environment is closed when the scope that
- * asked for it ends.
+ * lifecycle methods): real Kafka and PostgreSQL, started once per test run, with a fresh database
+ * and topic prefix for each injection. The environment is closed when the scope that asked for it
+ * ends.
  *
  * <pre>{@code
  * @ExtendWith(FerryExtension.class)

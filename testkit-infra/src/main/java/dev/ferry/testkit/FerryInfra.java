@@ -5,15 +5,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses and starts the infrastructure once per JVM (so once per test run), and stops it at
- * exit. Selection, from the environment:
+ * Chooses and starts the infrastructure once per JVM (so once per test run), and stops it at exit.
+ * Selection, from the environment:
  *
  * <ul>
  *   <li>{@code FERRY_TEST_KAFKA} and/or {@code FERRY_TEST_DB_URL}: external servers;
  *   <li>{@code FERRY_TEST_INFRA=containers} with a Docker engine: Testcontainers;
- *   <li>otherwise: embedded Kafka and PostgreSQL (real servers, no Docker needed); PostgreSQL
- *       runs with {@code fsync=off, synchronous_commit=off} unless
- *       {@code FERRY_TEST_DB_DURABILITY=production}.
+ *   <li>otherwise: embedded Kafka and PostgreSQL (real servers, no Docker needed); PostgreSQL runs
+ *       with {@code fsync=off, synchronous_commit=off} unless {@code
+ *       FERRY_TEST_DB_DURABILITY=production}.
  * </ul>
  */
 public final class FerryInfra {
@@ -42,7 +42,9 @@ public final class FerryInfra {
     if (kafka != null || db != null) {
       infra =
           new ExternalInfra(
-              kafka, db, env.getOrDefault("FERRY_TEST_DB_USER", "postgres"),
+              kafka,
+              db,
+              env.getOrDefault("FERRY_TEST_DB_USER", "postgres"),
               env.getOrDefault("FERRY_TEST_DB_PASSWORD", ""));
     } else if ("containers".equals(env.get("FERRY_TEST_INFRA"))) {
       if (!ContainerInfra.dockerAvailable()) {
@@ -54,12 +56,14 @@ public final class FerryInfra {
     } else {
       String durability = env.getOrDefault("FERRY_TEST_DB_DURABILITY", "test");
       if (!durability.equals("test") && !durability.equals("production")) {
-        throw new IllegalArgumentException("FERRY_TEST_DB_DURABILITY must be test or production,"
-            + " not '" + durability + "'");
+        throw new IllegalArgumentException(
+            "FERRY_TEST_DB_DURABILITY must be test or production," + " not '" + durability + "'");
       }
       infra = EmbeddedInfra.start(durability.equals("production"));
     }
-    log.info("Test infrastructure ready in {} ms: {}", (System.nanoTime() - t0) / 1_000_000,
+    log.info(
+        "Test infrastructure ready in {} ms: {}",
+        (System.nanoTime() - t0) / 1_000_000,
         infra.describe());
     return infra;
   }

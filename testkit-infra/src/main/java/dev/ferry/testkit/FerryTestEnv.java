@@ -13,9 +13,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * What one test gets: the shared broker, a fresh migrated database of its own, and a topic
- * prefix of its own, so tests never see each other's jobs. Close it to release its pool and
- * everything registered with {@link #closeAfter}.
+ * What one test gets: the shared broker, a fresh migrated database of its own, and a topic prefix
+ * of its own, so tests never see each other's jobs. Close it to release its pool and everything
+ * registered with {@link #closeAfter}.
  */
 public final class FerryTestEnv implements AutoCloseable {
   private static final AtomicInteger COUNTER = new AtomicInteger();

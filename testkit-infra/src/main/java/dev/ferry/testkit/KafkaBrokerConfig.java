@@ -10,13 +10,18 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The configuration of a single-node KRaft broker (broker and controller in one) on loopback,
- * tuned for tests: replication factor 1, no initial rebalance delay, few internal partitions.
- * With a {@code saslPort}, a second listener there takes SASL/PLAIN logins of {@code users}
- * (name → password); the broker's own traffic stays on the plain listener.
+ * The configuration of a single-node KRaft broker (broker and controller in one) on loopback, tuned
+ * for tests: replication factor 1, no initial rebalance delay, few internal partitions. With a
+ * {@code saslPort}, a second listener there takes SASL/PLAIN logins of {@code users} (name →
+ * password); the broker's own traffic stays on the plain listener.
  */
-record KafkaBrokerConfig(Path dataDir, int brokerPort, int controllerPort, String clusterId,
-    int saslPort, Map<String, String> users) {
+record KafkaBrokerConfig(
+    Path dataDir,
+    int brokerPort,
+    int controllerPort,
+    String clusterId,
+    int saslPort,
+    Map<String, String> users) {
 
   KafkaBrokerConfig(Path dataDir, int brokerPort, int controllerPort, String clusterId) {
     this(dataDir, brokerPort, controllerPort, clusterId, 0, Map.of());
@@ -36,7 +41,8 @@ record KafkaBrokerConfig(Path dataDir, int brokerPort, int controllerPort, Strin
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners",
+    p.put(
+        "listeners",
         "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     p.put("controller.listener.names", "CONTROLLER");
@@ -61,17 +67,26 @@ record KafkaBrokerConfig(Path dataDir, int brokerPort, int controllerPort, Strin
     p.put("group.consumer.min.session.timeout.ms", "3000");
     p.put("group.min.session.timeout.ms", "3000");
     if (saslPort > 0) {
-      p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:"
-          + saslPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-      p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort
-          + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
-      p.put("listener.security.protocol.map",
+      p.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:"
+              + brokerPort
+              + ",SASL_PLAINTEXT://127.0.0.1:"
+              + saslPort
+              + ",CONTROLLER://127.0.0.1:"
+              + controllerPort);
+      p.put(
+          "advertised.listeners",
+          "PLAINTEXT://127.0.0.1:" + brokerPort + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+      p.put(
+          "listener.security.protocol.map",
           "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
       p.put("sasl.enabled.mechanisms", "PLAIN");
       StringBuilder jaas =
           new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
-      users.forEach((user, password) ->
-          jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+      users.forEach(
+          (user, password) ->
+              jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
       p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
     }
     return p;

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real Kafka broker in a separate JVM ({@code kafka.Kafka server.properties}), so that tests
- * can {@link #kill()} it like a crashed machine and {@link #start()} it again on the same data
+ * A real Kafka broker in a separate JVM ({@code kafka.Kafka server.properties}), so that tests can
+ * {@link #kill()} it like a crashed machine and {@link #start()} it again on the same data
  * directory and ports: the data survives.
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
@@ -54,7 +54,12 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd =
-        List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "kafka.Kafka",
+        List.of(
+            java,
+            "-Xmx512m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "kafka.Kafka",
             propertiesFile.toString());
     try {
       process =

@@ -8,9 +8,8 @@ import java.nio.file.Path;
 
 /**
  * A PostgreSQL server of its own (real binaries, as in {@link EmbeddedInfra}) on a fixed port and
- * data directory, that a test can stop and start again to play a database outage or restart;
- * its data survives. Used by the outage and chaos tests, which must not take the shared server
- * down.
+ * data directory, that a test can stop and start again to play a database outage or restart; its
+ * data survives. Used by the outage and chaos tests, which must not take the shared server down.
  */
 public final class PostgresProcess implements AutoCloseable {
   private final Path dataDir;
@@ -40,15 +39,16 @@ public final class PostgresProcess implements AutoCloseable {
       return this;
     }
     try {
-      postgres = EmbeddedPostgres.builder()
-          .setDataDirectory(dataDir)
-          .setCleanDataDirectory(false)
-          .setPort(port)
-          .setServerConfig("max_connections", "300")
-          .setServerConfig("fsync", "off")
-          .setServerConfig("synchronous_commit", "off")
-          .setServerConfig("full_page_writes", "off")
-          .start();
+      postgres =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(dataDir)
+              .setCleanDataDirectory(false)
+              .setPort(port)
+              .setServerConfig("max_connections", "300")
+              .setServerConfig("fsync", "off")
+              .setServerConfig("synchronous_commit", "off")
+              .setServerConfig("full_page_writes", "off")
+              .start();
       return this;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start PostgreSQL on port " + port, e);

@@ -48,7 +48,8 @@ class KafkaBrokerProcessIT {
 
   @Test
   void extension_givesEachTestItsOwnMigratedDatabase() throws Exception {
-    try (FerryTestEnv a = FerryTestEnv.create(); FerryTestEnv b = FerryTestEnv.create()) {
+    try (FerryTestEnv a = FerryTestEnv.create();
+        FerryTestEnv b = FerryTestEnv.create()) {
       assertThat(a.database().url()).isNotEqualTo(b.database().url());
       assertThat(a.topicPrefix()).isNotEqualTo(b.topicPrefix());
       try (var c = a.dataSource().getConnection();

@@ -63,8 +63,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Starts infrastructure chosen from the environment ({@link FerryInfra#start}), a database
-   * named {@code dbName}, an orchestrator and {@code workers} workers.
+   * Starts infrastructure chosen from the environment ({@link FerryInfra#start}), a database named
+   * {@code dbName}, an orchestrator and {@code workers} workers.
    *
    * @param tune adjusts the configuration before anything starts
    * @param handlers handlers of your own, next to the built-ins and ServiceLoader ones
@@ -74,9 +74,16 @@ public final class LocalCluster implements AutoCloseable {
     return start(FerryInfra.start(System.getenv()), dbName, workers, tune, handlers);
   }
 
-  /** As {@link #start(String, int, UnaryOperator, List)} on the given infrastructure (closed with the cluster). */
-  public static LocalCluster start(Infra infra, String dbName, int workers,
-      UnaryOperator<FerryConfig> tune, List<JobHandler> handlers) {
+  /**
+   * As {@link #start(String, int, UnaryOperator, List)} on the given infrastructure (closed with
+   * the cluster).
+   */
+  public static LocalCluster start(
+      Infra infra,
+      String dbName,
+      int workers,
+      UnaryOperator<FerryConfig> tune,
+      List<JobHandler> handlers) {
     try {
       TestDatabase db = infra.newDatabase(dbName);
       FerryConfig config =
@@ -115,8 +122,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Submits one job as a user does: its JSON on the submissions topic, acknowledged by Kafka.
-   * An {@code id} is added when the JSON has none.
+   * Submits one job as a user does: its JSON on the submissions topic, acknowledged by Kafka. An
+   * {@code id} is added when the JSON has none.
    *
    * @return the job's id
    */
@@ -125,8 +132,9 @@ public final class LocalCluster implements AutoCloseable {
     try {
       submission = (ObjectNode) JSON.readTree(json);
     } catch (JsonProcessingException | ClassCastException e) {
-      throw new IllegalArgumentException("a submission is a JSON object; use submitRaw for"
-          + " anything else: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "a submission is a JSON object; use submitRaw for" + " anything else: " + e.getMessage(),
+          e);
     }
     if (!submission.hasNonNull("id")) {
       submission.put("id", UUID.randomUUID().toString());
@@ -135,10 +143,13 @@ public final class LocalCluster implements AutoCloseable {
     return UUID.fromString(submission.get("id").asText());
   }
 
-  /** Produces any bytes to the submissions topic (e.g. to test rejection), acknowledged by Kafka. */
+  /**
+   * Produces any bytes to the submissions topic (e.g. to test rejection), acknowledged by Kafka.
+   */
   public void submitRaw(byte[] value) {
     try {
-      producer().send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(), value))
+      producer()
+          .send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).submit(), value))
           .get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -151,13 +162,18 @@ public final class LocalCluster implements AutoCloseable {
   /** The job as it is now, or null if the orchestrator has not recorded it (yet). */
   public Job job(UUID id) {
     try (Connection c = connect();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT status, attempts, result::text AS result, last_error FROM ferry.jobs"
-                + " WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT status, attempts, result::text AS result, last_error FROM ferry.jobs"
+                    + " WHERE id = ?")) {
       ps.setObject(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
-            ? new Job(id, rs.getString("status"), rs.getInt("attempts"), rs.getString("result"),
+            ? new Job(
+                id,
+                rs.getString("status"),
+                rs.getInt("attempts"),
+                rs.getString("result"),
                 rs.getString("last_error"))
             : null;
       }
@@ -188,8 +204,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /** A new connection to Ferry's database (the caller closes it). */
   public Connection connect() throws SQLException {
-    return DriverManager.getConnection(config.get(Setting.DB_URL), config.get(Setting.DB_USER),
-        config.get(Setting.DB_PASSWORD));
+    return DriverManager.getConnection(
+        config.get(Setting.DB_URL), config.get(Setting.DB_USER), config.get(Setting.DB_PASSWORD));
   }
 
   private synchronized KafkaProducer<byte[], byte[]> producer() {

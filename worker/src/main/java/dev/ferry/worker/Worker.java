@@ -42,9 +42,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker replica: consumes {@code ferry.work}, runs handlers with at most
- * {@code worker.concurrency} at once, produces outcomes to {@code ferry.results}, and keeps its
- * row in {@code ferry.workers}. {@link #close()} drains gracefully (what SIGTERM does).
+ * One worker replica: consumes {@code ferry.work}, runs handlers with at most {@code
+ * worker.concurrency} at once, produces outcomes to {@code ferry.results}, and keeps its row in
+ * {@code ferry.workers}. {@link #close()} drains gracefully (what SIGTERM does).
  */
 public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -78,10 +78,13 @@ public final class Worker implements AutoCloseable {
 
   private final String id;
   private final HikariDataSource dataSource;
+
   /** The heartbeat's own connection: a busy or stuck main pool never delays it. */
   private final HikariDataSource heartbeatDataSource;
+
   /** The heartbeat's own thread: a busy timer (job timeouts, notices) never delays it. */
   private final ScheduledExecutorService heartbeatThread;
+
   private final JobRunner runner;
   private final KafkaProducer<String, byte[]> producer;
   private final ScheduledExecutorService scheduler;
@@ -106,21 +109,22 @@ public final class Worker implements AutoCloseable {
     int concurrency = config.getInt(Setting.WORKER_CONCURRENCY);
     // Handler and outcome settings first: a bad value fails start before anything connects.
     JobRunner.Limits limits =
-        new JobRunner.Limits(
-            config.getInt(Setting.RESULT_MAX_BYTES),
-            config.submissionLimits());
+        new JobRunner.Limits(config.getInt(Setting.RESULT_MAX_BYTES), config.submissionLimits());
     this.handlers = HandlerRegistry.load(config, extraHandlers);
-    this.drainTimeout =
-        Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS));
+    this.drainTimeout = Duration.ofMillis(config.getInt(Setting.WORKER_DRAIN_TIMEOUT_MS));
     String host = hostName();
     String configured = config.get(Setting.WORKER_ID);
     this.id =
         configured.isBlank()
-            ? host + "-" + ProcessHandle.current().pid() + "-"
+            ? host
+                + "-"
+                + ProcessHandle.current().pid()
+                + "-"
                 + UUID.randomUUID().toString().substring(0, 4)
             : configured;
     Topics topics = Topics.withPrefix(config.topicPrefix());
-    Startup.retry("Kafka topics",
+    Startup.retry(
+        "Kafka topics",
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS)),
         () -> {
           KafkaClients.ensureTopics(
@@ -130,53 +134,83 @@ public final class Worker implements AutoCloseable {
     this.concurrency = concurrency;
     // Heartbeats, the cancellation listener, the breaker listener, reports and trial permits.
     this.metrics = new FerryMetrics("worker", id);
-    this.meters = new WorkerMetrics(metrics.registry(),
-        config.getInt(Setting.METRICS_MAX_TAGS));
-    this.dataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker",
-        metrics.registry());
+    this.meters = new WorkerMetrics(metrics.registry(), config.getInt(Setting.METRICS_MAX_TAGS));
+    this.dataSource =
+        Databases.pool(config.with(Setting.DB_POOL_SIZE, "5"), "ferry-worker", metrics.registry());
     this.producer = metrics.bind(KafkaClients.producer(config, "ferry-worker-" + id));
-    var timer = new java.util.concurrent.ScheduledThreadPoolExecutor(
-        1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
+    var timer =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1, r -> Thread.ofPlatform().name("ferry-worker-timer").daemon().unstarted(r));
     // Every job schedules its timeout (and start notice) and nearly all are cancelled: drop
     // them from the queue at once instead of keeping them until they would have fired.
     timer.setRemoveOnCancelPolicy(true);
     this.scheduler = timer;
     this.breakers =
-        new BreakerClient(dataSource, config::breakerConfig,
-            t -> publishTransition(topics.events(), t), Clock.systemUTC(),
+        new BreakerClient(
+            dataSource,
+            config::breakerConfig,
+            t -> publishTransition(topics.events(), t),
+            Clock.systemUTC(),
             Duration.ofMillis(config.getInt(Setting.BREAKER_REPORT_MS)),
-            config.getInt(Setting.METRICS_MAX_TAGS), meters);
+            config.getInt(Setting.METRICS_MAX_TAGS),
+            meters);
     JobRunner runner =
-        new JobRunner(handlers, producer, topics.results(), id,
-            scheduler, Clock.systemUTC(), breakers, config::breakerConfig,
+        new JobRunner(
+            handlers,
+            producer,
+            topics.results(),
+            id,
+            scheduler,
+            Clock.systemUTC(),
+            breakers,
+            config::breakerConfig,
             Duration.ofMillis(config.getInt(Setting.WORKER_START_NOTICE_MS)),
-            meters, limits);
+            meters,
+            limits);
     int maxPoll = Math.max(MIN_POLL_RECORDS, Math.min(MAX_POLL_RECORDS, concurrency));
     this.pollLoop =
         new PollLoop(
-            metrics.bind(KafkaClients.consumer(
-                config, config.topicPrefix() + "workers", "ferry-worker-" + id,
-                Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll)))),
-            topics.work(), runner, concurrency, maxPoll, new RedeliveryCheck(dataSource),
+            metrics.bind(
+                KafkaClients.consumer(
+                    config,
+                    config.topicPrefix() + "workers",
+                    "ferry-worker-" + id,
+                    Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll)))),
+            topics.work(),
+            runner,
+            concurrency,
+            maxPoll,
+            new RedeliveryCheck(dataSource),
             Duration.ofMillis(config.getInt(Setting.WORKER_REDELIVERY_CHECK_MS)),
             Duration.ofMillis(config.getInt(Setting.WORKER_REVOKE_GRACE_MS)),
             meters);
-    meters.worker(pollLoop, concurrency, PollLoop::inFlight, PollLoop::buffered,
-        l -> l.isPaused() ? 1 : 0, PollLoop::lag, PollLoop::sinceLastPollSeconds);
-    meters.dependencies(new WorkerMetrics.DependencyView(pollLoop::inFlight, runner::bulkhead,
-        dep -> {
-          var v = breakers.view(dep);
-          return v == null ? null : v.state();
-        }));
+    meters.worker(
+        pollLoop,
+        concurrency,
+        PollLoop::inFlight,
+        PollLoop::buffered,
+        l -> l.isPaused() ? 1 : 0,
+        PollLoop::lag,
+        PollLoop::sinceLastPollSeconds);
+    meters.dependencies(
+        new WorkerMetrics.DependencyView(
+            pollLoop::inFlight,
+            runner::bulkhead,
+            dep -> {
+              var v = breakers.view(dep);
+              return v == null ? null : v.state();
+            }));
     this.runner = runner;
     metrics.registry().gauge("ferry.worker.stuck.handlers", runner, JobRunner::stuckHandlers);
-    metrics.registry().gauge("ferry.worker.unacknowledged.outcomes", pollLoop,
-        PollLoop::unacknowledged);
+    metrics
+        .registry()
+        .gauge("ferry.worker.unacknowledged.outcomes", pollLoop, PollLoop::unacknowledged);
     this.pollThread = Thread.ofPlatform().name("ferry-worker-poll").unstarted(pollLoop);
-    this.heartbeatDataSource = Databases.pool(config.with(Setting.DB_POOL_SIZE, "1"),
-        "ferry-worker-heartbeat", null);
-    this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(
-        r -> Thread.ofPlatform().name("ferry-worker-heartbeat").daemon().unstarted(r));
+    this.heartbeatDataSource =
+        Databases.pool(config.with(Setting.DB_POOL_SIZE, "1"), "ferry-worker-heartbeat", null);
+    this.heartbeatThread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("ferry-worker-heartbeat").daemon().unstarted(r));
     this.registry = new WorkerRegistry(heartbeatDataSource, id, host, concurrency);
     this.cancellations = new CancellationListener(dataSource, runner, meters);
   }
@@ -187,18 +221,22 @@ public final class Worker implements AutoCloseable {
     w.registry.register();
     long hb = config.getInt(Setting.WORKER_HEARTBEAT_MS);
     w.heartbeats =
-        w.heartbeatThread.scheduleAtFixedRate(() -> {
-          // A worker whose poll loop has died takes no work and reports none: it must look
-          // dead to the rescuer, not heartbeat as healthy with jobs it will never finish.
-          if (w.pollLoop.failure() == null) {
-            w.registry.heartbeat(w.pollLoop::inFlight);
-          }
-        }, hb, hb, TimeUnit.MILLISECONDS);
+        w.heartbeatThread.scheduleAtFixedRate(
+            () -> {
+              // A worker whose poll loop has died takes no work and reports none: it must look
+              // dead to the rescuer, not heartbeat as healthy with jobs it will never finish.
+              if (w.pollLoop.failure() == null) {
+                w.registry.heartbeat(w.pollLoop::inFlight);
+              }
+            },
+            hb,
+            hb,
+            TimeUnit.MILLISECONDS);
     w.breakers.start();
     w.cancellations.start();
     try {
-      if (!w.cancellations.awaitListening(CANCEL_LISTEN_TIMEOUT.toMillis(),
-          TimeUnit.MILLISECONDS)) {
+      if (!w.cancellations.awaitListening(
+          CANCEL_LISTEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn("Cancellation listener not subscribed yet (database slow or down); going on");
       }
     } catch (InterruptedException e) {
@@ -212,8 +250,7 @@ public final class Worker implements AutoCloseable {
       w.close();
       throw e;
     }
-    log.info("Worker {} started (concurrency {})", w.id,
-        config.get(Setting.WORKER_CONCURRENCY));
+    log.info("Worker {} started (concurrency {})", w.id, config.get(Setting.WORKER_CONCURRENCY));
     return w;
   }
 
@@ -243,8 +280,8 @@ public final class Worker implements AutoCloseable {
 
   /**
    * Blocks until the poll loop ends: by {@link #close()} (returns null) or because it failed
-   * (returns why; the worker takes no more work and the process should exit so that a
-   * supervisor restarts it).
+   * (returns why; the worker takes no more work and the process should exit so that a supervisor
+   * restarts it).
    */
   public Throwable awaitPollLoopEnd() throws InterruptedException {
     pollLoop.awaitEnd();
@@ -266,8 +303,8 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: no new jobs, in-flight jobs get {@code worker.drain.timeout.ms} to finish,
-   * their outcomes are flushed, offsets committed, the consumer leaves its group.
+   * Graceful stop: no new jobs, in-flight jobs get {@code worker.drain.timeout.ms} to finish, their
+   * outcomes are flushed, offsets committed, the consumer leaves its group.
    */
   @Override
   public void close() {
@@ -317,12 +354,17 @@ public final class Worker implements AutoCloseable {
     n.put("at", t.at().toString());
     // Events are informative (the table is the truth): a lost one is logged and counted, not
     // re-sent.
-    producer.send(new ProducerRecord<>(topic, "breaker:" + t.dependency(), FerryJson.bytes(n)),
+    producer.send(
+        new ProducerRecord<>(topic, "breaker:" + t.dependency(), FerryJson.bytes(n)),
         (md, e) -> {
           if (e != null) {
             meters.sendFailed(WorkerMetrics.RECORD_BREAKER_EVENT);
-            log.warn("Breaker event {} -> {} of {} not published: {}", t.from(), t.to(),
-                t.dependency(), e.toString());
+            log.warn(
+                "Breaker event {} -> {} of {} not published: {}",
+                t.from(),
+                t.to(),
+                t.dependency(),
+                e.toString());
           }
         });
   }

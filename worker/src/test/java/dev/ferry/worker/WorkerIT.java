@@ -76,23 +76,27 @@ class WorkerIT {
       KafkaConsumer<String, byte[]> c =
           KafkaClients.consumer(config, "test-results-" + UUID.randomUUID(), "test", Map.of());
       c.subscribe(List.of(Topics.withPrefix(config.topicPrefix()).results()));
-      thread = Thread.ofPlatform().name("test-results").start(() -> {
-        try (c) {
-          while (running) {
-            for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
-              try {
-                AttemptReport rep = WireCodec.decodeReport(r.value());
-                if (!rep.isStartNotice()) {
-                  outcomes.put(rep.jobId(), rep);
-                  outcomeRecords.incrementAndGet();
-                }
-              } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-              }
-            }
-          }
-        }
-      });
+      thread =
+          Thread.ofPlatform()
+              .name("test-results")
+              .start(
+                  () -> {
+                    try (c) {
+                      while (running) {
+                        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
+                          try {
+                            AttemptReport rep = WireCodec.decodeReport(r.value());
+                            if (!rep.isStartNotice()) {
+                              outcomes.put(rep.jobId(), rep);
+                              outcomeRecords.incrementAndGet();
+                            }
+                          } catch (java.io.IOException e) {
+                            throw new IllegalStateException(e);
+                          }
+                        }
+                      }
+                    }
+                  });
     }
 
     @Override
@@ -126,9 +130,14 @@ class WorkerIT {
 
     await().atMost(Duration.ofSeconds(60)).until(() -> gate.current.get() == 4);
     // While full: no fifth job starts, the consumer is paused and holds at most one poll batch.
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() ->
-        gate.current.get() == 4 && worker.pollLoop().isPaused()
-            && worker.pollLoop().buffered() <= 10);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                gate.current.get() == 4
+                    && worker.pollLoop().isPaused()
+                    && worker.pollLoop().buffered() <= 10);
     assertThat(gate.runs.get()).isEqualTo(4);
 
     gate.release.countDown();
@@ -156,7 +165,9 @@ class WorkerIT {
     int assignedBefore = worker.pollLoop().assignments();
 
     // Three times max.poll.interval.ms with every handler blocked: the group must not notice.
-    await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10))
+    await()
+        .during(Duration.ofSeconds(6))
+        .atMost(Duration.ofSeconds(10))
         .until(() -> worker.pollLoop().revocations() == 0);
 
     gate.release.countDown();
@@ -171,19 +182,20 @@ class WorkerIT {
     FerryConfig config = env.config().with(Setting.WORKER_CONCURRENCY, "10");
     Results results = env.closeAfter(new Results(config));
     AtomicInteger started = new AtomicInteger();
-    JobHandler slow = new JobHandler() {
-      @Override
-      public String type() {
-        return "slow";
-      }
+    JobHandler slow =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "slow";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) throws InterruptedException {
-        started.incrementAndGet();
-        TimeUnit.MILLISECONDS.sleep(1500);
-        return JobResult.success(null);
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) throws InterruptedException {
+            started.incrementAndGet();
+            TimeUnit.MILLISECONDS.sleep(1500);
+            return JobResult.success(null);
+          }
+        };
     Worker worker = Worker.start(config, List.of(slow));
     produceWork(config, "slow", 10, "{}");
     await().atMost(Duration.ofSeconds(60)).until(() -> started.get() == 10);
@@ -197,8 +209,10 @@ class WorkerIT {
     // Every record is committed: nothing will be redelivered to the next worker.
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", env.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(config.topicPrefix() + "workers")
-              .partitionsToOffsetAndMetadata().get();
+          admin
+              .listConsumerGroupOffsets(config.topicPrefix() + "workers")
+              .partitionsToOffsetAndMetadata()
+              .get();
       long total = committed.values().stream().mapToLong(OffsetAndMetadata::offset).sum();
       assertThat(total).isEqualTo(10);
     }
@@ -208,24 +222,25 @@ class WorkerIT {
   void anyThrowable_becomesARecordedOutcome(FerryTestEnv env) throws Exception {
     FerryConfig config = env.config();
     Results results = env.closeAfter(new Results(config));
-    JobHandler thrower = new JobHandler() {
-      @Override
-      public String type() {
-        return "thrower";
-      }
-
-      @Override
-      public JobResult handle(JobContext ctx) {
-        switch (ctx.payload().path("kind").asText()) {
-          case "runtime" -> throw new IllegalStateException("runtime boom");
-          case "error" -> throw new AssertionError("error boom");
-          case "stack" -> throw new StackOverflowError("stack boom");
-          default -> {
-            return null;
+    JobHandler thrower =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "thrower";
           }
-        }
-      }
-    };
+
+          @Override
+          public JobResult handle(JobContext ctx) {
+            switch (ctx.payload().path("kind").asText()) {
+              case "runtime" -> throw new IllegalStateException("runtime boom");
+              case "error" -> throw new AssertionError("error boom");
+              case "stack" -> throw new StackOverflowError("stack boom");
+              default -> {
+                return null;
+              }
+            }
+          }
+        };
     env.closeAfter(Worker.start(config, List.of(thrower)));
     produceWork(config, "thrower", 1, "{\"kind\":\"runtime\"}");
     produceWork(config, "thrower", 1, "{\"kind\":\"error\"}");
@@ -252,35 +267,36 @@ class WorkerIT {
   @Test
   void bulkhead_limitsConcurrentCallsPerDependency_otherDependenciesKeepRunning(FerryTestEnv env)
       throws Exception {
-    FerryConfig config = env.config().with(Setting.WORKER_CONCURRENCY, "10")
-        .with(Setting.BREAKER_BULKHEAD, "2");
+    FerryConfig config =
+        env.config().with(Setting.WORKER_CONCURRENCY, "10").with(Setting.BREAKER_BULKHEAD, "2");
     Map<String, AtomicInteger> current = new ConcurrentHashMap<>();
     Map<String, AtomicInteger> max = new ConcurrentHashMap<>();
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger fastDone = new AtomicInteger();
-    JobHandler dep = new JobHandler() {
-      @Override
-      public String type() {
-        return "dep";
-      }
-
-      @Override
-      public JobResult handle(JobContext ctx) throws InterruptedException {
-        String d = ctx.dependency();
-        int n = current.computeIfAbsent(d, k -> new AtomicInteger()).incrementAndGet();
-        max.computeIfAbsent(d, k -> new AtomicInteger()).accumulateAndGet(n, Math::max);
-        try {
-          if (d.equals("slow-api")) {
-            release.await();
-          } else {
-            fastDone.incrementAndGet();
+    JobHandler dep =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "dep";
           }
-          return JobResult.success(null);
-        } finally {
-          current.get(d).decrementAndGet();
-        }
-      }
-    };
+
+          @Override
+          public JobResult handle(JobContext ctx) throws InterruptedException {
+            String d = ctx.dependency();
+            int n = current.computeIfAbsent(d, k -> new AtomicInteger()).incrementAndGet();
+            max.computeIfAbsent(d, k -> new AtomicInteger()).accumulateAndGet(n, Math::max);
+            try {
+              if (d.equals("slow-api")) {
+                release.await();
+              } else {
+                fastDone.incrementAndGet();
+              }
+              return JobResult.success(null);
+            } finally {
+              current.get(d).decrementAndGet();
+            }
+          }
+        };
     Results results = env.closeAfter(new Results(config));
     Worker worker = env.closeAfter(Worker.start(config, List.of(dep)));
     String topic = Topics.withPrefix(config.topicPrefix()).work();
@@ -295,7 +311,9 @@ class WorkerIT {
     }
     // The slow dependency is held at its bulkhead while the fast one's jobs all run.
     await().atMost(Duration.ofSeconds(60)).until(() -> fastDone.get() == 10);
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(3))
         .until(() -> current.get("slow-api").get() == 2);
     assertThat(worker.pollLoop().inFlight()).isEqualTo(2);
     release.countDown();

@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * "No record can wedge Ferry", worker side, on a real broker: a result too large for a record,
- * an error too large for a record, children over the configured limits and a disabled built-in
- * all end in one small non-retryable outcome on the results topic, and the worker goes on.
+ * "No record can wedge Ferry", worker side, on a real broker: a result too large for a record, an
+ * error too large for a record, children over the configured limits and a disabled built-in all end
+ * in one small non-retryable outcome on the results topic, and the worker goes on.
  */
 @ExtendWith(FerryExtension.class)
 class WorkerLimitsIT {
@@ -64,8 +64,12 @@ class WorkerLimitsIT {
     UUID id = UUID.randomUUID();
     try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "test-work")) {
       WorkItem w = new WorkItem(id, 1, 1L, type, FerryJson.parse(payload), null, 60_000);
-      var unused = p.send(new ProducerRecord<>(Topics.withPrefix(config.topicPrefix()).work(),
-          id.toString(), WireCodec.encode(w)));
+      var unused =
+          p.send(
+              new ProducerRecord<>(
+                  Topics.withPrefix(config.topicPrefix()).work(),
+                  id.toString(),
+                  WireCodec.encode(w)));
       p.flush();
     }
     return id;
@@ -80,11 +84,10 @@ class WorkerLimitsIT {
   }
 
   @Test
-  void oversizedOutcomes_badSpawns_andDisabledTypes_endInOneNonRetryableFailure(
-      FerryTestEnv env) throws Exception {
-    FerryConfig config = env.config()
-        .with(Setting.SUBMIT_MAX_CHILDREN, "3")
-        .with(Setting.HANDLERS_DISABLED, "http");
+  void oversizedOutcomes_badSpawns_andDisabledTypes_endInOneNonRetryableFailure(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config =
+        env.config().with(Setting.SUBMIT_MAX_CHILDREN, "3").with(Setting.HANDLERS_DISABLED, "http");
     WorkerIT.Results results = env.closeAfter(new WorkerIT.Results(config));
     env.closeAfter(Worker.start(config, List.of(new Big())));
 
@@ -95,12 +98,14 @@ class WorkerLimitsIT {
     // Not caught before sending: the broker client refuses it, and the worker replaces it.
     UUID bigError = produce(config, "big", "{\"error\":2000000}");
     assertThat(failed(results, bigError).error())
-        .startsWith("result could not be sent: "
-            + "org.apache.kafka.common.errors.RecordTooLargeException");
+        .startsWith(
+            "result could not be sent: "
+                + "org.apache.kafka.common.errors.RecordTooLargeException");
 
     UUID manyChildren = produce(config, "big", "{\"children\":4}");
     assertThat(failed(results, manyChildren).error())
-        .startsWith("spawned children are invalid").contains("3");
+        .startsWith("spawned children are invalid")
+        .contains("3");
 
     UUID http = produce(config, "http", "{\"url\":\"http://127.0.0.1:9/\"}");
     assertThat(failed(results, http).error()).startsWith("unknown job type 'http'");

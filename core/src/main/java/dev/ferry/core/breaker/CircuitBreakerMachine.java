@@ -16,7 +16,11 @@ public final class CircuitBreakerMachine {
 
   /** A change of state, for events and logs. */
   public record Transition(
-      String dependency, BreakerState from, BreakerState to, long generation, Instant at,
+      String dependency,
+      BreakerState from,
+      BreakerState to,
+      long generation,
+      Instant at,
       String reason) {}
 
   /** The state after a step, and the transition it made (null if none). */
@@ -39,15 +43,17 @@ public final class CircuitBreakerMachine {
   public static Admission admit(BreakerSnapshot s, Instant now) {
     return switch (s.state()) {
       case CLOSED -> Admission.CALL;
-      case OPEN -> s.forced() == BreakerState.OPEN || s.retryAt() == null || now.isBefore(s.retryAt())
-          ? Admission.DEFER : Admission.TRIAL;
+      case OPEN ->
+          s.forced() == BreakerState.OPEN || s.retryAt() == null || now.isBefore(s.retryAt())
+              ? Admission.DEFER
+              : Admission.TRIAL;
       case HALF_OPEN -> Admission.TRIAL;
     };
   }
 
   /**
-   * Records reported calls (in report order) as if all were admitted in the current epoch:
-   * for tools and tests; workers report {@link Outcomes} with the epochs their calls carry.
+   * Records reported calls (in report order) as if all were admitted in the current epoch: for
+   * tools and tests; workers report {@link Outcomes} with the epochs their calls carry.
    */
   public static Step record(BreakerSnapshot s, List<Call> calls, Instant now, BreakerConfig c) {
     return record(s, Outcomes.of(calls, s.epoch(), c), now, c);
@@ -55,10 +61,10 @@ public final class CircuitBreakerMachine {
 
   /**
    * Records gathered call outcomes. CLOSED counts every call in its window; OPEN ignores them
-   * (calls in flight when it opened change nothing); HALF_OPEN counts only the calls admitted
-   * in its current epoch, i.e. its trial calls: any failed (or, when slowness counts, slow)
-   * trial re-opens it, otherwise enough successful trials close it. A call admitted before the
-   * trip, or under an expired permit, is never a trial.
+   * (calls in flight when it opened change nothing); HALF_OPEN counts only the calls admitted in
+   * its current epoch, i.e. its trial calls: any failed (or, when slowness counts, slow) trial
+   * re-opens it, otherwise enough successful trials close it. A call admitted before the trip, or
+   * under an expired permit, is never a trial.
    */
   public static Step record(BreakerSnapshot s, Outcomes calls, Instant now, BreakerConfig c) {
     if (calls.isEmpty()) {
@@ -69,12 +75,18 @@ public final class CircuitBreakerMachine {
         SlidingWindow w = s.window().plus(calls, now.getEpochSecond());
         BreakerSnapshot next = with(s, w);
         SlidingWindow.Totals t = w.totals(now.getEpochSecond());
-        boolean tooMany = t.calls() >= c.minimumCalls()
-            && (t.failureRate() >= c.failureRateThreshold()
-                || t.slowRate() >= c.slowCallRateThreshold());
+        boolean tooMany =
+            t.calls() >= c.minimumCalls()
+                && (t.failureRate() >= c.failureRateThreshold()
+                    || t.slowRate() >= c.slowCallRateThreshold());
         if (tooMany && s.forced() == null) {
-          String why = String.format(Locale.ROOT, "failure rate %.0f%%, slow rate %.0f%% over %d calls",
-              t.failureRate(), t.slowRate(), t.calls());
+          String why =
+              String.format(
+                  Locale.ROOT,
+                  "failure rate %.0f%%, slow rate %.0f%% over %d calls",
+                  t.failureRate(),
+                  t.slowRate(),
+                  t.calls());
           yield open(next, now, c, s.trips() + 1, why);
         }
         yield new Step(next, null);
@@ -89,14 +101,37 @@ public final class CircuitBreakerMachine {
         }
         int successes = s.halfOpenSuccesses() + trials.calls();
         if (successes >= c.halfOpenCalls()) {
-          BreakerSnapshot closed = new BreakerSnapshot(s.dependency(), BreakerState.CLOSED,
-              s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()),
-              null, null, 0, 0, 0, null, now);
+          BreakerSnapshot closed =
+              new BreakerSnapshot(
+                  s.dependency(),
+                  BreakerState.CLOSED,
+                  s.generation() + 1,
+                  s.epoch() + 1,
+                  SlidingWindow.empty(c.windowType(), c.windowSize()),
+                  null,
+                  null,
+                  0,
+                  0,
+                  0,
+                  null,
+                  now);
           yield new Step(closed, transition(s, closed, now, successes + " trial calls succeeded"));
         }
-        yield new Step(new BreakerSnapshot(s.dependency(), s.state(), s.generation(), s.epoch(),
-            s.window(), s.openedAt(), s.retryAt(), s.trips(), s.halfOpenPermits(), successes,
-            s.forced(), s.since()), null);
+        yield new Step(
+            new BreakerSnapshot(
+                s.dependency(),
+                s.state(),
+                s.generation(),
+                s.epoch(),
+                s.window(),
+                s.openedAt(),
+                s.retryAt(),
+                s.trips(),
+                s.halfOpenPermits(),
+                successes,
+                s.forced(),
+                s.since()),
+            null);
       }
     };
   }
@@ -109,8 +144,20 @@ public final class CircuitBreakerMachine {
         if (s.forced() == BreakerState.OPEN || s.retryAt() == null || now.isBefore(s.retryAt())) {
           yield new Permit(false, new Step(s, null));
         }
-        BreakerSnapshot half = new BreakerSnapshot(s.dependency(), BreakerState.HALF_OPEN,
-            s.generation() + 1, s.epoch() + 1, s.window(), s.openedAt(), s.retryAt(), s.trips(), 1, 0, null, now);
+        BreakerSnapshot half =
+            new BreakerSnapshot(
+                s.dependency(),
+                BreakerState.HALF_OPEN,
+                s.generation() + 1,
+                s.epoch() + 1,
+                s.window(),
+                s.openedAt(),
+                s.retryAt(),
+                s.trips(),
+                1,
+                0,
+                null,
+                now);
         yield new Permit(true, new Step(half, transition(s, half, now, "open period over")));
       }
       case HALF_OPEN -> {
@@ -119,9 +166,20 @@ public final class CircuitBreakerMachine {
         boolean stale = s.since() != null && now.isAfter(s.since().plus(permitExpiry(c)));
         if (s.halfOpenPermits() < c.halfOpenCalls() || stale) {
           int permits = stale ? 1 : s.halfOpenPermits() + 1;
-          BreakerSnapshot next = new BreakerSnapshot(s.dependency(), s.state(), s.generation(),
-              stale ? s.epoch() + 1 : s.epoch(), s.window(), s.openedAt(), s.retryAt(), s.trips(), permits,
-              stale ? 0 : s.halfOpenSuccesses(), s.forced(), stale ? now : s.since());
+          BreakerSnapshot next =
+              new BreakerSnapshot(
+                  s.dependency(),
+                  s.state(),
+                  s.generation(),
+                  stale ? s.epoch() + 1 : s.epoch(),
+                  s.window(),
+                  s.openedAt(),
+                  s.retryAt(),
+                  s.trips(),
+                  permits,
+                  stale ? 0 : s.halfOpenSuccesses(),
+                  s.forced(),
+                  stale ? now : s.since());
           yield new Permit(true, new Step(next, null));
         }
         yield new Permit(false, new Step(s, null));
@@ -133,25 +191,60 @@ public final class CircuitBreakerMachine {
    * An operator forces the state: OPEN stays open until {@code until} (null: until closed or
    * reset), CLOSED stays closed whatever the failures.
    */
-  public static Step force(BreakerSnapshot s, BreakerState target, Instant now, Instant until,
-      BreakerConfig c) {
-    BreakerSnapshot next = switch (target) {
-      case OPEN -> new BreakerSnapshot(s.dependency(), BreakerState.OPEN, s.generation() + 1,
-          s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), now, until, s.trips(), 0, 0,
-          until == null ? BreakerState.OPEN : null, now);
-      case CLOSED -> new BreakerSnapshot(s.dependency(), BreakerState.CLOSED, s.generation() + 1,
-          s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), null, null, 0, 0, 0,
-          BreakerState.CLOSED, now);
-      case HALF_OPEN -> throw new IllegalArgumentException("a breaker can be forced OPEN or CLOSED");
-    };
+  public static Step force(
+      BreakerSnapshot s, BreakerState target, Instant now, Instant until, BreakerConfig c) {
+    BreakerSnapshot next =
+        switch (target) {
+          case OPEN ->
+              new BreakerSnapshot(
+                  s.dependency(),
+                  BreakerState.OPEN,
+                  s.generation() + 1,
+                  s.epoch() + 1,
+                  SlidingWindow.empty(c.windowType(), c.windowSize()),
+                  now,
+                  until,
+                  s.trips(),
+                  0,
+                  0,
+                  until == null ? BreakerState.OPEN : null,
+                  now);
+          case CLOSED ->
+              new BreakerSnapshot(
+                  s.dependency(),
+                  BreakerState.CLOSED,
+                  s.generation() + 1,
+                  s.epoch() + 1,
+                  SlidingWindow.empty(c.windowType(), c.windowSize()),
+                  null,
+                  null,
+                  0,
+                  0,
+                  0,
+                  BreakerState.CLOSED,
+                  now);
+          case HALF_OPEN ->
+              throw new IllegalArgumentException("a breaker can be forced OPEN or CLOSED");
+        };
     return new Step(next, transition(s, next, now, "forced " + target + " by an operator"));
   }
 
   /** Back to a fresh CLOSED breaker that opens and closes by itself again. */
   public static Step reset(BreakerSnapshot s, Instant now, BreakerConfig c) {
-    BreakerSnapshot next = new BreakerSnapshot(s.dependency(), BreakerState.CLOSED,
-        s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()),
-        null, null, 0, 0, 0, null, now);
+    BreakerSnapshot next =
+        new BreakerSnapshot(
+            s.dependency(),
+            BreakerState.CLOSED,
+            s.generation() + 1,
+            s.epoch() + 1,
+            SlidingWindow.empty(c.windowType(), c.windowSize()),
+            null,
+            null,
+            0,
+            0,
+            0,
+            null,
+            now);
     return new Step(next, transition(s, next, now, "reset by an operator"));
   }
 
@@ -161,19 +254,41 @@ public final class CircuitBreakerMachine {
   }
 
   private static Step open(BreakerSnapshot s, Instant now, BreakerConfig c, int trips, String why) {
-    BreakerSnapshot opened = new BreakerSnapshot(s.dependency(), BreakerState.OPEN,
-        s.generation() + 1, s.epoch() + 1, SlidingWindow.empty(c.windowType(), c.windowSize()), now,
-        now.plus(c.openDuration(trips)), trips, 0, 0, null, now);
+    BreakerSnapshot opened =
+        new BreakerSnapshot(
+            s.dependency(),
+            BreakerState.OPEN,
+            s.generation() + 1,
+            s.epoch() + 1,
+            SlidingWindow.empty(c.windowType(), c.windowSize()),
+            now,
+            now.plus(c.openDuration(trips)),
+            trips,
+            0,
+            0,
+            null,
+            now);
     return new Step(opened, transition(s, opened, now, why));
   }
 
   private static BreakerSnapshot with(BreakerSnapshot s, SlidingWindow w) {
-    return new BreakerSnapshot(s.dependency(), s.state(), s.generation(), s.epoch(), w, s.openedAt(),
-        s.retryAt(), s.trips(), s.halfOpenPermits(), s.halfOpenSuccesses(), s.forced(), s.since());
+    return new BreakerSnapshot(
+        s.dependency(),
+        s.state(),
+        s.generation(),
+        s.epoch(),
+        w,
+        s.openedAt(),
+        s.retryAt(),
+        s.trips(),
+        s.halfOpenPermits(),
+        s.halfOpenSuccesses(),
+        s.forced(),
+        s.since());
   }
 
-  private static Transition transition(BreakerSnapshot from, BreakerSnapshot to, Instant now,
-      String why) {
+  private static Transition transition(
+      BreakerSnapshot from, BreakerSnapshot to, Instant now, String why) {
     return new Transition(from.dependency(), from.state(), to.state(), to.generation(), now, why);
   }
 }

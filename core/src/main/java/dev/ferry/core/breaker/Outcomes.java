@@ -3,12 +3,12 @@ package dev.ferry.core.breaker;
 import java.util.List;
 
 /**
- * The call outcomes of one dependency gathered for one report, in memory that does not grow
- * with the number of calls: totals (what a time window needs), the last calls in order up to
- * the size of a count window (older ones would fall out of it anyway), and the outcomes of the
- * calls admitted in the newest admission epoch seen (only those can be HALF_OPEN trial calls of
- * the shared state; see {@link BreakerSnapshot#epoch()}). A worker keeps one per dependency
- * however long the database is away, and reports it once when it is back.
+ * The call outcomes of one dependency gathered for one report, in memory that does not grow with
+ * the number of calls: totals (what a time window needs), the last calls in order up to the size of
+ * a count window (older ones would fall out of it anyway), and the outcomes of the calls admitted
+ * in the newest admission epoch seen (only those can be HALF_OPEN trial calls of the shared state;
+ * see {@link BreakerSnapshot#epoch()}). A worker keeps one per dependency however long the database
+ * is away, and reports it once when it is back.
  *
  * <p>Mutable and not thread-safe: its owner confines or locks it.
  */
@@ -31,7 +31,9 @@ public final class Outcomes {
   private int epochSlowOk;
   private int epochFailed;
 
-  /** @param tailCapacity calls kept in order: a count window's size (0 for a time window) */
+  /**
+   * @param tailCapacity calls kept in order: a count window's size (0 for a time window)
+   */
   public Outcomes(int tailCapacity) {
     if (tailCapacity < 0) {
       throw new IllegalArgumentException("tailCapacity must be >= 0 but was " + tailCapacity);
@@ -91,8 +93,8 @@ public final class Outcomes {
   }
 
   /**
-   * Appends the outcomes of {@code newer} (calls that finished after all of this one's) and
-   * returns this. {@code newer} is left unchanged.
+   * Appends the outcomes of {@code newer} (calls that finished after all of this one's) and returns
+   * this. {@code newer} is left unchanged.
    */
   public Outcomes absorb(Outcomes newer) {
     long olderTotals = newer.calls - newer.tailLength;

@@ -10,8 +10,8 @@ import java.util.List;
  * window. Its compact text form is what {@code ferry.circuit_breakers.window} stores.
  *
  * <p>Count window: one character per call, oldest first: {@code s} success, {@code f} failure,
- * upper case when slow. Time window: per second {@code epochSecond:calls:failures:slow}, joined
- * by {@code ;}.
+ * upper case when slow. Time window: per second {@code epochSecond:calls:failures:slow}, joined by
+ * {@code ;}.
  */
 public final class SlidingWindow {
   /** Totals over the window. */
@@ -50,13 +50,20 @@ public final class SlidingWindow {
       if (!text.matches("[sfSF]*")) {
         return empty(type, size);
       }
-      return new SlidingWindow(type, size, text.length() > size ? text.substring(text.length() - size) : text, List.of());
+      return new SlidingWindow(
+          type,
+          size,
+          text.length() > size ? text.substring(text.length() - size) : text,
+          List.of());
     }
     List<long[]> b = new ArrayList<>();
     try {
       for (String part : text.split(";")) {
         String[] f = part.split(":");
-        b.add(new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])});
+        b.add(
+            new long[] {
+              Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])
+            });
       }
     } catch (RuntimeException e) {
       return empty(type, size);
@@ -72,8 +79,8 @@ public final class SlidingWindow {
   }
 
   /**
-   * The window with gathered outcomes added at {@code epochSecond}: a count window appends
-   * their last calls in order, a time window adds their totals to the current second.
+   * The window with gathered outcomes added at {@code epochSecond}: a count window appends their
+   * last calls in order, a time window adds their totals to the current second.
    */
   public SlidingWindow plus(Outcomes outcomes, long epochSecond) {
     if (type == WindowType.COUNT) {

@@ -16,8 +16,8 @@ import java.util.Properties;
 /**
  * Where configuration comes from, and which source wins: command-line flags, then environment
  * variables ({@code FERRY_*}), then a properties file ({@code --config} or {@code FERRY_CONFIG}),
- * then defaults. Also reads {@code db.password.file}. Knows nothing of what the settings mean:
- * that is {@link FerryConfig}'s part.
+ * then defaults. Also reads {@code db.password.file}. Knows nothing of what the settings mean: that
+ * is {@link FerryConfig}'s part.
  */
 final class ConfigLoader {
   private static final String KAFKA_KEY = "kafka.";
@@ -32,8 +32,8 @@ final class ConfigLoader {
 
   static FerryConfig load(Map<Setting, String> flags, Map<String, String> env, Path file) {
     ConfigLoader l = new ConfigLoader();
-    Path props = file != null ? file
-        : env.get(CONFIG_ENV) == null ? null : Path.of(env.get(CONFIG_ENV));
+    Path props =
+        file != null ? file : env.get(CONFIG_ENV) == null ? null : Path.of(env.get(CONFIG_ENV));
     if (props != null) {
       l.readFile(props);
     }
@@ -80,7 +80,8 @@ final class ConfigLoader {
         overrides.add(Overrides.fromEnv(scope, name, e.getValue().trim()));
       } else if (name.startsWith(KAFKA_ENV)) {
         // Not trimmed: a Kafka property (a JAAS line, a PEM) is passed on as given.
-        kafka.put(name.substring(KAFKA_ENV.length()).toLowerCase(Locale.ROOT).replace('_', '.'),
+        kafka.put(
+            name.substring(KAFKA_ENV.length()).toLowerCase(Locale.ROOT).replace('_', '.'),
             e.getValue());
       }
     }
@@ -93,15 +94,23 @@ final class ConfigLoader {
       return;
     }
     if (!values.getOrDefault(Setting.DB_PASSWORD, "").isEmpty()) {
-      throw new ConfigException("set either " + Setting.DB_PASSWORD.spellings() + " or "
-          + Setting.DB_PASSWORD_FILE.spellings() + ", not both");
+      throw new ConfigException(
+          "set either "
+              + Setting.DB_PASSWORD.spellings()
+              + " or "
+              + Setting.DB_PASSWORD_FILE.spellings()
+              + ", not both");
     }
     String password;
     try {
       password = Files.readString(Path.of(file.trim()), StandardCharsets.UTF_8);
     } catch (IOException | RuntimeException e) {
-      throw new ConfigException(Setting.DB_PASSWORD_FILE.spellings() + ": cannot read '"
-          + file.trim() + "': " + e.getMessage());
+      throw new ConfigException(
+          Setting.DB_PASSWORD_FILE.spellings()
+              + ": cannot read '"
+              + file.trim()
+              + "': "
+              + e.getMessage());
     }
     if (password.endsWith("\n")) {
       password = password.substring(0, password.length() - 1);

@@ -20,16 +20,15 @@ import java.util.regex.Pattern;
 
 /**
  * Resolved configuration, read through typed getters. Precedence, highest first: command-line
- * flags, environment variables ({@code FERRY_*}), a properties file ({@code --config} or
- * {@code FERRY_CONFIG}), defaults (see {@link #load}).
+ * flags, environment variables ({@code FERRY_*}), a properties file ({@code --config} or {@code
+ * FERRY_CONFIG}), defaults (see {@link #load}).
  *
- * <p>Kafka client properties pass through: {@code kafka.ssl.truststore.location} in the file,
- * or {@code FERRY_KAFKA_SSL_TRUSTSTORE_LOCATION} in the environment, becomes
- * {@code ssl.truststore.location} on every Kafka client. Job defaults and breaker settings may
- * be overridden per job type and per dependency ({@link Overrides}). Each setting's range is
- * declared once, by its {@link Setting#rule()}; the typed getters read within it. Immutable and
- * thread-safe; getters fail fast with a {@link ConfigException} that names the setting and the
- * bad value.
+ * <p>Kafka client properties pass through: {@code kafka.ssl.truststore.location} in the file, or
+ * {@code FERRY_KAFKA_SSL_TRUSTSTORE_LOCATION} in the environment, becomes {@code
+ * ssl.truststore.location} on every Kafka client. Job defaults and breaker settings may be
+ * overridden per job type and per dependency ({@link Overrides}). Each setting's range is declared
+ * once, by its {@link Setting#rule()}; the typed getters read within it. Immutable and thread-safe;
+ * getters fail fast with a {@link ConfigException} that names the setting and the bad value.
  */
 public final class FerryConfig {
   private final Map<Setting, String> values;
@@ -93,7 +92,8 @@ public final class FerryConfig {
   /** An integer setting that fits an int (its rule says so), within its rule's range. */
   public int getInt(Setting s) {
     if (!(s.rule() instanceof SettingRule.IntRange r)
-        || r.min() < Integer.MIN_VALUE || r.max() > Integer.MAX_VALUE) {
+        || r.min() < Integer.MIN_VALUE
+        || r.max() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(s.key() + " is not an int setting: " + s.rule());
     }
     return (int) getLong(s);
@@ -192,25 +192,25 @@ public final class FerryConfig {
   // ---- Per type and per dependency ----
 
   /**
-   * Defaults for jobs of {@code type} (null: no type), with per-type overrides applied
-   * (environment before file). Validated; cached.
+   * Defaults for jobs of {@code type} (null: no type), with per-type overrides applied (environment
+   * before file). Validated; cached.
    */
   public JobDefaults jobDefaults(String type) {
     return cached(jobDefaults, type == null ? "" : type, this::resolveJobDefaults);
   }
 
   /**
-   * The circuit-breaker settings of a dependency, with per-dependency overrides
-   * ({@code dependency.<dep>.breaker.*} in the file, {@code FERRY_DEPENDENCY_<DEP>_BREAKER_*}
-   * in the environment, {@code <DEP>} upper-cased with other characters as _). Cached.
+   * The circuit-breaker settings of a dependency, with per-dependency overrides ({@code
+   * dependency.<dep>.breaker.*} in the file, {@code FERRY_DEPENDENCY_<DEP>_BREAKER_*} in the
+   * environment, {@code <DEP>} upper-cased with other characters as _). Cached.
    */
   public BreakerConfig breakerConfig(String dependency) {
     return cached(breakerConfigs, dependency == null ? "" : dependency, this::resolveBreaker);
   }
 
   /**
-   * Most names whose resolved settings are cached per kind: type and dependency names come
-   * from jobs, so beyond this many they are resolved on each call instead of growing the cache.
+   * Most names whose resolved settings are cached per kind: type and dependency names come from
+   * jobs, so beyond this many they are resolved on each call instead of growing the cache.
    */
   static final int MAX_CACHED = 10_000;
 
@@ -244,32 +244,39 @@ public final class FerryConfig {
   }
 
   private JobDefaults resolveJobDefaults(String type) {
-    return scoped(Overrides.Scope.TYPE, type, c -> new JobDefaults(
-        c.getInt(Setting.JOB_MAX_ATTEMPTS), c.getInt(Setting.JOB_TIMEOUT_MS), c.backoff()));
+    return scoped(
+        Overrides.Scope.TYPE,
+        type,
+        c ->
+            new JobDefaults(
+                c.getInt(Setting.JOB_MAX_ATTEMPTS), c.getInt(Setting.JOB_TIMEOUT_MS), c.backoff()));
   }
 
   private BreakerConfig resolveBreaker(String dependency) {
-    return scoped(Overrides.Scope.DEPENDENCY, dependency, c -> {
-      String wt = c.get(Setting.BREAKER_WINDOW_TYPE);
-      WindowType type;
-      try {
-        type = WindowType.valueOf(wt.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw bad(Setting.BREAKER_WINDOW_TYPE, wt, "count or time");
-      }
-      return new BreakerConfig(
-          type,
-          c.getInt(Setting.BREAKER_WINDOW_SIZE),
-          c.getInt(Setting.BREAKER_MINIMUM_CALLS),
-          c.getDouble(Setting.BREAKER_FAILURE_RATE_THRESHOLD),
-          c.getInt(Setting.BREAKER_SLOW_CALL_MS),
-          c.getDouble(Setting.BREAKER_SLOW_CALL_RATE_THRESHOLD),
-          c.getInt(Setting.BREAKER_OPEN_MS),
-          c.getDouble(Setting.BREAKER_OPEN_MULTIPLIER),
-          c.getInt(Setting.BREAKER_OPEN_MAX_MS),
-          c.getInt(Setting.BREAKER_HALF_OPEN_CALLS),
-          c.getInt(Setting.BREAKER_BULKHEAD));
-    });
+    return scoped(
+        Overrides.Scope.DEPENDENCY,
+        dependency,
+        c -> {
+          String wt = c.get(Setting.BREAKER_WINDOW_TYPE);
+          WindowType type;
+          try {
+            type = WindowType.valueOf(wt.toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            throw bad(Setting.BREAKER_WINDOW_TYPE, wt, "count or time");
+          }
+          return new BreakerConfig(
+              type,
+              c.getInt(Setting.BREAKER_WINDOW_SIZE),
+              c.getInt(Setting.BREAKER_MINIMUM_CALLS),
+              c.getDouble(Setting.BREAKER_FAILURE_RATE_THRESHOLD),
+              c.getInt(Setting.BREAKER_SLOW_CALL_MS),
+              c.getDouble(Setting.BREAKER_SLOW_CALL_RATE_THRESHOLD),
+              c.getInt(Setting.BREAKER_OPEN_MS),
+              c.getDouble(Setting.BREAKER_OPEN_MULTIPLIER),
+              c.getInt(Setting.BREAKER_OPEN_MAX_MS),
+              c.getInt(Setting.BREAKER_HALF_OPEN_CALLS),
+              c.getInt(Setting.BREAKER_BULKHEAD));
+        });
   }
 
   /** The name of a job type in environment variables: upper case, other characters as _. */
@@ -285,8 +292,8 @@ public final class FerryConfig {
    * first job of that type or dependency arrives. Orchestrators and workers call it first thing.
    *
    * @return this configuration, valid
-   * @throws ConfigException naming the first bad setting (as it was spelled: key, variable or
-   *     flag) and its value
+   * @throws ConfigException naming the first bad setting (as it was spelled: key, variable or flag)
+   *     and its value
    */
   public FerryConfig validate() {
     for (Setting s : Setting.values()) {
@@ -298,10 +305,20 @@ public final class FerryConfig {
     if (socketMs > 0 && socketMs <= Math.max(pollMs, statementMs)) {
       // The dispatcher waits on its LISTEN connection for up to dispatch.poll.ms with nothing
       // on the socket; a statement may legitimately run up to its timeout.
-      throw new ConfigException(Setting.DB_SOCKET_TIMEOUT_MS.spellings() + " must be 0 (none) or"
-          + " more than " + Setting.DISPATCH_POLL_MS.key() + " (" + pollMs + ") and "
-          + Setting.DB_STATEMENT_TIMEOUT_MS.key() + " (" + statementMs + ") but was '"
-          + socketMs + "'");
+      throw new ConfigException(
+          Setting.DB_SOCKET_TIMEOUT_MS.spellings()
+              + " must be 0 (none) or"
+              + " more than "
+              + Setting.DISPATCH_POLL_MS.key()
+              + " ("
+              + pollMs
+              + ") and "
+              + Setting.DB_STATEMENT_TIMEOUT_MS.key()
+              + " ("
+              + statementMs
+              + ") but was '"
+              + socketMs
+              + "'");
     }
     jobDefaults(null);
     breakerConfig(null);
@@ -309,8 +326,15 @@ public final class FerryConfig {
     for (Overrides.Entry e : overrides.entries()) {
       String why = e.setting().rule().violation(e.value());
       if (why != null) {
-        throw new ConfigException(echo(e.givenAs()) + " (overrides " + e.setting().key()
-            + ") must be " + why + " but was '" + echo(e.value()) + "'");
+        throw new ConfigException(
+            echo(e.givenAs())
+                + " (overrides "
+                + e.setting().key()
+                + ") must be "
+                + why
+                + " but was '"
+                + echo(e.value())
+                + "'");
       }
     }
     // Each type and dependency as a whole, e.g. breaker.open.max.ms below an overridden
@@ -347,15 +371,19 @@ public final class FerryConfig {
   }
 
   /**
-   * Whether a Kafka client property carries a secret: passwords, passphrases, JAAS settings
-   * (which embed credentials), anything named secret, and PEM private keys
-   * ({@code ssl.keystore.key}). Public certificates ({@code ssl.keystore.certificate.chain},
-   * {@code ssl.truststore.certificates}) are not secret and stay readable.
+   * Whether a Kafka client property carries a secret: passwords, passphrases, JAAS settings (which
+   * embed credentials), anything named secret, and PEM private keys ({@code ssl.keystore.key}).
+   * Public certificates ({@code ssl.keystore.certificate.chain}, {@code
+   * ssl.truststore.certificates}) are not secret and stay readable.
    */
   static boolean isSecretKafka(String key) {
     String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("password") || k.contains("passphrase") || k.contains("jaas")
-        || k.contains("secret") || k.equals("ssl.keystore.key") || k.endsWith(".key")
+    return k.contains("password")
+        || k.contains("passphrase")
+        || k.contains("jaas")
+        || k.contains("secret")
+        || k.equals("ssl.keystore.key")
+        || k.endsWith(".key")
         || k.contains("private");
   }
 
@@ -363,8 +391,8 @@ public final class FerryConfig {
   static final int ECHO_CHARS = 200;
 
   /**
-   * User text as an error message echoes it: control characters escaped (no line breaks or
-   * terminal escapes in logs), at most {@link #ECHO_CHARS} characters.
+   * User text as an error message echoes it: control characters escaped (no line breaks or terminal
+   * escapes in logs), at most {@link #ECHO_CHARS} characters.
    */
   public static String echo(String s) {
     return s == null ? "null" : dev.ferry.core.text.SafeText.echo(s, ECHO_CHARS);

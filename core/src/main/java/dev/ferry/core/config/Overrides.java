@@ -11,52 +11,86 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Settings overridden for one name of a {@link Scope}: per job type
- * ({@code type.<type>.max.attempts}, {@code FERRY_TYPE_<TYPE>_MAX_ATTEMPTS}) and per dependency
- * ({@code dependency.<dep>.breaker.open.ms}, {@code FERRY_DEPENDENCY_<DEP>_BREAKER_OPEN_MS}).
- * One mechanism for both: a scope only says which settings it covers and how they are spelled.
- * In the environment the name is upper-cased with other characters as {@code _}; for the same
- * name and setting the environment beats the file. Immutable.
+ * Settings overridden for one name of a {@link Scope}: per job type ({@code
+ * type.<type>.max.attempts}, {@code FERRY_TYPE_<TYPE>_MAX_ATTEMPTS}) and per dependency ({@code
+ * dependency.<dep>.breaker.open.ms}, {@code FERRY_DEPENDENCY_<DEP>_BREAKER_OPEN_MS}). One mechanism
+ * for both: a scope only says which settings it covers and how they are spelled. In the environment
+ * the name is upper-cased with other characters as {@code _}; for the same name and setting the
+ * environment beats the file. Immutable.
  */
 final class Overrides {
   /** What can be overridden per name, and how its keys and variables are spelled. */
   enum Scope {
     /** {@code job.max.attempts} is overridden as {@code type.<type>.max.attempts}. */
-    TYPE("type", "type.", "FERRY_TYPE_", "job.",
-        List.of(Setting.JOB_MAX_ATTEMPTS, Setting.JOB_TIMEOUT_MS, Setting.BACKOFF_STRATEGY,
-            Setting.BACKOFF_INITIAL_MS, Setting.BACKOFF_MULTIPLIER, Setting.BACKOFF_MAX_MS,
+    TYPE(
+        "type",
+        "type.",
+        "FERRY_TYPE_",
+        "job.",
+        List.of(
+            Setting.JOB_MAX_ATTEMPTS,
+            Setting.JOB_TIMEOUT_MS,
+            Setting.BACKOFF_STRATEGY,
+            Setting.BACKOFF_INITIAL_MS,
+            Setting.BACKOFF_MULTIPLIER,
+            Setting.BACKOFF_MAX_MS,
             Setting.BACKOFF_JITTER),
-        null, "FERRY_TYPE_<TYPE>_<MAX_ATTEMPTS|TIMEOUT_MS|BACKOFF_…>"),
-    DEPENDENCY("dependency", "dependency.", "FERRY_DEPENDENCY_", "",
-        List.of(Setting.BREAKER_WINDOW_TYPE, Setting.BREAKER_WINDOW_SIZE,
-            Setting.BREAKER_MINIMUM_CALLS, Setting.BREAKER_FAILURE_RATE_THRESHOLD,
-            Setting.BREAKER_SLOW_CALL_MS, Setting.BREAKER_SLOW_CALL_RATE_THRESHOLD,
-            Setting.BREAKER_OPEN_MS, Setting.BREAKER_OPEN_MULTIPLIER, Setting.BREAKER_OPEN_MAX_MS,
-            Setting.BREAKER_HALF_OPEN_CALLS, Setting.BREAKER_BULKHEAD),
+        null,
+        "FERRY_TYPE_<TYPE>_<MAX_ATTEMPTS|TIMEOUT_MS|BACKOFF_…>"),
+    DEPENDENCY(
+        "dependency",
+        "dependency.",
+        "FERRY_DEPENDENCY_",
+        "",
+        List.of(
+            Setting.BREAKER_WINDOW_TYPE,
+            Setting.BREAKER_WINDOW_SIZE,
+            Setting.BREAKER_MINIMUM_CALLS,
+            Setting.BREAKER_FAILURE_RATE_THRESHOLD,
+            Setting.BREAKER_SLOW_CALL_MS,
+            Setting.BREAKER_SLOW_CALL_RATE_THRESHOLD,
+            Setting.BREAKER_OPEN_MS,
+            Setting.BREAKER_OPEN_MULTIPLIER,
+            Setting.BREAKER_OPEN_MAX_MS,
+            Setting.BREAKER_HALF_OPEN_CALLS,
+            Setting.BREAKER_BULKHEAD),
         "dependency.<dependency>.breaker.<setting>",
         "FERRY_DEPENDENCY_<DEPENDENCY>_BREAKER_<SETTING>");
 
     private final String noun;
     private final String keyPrefix;
     private final String envPrefix;
+
     /** Settings by key suffix, longest suffix first (so that no suffix shadows a longer one). */
     private final Map<String, Setting> bySuffix;
+
     private final String expectedKey;
     private final String expectedEnv;
 
-    Scope(String noun, String keyPrefix, String envPrefix, String cutFromKey,
-        List<Setting> settings, String expectedKey, String expectedEnv) {
+    Scope(
+        String noun,
+        String keyPrefix,
+        String envPrefix,
+        String cutFromKey,
+        List<Setting> settings,
+        String expectedKey,
+        String expectedEnv) {
       this.noun = noun;
       this.keyPrefix = keyPrefix;
       this.envPrefix = envPrefix;
-      Map<String, Setting> m = new TreeMap<>(
-          Comparator.comparingInt(String::length).reversed().thenComparing(Comparator.naturalOrder()));
+      Map<String, Setting> m =
+          new TreeMap<>(
+              Comparator.comparingInt(String::length)
+                  .reversed()
+                  .thenComparing(Comparator.naturalOrder()));
       for (Setting s : settings) {
         m.put(s.key().startsWith(cutFromKey) ? s.key().substring(cutFromKey.length()) : s.key(), s);
       }
       this.bySuffix = java.util.Collections.unmodifiableMap(m);
-      this.expectedKey = expectedKey != null ? expectedKey
-          : keyPrefix + "<" + noun + ">.<" + String.join("|", new TreeMap<>(m).keySet()) + ">";
+      this.expectedKey =
+          expectedKey != null
+              ? expectedKey
+              : keyPrefix + "<" + noun + ">.<" + String.join("|", new TreeMap<>(m).keySet()) + ">";
       this.expectedEnv = expectedEnv;
     }
 
@@ -72,19 +106,21 @@ final class Overrides {
    * @param fromEnv whether it came from the environment (then {@code name} is in env form)
    * @param givenAs the key or variable it was spelled as, for error messages
    */
-  record Entry(Scope scope, boolean fromEnv, String name, Setting setting, String value,
-      String givenAs) {}
+  record Entry(
+      Scope scope, boolean fromEnv, String name, Setting setting, String value, String givenAs) {}
 
   static final Overrides NONE = new Overrides(List.of());
 
   private final List<Entry> entries;
+
   /** Values by scope, then by name (env entries under {@code "ENV:" + env name}). */
   private final Map<Scope, Map<String, Map<Setting, String>>> values = new EnumMap<>(Scope.class);
 
   private Overrides(List<Entry> entries) {
     this.entries = List.copyOf(entries);
     for (Entry e : entries) {
-      values.computeIfAbsent(e.scope(), k -> new LinkedHashMap<>())
+      values
+          .computeIfAbsent(e.scope(), k -> new LinkedHashMap<>())
           .computeIfAbsent(mapKey(e.fromEnv(), e.name()), k -> new EnumMap<>(Setting.class))
           .put(e.setting(), e.value());
     }
@@ -123,8 +159,16 @@ final class Overrides {
         return new Entry(scope, false, name, e.getValue(), value, key);
       }
     }
-    throw new ConfigException("unknown per-" + scope.noun + " setting '" + FerryConfig.echo(key)
-        + "' in " + file + " (expected " + scope.expectedKey + ")");
+    throw new ConfigException(
+        "unknown per-"
+            + scope.noun
+            + " setting '"
+            + FerryConfig.echo(key)
+            + "' in "
+            + file
+            + " (expected "
+            + scope.expectedKey
+            + ")");
   }
 
   /** Parses a variable such as {@code FERRY_TYPE_RESIZE_IMAGE_MAX_ATTEMPTS}. */
@@ -132,12 +176,19 @@ final class Overrides {
     for (Map.Entry<String, Setting> e : scope.bySuffix.entrySet()) {
       String tail = "_" + e.getKey().toUpperCase(Locale.ROOT).replace('.', '_');
       if (variable.endsWith(tail) && variable.length() > scope.envPrefix.length() + tail.length()) {
-        String name = variable.substring(scope.envPrefix.length(), variable.length() - tail.length());
+        String name =
+            variable.substring(scope.envPrefix.length(), variable.length() - tail.length());
         return new Entry(scope, true, name, e.getValue(), value, variable);
       }
     }
-    throw new ConfigException("unknown per-" + scope.noun + " setting " + FerryConfig.echo(variable)
-        + " (expected " + scope.expectedEnv + ")");
+    throw new ConfigException(
+        "unknown per-"
+            + scope.noun
+            + " setting "
+            + FerryConfig.echo(variable)
+            + " (expected "
+            + scope.expectedEnv
+            + ")");
   }
 
   static Overrides of(List<Entry> entries) {
@@ -159,10 +210,11 @@ final class Overrides {
   /** Every override, in a stable order: dependencies before types, variables before keys. */
   List<Entry> entries() {
     List<Entry> sorted = new ArrayList<>(entries);
-    sorted.sort(Comparator.comparing((Entry e) -> e.scope() != Scope.DEPENDENCY)
-        .thenComparing(e -> !e.fromEnv())
-        .thenComparing(Entry::name)
-        .thenComparing(e -> e.setting().key()));
+    sorted.sort(
+        Comparator.comparing((Entry e) -> e.scope() != Scope.DEPENDENCY)
+            .thenComparing(e -> !e.fromEnv())
+            .thenComparing(Entry::name)
+            .thenComparing(e -> e.setting().key()));
     return sorted;
   }
 

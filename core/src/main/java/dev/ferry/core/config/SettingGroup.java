@@ -15,8 +15,9 @@ public enum SettingGroup {
   RETENTION("Retention"),
   WORKER("Worker"),
   HTTP("HTTP handler"),
-  BREAKER("Circuit breakers (per dependency: dependency.<dep>.breaker.* /"
-      + " FERRY_DEPENDENCY_<DEP>_BREAKER_*)"),
+  BREAKER(
+      "Circuit breakers (per dependency: dependency.<dep>.breaker.* /"
+          + " FERRY_DEPENDENCY_<DEP>_BREAKER_*)"),
   PROCESS("Start-up, health and metrics");
 
   private final String heading;

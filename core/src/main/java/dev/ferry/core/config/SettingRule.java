@@ -4,12 +4,13 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * What values a {@link Setting} accepts, checked for every setting when a process starts
- * ({@link FerryConfig#validate()}). Pure and immutable.
+ * What values a {@link Setting} accepts, checked for every setting when a process starts ({@link
+ * FerryConfig#validate()}). Pure and immutable.
  */
 public sealed interface SettingRule {
   /** Any text (names, addresses, URLs). */
   SettingRule TEXT = new Text();
+
   /** {@code true/false}, {@code yes/no}, {@code 1/0}. */
   SettingRule BOOLEAN = new Bool();
 

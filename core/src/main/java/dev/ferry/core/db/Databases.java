@@ -10,15 +10,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * Connection pools for Ferry processes.
  *
- * <p>A pool's connections are bounded in time so that a database that silently drops a
- * connection (a failover, a firewall's idle timeout) cannot hang a loop: getting a connection
- * waits at most {@code db.connection.timeout.ms}, a statement runs at most
- * {@code db.statement.timeout.ms} (PostgreSQL's {@code statement_timeout}), and a connection
- * that sends nothing back for {@code db.socket.timeout.ms} is closed as dead (pgjdbc's
- * {@code socketTimeout}, whole seconds; TCP keep-alive is on too). The socket timeout is longer
- * than every legitimate wait: the dispatcher's LISTEN wait ({@code dispatch.poll.ms}) and the
- * statement timeout ({@link FerryConfig#validate()} checks it). Migrations get a pool without
- * these limits ({@link #migrationPool}): a long index build or Flyway's lock wait is legitimate.
+ * <p>A pool's connections are bounded in time so that a database that silently drops a connection
+ * (a failover, a firewall's idle timeout) cannot hang a loop: getting a connection waits at most
+ * {@code db.connection.timeout.ms}, a statement runs at most {@code db.statement.timeout.ms}
+ * (PostgreSQL's {@code statement_timeout}), and a connection that sends nothing back for {@code
+ * db.socket.timeout.ms} is closed as dead (pgjdbc's {@code socketTimeout}, whole seconds; TCP
+ * keep-alive is on too). The socket timeout is longer than every legitimate wait: the dispatcher's
+ * LISTEN wait ({@code dispatch.poll.ms}) and the statement timeout ({@link FerryConfig#validate()}
+ * checks it). Migrations get a pool without these limits ({@link #migrationPool}): a long index
+ * build or Flyway's lock wait is legitimate.
  */
 public final class Databases {
   private Databases() {}
@@ -29,8 +29,8 @@ public final class Databases {
   }
 
   /**
-   * A HikariCP pool on the configured database whose metrics ({@code hikaricp_*}) go to
-   * {@code metrics} (none when null); the caller closes it.
+   * A HikariCP pool on the configured database whose metrics ({@code hikaricp_*}) go to {@code
+   * metrics} (none when null); the caller closes it.
    */
   public static HikariDataSource pool(FerryConfig config, String poolName, MeterRegistry metrics) {
     return new HikariDataSource(poolConfig(config, poolName, metrics));
@@ -42,8 +42,11 @@ public final class Databases {
    * caller closes it once the migrations ran.
    */
   public static HikariDataSource migrationPool(FerryConfig config, String poolName) {
-    FerryConfig unbounded = config.with(Setting.DB_POOL_SIZE, "2")
-        .with(Setting.DB_STATEMENT_TIMEOUT_MS, "0").with(Setting.DB_SOCKET_TIMEOUT_MS, "0");
+    FerryConfig unbounded =
+        config
+            .with(Setting.DB_POOL_SIZE, "2")
+            .with(Setting.DB_STATEMENT_TIMEOUT_MS, "0")
+            .with(Setting.DB_SOCKET_TIMEOUT_MS, "0");
     HikariConfig h = poolConfig(unbounded, poolName, null);
     h.setMinimumIdle(0);
     return new HikariDataSource(h);

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code GET /health/live}: 200 while the process's loops are alive (restart it on 503);
- *   <li>{@code GET /health/ready}: 200 when it can do its work (database and Kafka reachable),
- *       503 otherwise;
+ *   <li>{@code GET /health/ready}: 200 when it can do its work (database and Kafka reachable), 503
+ *       otherwise;
  *   <li>{@code GET /health}: the whole report as JSON (what is down and since when, lag, in
  *       flight), with the readiness status code;
  *   <li>{@code GET /metrics}: every metric in the Prometheus text format.
@@ -47,23 +47,23 @@ public final class HealthServer implements AutoCloseable {
    * Starts the server from {@code health.host}/{@code health.port} ({@code defaultPort} when the
    * port is not set); returns null when the port is -1 (off).
    *
-   * @throws ConfigException when the port is taken (say {@code health.port=0} for any free port,
-   *     as several processes on one host need): probes must not silently lose their target
+   * @throws ConfigException when the port is taken (say {@code health.port=0} for any free port, as
+   *     several processes on one host need): probes must not silently lose their target
    */
   public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports) {
     return start(config, defaultPort, reports, null);
   }
 
   /** As {@link #start(FerryConfig, int, Supplier)}, also serving {@code /metrics} (if given). */
-  public static HealthServer start(FerryConfig config, int defaultPort, Supplier<Report> reports,
-      Supplier<String> metrics) {
+  public static HealthServer start(
+      FerryConfig config, int defaultPort, Supplier<Report> reports, Supplier<String> metrics) {
     String configured = config.get(Setting.HEALTH_PORT);
     int port;
     try {
       port = configured.isBlank() ? defaultPort : Integer.parseInt(configured.trim());
     } catch (NumberFormatException e) {
-      throw new ConfigException(Setting.HEALTH_PORT.spellings() + ": not a port number: '"
-          + configured + "'");
+      throw new ConfigException(
+          Setting.HEALTH_PORT.spellings() + ": not a port number: '" + configured + "'");
     }
     if (port < 0) {
       return null;
@@ -76,15 +76,22 @@ public final class HealthServer implements AutoCloseable {
     try {
       s = HttpServer.create(new InetSocketAddress(host, port), BACKLOG);
     } catch (BindException e) {
-      throw new ConfigException("the health port " + host + ":" + port + " is in use (another"
-          + " Ferry process on this host?): set " + Setting.HEALTH_PORT.spellings()
-          + " to a free port, 0 for any free port (logged at start), or -1 for none");
+      throw new ConfigException(
+          "the health port "
+              + host
+              + ":"
+              + port
+              + " is in use (another"
+              + " Ferry process on this host?): set "
+              + Setting.HEALTH_PORT.spellings()
+              + " to a free port, 0 for any free port (logged at start), or -1 for none");
     } catch (IOException e) {
-      throw new ConfigException("cannot start the health server on " + host + ":" + port + ": "
-          + e.getMessage());
+      throw new ConfigException(
+          "cannot start the health server on " + host + ":" + port + ": " + e.getMessage());
     }
-    s.setExecutor(Executors.newSingleThreadExecutor(
-        r -> Thread.ofPlatform().name("ferry-health").daemon().unstarted(r)));
+    s.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("ferry-health").daemon().unstarted(r)));
     s.createContext("/health/live", ex -> respond(ex, reports, Kind.LIVE));
     s.createContext("/health/ready", ex -> respond(ex, reports, Kind.READY));
     s.createContext("/health", ex -> respond(ex, reports, Kind.FULL));
@@ -93,12 +100,19 @@ public final class HealthServer implements AutoCloseable {
     }
     s.start();
     HealthServer hs = new HealthServer(s);
-    log.info("Health endpoints on http://{}:{}/health (live, ready){}", host, hs.port(),
+    log.info(
+        "Health endpoints on http://{}:{}/health (live, ready){}",
+        host,
+        hs.port(),
         metrics == null ? "" : ", metrics on /metrics");
     return hs;
   }
 
-  private enum Kind { LIVE, READY, FULL }
+  private enum Kind {
+    LIVE,
+    READY,
+    FULL
+  }
 
   private static void respond(HttpExchange ex, Supplier<Report> reports, Kind kind)
       throws IOException {

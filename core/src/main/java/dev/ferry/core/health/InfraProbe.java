@@ -20,11 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the two things every Ferry process needs, PostgreSQL and Kafka, from a thread of its
- * own: every couple of seconds it checks a dedicated database connection and asks the Kafka
- * cluster to describe itself, both with short timeouts. Each change is logged once ("database
- * down: …", "database back after 12.3 s") and shown by the health endpoint, so an operator
- * sees what is missing; the processes themselves keep running and reconnect on their own.
+ * Watches the two things every Ferry process needs, PostgreSQL and Kafka, from a thread of its own:
+ * every couple of seconds it checks a dedicated database connection and asks the Kafka cluster to
+ * describe itself, both with short timeouts. Each change is logged once ("database down: …",
+ * "database back after 12.3 s") and shown by the health endpoint, so an operator sees what is
+ * missing; the processes themselves keep running and reconnect on their own.
  */
 public final class InfraProbe implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(InfraProbe.class);
@@ -70,14 +70,15 @@ public final class InfraProbe implements AutoCloseable {
   /** {@code {"database": {"up": true, "since": …}, "kafka": {…}}}. */
   public ObjectNode describe() {
     ObjectNode n = FerryJson.object();
-    parts.forEach((name, s) -> {
-      ObjectNode p = n.putObject(name);
-      p.put("up", s.up());
-      p.put("since", s.since().toString());
-      if (s.error() != null) {
-        p.put("error", s.error());
-      }
-    });
+    parts.forEach(
+        (name, s) -> {
+          ObjectNode p = n.putObject(name);
+          p.put("up", s.up());
+          p.put("since", s.since().toString());
+          if (s.error() != null) {
+            p.put("error", s.error());
+          }
+        });
     return n;
   }
 
@@ -144,8 +145,12 @@ public final class InfraProbe implements AutoCloseable {
         p.putIfAbsent("reconnect.backoff.max.ms", "2000");
         admin = Admin.create(p);
       }
-      int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(3000)).nodes()
-          .get(4, TimeUnit.SECONDS).size();
+      int nodes =
+          admin
+              .describeCluster(new DescribeClusterOptions().timeoutMs(3000))
+              .nodes()
+              .get(4, TimeUnit.SECONDS)
+              .size();
       return nodes > 0 ? null : "no brokers";
     } catch (Exception e) {
       if (e instanceof InterruptedException) {

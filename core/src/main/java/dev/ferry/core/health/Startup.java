@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Startup {
   private static final Logger log = LoggerFactory.getLogger(Startup.class);
+
   /** First wait between two attempts; the waits double (with jitter) up to {@link #MAX_WAIT}. */
   static final Duration FIRST_WAIT = Duration.ofMillis(250);
 
@@ -54,7 +55,8 @@ public final class Startup {
       if (t instanceof SQLTransientException) {
         return true;
       }
-      if (t instanceof SQLException s && s.getSQLState() != null
+      if (t instanceof SQLException s
+          && s.getSQLState() != null
           && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
         return true;
       }

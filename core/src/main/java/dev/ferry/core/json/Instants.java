@@ -5,10 +5,10 @@ import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 
 /**
- * Parses the instants on Ferry's topics. {@link Instant#parse} goes through the general
- * {@code DateTimeFormatter} machinery, which was a tenth of the outcome applier's CPU time in a
- * profile; the UTC shape that {@link Instant#toString()} writes ({@code 2026-11-26T07:45:12Z},
- * with 0 to 9 fraction digits) is parsed directly here, anything else by {@link Instant#parse}.
+ * Parses the instants on Ferry's topics. {@link Instant#parse} goes through the general {@code
+ * DateTimeFormatter} machinery, which was a tenth of the outcome applier's CPU time in a profile;
+ * the UTC shape that {@link Instant#toString()} writes ({@code 2026-11-26T07:45:12Z}, with 0 to 9
+ * fraction digits) is parsed directly here, anything else by {@link Instant#parse}.
  */
 public final class Instants {
   private Instants() {}
@@ -19,8 +19,14 @@ public final class Instants {
   public static Instant parse(String s) {
     int n = s.length();
     // yyyy-MM-ddTHH:mm:ss then optional .fffffffff then Z
-    if (n < 20 || n > 30 || s.charAt(n - 1) != 'Z' || s.charAt(4) != '-' || s.charAt(7) != '-'
-        || s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':') {
+    if (n < 20
+        || n > 30
+        || s.charAt(n - 1) != 'Z'
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || s.charAt(10) != 'T'
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':') {
       return Instant.parse(s);
     }
     int year = digits(s, 0, 4);
@@ -46,8 +52,15 @@ public final class Instants {
     } else if (s.charAt(19) != 'Z') {
       return Instant.parse(s);
     }
-    if (year < 0 || month < 1 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59
-        || second < 0 || second > 59) {
+    if (year < 0
+        || month < 1
+        || day < 1
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59) {
       return Instant.parse(s); // out of range or not digits: let the JDK explain
     }
     long days;

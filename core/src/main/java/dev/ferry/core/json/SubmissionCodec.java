@@ -26,8 +26,8 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Strict decoder for submissions. Every rejection names the field and the problem, so the
- * {@code ferry-error} header on {@code ferry.dlq} tells the submitter what to fix.
+ * Strict decoder for submissions. Every rejection names the field and the problem, so the {@code
+ * ferry-error} header on {@code ferry.dlq} tells the submitter what to fix.
  *
  * <p>Unknown fields are rejected (a misspelt {@code maxAtempts} must not be silently ignored).
  * Thread-safe.
@@ -35,16 +35,28 @@ import java.util.regex.Pattern;
 public final class SubmissionCodec {
   static final Set<String> FIELDS =
       Set.of(
-          "id", "type", "payload", "dependency", "maxAttempts", "backoff", "timeoutMs", "runAt",
-          "key", "children", "failurePolicy");
+          "id",
+          "type",
+          "payload",
+          "dependency",
+          "maxAttempts",
+          "backoff",
+          "timeoutMs",
+          "runAt",
+          "key",
+          "children",
+          "failurePolicy");
   private static final Set<String> BACKOFF_FIELDS =
       Set.of("strategy", "initialMs", "multiplier", "maxMs", "jitter");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-/]{1,200}");
   private static final int MAX_ATTEMPTS_LIMIT = 10_000;
+
   /** Longest dependency (an index key), explicit or derived from an http URL. */
   public static final int MAX_NAME_CHARS = 200;
+
   /** Earliest accepted {@code runAt}. */
   public static final Instant MIN_INSTANT = Instant.EPOCH;
+
   /** Latest accepted {@code runAt}: the end of year 9999 (PostgreSQL and ISO text hold it). */
   public static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999999Z");
 
@@ -77,7 +89,10 @@ public final class SubmissionCodec {
     }
     if (value.length > limits.maxBytes()) {
       throw new InvalidSubmissionException(
-          "record is " + value.length + " bytes, over the limit of " + limits.maxBytes()
+          "record is "
+              + value.length
+              + " bytes, over the limit of "
+              + limits.maxBytes()
               + " (submit.max.bytes)");
     }
     JsonNode root;
@@ -85,9 +100,10 @@ public final class SubmissionCodec {
       root = mapper.readTree(value);
     } catch (StreamConstraintsException e) {
       String m = String.valueOf(e.getOriginalMessage());
-      throw new InvalidSubmissionException(m.contains("depth")
-          ? "JSON nested deeper than " + limits.maxDepth() + " levels (submit.max.depth)"
-          : "JSON value over a parser limit: " + SafeText.echo(m));
+      throw new InvalidSubmissionException(
+          m.contains("depth")
+              ? "JSON nested deeper than " + limits.maxDepth() + " levels (submit.max.depth)"
+              : "JSON value over a parser limit: " + SafeText.echo(m));
     } catch (JsonProcessingException e) {
       throw new InvalidSubmissionException(
           "not valid JSON: " + SafeText.echo(e.getOriginalMessage()));
@@ -150,7 +166,10 @@ public final class SubmissionCodec {
       String f = it.next();
       if (!FIELDS.contains(f)) {
         throw new InvalidSubmissionException(
-            "unknown field '" + path + SafeText.echo(f, 60) + "' (known fields: "
+            "unknown field '"
+                + path
+                + SafeText.echo(f, 60)
+                + "' (known fields: "
                 + String.join(", ", sorted(FIELDS))
                 + ")");
       }
@@ -170,7 +189,11 @@ public final class SubmissionCodec {
       }
       if (!ids.add(id)) {
         throw new InvalidSubmissionException(
-            "field '" + path + "id': " + id + " names two jobs of this submission (each job"
+            "field '"
+                + path
+                + "id': "
+                + id
+                + " names two jobs of this submission (each job"
                 + " needs its own id)");
       }
     }
@@ -184,7 +207,10 @@ public final class SubmissionCodec {
       String derived = Dependencies.httpHostPort(payload);
       if (derived != null && derived.length() > MAX_NAME_CHARS) {
         throw new InvalidSubmissionException(
-            "field '" + path + "payload.url' has a host longer than " + MAX_NAME_CHARS
+            "field '"
+                + path
+                + "payload.url' has a host longer than "
+                + MAX_NAME_CHARS
                 + " characters (host:port names the job's dependency)");
       }
     }
@@ -199,7 +225,10 @@ public final class SubmissionCodec {
       failurePolicy = FailurePolicy.fromWire(fp);
       if (failurePolicy == null) {
         throw new InvalidSubmissionException(
-            "field '" + path + "failurePolicy' must be \"fail-fast\" or \"collect\" but was '" + fp
+            "field '"
+                + path
+                + "failurePolicy' must be \"fail-fast\" or \"collect\" but was '"
+                + fp
                 + "'");
       }
     }
@@ -220,7 +249,12 @@ public final class SubmissionCodec {
         Submission child = submission(kids.get(i), path + "children[" + i + "].", childCount, ids);
         if (child.key() != null && !keys.add(child.key())) {
           throw new InvalidSubmissionException(
-              "field '" + path + "children[" + i + "].key': '" + SafeText.echo(child.key())
+              "field '"
+                  + path
+                  + "children["
+                  + i
+                  + "].key': '"
+                  + SafeText.echo(child.key())
                   + "' names two children of one parent (a key names a child in its parent's"
                   + " aggregate)");
         }
@@ -236,7 +270,16 @@ public final class SubmissionCodec {
           "field '" + path + "failurePolicy' is only allowed on a job with children");
     }
     return new Submission(
-        id, type, payload, dependency, maxAttempts, backoff, timeoutMs, runAt, key, children,
+        id,
+        type,
+        payload,
+        dependency,
+        maxAttempts,
+        backoff,
+        timeoutMs,
+        runAt,
+        key,
+        children,
         failurePolicy);
   }
 
@@ -247,15 +290,21 @@ public final class SubmissionCodec {
     }
     if (!node.isObject()) {
       throw new InvalidSubmissionException(
-          "field '" + path.substring(0, path.length() - 1) + "' must be an object but was "
+          "field '"
+              + path.substring(0, path.length() - 1)
+              + "' must be an object but was "
               + kind(node));
     }
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!BACKOFF_FIELDS.contains(f)) {
         throw new InvalidSubmissionException(
-            "unknown field '" + path + f + "' (known fields: "
-                + String.join(", ", sorted(BACKOFF_FIELDS)) + ")");
+            "unknown field '"
+                + path
+                + f
+                + "' (known fields: "
+                + String.join(", ", sorted(BACKOFF_FIELDS))
+                + ")");
       }
     }
     BackoffPolicy d = BackoffPolicy.DEFAULT;
@@ -263,8 +312,11 @@ public final class SubmissionCodec {
     BackoffStrategy strategy = s == null ? d.strategy() : BackoffStrategy.fromWire(s);
     if (strategy == null) {
       throw new InvalidSubmissionException(
-          "field '" + path + "strategy' must be exponential, linear or fixed but was '"
-              + SafeText.echo(s) + "'");
+          "field '"
+              + path
+              + "strategy' must be exponential, linear or fixed but was '"
+              + SafeText.echo(s)
+              + "'");
     }
     Integer initial = integer(node, path, "initialMs", 0, Integer.MAX_VALUE);
     Integer max = integer(node, path, "maxMs", 0, Integer.MAX_VALUE);
@@ -306,8 +358,12 @@ public final class SubmissionCodec {
     String s = text(node, path, field, 200);
     if (s != null && !NAME.matcher(s).matches()) {
       throw new InvalidSubmissionException(
-          "field '" + path + field + "' must be 1-200 characters of [A-Za-z0-9_.:-/] but was '"
-              + SafeText.echo(s) + "'");
+          "field '"
+              + path
+              + field
+              + "' must be 1-200 characters of [A-Za-z0-9_.:-/] but was '"
+              + SafeText.echo(s)
+              + "'");
     }
     return s;
   }
@@ -359,13 +415,23 @@ public final class SubmissionCodec {
       t = Instant.parse(s);
     } catch (DateTimeParseException e) {
       throw new InvalidSubmissionException(
-          "field '" + path + field + "' must be an ISO-8601 instant like 2026-11-25T12:00:00Z"
-              + " but was '" + SafeText.echo(s) + "'");
+          "field '"
+              + path
+              + field
+              + "' must be an ISO-8601 instant like 2026-11-25T12:00:00Z"
+              + " but was '"
+              + SafeText.echo(s)
+              + "'");
     }
     if (t.isBefore(MIN_INSTANT) || t.isAfter(MAX_INSTANT)) {
       throw new InvalidSubmissionException(
-          "field '" + path + field + "' must be between 1970-01-01T00:00:00Z and"
-              + " 9999-12-31T23:59:59Z but was '" + SafeText.echo(s) + "'");
+          "field '"
+              + path
+              + field
+              + "' must be between 1970-01-01T00:00:00Z and"
+              + " 9999-12-31T23:59:59Z but was '"
+              + SafeText.echo(s)
+              + "'");
     }
     return t;
   }

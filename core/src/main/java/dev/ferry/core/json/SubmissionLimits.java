@@ -4,8 +4,8 @@ package dev.ferry.core.json;
  * Limits applied to every submission before it is accepted.
  *
  * @param maxBytes largest accepted record value, in bytes
- * @param maxDepth deepest accepted JSON nesting (objects and arrays), counted over the whole
- *     record including payloads and children
+ * @param maxDepth deepest accepted JSON nesting (objects and arrays), counted over the whole record
+ *     including payloads and children
  * @param maxChildren most children accepted in one submission, counted over the whole tree
  */
 public record SubmissionLimits(int maxBytes, int maxDepth, int maxChildren) {

@@ -14,8 +14,8 @@ import java.util.UUID;
 
 /**
  * Encodes and decodes the messages Ferry writes itself: work items ({@code ferry.work}), attempt
- * reports ({@code ferry.results}) and events ({@code ferry.events}). Decoding throws
- * {@link IOException} naming the problem when a record is malformed. Thread-safe.
+ * reports ({@code ferry.results}) and events ({@code ferry.events}). Decoding throws {@link
+ * IOException} naming the problem when a record is malformed. Thread-safe.
  */
 public final class WireCodec {
   /** Results longer than this (as JSON text) are left out of events. */
@@ -41,15 +41,22 @@ public final class WireCodec {
   }
 
   /**
-   * Encodes a work item whose payload is JSON text already (as the database returns it),
-   * without parsing it into a tree and writing it out again: the same bytes as
-   * {@link #encode(WorkItem)} for the same item.
+   * Encodes a work item whose payload is JSON text already (as the database returns it), without
+   * parsing it into a tree and writing it out again: the same bytes as {@link #encode(WorkItem)}
+   * for the same item.
    */
-  public static byte[] encodeWorkItem(java.util.UUID id, int attempt, long run, String type,
-      String payloadJson, String dependency, long timeoutMs, int crashes) {
+  public static byte[] encodeWorkItem(
+      java.util.UUID id,
+      int attempt,
+      long run,
+      String type,
+      String payloadJson,
+      String dependency,
+      long timeoutMs,
+      int crashes) {
     var out = new java.io.ByteArrayOutputStream(128 + payloadJson.length());
-    try (com.fasterxml.jackson.core.JsonGenerator g = FerryJson.MAPPER.getFactory()
-        .createGenerator(out)) {
+    try (com.fasterxml.jackson.core.JsonGenerator g =
+        FerryJson.MAPPER.getFactory().createGenerator(out)) {
       g.writeStartObject();
       g.writeStringField("id", id.toString());
       g.writeNumberField("attempt", attempt);

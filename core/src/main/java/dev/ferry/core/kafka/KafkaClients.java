@@ -28,8 +28,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds Kafka clients with Ferry's settings plus every pass-through property of the
- * configuration (SASL, TLS …). Keys are job ids as strings, values are raw bytes.
+ * Builds Kafka clients with Ferry's settings plus every pass-through property of the configuration
+ * (SASL, TLS …). Keys are job ids as strings, values are raw bytes.
  */
 public final class KafkaClients {
   private static final Logger log = LoggerFactory.getLogger(KafkaClients.class);
@@ -88,8 +88,8 @@ public final class KafkaClients {
   }
 
   /**
-   * Waits until every partition of new topics has a leader, so that the first producers do not
-   * meet NOT_LEADER errors (which an idempotent producer may turn into sequence errors).
+   * Waits until every partition of new topics has a leader, so that the first producers do not meet
+   * NOT_LEADER errors (which an idempotent producer may turn into sequence errors).
    */
   private static void awaitLeaders(Admin admin, List<String> names, Duration timeout)
       throws InterruptedException, ExecutionException, TimeoutException {
@@ -97,9 +97,14 @@ public final class KafkaClients {
     while (true) {
       boolean ready;
       try {
-        ready = admin.describeTopics(names).allTopicNames()
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values().stream()
-            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
+        ready =
+            admin
+                .describeTopics(names)
+                .allTopicNames()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .values()
+                .stream()
+                .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null));
       } catch (ExecutionException e) {
         ready = false;
       }
@@ -120,11 +125,14 @@ public final class KafkaClients {
   }
 
   /**
-   * Creates the given topics if missing, with per-topic configs (e.g. {@code max.message.bytes}
-   * for a submit topic that takes large fan-outs); existing topics are left as they are.
+   * Creates the given topics if missing, with per-topic configs (e.g. {@code max.message.bytes} for
+   * a submit topic that takes large fan-outs); existing topics are left as they are.
    */
-  public static void ensureTopics(FerryConfig config, List<String> names,
-      Map<String, Map<String, String>> topicConfigs, Duration timeout) {
+  public static void ensureTopics(
+      FerryConfig config,
+      List<String> names,
+      Map<String, Map<String, String>> topicConfigs,
+      Duration timeout) {
     int partitions = config.getInt(Setting.TOPIC_PARTITIONS);
     short replication = (short) config.getInt(Setting.TOPIC_REPLICATION);
     Properties p = base(config);
@@ -135,32 +143,37 @@ public final class KafkaClients {
       List<NewTopic> missing = new ArrayList<>();
       for (String name : names) {
         if (!existing.contains(name)) {
-          missing.add(new NewTopic(name, partitions, replication)
-              .configs(topicConfigs.getOrDefault(name, Map.of())));
+          missing.add(
+              new NewTopic(name, partitions, replication)
+                  .configs(topicConfigs.getOrDefault(name, Map.of())));
         }
       }
       if (missing.isEmpty()) {
         return;
       }
       Map<String, Exception> failures = new HashMap<>();
-      admin.createTopics(missing).values().forEach((name, f) -> {
-        try {
-          f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-          log.info("Created topic {} ({} partitions)", name, partitions);
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            failures.put(name, e);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          failures.put(name, e);
-        } catch (TimeoutException e) {
-          failures.put(name, e);
-        }
-      });
+      admin
+          .createTopics(missing)
+          .values()
+          .forEach(
+              (name, f) -> {
+                try {
+                  f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                  log.info("Created topic {} ({} partitions)", name, partitions);
+                } catch (ExecutionException e) {
+                  if (!(e.getCause() instanceof TopicExistsException)) {
+                    failures.put(name, e);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  failures.put(name, e);
+                } catch (TimeoutException e) {
+                  failures.put(name, e);
+                }
+              });
       if (!failures.isEmpty()) {
-        throw new IllegalStateException("could not create topics " + failures.keySet(),
-            failures.values().iterator().next());
+        throw new IllegalStateException(
+            "could not create topics " + failures.keySet(), failures.values().iterator().next());
       }
       awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), timeout);
     } catch (ExecutionException | TimeoutException e) {
@@ -173,16 +186,18 @@ public final class KafkaClients {
   }
 
   /**
-   * Records behind the end of a consumer's assigned partitions: the sum of its per-partition
-   * {@code records-lag} metrics; -1 when partitions are assigned but not fetched yet. Call it on
-   * the consumer's own thread.
+   * Records behind the end of a consumer's assigned partitions: the sum of its per-partition {@code
+   * records-lag} metrics; -1 when partitions are assigned but not fetched yet. Call it on the
+   * consumer's own thread.
    */
   public static long lag(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer) {
     long sum = 0;
     boolean any = false;
     for (var e : consumer.metrics().entrySet()) {
-      if (e.getKey().name().equals("records-lag") && e.getKey().tags().containsKey("partition")
-          && e.getValue().metricValue() instanceof Double d && !d.isNaN()) {
+      if (e.getKey().name().equals("records-lag")
+          && e.getKey().tags().containsKey("partition")
+          && e.getValue().metricValue() instanceof Double d
+          && !d.isNaN()) {
         sum += d.longValue();
         any = true;
       }

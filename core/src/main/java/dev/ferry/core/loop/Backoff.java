@@ -6,10 +6,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one reconnect/retry backoff of every Ferry loop (dispatcher, consumer loops, periodic
- * loops, the worker's listeners, startup): waits double from {@code first} up to {@code max},
- * each with up to 50 % random jitter so that replicas that failed together do not retry
- * together; {@link #reset()} after a success. Not thread-safe: one instance per loop thread.
+ * The one reconnect/retry backoff of every Ferry loop (dispatcher, consumer loops, periodic loops,
+ * the worker's listeners, startup): waits double from {@code first} up to {@code max}, each with up
+ * to 50 % random jitter so that replicas that failed together do not retry together; {@link
+ * #reset()} after a success. Not thread-safe: one instance per loop thread.
  *
  * <pre>{@code
  * Backoff backoff = Backoff.standard();
@@ -35,7 +35,8 @@ public final class Backoff {
 
   public Backoff(Duration first, Duration max) {
     if (first.isNegative() || first.isZero() || max.compareTo(first) < 0) {
-      throw new IllegalArgumentException("backoff needs 0 < first <= max, got " + first + ", " + max);
+      throw new IllegalArgumentException(
+          "backoff needs 0 < first <= max, got " + first + ", " + max);
     }
     this.firstMs = first.toMillis();
     this.maxMs = max.toMillis();

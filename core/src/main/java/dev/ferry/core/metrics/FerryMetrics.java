@@ -16,12 +16,12 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 
 /**
- * The metrics of one Ferry process: a Micrometer registry rendered in the Prometheus text
- * format on {@code /metrics} (next to the health endpoints). Every meter carries the tags
- * {@code role} ({@code orchestrator} or {@code worker}) and {@code ferry_id}. Besides Ferry's
- * own meters it binds the JVM's (memory, GC, threads, CPU, uptime), each Kafka client's
- * ({@code kafka_consumer_*}, {@code kafka_producer_*}: lag per partition, request rates, ...)
- * and the HikariCP pool's ({@code hikaricp_*}).
+ * The metrics of one Ferry process: a Micrometer registry rendered in the Prometheus text format on
+ * {@code /metrics} (next to the health endpoints). Every meter carries the tags {@code role}
+ * ({@code orchestrator} or {@code worker}) and {@code ferry_id}. Besides Ferry's own meters it
+ * binds the JVM's (memory, GC, threads, CPU, uptime), each Kafka client's ({@code
+ * kafka_consumer_*}, {@code kafka_producer_*}: lag per partition, request rates, ...) and the
+ * HikariCP pool's ({@code hikaricp_*}).
  */
 public final class FerryMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry =

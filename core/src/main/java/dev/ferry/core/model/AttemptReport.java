@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * What a worker tells the orchestrator about one attempt, on {@code ferry.results}: either a
- * start notice ({@code outcome == null}) or the attempt's outcome.
+ * What a worker tells the orchestrator about one attempt, on {@code ferry.results}: either a start
+ * notice ({@code outcome == null}) or the attempt's outcome.
  */
 public record AttemptReport(
     UUID jobId,

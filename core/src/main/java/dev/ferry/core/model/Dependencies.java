@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 
 /**
- * Dependencies (circuit-breaker keys) that can be derived without the worker: the built-in
- * {@code http} type uses its URL's host:port. Shared by the orchestrator (to hold back dispatch
- * while a breaker is open) and the worker.
+ * Dependencies (circuit-breaker keys) that can be derived without the worker: the built-in {@code
+ * http} type uses its URL's host:port. Shared by the orchestrator (to hold back dispatch while a
+ * breaker is open) and the worker.
  */
 public final class Dependencies {
   private Dependencies() {}

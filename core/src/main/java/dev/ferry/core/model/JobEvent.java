@@ -6,5 +6,10 @@ import java.util.UUID;
 
 /** A lifecycle event published to {@code ferry.events}. */
 public record JobEvent(
-    UUID jobId, UUID parentId, JobStatus status, int attempt, JsonNode result, String error,
+    UUID jobId,
+    UUID parentId,
+    JobStatus status,
+    int attempt,
+    JsonNode result,
+    String error,
     Instant at) {}

@@ -5,8 +5,7 @@ import java.time.Instant;
 
 /** How an attempt ended. Exhaustively switchable: every kind of ending is one of these. */
 public sealed interface Outcome
-    permits Outcome.Succeeded, Outcome.Failed, Outcome.TimedOut, Outcome.Deferred,
-        Outcome.Spawned {
+    permits Outcome.Succeeded, Outcome.Failed, Outcome.TimedOut, Outcome.Deferred, Outcome.Spawned {
 
   /** The attempt succeeded with a result (may be JSON null). */
   record Succeeded(JsonNode result) implements Outcome {}
@@ -18,8 +17,8 @@ public sealed interface Outcome
   record TimedOut(String error) implements Outcome {}
 
   /**
-   * The job should run again no earlier than {@code until}, without using up an attempt
-   * (snooze, or an open circuit breaker).
+   * The job should run again no earlier than {@code until}, without using up an attempt (snooze, or
+   * an open circuit breaker).
    */
   record Deferred(Instant until, String reason) implements Outcome {}
 

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A validated job submission, as read from {@code ferry.submit}. Optional fields are null when
- * the submitter left them out; defaults are applied by the orchestrator from configuration.
+ * A validated job submission, as read from {@code ferry.submit}. Optional fields are null when the
+ * submitter left them out; defaults are applied by the orchestrator from configuration.
  *
  * @param id the job id; null means "derive one from the record's position" (still idempotent)
  * @param type the handler name; null only for a parent with children
@@ -35,7 +35,16 @@ public record Submission(
   /** Same submission with the given id. */
   public Submission withId(UUID newId) {
     return new Submission(
-        newId, type, payload, dependency, maxAttempts, backoff, timeoutMs, runAt, key, children,
+        newId,
+        type,
+        payload,
+        dependency,
+        maxAttempts,
+        backoff,
+        timeoutMs,
+        runAt,
+        key,
+        children,
         failurePolicy);
   }
 }

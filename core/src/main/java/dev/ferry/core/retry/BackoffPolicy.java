@@ -1,8 +1,8 @@
 package dev.ferry.core.retry;
 
 /**
- * How long to wait before the next attempt. Immutable and validated on construction, so a
- * policy that exists is a policy that works.
+ * How long to wait before the next attempt. Immutable and validated on construction, so a policy
+ * that exists is a policy that works.
  *
  * @param strategy the shape of the delay
  * @param initialMs the first delay, &gt;= 0

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.random.RandomGenerator;
 
 /**
- * The retry delay as a pure function of (attempt, policy, random source), so that it can be
- * tested with a seeded generator and reasoned about without a clock.
+ * The retry delay as a pure function of (attempt, policy, random source), so that it can be tested
+ * with a seeded generator and reasoned about without a clock.
  */
 public final class RetryDelays {
   private RetryDelays() {}
@@ -26,7 +26,8 @@ public final class RetryDelays {
           case FIXED -> policy.initialMs();
         };
     double capped = Math.min(base, policy.maxMs());
-    double jittered = capped + (policy.jitter() == 0 ? 0 : random.nextDouble() * policy.jitter() * capped);
+    double jittered =
+        capped + (policy.jitter() == 0 ? 0 : random.nextDouble() * policy.jitter() * capped);
     return Duration.ofMillis(Math.round(jittered));
   }
 }

@@ -12,15 +12,17 @@ import java.util.Map;
 /**
  * Makes text safe to log, to put in a Kafka header or a reason, and to store in PostgreSQL.
  *
- * <p>PostgreSQL refuses NUL in {@code text} (22021) and the escape {@code &#92;u0000} in {@code jsonb}
- * (22P05), and cannot encode an unpaired surrogate; a log line or a header that echoes user text
- * must not carry CR/LF (log injection) or be unbounded. Pure functions, thread-safe.
+ * <p>PostgreSQL refuses NUL in {@code text} (22021) and the escape {@code &#92;u0000} in {@code
+ * jsonb} (22P05), and cannot encode an unpaired surrogate; a log line or a header that echoes user
+ * text must not carry CR/LF (log injection) or be unbounded. Pure functions, thread-safe.
  */
 public final class SafeText {
   /** The most characters of user text a reason or log line echoes. */
   public static final int ECHO_CHARS = 200;
+
   /** The most characters of an error message stored in {@code last_error} or an attempt row. */
   public static final int ERROR_CHARS = 16_384;
+
   /** What a NUL character becomes in stored text: the six characters of its JSON escape. */
   public static final String NUL_ESCAPE = "\\u0000";
 
@@ -28,8 +30,8 @@ public final class SafeText {
 
   /**
    * User text for a log line, a reason or a header: control characters (C0, DEL, C1, line and
-   * paragraph separators) and unpaired surrogates are written as escapes ({@code \n},
-   * {@code &#92;u0000}), and the text is cut after {@code maxChars} with a note of how much was cut.
+   * paragraph separators) and unpaired surrogates are written as escapes ({@code \n}, {@code
+   * &#92;u0000}), and the text is cut after {@code maxChars} with a note of how much was cut.
    */
   public static String echo(String s, int maxChars) {
     if (s == null) {
@@ -39,7 +41,8 @@ public final class SafeText {
     int i = 0;
     for (; i < s.length() && b.length() < maxChars; i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length()
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         b.append(c).append(s.charAt(++i));
       } else if (needsEscape(c)) {
@@ -65,9 +68,9 @@ public final class SafeText {
   }
 
   /**
-   * Text PostgreSQL can store: NUL becomes {@link #NUL_ESCAPE}, an unpaired surrogate U+FFFD,
-   * and it is cut after {@code maxChars}. Line breaks are kept (a stack trace stays readable).
-   * Returns the same instance when nothing needed changing.
+   * Text PostgreSQL can store: NUL becomes {@link #NUL_ESCAPE}, an unpaired surrogate U+FFFD, and
+   * it is cut after {@code maxChars}. Line breaks are kept (a stack trace stays readable). Returns
+   * the same instance when nothing needed changing.
    */
   public static String storable(String s, int maxChars) {
     if (s == null) {
@@ -82,7 +85,8 @@ public final class SafeText {
       char c = s.charAt(i);
       if (c == 0) {
         b.append(NUL_ESCAPE);
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
           && Character.isLowSurrogate(s.charAt(i + 1))) {
         b.append(c).append(s.charAt(++i));
       } else if (Character.isSurrogate(c)) {
@@ -110,7 +114,8 @@ public final class SafeText {
         return false;
       }
       if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < s.length()
+        if (Character.isHighSurrogate(c)
+            && i + 1 < s.length()
             && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
         } else {
@@ -129,12 +134,13 @@ public final class SafeText {
         return "contains the NUL character (\\u0000) at position " + i;
       }
       if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < s.length()
+        if (Character.isHighSurrogate(c)
+            && i + 1 < s.length()
             && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
         } else {
-          return String.format("contains an unpaired surrogate (\\u%04x) at position %d",
-              (int) c, i);
+          return String.format(
+              "contains an unpaired surrogate (\\u%04x) at position %d", (int) c, i);
         }
       }
     }
@@ -142,9 +148,9 @@ public final class SafeText {
   }
 
   /**
-   * A JSON value PostgreSQL's {@code jsonb} accepts: every string and field name made
-   * {@linkplain #storable(String, int) storable} (NUL escaped). Returns the same node when
-   * nothing needed changing, else a fixed copy.
+   * A JSON value PostgreSQL's {@code jsonb} accepts: every string and field name made {@linkplain
+   * #storable(String, int) storable} (NUL escaped). Returns the same node when nothing needed
+   * changing, else a fixed copy.
    */
   public static JsonNode storable(JsonNode node) {
     if (node == null || !needsFix(node)) {
@@ -196,7 +202,11 @@ public final class SafeText {
   }
 
   private static boolean needsEscape(char c) {
-    return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029
+    return c < 0x20
+        || c == 0x7f
+        || (c >= 0x80 && c <= 0x9f)
+        || c == 0x2028
+        || c == 0x2029
         || Character.isSurrogate(c);
   }
 }

@@ -7,11 +7,11 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * W3C Trace Context ({@code traceparent}) for Ferry's records. A submission's
- * {@code traceparent} header becomes its job's trace (children and spawned jobs share their
- * parent's); every work item, attempt report and event of the job carries it as the same
- * header, and the worker puts its trace id in the logging MDC ({@code traceId}) while the
- * handler runs. A submission without a valid one gets a fresh trace.
+ * W3C Trace Context ({@code traceparent}) for Ferry's records. A submission's {@code traceparent}
+ * header becomes its job's trace (children and spawned jobs share their parent's); every work item,
+ * attempt report and event of the job carries it as the same header, and the worker puts its trace
+ * id in the logging MDC ({@code traceId}) while the handler runs. A submission without a valid one
+ * gets a fresh trace.
  *
  * <p>Format: {@code 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>}, lower case; all-zero
  * ids and version {@code ff} are invalid (W3C Trace Context, level 1).
@@ -19,6 +19,7 @@ import org.apache.kafka.common.header.Headers;
 public final class TraceContext {
   /** The header name on Kafka records. */
   public static final String HEADER = "traceparent";
+
   /** The MDC key holding the trace id while a job's handler runs. */
   public static final String MDC_TRACE_ID = "traceId";
 
@@ -45,9 +46,14 @@ public final class TraceContext {
     String traceId = v.substring(3, 35);
     String spanId = v.substring(36, 52);
     String flags = v.substring(53, 55);
-    if (!isLowerHex(version) || !isLowerHex(traceId) || !isLowerHex(spanId) || !isLowerHex(flags)
-        || version.equals("ff") || (version.equals("00") && v.length() != 55)
-        || traceId.equals(ZERO_TRACE) || spanId.equals(ZERO_SPAN)) {
+    if (!isLowerHex(version)
+        || !isLowerHex(traceId)
+        || !isLowerHex(spanId)
+        || !isLowerHex(flags)
+        || version.equals("ff")
+        || (version.equals("00") && v.length() != 55)
+        || traceId.equals(ZERO_TRACE)
+        || spanId.equals(ZERO_SPAN)) {
       return null;
     }
     return v.substring(0, 55);
@@ -76,7 +82,8 @@ public final class TraceContext {
   public static String fromHeaders(Headers headers) {
     Header h = headers.lastHeader(HEADER);
     return h == null || h.value() == null
-        ? null : validOrNull(new String(h.value(), StandardCharsets.US_ASCII));
+        ? null
+        : validOrNull(new String(h.value(), StandardCharsets.US_ASCII));
   }
 
   /** Sets the {@code traceparent} header (replacing any); nothing when it is null. */

@@ -37,7 +37,8 @@ class CircuitBreakerMachineTest {
 
   @Test
   void closed_opensAtTheFailureRateOnceMinimumCallsReached() {
-    Step s = record(fresh(), List.of(Call.SUCCESS, Call.SUCCESS, Call.SUCCESS, Call.FAILURE), T0, C);
+    Step s =
+        record(fresh(), List.of(Call.SUCCESS, Call.SUCCESS, Call.SUCCESS, Call.FAILURE), T0, C);
     assertThat(s.snapshot().state()).isEqualTo(BreakerState.CLOSED);
     s = record(s.snapshot(), List.of(Call.FAILURE), T0, C); // 2 of 5 = 40 %
     assertThat(s.snapshot().state()).isEqualTo(BreakerState.CLOSED);
@@ -62,11 +63,13 @@ class CircuitBreakerMachineTest {
 
   @Test
   void timeWindow_forgetsOldSeconds() {
-    BreakerConfig time = new BreakerConfig(WindowType.TIME, 10, 5, 50, 1000, 100, 10_000, 1, 10_000, 3, 0);
+    BreakerConfig time =
+        new BreakerConfig(WindowType.TIME, 10, 5, 50, 1000, 100, 10_000, 1, 10_000, 3, 0);
     BreakerSnapshot s0 = BreakerSnapshot.closed("d", time, T0);
     Step s = record(s0, n(4, Call.FAILURE), T0, time);
     s = record(s.snapshot(), n(4, Call.SUCCESS), T0.plusSeconds(11), time); // the failures aged out
-    assertThat(s.snapshot().window().totals(T0.plusSeconds(11).getEpochSecond()).calls()).isEqualTo(4);
+    assertThat(s.snapshot().window().totals(T0.plusSeconds(11).getEpochSecond()).calls())
+        .isEqualTo(4);
     s = record(s.snapshot(), n(1, Call.FAILURE), T0.plusSeconds(12), time);
     assertThat(s.snapshot().state()).isEqualTo(BreakerState.CLOSED);
     s = record(s.snapshot(), n(4, Call.FAILURE), T0.plusSeconds(12), time); // 5 of 9
@@ -79,7 +82,8 @@ class CircuitBreakerMachineTest {
 
   @Test
   void slowCalls_openTheBreakerAtTheirRate() {
-    BreakerConfig slow = new BreakerConfig(WindowType.COUNT, 10, 5, 50, 1000, 60, 10_000, 1, 10_000, 3, 0);
+    BreakerConfig slow =
+        new BreakerConfig(WindowType.COUNT, 10, 5, 50, 1000, 60, 10_000, 1, 10_000, 3, 0);
     Step s = record(BreakerSnapshot.closed("d", slow, T0), n(2, Call.SUCCESS), T0, slow);
     s = record(s.snapshot(), n(3, new Call(false, true)), T0, slow); // 3 of 5 slow = 60 %
     assertThat(s.snapshot().state()).isEqualTo(BreakerState.OPEN);
@@ -138,7 +142,8 @@ class CircuitBreakerMachineTest {
       s = reopened.snapshot();
       assertThat(s.state()).isEqualTo(BreakerState.OPEN);
       assertThat(reopened.transition().from()).isEqualTo(BreakerState.HALF_OPEN);
-      assertThat(Duration.between(s.openedAt(), s.retryAt())).isEqualTo(Duration.ofSeconds(expected));
+      assertThat(Duration.between(s.openedAt(), s.retryAt()))
+          .isEqualTo(Duration.ofSeconds(expected));
       t = s.retryAt();
     }
   }
@@ -157,7 +162,8 @@ class CircuitBreakerMachineTest {
     assertThat(half.epoch()).isGreaterThan(admittedWhileClosed);
 
     // Calls admitted while CLOSED finish now: neither trials that succeed nor ones that fail.
-    Step late = record(half, admittedIn(admittedWhileClosed, n(3, Call.SUCCESS)), T0.plusSeconds(10), C);
+    Step late =
+        record(half, admittedIn(admittedWhileClosed, n(3, Call.SUCCESS)), T0.plusSeconds(10), C);
     assertThat(late.transition()).isNull();
     assertThat(late.snapshot()).isEqualTo(half);
     late = record(half, admittedIn(admittedWhileClosed, n(1, Call.FAILURE)), T0.plusSeconds(10), C);
@@ -176,7 +182,9 @@ class CircuitBreakerMachineTest {
     report.add(Call.SUCCESS, half.epoch());
     report.add(Call.SUCCESS, half.epoch());
     Step s = record(half, report, T0.plusSeconds(10), C);
-    assertThat(s.snapshot().state()).as("2 trials of 3 succeeded").isEqualTo(BreakerState.HALF_OPEN);
+    assertThat(s.snapshot().state())
+        .as("2 trials of 3 succeeded")
+        .isEqualTo(BreakerState.HALF_OPEN);
     assertThat(s.snapshot().halfOpenSuccesses()).isEqualTo(2);
   }
 
@@ -189,8 +197,12 @@ class CircuitBreakerMachineTest {
     var renewed = acquire(half, t.plusSeconds(61), C);
     assertThat(renewed.granted()).isTrue();
     assertThat(renewed.step().snapshot().epoch()).isEqualTo(expiredEpoch + 1);
-    Step late = record(renewed.step().snapshot(), admittedIn(expiredEpoch, n(1, Call.FAILURE)),
-        t.plusSeconds(62), C);
+    Step late =
+        record(
+            renewed.step().snapshot(),
+            admittedIn(expiredEpoch, n(1, Call.FAILURE)),
+            t.plusSeconds(62),
+            C);
     assertThat(late.snapshot().state()).isEqualTo(BreakerState.HALF_OPEN);
   }
 
@@ -203,8 +215,11 @@ class CircuitBreakerMachineTest {
     assertThat(half.snapshot().epoch()).isEqualTo(s.epoch() + 2);
     Step closed = record(half.snapshot(), n(3, Call.SUCCESS), T0.plusSeconds(10), C);
     assertThat(closed.snapshot().epoch()).isEqualTo(s.epoch() + 3);
-    assertThat(CircuitBreakerMachine.force(closed.snapshot(), BreakerState.OPEN, T0, null, C)
-        .snapshot().epoch()).isEqualTo(s.epoch() + 4);
+    assertThat(
+            CircuitBreakerMachine.force(closed.snapshot(), BreakerState.OPEN, T0, null, C)
+                .snapshot()
+                .epoch())
+        .isEqualTo(s.epoch() + 4);
     assertThat(CircuitBreakerMachine.reset(closed.snapshot(), T0, C).snapshot().epoch())
         .isEqualTo(s.epoch() + 4);
   }
@@ -222,7 +237,8 @@ class CircuitBreakerMachineTest {
     assertThat(acquire(open.snapshot(), T0.plusSeconds(3600), C).granted()).isFalse();
     Step closed = CircuitBreakerMachine.force(open.snapshot(), BreakerState.CLOSED, T0, null, C);
     assertThat(record(closed.snapshot(), n(20, Call.FAILURE), T0, C).snapshot().state())
-        .as("forced closed never opens").isEqualTo(BreakerState.CLOSED);
+        .as("forced closed never opens")
+        .isEqualTo(BreakerState.CLOSED);
     Step reset = CircuitBreakerMachine.reset(closed.snapshot(), T0, C);
     assertThat(reset.snapshot().forced()).isNull();
     assertThat(record(reset.snapshot(), n(5, Call.FAILURE), T0, C).snapshot().state())
@@ -232,11 +248,14 @@ class CircuitBreakerMachineTest {
 
   @Test
   void invalidConfig_isRejectedWithTheBadValue() {
-    assertThatThrownBy(() -> new BreakerConfig(WindowType.COUNT, 0, 5, 50, 1000, 100, 10, 1, 10, 3, 0))
+    assertThatThrownBy(
+            () -> new BreakerConfig(WindowType.COUNT, 0, 5, 50, 1000, 100, 10, 1, 10, 3, 0))
         .hasMessage("breaker.window.size must be between 1 and 10000 but was 0");
-    assertThatThrownBy(() -> new BreakerConfig(WindowType.COUNT, 10, 5, 150, 1000, 100, 10, 1, 10, 3, 0))
+    assertThatThrownBy(
+            () -> new BreakerConfig(WindowType.COUNT, 10, 5, 150, 1000, 100, 10, 1, 10, 3, 0))
         .hasMessage("breaker.failure.rate.threshold must be in (0, 100] but was 150.0");
-    assertThatThrownBy(() -> new BreakerConfig(WindowType.COUNT, 10, 5, 50, 1000, 100, 100, 1, 10, 3, 0))
+    assertThatThrownBy(
+            () -> new BreakerConfig(WindowType.COUNT, 10, 5, 50, 1000, 100, 100, 1, 10, 3, 0))
         .hasMessage("breaker.open.max.ms must be >= breaker.open.ms (100) but was 10");
   }
 }

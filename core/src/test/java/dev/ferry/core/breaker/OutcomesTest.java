@@ -70,7 +70,8 @@ class OutcomesTest {
 
   @Test
   void timeWindow_addsTotalsToTheCurrentSecond() {
-    BreakerConfig time = new BreakerConfig(WindowType.TIME, 10, 5, 50, 1000, 100, 10_000, 1, 10_000, 3, 0);
+    BreakerConfig time =
+        new BreakerConfig(WindowType.TIME, 10, 5, 50, 1000, 100, 10_000, 1, 10_000, 3, 0);
     Outcomes o = Outcomes.forConfig(time);
     for (int i = 0; i < 5_000; i++) {
       o.add(i % 5 == 0 ? Call.FAILURE : new Call(false, i % 2 == 0), 0);

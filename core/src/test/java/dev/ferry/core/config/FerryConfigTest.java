@@ -14,9 +14,13 @@ class FerryConfigTest {
 
   @Test
   void kafkaPropertiesCanBeAddedToDefaults() {
-    FerryConfig c = FerryConfig.defaults().withKafka("fetch.min.bytes", "65536")
-        .with(Setting.WORKER_CONCURRENCY, "8").withKafka("linger.ms", "0");
-    assertThat(c.kafkaProperties()).containsEntry("fetch.min.bytes", "65536")
+    FerryConfig c =
+        FerryConfig.defaults()
+            .withKafka("fetch.min.bytes", "65536")
+            .with(Setting.WORKER_CONCURRENCY, "8")
+            .withKafka("linger.ms", "0");
+    assertThat(c.kafkaProperties())
+        .containsEntry("fetch.min.bytes", "65536")
         .containsEntry("linger.ms", "0");
     assertThat(c.get(Setting.WORKER_CONCURRENCY)).isEqualTo("8");
   }
@@ -24,7 +28,9 @@ class FerryConfigTest {
   @Test
   void flagsBeatEnvironmentBeatFileBeatDefaults() throws Exception {
     Path file = dir.resolve("ferry.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         worker.concurrency=3
         topic.prefix=file.
         db.user=file-user
@@ -33,8 +39,13 @@ class FerryConfigTest {
     FerryConfig c =
         FerryConfig.load(
             Map.of(Setting.WORKER_CONCURRENCY, "9"),
-            Map.of("FERRY_WORKER_CONCURRENCY", "5", "FERRY_TOPIC_PREFIX", "env.",
-                "FERRY_KAFKA_SASL_MECHANISM", "PLAIN"),
+            Map.of(
+                "FERRY_WORKER_CONCURRENCY",
+                "5",
+                "FERRY_TOPIC_PREFIX",
+                "env.",
+                "FERRY_KAFKA_SASL_MECHANISM",
+                "PLAIN"),
             file);
     assertThat(c.getInt(Setting.WORKER_CONCURRENCY)).isEqualTo(9);
     assertThat(c.topicPrefix()).isEqualTo("env.");
@@ -58,12 +69,16 @@ class FerryConfigTest {
     FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_WORKER_CONCURRENCY", "lots"), null);
     assertThatThrownBy(() -> c.getInt(Setting.WORKER_CONCURRENCY))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency must be"
-            + " an integer between 1 and 1000000 but was 'lots'");
+        .hasMessage(
+            "worker.concurrency / FERRY_WORKER_CONCURRENCY / --worker-concurrency must be"
+                + " an integer between 1 and 1000000 but was 'lots'");
     FerryConfig j = FerryConfig.defaults().with(Setting.BACKOFF_JITTER, "3");
-    assertThatThrownBy(j::backoff).hasMessageContaining("backoff.jitter").hasMessageContaining("'3'");
+    assertThatThrownBy(j::backoff)
+        .hasMessageContaining("backoff.jitter")
+        .hasMessageContaining("'3'");
     FerryConfig s = FerryConfig.defaults().with(Setting.BACKOFF_STRATEGY, "random");
-    assertThatThrownBy(s::backoff).hasMessageContaining("exponential, linear or fixed but was 'random'");
+    assertThatThrownBy(s::backoff)
+        .hasMessageContaining("exponential, linear or fixed but was 'random'");
   }
 
   @Test
@@ -78,27 +93,35 @@ class FerryConfigTest {
   void missingFile_isAnErrorNamingIt() {
     Path file = dir.resolve("nope.properties");
     assertThatThrownBy(() -> FerryConfig.load(Map.of(), Map.of(), file))
-        .hasMessageContaining("cannot read config file").hasMessageContaining("nope.properties");
+        .hasMessageContaining("cannot read config file")
+        .hasMessageContaining("nope.properties");
   }
 
   @Test
   void describe_masksSecrets() {
     FerryConfig c =
-        FerryConfig.load(Map.of(Setting.DB_PASSWORD, "hunter2"),
-            Map.of("FERRY_KAFKA_SASL_JAAS_CONFIG", "x password=\"p\""), null);
+        FerryConfig.load(
+            Map.of(Setting.DB_PASSWORD, "hunter2"),
+            Map.of("FERRY_KAFKA_SASL_JAAS_CONFIG", "x password=\"p\""),
+            null);
     assertThat(c.describe().toString()).doesNotContain("hunter2").doesNotContain("password=\"p\"");
     assertThat(c.describe()).containsEntry("db.password", "****");
   }
 
   @Test
   void describe_masksPrivateKeysAndPassphrases_butNotCertificates() {
-    FerryConfig c = FerryConfig.load(Map.of(), Map.of(
-        "FERRY_KAFKA_SSL_KEYSTORE_KEY", "-----BEGIN PRIVATE KEY-----abc",
-        "FERRY_KAFKA_SSL_KEY_PASSWORD", "kp",
-        "FERRY_KAFKA_SASL_OAUTHBEARER_ASSERTION_PRIVATE_KEY_PASSPHRASE", "pp",
-        "FERRY_KAFKA_SSL_TRUSTSTORE_CERTIFICATES", "-----BEGIN CERTIFICATE-----pub"), null);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(),
+            Map.of(
+                "FERRY_KAFKA_SSL_KEYSTORE_KEY", "-----BEGIN PRIVATE KEY-----abc",
+                "FERRY_KAFKA_SSL_KEY_PASSWORD", "kp",
+                "FERRY_KAFKA_SASL_OAUTHBEARER_ASSERTION_PRIVATE_KEY_PASSPHRASE", "pp",
+                "FERRY_KAFKA_SSL_TRUSTSTORE_CERTIFICATES", "-----BEGIN CERTIFICATE-----pub"),
+            null);
     Map<String, String> d = c.describe();
-    assertThat(d).containsEntry("kafka.ssl.keystore.key", "****")
+    assertThat(d)
+        .containsEntry("kafka.ssl.keystore.key", "****")
         .containsEntry("kafka.ssl.key.password", "****")
         .containsEntry("kafka.sasl.oauthbearer.assertion.private.key.passphrase", "****")
         .containsEntry("kafka.ssl.truststore.certificates", "-----BEGIN CERTIFICATE-----pub");
@@ -111,8 +134,8 @@ class FerryConfigTest {
   void passwordFile_suppliesThePassword_withoutItsTrailingNewline() throws Exception {
     Path secret = dir.resolve("db-password");
     Files.writeString(secret, "s3cr3t with spaces\n");
-    FerryConfig c = FerryConfig.load(Map.of(),
-        Map.of("FERRY_DB_PASSWORD_FILE", secret.toString()), null);
+    FerryConfig c =
+        FerryConfig.load(Map.of(), Map.of("FERRY_DB_PASSWORD_FILE", secret.toString()), null);
     assertThat(c.get(Setting.DB_PASSWORD)).isEqualTo("s3cr3t with spaces");
     assertThat(c.describe().toString()).doesNotContain("s3cr3t");
   }
@@ -120,18 +143,29 @@ class FerryConfigTest {
   @Test
   void passwordFile_unreadableOrNextToAPassword_isAnErrorNamingTheSetting() {
     Path missing = dir.resolve("no-such-secret");
-    assertThatThrownBy(() -> FerryConfig.load(Map.of(),
-        Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()), null))
-        .hasMessageContaining("FERRY_DB_PASSWORD_FILE").hasMessageContaining("no-such-secret");
-    assertThatThrownBy(() -> FerryConfig.load(Map.of(Setting.DB_PASSWORD, "x"),
-        Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()), null))
+    assertThatThrownBy(
+            () ->
+                FerryConfig.load(
+                    Map.of(), Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()), null))
+        .hasMessageContaining("FERRY_DB_PASSWORD_FILE")
+        .hasMessageContaining("no-such-secret");
+    assertThatThrownBy(
+            () ->
+                FerryConfig.load(
+                    Map.of(Setting.DB_PASSWORD, "x"),
+                    Map.of("FERRY_DB_PASSWORD_FILE", missing.toString()),
+                    null))
         .hasMessageContaining("not both");
   }
 
   @Test
   void describe_masksAPasswordInTheDatabaseUrl() {
-    FerryConfig c = FerryConfig.load(Map.of(Setting.DB_URL,
-        "jdbc:postgresql://db/ferry?user=ferry&password=hunter2&ssl=true"), Map.of(), null);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(
+                Setting.DB_URL, "jdbc:postgresql://db/ferry?user=ferry&password=hunter2&ssl=true"),
+            Map.of(),
+            null);
     assertThat(c.describe().get("db.url"))
         .isEqualTo("jdbc:postgresql://db/ferry?user=ferry&password=****&ssl=true");
   }
@@ -139,7 +173,9 @@ class FerryConfigTest {
   @Test
   void perTypeOverrides_fromFileAndEnvironment() throws Exception {
     Path file = dir.resolve("types.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         job.max.attempts=4
         type.resize-image.max.attempts=9
         type.resize-image.backoff.strategy=fixed
@@ -147,9 +183,15 @@ class FerryConfigTest {
         type.resize-image.backoff.max.ms=250
         type.http.timeout.ms=7000
         """);
-    FerryConfig c = FerryConfig.load(Map.of(),
-        Map.of("FERRY_TYPE_RESIZE_IMAGE_MAX_ATTEMPTS", "11", "FERRY_TYPE_HTTP_BACKOFF_JITTER", "0"),
-        file);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(),
+            Map.of(
+                "FERRY_TYPE_RESIZE_IMAGE_MAX_ATTEMPTS",
+                "11",
+                "FERRY_TYPE_HTTP_BACKOFF_JITTER",
+                "0"),
+            file);
     JobDefaults resize = c.jobDefaults("resize-image");
     assertThat(resize.maxAttempts()).as("environment beats file").isEqualTo(11);
     assertThat(resize.backoff().strategy()).isEqualTo(dev.ferry.core.retry.BackoffStrategy.FIXED);
@@ -168,7 +210,8 @@ class FerryConfigTest {
   void perTypeOverrides_badValuesNameTheType() throws Exception {
     FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_TYPE_HTTP_MAX_ATTEMPTS", "0"), null);
     assertThatThrownBy(() -> c.jobDefaults("http"))
-        .hasMessageContaining("job.max.attempts").hasMessageContaining("for type 'http'");
+        .hasMessageContaining("job.max.attempts")
+        .hasMessageContaining("for type 'http'");
     Path file = dir.resolve("t.properties");
     Files.writeString(file, "type.http.retries=3\n");
     assertThatThrownBy(() -> FerryConfig.load(Map.of(), Map.of(), file))
@@ -178,14 +221,17 @@ class FerryConfigTest {
   @Test
   void breakerSettings_haveDefaultsAndPerDependencyOverrides() throws Exception {
     Path file = dir.resolve("breakers.properties");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         breaker.open.ms=5000
         breaker.open.max.ms=60000
         dependency.payments-api.breaker.minimum.calls=10
         dependency.127.0.0.1\\:8080.breaker.window.type=time
         """);
-    FerryConfig c = FerryConfig.load(Map.of(),
-        Map.of("FERRY_DEPENDENCY_PAYMENTS_API_BREAKER_HALF_OPEN_CALLS", "1"), file);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(), Map.of("FERRY_DEPENDENCY_PAYMENTS_API_BREAKER_HALF_OPEN_CALLS", "1"), file);
     var payments = c.breakerConfig("payments-api");
     assertThat(payments.minimumCalls()).isEqualTo(10);
     assertThat(payments.halfOpenCalls()).isEqualTo(1);
@@ -195,7 +241,8 @@ class FerryConfigTest {
     assertThat(FerryConfig.defaults().breakerConfig("x"))
         .isEqualTo(dev.ferry.core.breaker.BreakerConfig.DEFAULT);
     FerryConfig bad = FerryConfig.defaults().with(Setting.BREAKER_WINDOW_TYPE, "sliding");
-    assertThatThrownBy(() -> bad.breakerConfig("x")).hasMessageContaining("count or time")
+    assertThatThrownBy(() -> bad.breakerConfig("x"))
+        .hasMessageContaining("count or time")
         .hasMessageContaining("for dependency 'x'");
   }
 

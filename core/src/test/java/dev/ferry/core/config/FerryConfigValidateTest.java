@@ -32,9 +32,11 @@ class FerryConfigValidateTest {
   @Test
   void typeOverride_outOfRange_namesTheVariableAndValue() {
     FerryConfig c = env("FERRY_TYPE_X_MAX_ATTEMPTS", "0");
-    assertThatThrownBy(c::validate).isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("FERRY_TYPE_X_MAX_ATTEMPTS (overrides job.max.attempts) must be"
-            + " an integer between 1 and 10000 but was '0'");
+    assertThatThrownBy(c::validate)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "FERRY_TYPE_X_MAX_ATTEMPTS (overrides job.max.attempts) must be"
+                + " an integer between 1 and 10000 but was '0'");
   }
 
   @Test
@@ -42,8 +44,10 @@ class FerryConfigValidateTest {
     Path file = dir.resolve("f.properties");
     Files.writeString(file, "type.resize-image.timeout.ms=soon\n");
     FerryConfig c = FerryConfig.load(Map.of(), Map.of(), file);
-    assertThatThrownBy(c::validate).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("type.resize-image.timeout.ms").hasMessageContaining("'soon'");
+    assertThatThrownBy(c::validate)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("type.resize-image.timeout.ms")
+        .hasMessageContaining("'soon'");
   }
 
   @Test
@@ -57,16 +61,25 @@ class FerryConfigValidateTest {
   @Test
   void typeOverrides_validAlone_butNotTogether_areRefusedWithTheType() {
     // Each value is in range; a cap below the first delay is not a policy.
-    FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_TYPE_X_BACKOFF_INITIAL_MS", "5000",
-        "FERRY_TYPE_X_BACKOFF_MAX_MS", "100"), null);
-    assertThatThrownBy(c::validate).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("backoff.maxMs").hasMessageContaining("for type 'X'");
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(),
+            Map.of("FERRY_TYPE_X_BACKOFF_INITIAL_MS", "5000", "FERRY_TYPE_X_BACKOFF_MAX_MS", "100"),
+            null);
+    assertThatThrownBy(c::validate)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("backoff.maxMs")
+        .hasMessageContaining("for type 'X'");
   }
 
   @Test
   void validOverrides_pass_andApply() {
-    FerryConfig c = FerryConfig.load(Map.of(), Map.of("FERRY_TYPE_X_MAX_ATTEMPTS", "3",
-        "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "7"), null);
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(),
+            Map.of(
+                "FERRY_TYPE_X_MAX_ATTEMPTS", "3", "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "7"),
+            null);
     assertThat(c.validate().jobDefaults("x").maxAttempts()).isEqualTo(3);
     assertThat(c.breakerConfig("x").minimumCalls()).isEqualTo(7);
   }
@@ -74,9 +87,11 @@ class FerryConfigValidateTest {
   @Test
   void breakerOverride_notANumber_namesTheVariable() {
     FerryConfig c = env("FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS", "abc");
-    assertThatThrownBy(c::validate).isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS (overrides"
-            + " breaker.minimum.calls) must be an integer")
+    assertThatThrownBy(c::validate)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "FERRY_DEPENDENCY_X_BREAKER_MINIMUM_CALLS (overrides"
+                + " breaker.minimum.calls) must be an integer")
         .hasMessageContaining("but was 'abc'");
   }
 
@@ -92,10 +107,15 @@ class FerryConfigValidateTest {
 
   @Test
   void breakerOverrides_inconsistentTogether_nameTheDependency() {
-    FerryConfig c = FerryConfig.load(Map.of(), Map.of(
-        "FERRY_DEPENDENCY_PAY_BREAKER_OPEN_MS", "60000",
-        "FERRY_DEPENDENCY_PAY_BREAKER_OPEN_MAX_MS", "1000"), null);
-    assertThatThrownBy(c::validate).hasMessageContaining("breaker.open.max.ms")
+    FerryConfig c =
+        FerryConfig.load(
+            Map.of(),
+            Map.of(
+                "FERRY_DEPENDENCY_PAY_BREAKER_OPEN_MS", "60000",
+                "FERRY_DEPENDENCY_PAY_BREAKER_OPEN_MAX_MS", "1000"),
+            null);
+    assertThatThrownBy(c::validate)
+        .hasMessageContaining("breaker.open.max.ms")
         .hasMessageContaining("for dependency 'PAY'");
   }
 
@@ -116,11 +136,13 @@ class FerryConfigValidateTest {
   @Test
   void globalSettings_areRangeChecked_evenThoseReadLate() {
     assertThatThrownBy(() -> env("FERRY_RETENTION_BATCH_SIZE", "0").validate())
-        .hasMessageContaining("retention.batch.size").hasMessageContaining("but was '0'");
+        .hasMessageContaining("retention.batch.size")
+        .hasMessageContaining("but was '0'");
     assertThatThrownBy(() -> env("FERRY_BREAKER_REPORT_MS", "-5").validate())
         .hasMessageContaining("breaker.report.ms");
     assertThatThrownBy(() -> env("FERRY_INTAKE_DISPATCH", "maybe").validate())
-        .hasMessageContaining("intake.dispatch").hasMessageContaining("true or false");
+        .hasMessageContaining("intake.dispatch")
+        .hasMessageContaining("true or false");
     assertThatThrownBy(() -> env("FERRY_HEALTH_PORT", "70000").validate())
         .hasMessageContaining("health.port");
     assertThat(env("FERRY_HEALTH_PORT", "-1").validate()).isNotNull();
@@ -129,7 +151,8 @@ class FerryConfigValidateTest {
   @Test
   void socketTimeout_mustOutlastTheDispatcherWaitAndStatements() {
     FerryConfig c = FerryConfig.defaults().with(Setting.DB_SOCKET_TIMEOUT_MS, "20000");
-    assertThatThrownBy(c::validate).hasMessageContaining("db.socket.timeout.ms")
+    assertThatThrownBy(c::validate)
+        .hasMessageContaining("db.socket.timeout.ms")
         .hasMessageContaining("db.statement.timeout.ms (30000)");
     assertThat(c.with(Setting.DB_STATEMENT_TIMEOUT_MS, "10000").validate()).isNotNull();
     assertThat(c.with(Setting.DB_SOCKET_TIMEOUT_MS, "0").validate()).isNotNull();
@@ -139,8 +162,13 @@ class FerryConfigValidateTest {
   void echoedValues_haveControlCharactersEscaped_andAreCapped() {
     FerryConfig c = env("FERRY_TYPE_X_MAX_ATTEMPTS", "1\nERROR forged\u001b[31m" + "9".repeat(500));
     assertThatThrownBy(c::validate)
-        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n").doesNotContain("\u001b")
-            .contains("1\\nERROR forged\\u001b[31m").contains("characters)")
-            .hasSizeLessThan(400));
+        .satisfies(
+            e ->
+                assertThat(e.getMessage())
+                    .doesNotContain("\n")
+                    .doesNotContain("\u001b")
+                    .contains("1\\nERROR forged\\u001b[31m")
+                    .contains("characters)")
+                    .hasSizeLessThan(400));
   }
 }

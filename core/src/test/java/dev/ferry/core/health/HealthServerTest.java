@@ -19,9 +19,10 @@ class HealthServerTest {
   @Test
   void aTakenPort_failsWithTheSettingToChange_insteadOfMovingSilently() throws IOException {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      FerryConfig config = FerryConfig.defaults()
-          .with(Setting.HEALTH_HOST, "127.0.0.1")
-          .with(Setting.HEALTH_PORT, Integer.toString(taken.getLocalPort()));
+      FerryConfig config =
+          FerryConfig.defaults()
+              .with(Setting.HEALTH_HOST, "127.0.0.1")
+              .with(Setting.HEALTH_PORT, Integer.toString(taken.getLocalPort()));
       assertThatThrownBy(() -> HealthServer.start(config, 9400, () -> OK))
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining("the health port 127.0.0.1:" + taken.getLocalPort() + " is in use")
@@ -36,7 +37,9 @@ class HealthServerTest {
     try (HealthServer s = HealthServer.start(any, 9400, () -> OK)) {
       assertThat(s.port()).isPositive();
     }
-    assertThat(HealthServer.start(FerryConfig.defaults().with(Setting.HEALTH_PORT, "-1"), 9400,
-        () -> OK)).isNull();
+    assertThat(
+            HealthServer.start(
+                FerryConfig.defaults().with(Setting.HEALTH_PORT, "-1"), 9400, () -> OK))
+        .isNull();
   }
 }

@@ -23,11 +23,14 @@ class SubmissionCodecTest {
   @Test
   void decode_readsEveryField() throws Exception {
     UUID id = UUID.randomUUID();
-    Submission s = decode("""
+    Submission s =
+        decode(
+            """
         {"id":"%s","type":"http","payload":{"url":"http://x"},"dependency":"payments-api",
          "maxAttempts":7,"timeoutMs":1500,"runAt":"2026-11-25T12:00:00Z","key":"page-1",
          "backoff":{"strategy":"linear","initialMs":10,"maxMs":100,"jitter":0}}
-        """.formatted(id));
+        """
+                .formatted(id));
     assertThat(s.id()).isEqualTo(id);
     assertThat(s.type()).isEqualTo("http");
     assertThat(s.payload().get("url").asText()).isEqualTo("http://x");
@@ -51,7 +54,9 @@ class SubmissionCodecTest {
 
   @Test
   void decode_acceptsParentWithoutType() throws Exception {
-    Submission s = decode("""
+    Submission s =
+        decode(
+            """
         {"failurePolicy":"collect","children":[{"type":"noop"},{"type":"echo","key":"b"}]}
         """);
     assertThat(s.type()).isNull();
@@ -62,7 +67,8 @@ class SubmissionCodecTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
-      textBlock = """
+      textBlock =
+          """
           not json                 | this is not json                                  | not valid JSON
           empty object             | {}                                                | missing field 'type'
           array root               | [1,2]                                             | expected a JSON object
@@ -129,7 +135,9 @@ class SubmissionCodecTest {
 
   @Test
   void encode_roundTrips() throws Exception {
-    Submission s = decode("""
+    Submission s =
+        decode(
+            """
         {"id":"3f0c2a9e-1111-4222-8333-944455556666","type":"echo","payload":{"a":[1,2]},
          "maxAttempts":2,"backoff":{"strategy":"fixed","initialMs":5,"maxMs":5,"jitter":0}}
         """);

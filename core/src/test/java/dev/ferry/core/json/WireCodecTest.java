@@ -20,9 +20,14 @@ class WireCodecTest {
     UUID id = UUID.randomUUID();
     WorkItem w = new WorkItem(id, 3, 7L, "http", FerryJson.parse("{\"url\":\"x\"}"), "api", 500);
     assertThat(WireCodec.decodeWorkItem(WireCodec.encode(w))).isEqualTo(w);
-    for (Outcome o : new Outcome[] {new Outcome.Succeeded(FerryJson.parse("{\"a\":1}")),
-        new Outcome.Failed("boom", true), new Outcome.Failed("bad", false),
-        new Outcome.TimedOut("slow"), new Outcome.Deferred(T, "snoozed")}) {
+    for (Outcome o :
+        new Outcome[] {
+          new Outcome.Succeeded(FerryJson.parse("{\"a\":1}")),
+          new Outcome.Failed("boom", true),
+          new Outcome.Failed("bad", false),
+          new Outcome.TimedOut("slow"),
+          new Outcome.Deferred(T, "snoozed")
+        }) {
       AttemptReport r = new AttemptReport(id, 3, 7L, "w1", T, T.plusMillis(5), o);
       assertThat(WireCodec.decodeReport(WireCodec.encode(r))).isEqualTo(r);
     }
@@ -37,8 +42,9 @@ class WireCodecTest {
     for (String dep : new String[] {null, "api"}) {
       for (int crashes : new int[] {0, 2}) {
         WorkItem w = new WorkItem(id, 3, 7L, "http", FerryJson.parse(payload), dep, 500, crashes);
-        byte[] raw = WireCodec.encodeWorkItem(id, 3, 7L, "http", FerryJson.text(w.payload()),
-            dep, 500, crashes);
+        byte[] raw =
+            WireCodec.encodeWorkItem(
+                id, 3, 7L, "http", FerryJson.text(w.payload()), dep, 500, crashes);
         assertThat(raw).isEqualTo(WireCodec.encode(w));
         assertThat(WireCodec.decodeWorkItem(raw)).isEqualTo(w);
       }
@@ -55,8 +61,15 @@ class WireCodecTest {
     var n = FerryJson.MAPPER.readTree(WireCodec.encode(e));
     assertThat(n.has("result")).isFalse();
     assertThat(n.path("resultOmitted").asBoolean()).isTrue();
-    JobEvent small = new JobEvent(UUID.randomUUID(), null, JobStatus.SUCCEEDED, 1,
-        FerryJson.parse("{\"ok\":true}"), null, T);
+    JobEvent small =
+        new JobEvent(
+            UUID.randomUUID(),
+            null,
+            JobStatus.SUCCEEDED,
+            1,
+            FerryJson.parse("{\"ok\":true}"),
+            null,
+            T);
     assertThat(WireCodec.decodeEvent(WireCodec.encode(small))).isEqualTo(small);
   }
 }

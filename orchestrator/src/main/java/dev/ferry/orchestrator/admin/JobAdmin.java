@@ -16,27 +16,27 @@ import java.util.UUID;
  *
  * <ul>
  *   <li><b>cancel</b>: {@code PENDING}, {@code RETRY_WAIT}, {@code QUEUED} or {@code RUNNING} →
- *       {@code CANCELLED}. No further attempt starts (the dispatcher only claims
- *       {@code PENDING}/{@code RETRY_WAIT}, the applier ignores outcomes of finished jobs).
- *       Workers are told on channel {@value #CANCEL_CHANNEL}: a running handler is interrupted,
- *       a queued work item is skipped when it arrives.
+ *       {@code CANCELLED}. No further attempt starts (the dispatcher only claims {@code
+ *       PENDING}/{@code RETRY_WAIT}, the applier ignores outcomes of finished jobs). Workers are
+ *       told on channel {@value #CANCEL_CHANNEL}: a running handler is interrupted, a queued work
+ *       item is skipped when it arrives.
  *   <li><b>retry</b> (re-drive): {@code FAILED} or {@code CANCELLED} → {@code PENDING}, due now.
- *       The attempt counter and history are kept; the job gets {@code extraAttempts} more
- *       attempts ({@code max_attempts = attempts + extraAttempts}). Fan-out parents are not
- *       re-driven themselves (their children are: re-drive those).
+ *       The attempt counter and history are kept; the job gets {@code extraAttempts} more attempts
+ *       ({@code max_attempts = attempts + extraAttempts}). Fan-out parents are not re-driven
+ *       themselves (their children are: re-drive those).
  * </ul>
  */
 public final class JobAdmin {
   /**
-   * Channel on which workers hear about cancelled jobs. Payload: comma-separated
-   * {@code <job id>:<run>} pairs, the run being the job's dispatch fencing token at cancel time,
-   * so a later re-drive (a higher run) is not mistaken for the cancelled dispatch.
+   * Channel on which workers hear about cancelled jobs. Payload: comma-separated {@code <job
+   * id>:<run>} pairs, the run being the job's dispatch fencing token at cancel time, so a later
+   * re-drive (a higher run) is not mistaken for the cancelled dispatch.
    */
   public static final String CANCEL_CHANNEL = "ferry_cancel";
 
   /**
-   * Cancelled jobs per notification on {@link #CANCEL_CHANNEL}: 180. NOTIFY payloads are limited
-   * to 8000 bytes, ~200 {@code <id>:<run>} entries.
+   * Cancelled jobs per notification on {@link #CANCEL_CHANNEL}: 180. NOTIFY payloads are limited to
+   * 8000 bytes, ~200 {@code <id>:<run>} entries.
    */
   private static final int CANCELS_PER_NOTIFY = 180;
 
@@ -48,8 +48,8 @@ public final class JobAdmin {
   public record Changed(UUID id, UUID parentId, int attempts, long run, JobStatus previous) {}
 
   /**
-   * Cancels the selected live jobs. {@code CANCEL} and {@code RETRY} select alike (bound by
-   * {@link #run}): by id (none = any), status and type (null = any), each given twice.
+   * Cancels the selected live jobs. {@code CANCEL} and {@code RETRY} select alike (bound by {@link
+   * #run}): by id (none = any), status and type (null = any), each given twice.
    */
   private static final String CANCEL =
       """
@@ -89,35 +89,45 @@ public final class JobAdmin {
 
   /** Cancels the selected jobs; returns those that changed. Commits. */
   public List<Changed> cancel(Connection c, Selection s) throws SQLException {
-    return inTransaction(c, () -> {
-      List<Changed> changed = run(c, CANCEL, s, null);
-      if (!changed.isEmpty()) {
-        UUID[] ids = changed.stream().map(Changed::id).toArray(UUID[]::new);
-        // A cancelled parent takes its whole tree with it; a cancelled child counts as
-        // finished for its parent.
-        FanIn.cancelDescendants(c, List.of(ids), "cancelled with its parent");
-        new FanIn().apply(c, changed.stream()
-            .map(ch -> new FanIn.Finished(ch.id(), ch.parentId(), JobStatus.CANCELLED, null))
-            .toList(), java.time.Instant.now());
-        String[] entries = changed.stream().map(ch -> ch.id() + ":" + ch.run()).toArray(String[]::new);
-        try (PreparedStatement ps = c.prepareStatement(CLOSE_OPEN_ATTEMPTS)) {
-          ps.setArray(1, c.createArrayOf("uuid", ids));
-          ps.executeUpdate();
-        }
-        for (int i = 0; i < entries.length; i += CANCELS_PER_NOTIFY) {
-          StringBuilder payload = new StringBuilder();
-          for (int k = i; k < Math.min(entries.length, i + CANCELS_PER_NOTIFY); k++) {
-            payload.append(k > i ? "," : "").append(entries[k]);
+    return inTransaction(
+        c,
+        () -> {
+          List<Changed> changed = run(c, CANCEL, s, null);
+          if (!changed.isEmpty()) {
+            UUID[] ids = changed.stream().map(Changed::id).toArray(UUID[]::new);
+            // A cancelled parent takes its whole tree with it; a cancelled child counts as
+            // finished for its parent.
+            FanIn.cancelDescendants(c, List.of(ids), "cancelled with its parent");
+            new FanIn()
+                .apply(
+                    c,
+                    changed.stream()
+                        .map(
+                            ch ->
+                                new FanIn.Finished(
+                                    ch.id(), ch.parentId(), JobStatus.CANCELLED, null))
+                        .toList(),
+                    java.time.Instant.now());
+            String[] entries =
+                changed.stream().map(ch -> ch.id() + ":" + ch.run()).toArray(String[]::new);
+            try (PreparedStatement ps = c.prepareStatement(CLOSE_OPEN_ATTEMPTS)) {
+              ps.setArray(1, c.createArrayOf("uuid", ids));
+              ps.executeUpdate();
+            }
+            for (int i = 0; i < entries.length; i += CANCELS_PER_NOTIFY) {
+              StringBuilder payload = new StringBuilder();
+              for (int k = i; k < Math.min(entries.length, i + CANCELS_PER_NOTIFY); k++) {
+                payload.append(k > i ? "," : "").append(entries[k]);
+              }
+              try (PreparedStatement ps = c.prepareStatement(NOTIFY_CANCEL)) {
+                ps.setString(1, CANCEL_CHANNEL);
+                ps.setString(2, payload.toString());
+                ps.execute();
+              }
+            }
           }
-          try (PreparedStatement ps = c.prepareStatement(NOTIFY_CANCEL)) {
-            ps.setString(1, CANCEL_CHANNEL);
-            ps.setString(2, payload.toString());
-            ps.execute();
-          }
-        }
-      }
-      return changed;
-    });
+          return changed;
+        });
   }
 
   /** Re-drives the selected jobs with {@code extraAttempts} more attempts. Commits. */
@@ -125,19 +135,21 @@ public final class JobAdmin {
     if (extraAttempts < 1) {
       throw new IllegalArgumentException("--attempts must be >= 1 but was " + extraAttempts);
     }
-    return inTransaction(c, () -> {
-      List<Changed> changed = run(c, RETRY, s, extraAttempts);
-      if (!changed.isEmpty()) {
-        uncount(c, changed);
-        jobs.notifyDue(c);
-      }
-      return changed;
-    });
+    return inTransaction(
+        c,
+        () -> {
+          List<Changed> changed = run(c, RETRY, s, extraAttempts);
+          if (!changed.isEmpty()) {
+            uncount(c, changed);
+            jobs.notifyDue(c);
+          }
+          return changed;
+        });
   }
 
   /**
-   * A re-driven child no longer counts as finished for a parent that still waits: without this
-   * it would be counted again when it finishes, and the parent would complete early.
+   * A re-driven child no longer counts as finished for a parent that still waits: without this it
+   * would be counted again when it finishes, and the parent would complete early.
    */
   private static final String UNCOUNT =
       """
@@ -206,9 +218,13 @@ public final class JobAdmin {
       List<Changed> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new Changed(rs.getObject("id", UUID.class), rs.getObject("parent_id", UUID.class),
-              rs.getInt("attempts"), rs.getLong("run_seq"),
-              JobStatus.valueOf(rs.getString("previous"))));
+          out.add(
+              new Changed(
+                  rs.getObject("id", UUID.class),
+                  rs.getObject("parent_id", UUID.class),
+                  rs.getInt("attempts"),
+                  rs.getLong("run_seq"),
+                  JobStatus.valueOf(rs.getString("previous"))));
         }
       }
       return out;

@@ -6,13 +6,16 @@ import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 
 /**
- * What applying one report does: a guarded job change, the attempt row to write, and the
- * event to publish if the change holds. {@code givesBackAttempt} removes the attempt row
- * instead (a deferral does not use up an attempt); {@code spawn} holds the children a handler
- * spawned. Built by {@link #of}, {@link #givingBack} and {@link #spawning}.
+ * What applying one report does: a guarded job change, the attempt row to write, and the event to
+ * publish if the change holds. {@code givesBackAttempt} removes the attempt row instead (a deferral
+ * does not use up an attempt); {@code spawn} holds the children a handler spawned. Built by {@link
+ * #of}, {@link #givingBack} and {@link #spawning}.
  */
 record Decision(
-    JobChange change, AttemptRow attempt, JobEvent event, boolean givesBackAttempt,
+    JobChange change,
+    AttemptRow attempt,
+    JobEvent event,
+    boolean givesBackAttempt,
     JsonNode spawn) {
 
   /** A change with its attempt row and event (null for a start notice). */
@@ -26,8 +29,8 @@ record Decision(
   }
 
   /** A change whose job spawned {@code children} (a JSON array of submissions). */
-  static Decision spawning(JobChange change, AttemptRow attempt, JobEvent event,
-      JsonNode children) {
+  static Decision spawning(
+      JobChange change, AttemptRow attempt, JobEvent event, JsonNode children) {
     return new Decision(change, attempt, event, false, children);
   }
 }

@@ -15,11 +15,14 @@ public final class EventRecords {
   private EventRecords() {}
 
   /**
-   * Sends fan-in's events, each with its job's trace context, adding their futures to
-   * {@code sends} (the caller awaits them before it commits).
+   * Sends fan-in's events, each with its job's trace context, adding their futures to {@code sends}
+   * (the caller awaits them before it commits).
    */
-  public static void send(KafkaProducer<String, byte[]> producer, String topic,
-      FanIn.Effects fanIn, List<Future<RecordMetadata>> sends) {
+  public static void send(
+      KafkaProducer<String, byte[]> producer,
+      String topic,
+      FanIn.Effects fanIn,
+      List<Future<RecordMetadata>> sends) {
     for (JobEvent e : fanIn.events()) {
       sends.add(producer.send(of(topic, e, fanIn.traces().get(e.jobId()))));
     }

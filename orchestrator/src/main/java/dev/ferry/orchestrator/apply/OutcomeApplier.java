@@ -5,21 +5,21 @@ import dev.ferry.core.model.AttemptReport;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.model.Outcome;
-import dev.ferry.core.text.SafeText;
-import dev.ferry.core.retry.BackoffPolicy;
-import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.retry.BackoffPolicy;
+import dev.ferry.core.text.SafeText;
+import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.intake.IntakeStore;
 import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
-import dev.ferry.orchestrator.store.NewJob;
-import java.nio.charset.StandardCharsets;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
+import dev.ferry.orchestrator.store.NewJob;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Clock;
 import java.time.Instant;
@@ -41,17 +41,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies batches of attempt reports from {@code ferry.results}. Per batch, in one transaction:
- * lock the jobs concerned, decide each report with {@link Transitions}, apply the changes with
- * one guarded update, write {@code ferry.job_attempts}, and publish the events (acknowledged
- * before the commit, so an event is never lost; a crash may repeat one). A duplicate or stale
- * report fails its guard and changes nothing: each attempt is applied at most once. The
- * statements are {@link JobStore}'s (shared) and {@link OutcomeStore}'s; children a handler
- * spawned are inserted by {@link IntakeStore}.
+ * lock the jobs concerned, decide each report with {@link Transitions}, apply the changes with one
+ * guarded update, write {@code ferry.job_attempts}, and publish the events (acknowledged before the
+ * commit, so an event is never lost; a crash may repeat one). A duplicate or stale report fails its
+ * guard and changes nothing: each attempt is applied at most once. The statements are {@link
+ * JobStore}'s (shared) and {@link OutcomeStore}'s; children a handler spawned are inserted by
+ * {@link IntakeStore}.
  */
 public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(OutcomeApplier.class);
+
   /** The most characters of a worker id stored from a report: 200. */
   private static final int MAX_WORKER_ID_CHARS = 200;
+
   /** The most characters of a malformed report's parse error in the log: 300. */
   private static final int MAX_LOGGED_ERROR_CHARS = 300;
 
@@ -69,9 +71,15 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private final OrchestratorMetrics metrics;
 
   public OutcomeApplier(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      String eventsTopic, BackoffPolicy defaultBackoff, Clock clock, RandomGenerator random,
-      JobRows rows, OrchestratorMetrics metrics) {
+      DataSource dataSource,
+      JobStore store,
+      KafkaProducer<String, byte[]> producer,
+      String eventsTopic,
+      BackoffPolicy defaultBackoff,
+      Clock clock,
+      RandomGenerator random,
+      JobRows rows,
+      OrchestratorMetrics metrics) {
     this.rows = rows;
     this.metrics = metrics;
     this.dataSource = dataSource;
@@ -84,11 +92,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   }
 
   /**
-   * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each
-   * spawning job a parent that completes with their aggregate. Returns whether any were made.
+   * Dynamic fan-out: inserts the children that handlers spawned, in bulk, and makes each spawning
+   * job a parent that completes with their aggregate. Returns whether any were made.
    */
-  private boolean spawn(Connection c, Collection<Decision> decisions, Set<UUID> applied,
-      Map<UUID, JobRow> jobs) throws Exception {
+  private boolean spawn(
+      Connection c, Collection<Decision> decisions, Set<UUID> applied, Map<UUID, JobRow> jobs)
+      throws Exception {
     List<NewJob> children = new ArrayList<>();
     List<OutcomeStore.Spawning> parents = new ArrayList<>();
     for (Decision d : decisions) {
@@ -99,8 +108,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       List<Submission> kids = rows.spawnedChildren(d.spawn());
       for (int i = 0; i < kids.size(); i++) {
         Submission k = kids.get(i);
-        UUID id = k.id() != null ? k.id() : UUID.nameUUIDFromBytes(
-            (parent + "/spawn/" + d.change().expectedRun() + "/" + i).getBytes(StandardCharsets.UTF_8));
+        UUID id =
+            k.id() != null
+                ? k.id()
+                : UUID.nameUUIDFromBytes(
+                    (parent + "/spawn/" + d.change().expectedRun() + "/" + i)
+                        .getBytes(StandardCharsets.UTF_8));
         rows.flatten(k.withId(id), parent, null, jobs.get(parent).traceparent(), children);
       }
       parents.add(new OutcomeStore.Spawning(parent, kids.size()));
@@ -145,10 +158,15 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       return;
     }
     String what = r.isStartNotice() ? "start notice" : "result";
-    AttemptReport failed = new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.echo(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(),
-        r.finishedAt() == null ? clock.instant() : r.finishedAt(),
-        new Outcome.Failed(what + " could not be stored: " + reason, false));
+    AttemptReport failed =
+        new AttemptReport(
+            r.jobId(),
+            r.attempt(),
+            r.run(),
+            SafeText.echo(r.workerId(), MAX_WORKER_ID_CHARS),
+            r.startedAt(),
+            r.finishedAt() == null ? clock.instant() : r.finishedAt(),
+            new Outcome.Failed(what + " could not be stored: " + reason, false));
     Map<String, AttemptReport> one = new LinkedHashMap<>();
     one.put(r.jobId() + "#" + r.run(), failed);
     apply(one);
@@ -160,8 +178,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       AttemptReport r = WireCodec.decodeReport(rec.value());
       return mayNeedEscaping(rec.value()) ? storable(r) : r;
     } catch (IOException | RuntimeException e) {
-      log.error("Ignoring malformed attempt report at {}-{}@{}: {}", rec.topic(),
-          rec.partition(), rec.offset(), SafeText.echo(e.getMessage(), MAX_LOGGED_ERROR_CHARS));
+      log.error(
+          "Ignoring malformed attempt report at {}-{}@{}: {}",
+          rec.topic(),
+          rec.partition(),
+          rec.offset(),
+          SafeText.echo(e.getMessage(), MAX_LOGGED_ERROR_CHARS));
       return null;
     }
   }
@@ -181,16 +203,23 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
 
   /** The report with every string PostgreSQL would refuse made storable. */
   static AttemptReport storable(AttemptReport r) {
-    Outcome o = switch (r.outcome()) {
-      case null -> null;
-      case Outcome.Succeeded s -> new Outcome.Succeeded(SafeText.storable(s.result()));
-      case Outcome.Failed f -> new Outcome.Failed(SafeText.error(f.error()), f.retryable());
-      case Outcome.TimedOut t -> new Outcome.TimedOut(SafeText.error(t.error()));
-      case Outcome.Deferred d -> new Outcome.Deferred(d.until(), SafeText.error(d.reason()));
-      case Outcome.Spawned sp -> sp;
-    };
-    return new AttemptReport(r.jobId(), r.attempt(), r.run(),
-        SafeText.storable(r.workerId(), MAX_WORKER_ID_CHARS), r.startedAt(), r.finishedAt(), o);
+    Outcome o =
+        switch (r.outcome()) {
+          case null -> null;
+          case Outcome.Succeeded s -> new Outcome.Succeeded(SafeText.storable(s.result()));
+          case Outcome.Failed f -> new Outcome.Failed(SafeText.error(f.error()), f.retryable());
+          case Outcome.TimedOut t -> new Outcome.TimedOut(SafeText.error(t.error()));
+          case Outcome.Deferred d -> new Outcome.Deferred(d.until(), SafeText.error(d.reason()));
+          case Outcome.Spawned sp -> sp;
+        };
+    return new AttemptReport(
+        r.jobId(),
+        r.attempt(),
+        r.run(),
+        SafeText.storable(r.workerId(), MAX_WORKER_ID_CHARS),
+        r.startedAt(),
+        r.finishedAt(),
+        o);
   }
 
   private void apply(Map<String, AttemptReport> reports) throws Exception {
@@ -204,8 +233,12 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
       try {
         Map<UUID, JobRow> jobs =
             store.lockJobs(c, reports.values().stream().map(AttemptReport::jobId).toList());
-        List<UUID> unknown = reports.values().stream().map(AttemptReport::jobId).distinct()
-            .filter(id -> !jobs.containsKey(id)).toList();
+        List<UUID> unknown =
+            reports.values().stream()
+                .map(AttemptReport::jobId)
+                .distinct()
+                .filter(id -> !jobs.containsKey(id))
+                .toList();
         if (!unknown.isEmpty()) {
           // Intake puts due jobs on the work topic before it commits their rows: a fast worker's
           // report can arrive first. Wait for in-flight intake transactions and look again.
@@ -238,8 +271,9 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
           }
           if (d.change().status().isTerminal()) {
             JobRow row = jobs.get(d.change().id());
-            finished.add(new FanIn.Finished(row.id(), row.parentId(), d.change().status(),
-                d.change().lastError()));
+            finished.add(
+                new FanIn.Finished(
+                    row.id(), row.parentId(), d.change().status(), d.change().lastError()));
           }
           if (d.givesBackAttempt()) {
             givenBack.add(d.attempt());
@@ -249,8 +283,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
           rescheduled |= d.change().status() == JobStatus.RETRY_WAIT;
           JobEvent e = d.event();
           if (e != null) {
-            sends.add(producer.send(
-                EventRecords.of(eventsTopic, e, jobs.get(e.jobId()).traceparent())));
+            sends.add(
+                producer.send(EventRecords.of(eventsTopic, e, jobs.get(e.jobId()).traceparent())));
           }
         }
         rescheduled |= spawn(c, decisions.values(), applied, jobs);
@@ -269,8 +303,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         c.commit();
         for (Decision d : decisions.values()) {
           if (applied.contains(d.change().id())) {
-            metrics.outcome(jobs.get(d.change().id()).type(), d.change().status(),
-                d.givesBackAttempt());
+            metrics.outcome(
+                jobs.get(d.change().id()).type(), d.change().status(), d.givesBackAttempt());
           }
         }
         log.debug("Applied {} of {} reports", applied.size(), reports.size());

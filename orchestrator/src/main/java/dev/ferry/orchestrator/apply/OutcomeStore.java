@@ -11,8 +11,8 @@ import java.util.UUID;
 /**
  * The SQL only the outcome applier runs: giving back deferred attempts and turning jobs whose
  * handler spawned children into parents. The statements it shares with the dispatcher and the
- * rescuer are in {@link dev.ferry.orchestrator.store.JobStore}. Runs in the caller's
- * transaction. Stateless and thread-safe.
+ * rescuer are in {@link dev.ferry.orchestrator.store.JobStore}. Runs in the caller's transaction.
+ * Stateless and thread-safe.
  */
 final class OutcomeStore {
   private static final String DELETE_ATTEMPTS =
@@ -51,9 +51,7 @@ final class OutcomeStore {
    */
   void markSpawned(Connection c, List<Spawning> parents) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(MARK_SPAWNED)) {
-      new UnnestBinder(c, ps)
-          .uuids(parents, Spawning::id)
-          .ints(parents, Spawning::children);
+      new UnnestBinder(c, ps).uuids(parents, Spawning::id).ints(parents, Spawning::children);
       ps.executeUpdate();
     }
   }

@@ -16,10 +16,10 @@ import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
- * The job state machine for attempt reports, as a pure function of (job, report, now, random).
- * A report applies only to the job's current dispatch (same attempt and run) while it is
- * {@code QUEUED} or {@code RUNNING}; anything else (a duplicate, an older attempt or dispatch, a
- * finished job) is ignored.
+ * The job state machine for attempt reports, as a pure function of (job, report, now, random). A
+ * report applies only to the job's current dispatch (same attempt and run) while it is {@code
+ * QUEUED} or {@code RUNNING}; anything else (a duplicate, an older attempt or dispatch, a finished
+ * job) is ignored.
  */
 final class Transitions {
   private final BackoffPolicy defaultBackoff;
@@ -37,37 +37,45 @@ final class Transitions {
       if (job.status() != JobStatus.QUEUED) {
         return Optional.empty();
       }
-      return Optional.of(Decision.of(
-          JobChange.started(job, r.workerId(), r.startedAt()),
-          AttemptRow.started(job.id(), r.attempt(), r.workerId(), r.startedAt()),
-          null));
+      return Optional.of(
+          Decision.of(
+              JobChange.started(job, r.workerId(), r.startedAt()),
+              AttemptRow.started(job.id(), r.attempt(), r.workerId(), r.startedAt()),
+              null));
     }
     Instant finished = r.finishedAt() == null ? now : r.finishedAt();
     return Optional.of(
         switch (r.outcome()) {
-          case Outcome.Succeeded s -> Decision.of(
-              JobChange.succeeded(job, FerryJson.text(s.result()), r.workerId(), r.startedAt(),
-                  finished),
-              ended(job, r, finished, "SUCCEEDED", null),
-              event(job, JobStatus.SUCCEEDED, job.attempts(), s.result(), null, finished));
+          case Outcome.Succeeded s ->
+              Decision.of(
+                  JobChange.succeeded(
+                      job, FerryJson.text(s.result()), r.workerId(), r.startedAt(), finished),
+                  ended(job, r, finished, "SUCCEEDED", null),
+                  event(job, JobStatus.SUCCEEDED, job.attempts(), s.result(), null, finished));
           case Outcome.Failed f when !f.retryable() ->
               failed(job, r, finished, "NON_RETRYABLE", f.error());
           case Outcome.Failed f -> retryOrFail(job, r, finished, "FAILED", f.error(), random);
           case Outcome.TimedOut t -> retryOrFail(job, r, finished, "TIMED_OUT", t.error(), random);
-          case Outcome.Spawned s -> Decision.spawning(
-              JobChange.waitingForChildren(job, r.workerId(), r.startedAt()),
-              ended(job, r, finished, "SPAWNED", null),
-              event(job, JobStatus.WAITING_CHILDREN, job.attempts(), null, null, finished),
-              s.children());
-          case Outcome.Deferred d -> Decision.givingBack(
-              JobChange.deferred(job, d.until(), r.workerId(), r.startedAt()),
-              ended(job, r, finished, "DEFERRED", d.reason()),
-              event(job, JobStatus.RETRY_WAIT, job.attempts() - 1, null, d.reason(), finished));
+          case Outcome.Spawned s ->
+              Decision.spawning(
+                  JobChange.waitingForChildren(job, r.workerId(), r.startedAt()),
+                  ended(job, r, finished, "SPAWNED", null),
+                  event(job, JobStatus.WAITING_CHILDREN, job.attempts(), null, null, finished),
+                  s.children());
+          case Outcome.Deferred d ->
+              Decision.givingBack(
+                  JobChange.deferred(job, d.until(), r.workerId(), r.startedAt()),
+                  ended(job, r, finished, "DEFERRED", d.reason()),
+                  event(job, JobStatus.RETRY_WAIT, job.attempts() - 1, null, d.reason(), finished));
         });
   }
 
   private Decision retryOrFail(
-      JobRow job, AttemptReport r, Instant finished, String outcome, String error,
+      JobRow job,
+      AttemptReport r,
+      Instant finished,
+      String outcome,
+      String error,
       RandomGenerator random) {
     if (job.attempts() >= job.maxAttempts()) {
       String last = "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + error;
@@ -91,8 +99,8 @@ final class Transitions {
 
   private static AttemptRow ended(
       JobRow job, AttemptReport r, Instant finished, String outcome, String error) {
-    return AttemptRow.ended(job.id(), r.attempt(), r.workerId(), r.startedAt(), finished,
-        outcome, error);
+    return AttemptRow.ended(
+        job.id(), r.attempt(), r.workerId(), r.startedAt(), finished, outcome, error);
   }
 
   private static JobEvent event(

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The dispatcher's SQL: claiming due jobs for their next attempt, and when to look again.
- * Runs in the caller's transaction. Stateless and thread-safe.
+ * The dispatcher's SQL: claiming due jobs for their next attempt, and when to look again. Runs in
+ * the caller's transaction. Stateless and thread-safe.
  */
 public final class DispatchStore {
   private static final String CLAIM_DUE =

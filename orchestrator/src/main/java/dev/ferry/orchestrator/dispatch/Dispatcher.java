@@ -4,15 +4,13 @@ import dev.ferry.core.loop.Backoff;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.core.text.SafeText;
+import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.apply.EventRecords;
 import dev.ferry.orchestrator.fanin.FanIn;
-import dev.ferry.orchestrator.store.AttemptRow;
-import dev.ferry.orchestrator.store.JobChange;
-import java.util.Map;
-import java.util.UUID;
-import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.ClaimedJob;
+import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobStore;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -21,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -32,25 +32,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves due jobs to the work topic. Each round claims up to a batch of due jobs with
- * {@code FOR UPDATE SKIP LOCKED} (safe with several orchestrators), produces them, waits for the
- * broker's acknowledgements and only then commits, so a crash never leaves a job marked
- * {@code QUEUED} that is not on the topic (it may be on the topic twice; outcomes are fenced by
- * attempt number).
+ * Moves due jobs to the work topic. Each round claims up to a batch of due jobs with {@code FOR
+ * UPDATE SKIP LOCKED} (safe with several orchestrators), produces them, waits for the broker's
+ * acknowledgements and only then commits, so a crash never leaves a job marked {@code QUEUED} that
+ * is not on the topic (it may be on the topic twice; outcomes are fenced by attempt number).
  *
- * <p>Between rounds it sleeps on Postgres {@code LISTEN ferry_jobs}: intake and the outcome
- * applier notify it at commit, so new and rescheduled jobs are dispatched at once; it also wakes
- * when the next waiting job falls due, and every poll interval as a safety net. While the
- * database or Kafka is away it retries after a {@link Backoff}.
+ * <p>Between rounds it sleeps on Postgres {@code LISTEN ferry_jobs}: intake and the outcome applier
+ * notify it at commit, so new and rescheduled jobs are dispatched at once; it also wakes when the
+ * next waiting job falls due, and every poll interval as a safety net. While the database or Kafka
+ * is away it retries after a {@link Backoff}.
  *
- * <p>The SQL is {@link DispatchStore}'s; work items go out through {@link WorkItemPublisher}, and
- * a job whose work item Kafka cannot take ends {@code FAILED} in the claim's transaction.
+ * <p>The SQL is {@link DispatchStore}'s; work items go out through {@link WorkItemPublisher}, and a
+ * job whose work item Kafka cannot take ends {@code FAILED} in the claim's transaction.
  */
 public final class Dispatcher implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final String THREAD_NAME = "ferry-dispatcher";
+
   /** The most characters of an error kept for {@link #failing()}: 500. */
   private static final int MAX_FAILING_CHARS = 500;
+
   /** How long {@link #close()} waits for the dispatcher's thread to stop: 15 s. */
   private static final long CLOSE_TIMEOUT_S = 15;
 
@@ -67,8 +68,11 @@ public final class Dispatcher implements Runnable, AutoCloseable {
   private final OrchestratorMetrics metrics;
 
   public Dispatcher(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      OrchestratorSettings settings, OrchestratorMetrics metrics) {
+      DataSource dataSource,
+      JobStore store,
+      KafkaProducer<String, byte[]> producer,
+      OrchestratorSettings settings,
+      OrchestratorMetrics metrics) {
     this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
@@ -110,7 +114,9 @@ public final class Dispatcher implements Runnable, AutoCloseable {
               next = dispatchStore.nextDue(c);
             }
             if (next != null) {
-              waitMs = Math.max(0, Math.min(waitMs, Duration.between(Instant.now(), next).toMillis() + 1));
+              waitMs =
+                  Math.max(
+                      0, Math.min(waitMs, Duration.between(Instant.now(), next).toMillis() + 1));
             }
             if (waitMs > 0) {
               // Returns early on NOTIFY; drains all pending notifications.
@@ -122,7 +128,9 @@ public final class Dispatcher implements Runnable, AutoCloseable {
             break;
           }
           long waitMs = backoff.next();
-          log.warn("Dispatcher: database or Kafka unavailable, retrying in {} ms: {}", waitMs,
+          log.warn(
+              "Dispatcher: database or Kafka unavailable, retrying in {} ms: {}",
+              waitMs,
               e.toString());
           failing = SafeText.echo(e.toString(), MAX_FAILING_CHARS);
           metrics.loopError(THREAD_NAME);
@@ -150,9 +158,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     }
   }
 
-  /**
-   * One round: claim, produce, await acks, commit. Returns how many jobs were dispatched.
-   */
+  /** One round: claim, produce, await acks, commit. Returns how many jobs were dispatched. */
   public int dispatchOnce() throws Exception {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -185,13 +191,12 @@ public final class Dispatcher implements Runnable, AutoCloseable {
   }
 
   /**
-   * Jobs whose work item Kafka cannot take end FAILED (non-retryable, attempt row, event,
-   * fan-in) in the claim's transaction, so no round claims them again.
+   * Jobs whose work item Kafka cannot take end FAILED (non-retryable, attempt row, event, fan-in)
+   * in the claim's transaction, so no round claims them again.
    */
-  private void failUnsendable(Connection c, Map<ClaimedJob, String> unsendable)
-      throws Exception {
-    Map<UUID, UUID> parents = store.parentsOf(c,
-        unsendable.keySet().stream().map(ClaimedJob::id).toList());
+  private void failUnsendable(Connection c, Map<ClaimedJob, String> unsendable) throws Exception {
+    Map<UUID, UUID> parents =
+        store.parentsOf(c, unsendable.keySet().stream().map(ClaimedJob::id).toList());
     Instant now = Instant.now();
     List<JobChange> changes = new ArrayList<>();
     List<AttemptRow> attempts = new ArrayList<>();
@@ -205,9 +210,12 @@ public final class Dispatcher implements Runnable, AutoCloseable {
       attempts.add(AttemptRow.ended(j.id(), j.attempt(), null, now, now, "NON_RETRYABLE", error));
       UUID parent = parents.get(j.id());
       finished.add(new FanIn.Finished(j.id(), parent, JobStatus.FAILED, error));
-      sends.add(producer.send(EventRecords.of(settings.topics().events(),
-          new JobEvent(j.id(), parent, JobStatus.FAILED, j.attempt(), null, error, now),
-          j.traceparent())));
+      sends.add(
+          producer.send(
+              EventRecords.of(
+                  settings.topics().events(),
+                  new JobEvent(j.id(), parent, JobStatus.FAILED, j.attempt(), null, error, now),
+                  j.traceparent())));
       metrics.quarantined(THREAD_NAME);
     }
     store.applyChanges(c, changes);

@@ -16,18 +16,18 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * Puts attempts on the work topic, for the dispatcher (claimed jobs) and for intake (jobs it
- * queues itself, their first attempt): encodes the work item (the payload goes out as the
- * database's JSON text, not parsed and written again), keys it by job id, adds the job's trace
- * context header and sends it. The caller's transaction commits only after {@link Batch#await}
- * returned, so a job is never {@code QUEUED} without its work item on the topic.
+ * Puts attempts on the work topic, for the dispatcher (claimed jobs) and for intake (jobs it queues
+ * itself, their first attempt): encodes the work item (the payload goes out as the database's JSON
+ * text, not parsed and written again), keys it by job id, adds the job's trace context header and
+ * sends it. The caller's transaction commits only after {@link Batch#await} returned, so a job is
+ * never {@code QUEUED} without its work item on the topic.
  *
- * <p>A work item Kafka cannot take is handled in one of two ways, chosen per batch:
- * {@link OnRefusal#RETURN} (the dispatcher) does not send an item over the producer's limit and
- * returns it, like one whose send failed because of the record itself, with the reason, so the
- * caller can end that job FAILED; {@link OnRefusal#THROW} (intake, whose submissions were
- * checked for size already) throws the failure, so the batch is retried or bisected. Thread-safe
- * as its producer; a {@link Batch} belongs to one thread.
+ * <p>A work item Kafka cannot take is handled in one of two ways, chosen per batch: {@link
+ * OnRefusal#RETURN} (the dispatcher) does not send an item over the producer's limit and returns
+ * it, like one whose send failed because of the record itself, with the reason, so the caller can
+ * end that job FAILED; {@link OnRefusal#THROW} (intake, whose submissions were checked for size
+ * already) throws the failure, so the batch is retried or bisected. Thread-safe as its producer; a
+ * {@link Batch} belongs to one thread.
  */
 public final class WorkItemPublisher {
   /** What a batch does with a work item that Kafka cannot take. */
@@ -53,14 +53,25 @@ public final class WorkItemPublisher {
 
   /** The work item of the job's attempt, as it goes out (the value of its record). */
   public static byte[] encode(ClaimedJob j) {
-    return WireCodec.encodeWorkItem(j.id(), j.attempt(), j.run(), j.type(), j.payloadJson(),
-        j.dependency(), j.timeoutMs(), j.crashes());
+    return WireCodec.encodeWorkItem(
+        j.id(),
+        j.attempt(),
+        j.run(),
+        j.type(),
+        j.payloadJson(),
+        j.dependency(),
+        j.timeoutMs(),
+        j.crashes());
   }
 
   /** The producer's limit, as said in every "too large" reason. */
   public static String limitText(OrchestratorSettings settings) {
-    return "over the producer's limit of " + settings.maxWorkItemBytes() + " bytes"
-        + " (kafka.max.request.size " + settings.maxRecordBytes() + " less room for headers)";
+    return "over the producer's limit of "
+        + settings.maxWorkItemBytes()
+        + " bytes"
+        + " (kafka.max.request.size "
+        + settings.maxRecordBytes()
+        + " less room for headers)";
   }
 
   /** Work items sent together and awaited together. */
@@ -96,9 +107,9 @@ public final class WorkItemPublisher {
     }
 
     /**
-     * Waits for every acknowledgement (the caller flushes first). Returns the jobs whose work
-     * item Kafka cannot take, with the reason, in the order they were sent (always empty with
-     * {@link OnRefusal#THROW}); throws the first other failure.
+     * Waits for every acknowledgement (the caller flushes first). Returns the jobs whose work item
+     * Kafka cannot take, with the reason, in the order they were sent (always empty with {@link
+     * OnRefusal#THROW}); throws the first other failure.
      */
     public Map<ClaimedJob, String> await() throws ExecutionException, InterruptedException {
       for (int i = 0; i < sends.size(); i++) {

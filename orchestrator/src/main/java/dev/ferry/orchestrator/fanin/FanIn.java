@@ -13,22 +13,22 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Fan-in: applies children that just finished to their parents, in the transaction that
- * finished them. Per batch each parent's counters are bumped once (one statement for all
- * parents), so a parent with 100,000 children is not a hot row per child; a child is counted
- * exactly once because only the guarded update that made it terminal reports it here.
+ * Fan-in: applies children that just finished to their parents, in the transaction that finished
+ * them. Per batch each parent's counters are bumped once (one statement for all parents), so a
+ * parent with 100,000 children is not a hot row per child; a child is counted exactly once because
+ * only the guarded update that made it terminal reports it here.
  *
- * <p>A parent whose children are all finished completes: without a {@code type} it becomes
- * {@code SUCCEEDED} with the aggregate as its result; with a {@code type} it becomes
- * {@code PENDING} and its handler runs once with {@code {"payload": …, "children": aggregate}}
- * as input (reduce); a job whose handler spawned the children (dynamic fan-out) completes
- * like a parent without type. Under {@code fail-fast} the first {@code FAILED} child cancels the
- * remaining descendants and fails the parent with that child's error; under {@code collect}
- * the parent completes whatever its children's outcomes, the aggregate listing each. Parents
- * that finish are applied to their own parents in turn, up the tree.
+ * <p>A parent whose children are all finished completes: without a {@code type} it becomes {@code
+ * SUCCEEDED} with the aggregate as its result; with a {@code type} it becomes {@code PENDING} and
+ * its handler runs once with {@code {"payload": …, "children": aggregate}} as input (reduce); a job
+ * whose handler spawned the children (dynamic fan-out) completes like a parent without type. Under
+ * {@code fail-fast} the first {@code FAILED} child cancels the remaining descendants and fails the
+ * parent with that child's error; under {@code collect} the parent completes whatever its
+ * children's outcomes, the aggregate listing each. Parents that finish are applied to their own
+ * parents in turn, up the tree.
  *
- * <p>Those decisions are {@link FanInPolicy}'s (pure, unit-tested); the statements are
- * {@link FanInStore}'s. Stateless and thread-safe.
+ * <p>Those decisions are {@link FanInPolicy}'s (pure, unit-tested); the statements are {@link
+ * FanInStore}'s. Stateless and thread-safe.
  */
 public final class FanIn {
   /** Why the descendants of a parent that failed fast are cancelled. */
@@ -40,8 +40,8 @@ public final class FanIn {
   public record Finished(UUID id, UUID parentId, JobStatus status, String error) {}
 
   /**
-   * What fan-in did: events to publish (with each parent's trace context), and whether a
-   * reducer became due.
+   * What fan-in did: events to publish (with each parent's trace context), and whether a reducer
+   * became due.
    */
   public record Effects(List<JobEvent> events, Map<UUID, String> traces, boolean due) {}
 
@@ -60,19 +60,28 @@ public final class FanIn {
         }
         switch (FanInPolicy.decide(p, tallies.get(p.id()).firstFailure())) {
           case FanInPolicy.Verdict.FailFast(Finished child) -> {
-            String error = FanInPolicy.failFastError(
-                child == null ? null : STORE.keyOf(c, child.id()),
-                child == null ? null : child.error());
+            String error =
+                FanInPolicy.failFastError(
+                    child == null ? null : STORE.keyOf(c, child.id()),
+                    child == null ? null : child.error());
             STORE.cancelDescendants(c, List.of(p.id()), SIBLING_FAILED);
             STORE.fail(c, p.id(), error);
-            events.add(new JobEvent(p.id(), p.parentId(), JobStatus.FAILED, p.attempts(), null,
-                error, now));
+            events.add(
+                new JobEvent(
+                    p.id(), p.parentId(), JobStatus.FAILED, p.attempts(), null, error, now));
             next.add(new Finished(p.id(), p.parentId(), JobStatus.FAILED, error));
           }
           case FanInPolicy.Verdict.Succeed() -> {
             String result = STORE.complete(c, p.id());
-            events.add(new JobEvent(p.id(), p.parentId(), JobStatus.SUCCEEDED, p.attempts(),
-                FerryJson.parse(result), null, now));
+            events.add(
+                new JobEvent(
+                    p.id(),
+                    p.parentId(),
+                    JobStatus.SUCCEEDED,
+                    p.attempts(),
+                    FerryJson.parse(result),
+                    null,
+                    now));
             next.add(new Finished(p.id(), p.parentId(), JobStatus.SUCCEEDED, null));
           }
           case FanInPolicy.Verdict.Reduce() -> {

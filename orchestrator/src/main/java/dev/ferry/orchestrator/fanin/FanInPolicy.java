@@ -7,16 +7,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Fan-in's decisions, as pure functions: how a batch of finished children counts for each
- * parent ({@link #tally}), and what a waiting parent does once its counters include them
- * ({@link #decide}):
+ * Fan-in's decisions, as pure functions: how a batch of finished children counts for each parent
+ * ({@link #tally}), and what a waiting parent does once its counters include them ({@link
+ * #decide}):
  *
  * <ul>
  *   <li>under {@code fail-fast} (any policy but {@code collect}), a parent with a failed child
  *       fails with the first failed child's error ({@link #failFastError}) and its remaining
  *       descendants are cancelled;
- *   <li>otherwise, once every child has finished, a parent without a reducer type succeeds with
- *       the aggregate of its children, and one with a reducer type becomes due to run it;
+ *   <li>otherwise, once every child has finished, a parent without a reducer type succeeds with the
+ *       aggregate of its children, and one with a reducer type becomes due to run it;
  *   <li>otherwise it keeps waiting.
  * </ul>
  *
@@ -32,7 +32,9 @@ final class FanInPolicy {
   record Tally(int done, int failed, FanIn.Finished firstFailure) {
     Tally plus(FanIn.Finished child) {
       boolean isFailure = child.status() == JobStatus.FAILED;
-      return new Tally(done + 1, failed + (isFailure ? 1 : 0),
+      return new Tally(
+          done + 1,
+          failed + (isFailure ? 1 : 0),
           firstFailure == null && isFailure ? child : firstFailure);
     }
   }
@@ -41,12 +43,19 @@ final class FanInPolicy {
    * A parent still {@code WAITING_CHILDREN} whose counters were just bumped (read back from the
    * counting update).
    *
-   * @param reducerType the type of its reducer, null for a parent that completes with the
-   *     aggregate (no type, or its handler spawned the children)
+   * @param reducerType the type of its reducer, null for a parent that completes with the aggregate
+   *     (no type, or its handler spawned the children)
    */
   record WaitingParent(
-      UUID id, UUID parentId, int childrenDone, int childrenTotal, int childrenFailed,
-      String failurePolicy, String reducerType, int attempts, String traceparent) {}
+      UUID id,
+      UUID parentId,
+      int childrenDone,
+      int childrenTotal,
+      int childrenFailed,
+      String failurePolicy,
+      String reducerType,
+      int attempts,
+      String traceparent) {}
 
   /** What a waiting parent does next. */
   sealed interface Verdict {
@@ -75,8 +84,8 @@ final class FanInPolicy {
   }
 
   /**
-   * What the parent does, given its counters after this batch and the batch's first failed
-   * child of it (null if none).
+   * What the parent does, given its counters after this batch and the batch's first failed child of
+   * it (null if none).
    */
   static Verdict decide(WaitingParent p, FanIn.Finished firstFailure) {
     boolean failFast = !COLLECT.equals(p.failurePolicy());
@@ -94,7 +103,9 @@ final class FanInPolicy {
    * known) and its error, if it has one.
    */
   static String failFastError(String childKey, String childError) {
-    return "child " + (childKey == null ? "?" : childKey) + " failed"
+    return "child "
+        + (childKey == null ? "?" : childKey)
+        + " failed"
         + (childError == null ? "" : ": " + childError);
   }
 }

@@ -19,9 +19,9 @@ import java.util.UUID;
  */
 final class FanInStore {
   /**
-   * The aggregate of a parent's children: counts, each successful child's result and each
-   * other child's error, keyed by the child's {@code key} (its id when it has none). A scalar
-   * subquery on parent {@code p}, part of the statements below.
+   * The aggregate of a parent's children: counts, each successful child's result and each other
+   * child's error, keyed by the child's {@code key} (its id when it has none). A scalar subquery on
+   * parent {@code p}, part of the statements below.
    */
   private static final String AGGREGATE =
       """
@@ -54,7 +54,9 @@ final class FanInStore {
   // Constant expressions: the aggregate is written once and compiled into each statement.
   private static final String COMPLETE =
       "UPDATE ferry.jobs p\n"
-          + "SET status = 'SUCCEEDED', result = " + AGGREGATE + ",\n"
+          + "SET status = 'SUCCEEDED', result = "
+          + AGGREGATE
+          + ",\n"
           + "    finished_at = now(), updated_at = now()\n"
           + "WHERE p.id = ? AND p.status = 'WAITING_CHILDREN'\n"
           + "RETURNING p.result::text AS result\n";
@@ -62,13 +64,17 @@ final class FanInStore {
   private static final String REDUCE =
       "UPDATE ferry.jobs p\n"
           + "SET status = 'PENDING',\n"
-          + "    payload = jsonb_build_object('payload', p.payload, 'children', " + AGGREGATE + "),\n"
+          + "    payload = jsonb_build_object('payload', p.payload, 'children', "
+          + AGGREGATE
+          + "),\n"
           + "    next_run_at = now(), updated_at = now()\n"
           + "WHERE p.id = ? AND p.status = 'WAITING_CHILDREN'\n";
 
   private static final String FAIL =
       "UPDATE ferry.jobs p\n"
-          + "SET status = 'FAILED', last_error = ?, result = " + AGGREGATE + ",\n"
+          + "SET status = 'FAILED', last_error = ?, result = "
+          + AGGREGATE
+          + ",\n"
           + "    finished_at = now(), updated_at = now()\n"
           + "WHERE p.id = ? AND p.status = 'WAITING_CHILDREN'\n";
 
@@ -107,8 +113,8 @@ final class FanInStore {
   }
 
   /**
-   * Adds each parent's tally to its counters (parents still waiting only); returns those
-   * parents with their counters after the update.
+   * Adds each parent's tally to its counters (parents still waiting only); returns those parents
+   * with their counters after the update.
    */
   List<FanInPolicy.WaitingParent> count(Connection c, Map<UUID, FanInPolicy.Tally> tallies)
       throws SQLException {
@@ -122,16 +128,17 @@ final class FanInStore {
           .ints(counts, Counts::failed);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          out.add(new FanInPolicy.WaitingParent(
-              rs.getObject("id", UUID.class),
-              rs.getObject("parent_id", UUID.class),
-              rs.getInt("children_done"),
-              rs.getInt("children_total"),
-              rs.getInt("children_failed"),
-              rs.getString("failure_policy"),
-              rs.getString("reducer_type"),
-              rs.getInt("attempts"),
-              rs.getString("traceparent")));
+          out.add(
+              new FanInPolicy.WaitingParent(
+                  rs.getObject("id", UUID.class),
+                  rs.getObject("parent_id", UUID.class),
+                  rs.getInt("children_done"),
+                  rs.getInt("children_total"),
+                  rs.getInt("children_failed"),
+                  rs.getString("failure_policy"),
+                  rs.getString("reducer_type"),
+                  rs.getInt("attempts"),
+                  rs.getString("traceparent")));
         }
       }
     }

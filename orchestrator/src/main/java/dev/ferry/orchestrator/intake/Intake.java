@@ -4,15 +4,15 @@ import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
-import dev.ferry.orchestrator.apply.EventRecords;
-import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
-import dev.ferry.orchestrator.store.ClaimedJob;
-import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.core.model.Submission;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
+import dev.ferry.orchestrator.apply.EventRecords;
+import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
+import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.orchestrator.store.NewJob;
 import dev.ferry.orchestrator.store.Rejection;
@@ -37,28 +37,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Handles batches of {@code ferry.submit}: validates every record, inserts the valid ones in
- * one statement (idempotent by id), and sends each invalid one to {@code ferry.dlq} (header
- * {@code ferry-error}) and {@code ferry.rejected_submissions} (see {@link Rejections}), all in
- * one transaction per batch. A submission without an id gets one derived from its topic, partition and offset, so
- * a redelivered record never creates a second job.
+ * Handles batches of {@code ferry.submit}: validates every record, inserts the valid ones in one
+ * statement (idempotent by id), and sends each invalid one to {@code ferry.dlq} (header {@code
+ * ferry-error}) and {@code ferry.rejected_submissions} (see {@link Rejections}), all in one
+ * transaction per batch. A submission without an id gets one derived from its topic, partition and
+ * offset, so a redelivered record never creates a second job.
  *
- * <p>With {@code intake.dispatch} (the default), jobs that are due at once go straight to the
- * work topic: inserted {@code QUEUED} with their first attempt, produced and acknowledged before
- * the transaction commits, which saves the dispatcher's claim (a second write of every row) and
- * a hop (sent by the dispatcher's {@link WorkItemPublisher}). Delayed jobs, parents and jobs
- * held back by an OPEN breaker stay {@code PENDING} for the dispatcher. The SQL is
- * {@link IntakeStore}'s.
+ * <p>With {@code intake.dispatch} (the default), jobs that are due at once go straight to the work
+ * topic: inserted {@code QUEUED} with their first attempt, produced and acknowledged before the
+ * transaction commits, which saves the dispatcher's claim (a second write of every row) and a hop
+ * (sent by the dispatcher's {@link WorkItemPublisher}). Delayed jobs, parents and jobs held back by
+ * an OPEN breaker stay {@code PENDING} for the dispatcher. The SQL is {@link IntakeStore}'s.
  */
 public final class Intake implements BatchConsumerLoop.BatchHandler {
   private static final Logger log = LoggerFactory.getLogger(Intake.class);
+
   /** The DLQ header that carries the rejection reason. */
   public static final String ERROR_HEADER = "ferry-error";
+
   /**
    * Upper bound of a work item's bytes besides its payload, type and dependency (id, attempt,
    * timeout, JSON framing): 256. Below the limit by this estimate, a job is not encoded to check.
    */
   private static final long WORK_ITEM_FRAME_BYTES = 256;
+
   /** The most UTF-8 bytes one Java char encodes to (a surrogate pair is two chars): 3. */
   private static final int MAX_UTF8_BYTES_PER_CHAR = 3;
 
@@ -73,8 +75,11 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final OrchestratorMetrics metrics;
 
   public Intake(
-      DataSource dataSource, JobStore jobStore, KafkaProducer<String, byte[]> producer,
-      OrchestratorSettings settings, OrchestratorMetrics metrics) {
+      DataSource dataSource,
+      JobStore jobStore,
+      KafkaProducer<String, byte[]> producer,
+      OrchestratorSettings settings,
+      OrchestratorMetrics metrics) {
     this.metrics = metrics;
     this.dataSource = dataSource;
     this.jobStore = jobStore;
@@ -159,8 +164,12 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         work.await();
         c.commit();
         for (Rejection rj : rejections) {
-          log.info("Rejected submission at {}-{}@{}: {}", rj.topic(), rj.partition(),
-              rj.offset(), rj.reason());
+          log.info(
+              "Rejected submission at {}-{}@{}: {}",
+              rj.topic(),
+              rj.partition(),
+              rj.offset(),
+              rj.reason());
         }
         count(jobs, inserted.keySet(), rejections.size(), records.size());
       } catch (Exception e) {
@@ -177,8 +186,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
    * Parents none of whose children could be inserted ended FAILED: their events, and fan-in for
    * those that are children themselves.
    */
-  private List<Future<RecordMetadata>> failChildless(Connection c, Map<UUID, UUID> childless,
-      List<NewJob> jobs) throws SQLException {
+  private List<Future<RecordMetadata>> failChildless(
+      Connection c, Map<UUID, UUID> childless, List<NewJob> jobs) throws SQLException {
     Map<UUID, String> traces = new HashMap<>();
     for (NewJob j : jobs) {
       if (childless.containsKey(j.id())) {
@@ -189,11 +198,22 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     List<FanIn.Finished> finished = new ArrayList<>();
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     for (Map.Entry<UUID, UUID> e : childless.entrySet()) {
-      finished.add(new FanIn.Finished(e.getKey(), e.getValue(), JobStatus.FAILED,
-          IntakeStore.NO_CHILDREN_INSERTED));
-      sends.add(producer.send(EventRecords.of(settings.topics().events(),
-          new JobEvent(e.getKey(), e.getValue(), JobStatus.FAILED, 0, null,
-              IntakeStore.NO_CHILDREN_INSERTED, now), traces.get(e.getKey()))));
+      finished.add(
+          new FanIn.Finished(
+              e.getKey(), e.getValue(), JobStatus.FAILED, IntakeStore.NO_CHILDREN_INSERTED));
+      sends.add(
+          producer.send(
+              EventRecords.of(
+                  settings.topics().events(),
+                  new JobEvent(
+                      e.getKey(),
+                      e.getValue(),
+                      JobStatus.FAILED,
+                      0,
+                      null,
+                      IntakeStore.NO_CHILDREN_INSERTED,
+                      now),
+                  traces.get(e.getKey()))));
       log.warn("Job {} ended FAILED: {}", e.getKey(), IntakeStore.NO_CHILDREN_INSERTED);
     }
     FanIn.Effects fx = new FanIn().apply(c, finished, now);
@@ -205,8 +225,8 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   }
 
   /**
-   * A submission that passed validation but that PostgreSQL or Kafka refused (found by the
-   * loop's bisection): rejected like an invalid one, with the refusal as its reason.
+   * A submission that passed validation but that PostgreSQL or Kafka refused (found by the loop's
+   * bisection): rejected like an invalid one, with the refusal as its reason.
    */
   @Override
   public void quarantine(ConsumerRecord<String, byte[]> rec, String reason) throws Exception {
@@ -231,9 +251,9 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   }
 
   /**
-   * Why the jobs of one submission cannot go out as work items (an encoded work item would
-   * exceed the producer's {@code max.request.size}), or null when they can. Parents without a
-   * type never go out; a reducer's input is checked when it is dispatched.
+   * Why the jobs of one submission cannot go out as work items (an encoded work item would exceed
+   * the producer's {@code max.request.size}), or null when they can. Parents without a type never
+   * go out; a reducer's input is checked when it is dispatched.
    */
   private String tooLarge(List<NewJob> tree) {
     int limit = settings.maxWorkItemBytes();
@@ -242,16 +262,24 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
         continue;
       }
       String p = j.payloadJson();
-      long estimate = WORK_ITEM_FRAME_BYTES
-          + (p.length() + j.type().length()) * (long) MAX_UTF8_BYTES_PER_CHAR
-          + (j.dependency() == null ? 0 : j.dependency().length() * (long) MAX_UTF8_BYTES_PER_CHAR);
+      long estimate =
+          WORK_ITEM_FRAME_BYTES
+              + (p.length() + j.type().length()) * (long) MAX_UTF8_BYTES_PER_CHAR
+              + (j.dependency() == null
+                  ? 0
+                  : j.dependency().length() * (long) MAX_UTF8_BYTES_PER_CHAR);
       if (estimate <= limit) {
         continue;
       }
       int bytes = WorkItemPublisher.encode(ClaimedJob.firstAttempt(j)).length;
       if (bytes > limit) {
-        return "work item too large: job " + j.id() + " would be a " + bytes + "-byte work item,"
-            + " " + WorkItemPublisher.limitText(settings);
+        return "work item too large: job "
+            + j.id()
+            + " would be a "
+            + bytes
+            + "-byte work item,"
+            + " "
+            + WorkItemPublisher.limitText(settings);
       }
     }
     return null;

@@ -17,18 +17,18 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The SQL that creates jobs: intake's batch insert of submitted trees (with its own direct
- * dispatch of due jobs), the same insert for children a handler spawned, the fix-up of parents
- * whose children could not all be inserted, rejected submissions, and the intake lock an
- * applier waits on. Every method works on a whole batch with one statement and runs in the
- * caller's transaction. Stateless and thread-safe.
+ * The SQL that creates jobs: intake's batch insert of submitted trees (with its own direct dispatch
+ * of due jobs), the same insert for children a handler spawned, the fix-up of parents whose
+ * children could not all be inserted, rejected submissions, and the intake lock an applier waits
+ * on. Every method works on a whole batch with one statement and runs in the caller's transaction.
+ * Stateless and thread-safe.
  */
 public final class IntakeStore {
   /**
-   * Advisory lock key held shared by every intake transaction that puts jobs straight on the
-   * work topic. An outcome can only exist after its work item was acknowledged, which happens
-   * inside such a transaction; an applier that meets an unknown job takes this lock exclusively
-   * (waiting for the in-flight intake transactions to end) and looks again.
+   * Advisory lock key held shared by every intake transaction that puts jobs straight on the work
+   * topic. An outcome can only exist after its work item was acknowledged, which happens inside
+   * such a transaction; an applier that meets an unknown job takes this lock exclusively (waiting
+   * for the in-flight intake transactions to end) and looks again.
    */
   public static final long INTAKE_LOCK = 0x4665727279_01L;
 
@@ -37,9 +37,9 @@ public final class IntakeStore {
       "none of its children could be created: their ids belong to existing jobs";
 
   /**
-   * Inserts jobs. With {@code queueDue}, a plain job that is due now and whose dependency's
-   * breaker is not OPEN is inserted {@code QUEUED} with its first attempt (what the dispatcher's
-   * claim would do), and the transaction holds {@link #INTAKE_LOCK} shared.
+   * Inserts jobs. With {@code queueDue}, a plain job that is due now and whose dependency's breaker
+   * is not OPEN is inserted {@code QUEUED} with its first attempt (what the dispatcher's claim
+   * would do), and the transaction holds {@link #INTAKE_LOCK} shared.
    */
   private static final String INSERT_JOBS =
       """
@@ -107,9 +107,8 @@ public final class IntakeStore {
 
   /**
    * Inserts new jobs, skipping ids that exist already; returns the status each inserted job got.
-   * With {@code queueDue}, jobs that are due now are inserted {@code QUEUED} with attempt and
-   * run 1 (see {@link #INSERT_JOBS}): the caller must put them on the work topic before it
-   * commits.
+   * With {@code queueDue}, jobs that are due now are inserted {@code QUEUED} with attempt and run 1
+   * (see {@link #INSERT_JOBS}): the caller must put them on the work topic before it commits.
    */
   public Map<UUID, JobStatus> insertJobs(Connection c, List<NewJob> jobs, boolean queueDue)
       throws SQLException {
@@ -156,9 +155,9 @@ public final class IntakeStore {
   /**
    * Makes each newly inserted parent's {@code children_total} the number of its children rows
    * actually inserted: a child whose explicit id belongs to an existing job is skipped by the
-   * insert and would never report to this parent. A parent left with no child ends FAILED
-   * ({@link #NO_CHILDREN_INSERTED}). Returns those parents (id → their own parent id or null),
-   * for fan-in. No statement when every count is right (the usual case).
+   * insert and would never report to this parent. A parent left with no child ends FAILED ({@link
+   * #NO_CHILDREN_INSERTED}). Returns those parents (id → their own parent id or null), for fan-in.
+   * No statement when every count is right (the usual case).
    */
   public Map<UUID, UUID> fixChildrenTotals(Connection c, List<NewJob> jobs, Set<UUID> inserted)
       throws SQLException {
@@ -214,8 +213,8 @@ public final class IntakeStore {
 
   /**
    * Waits until every intake transaction that holds {@link #INTAKE_LOCK} (and so may be about to
-   * commit jobs whose work items are out already) has ended. Taken and released at once: new
-   * intake transactions wait only for that moment.
+   * commit jobs whose work items are out already) has ended. Taken and released at once: new intake
+   * transactions wait only for that moment.
    */
   public void awaitInFlightIntake(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(LOCK_INTAKE)) {

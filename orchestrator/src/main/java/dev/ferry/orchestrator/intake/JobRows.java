@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Turns submissions (with their whole tree of children) into {@code ferry.jobs} rows, applying
- * the configured defaults. Used by intake and by dynamic fan-out. Thread-safe.
+ * Turns submissions (with their whole tree of children) into {@code ferry.jobs} rows, applying the
+ * configured defaults. Used by intake and by dynamic fan-out. Thread-safe.
  */
 public final class JobRows {
   private final OrchestratorSettings settings;
@@ -30,21 +30,22 @@ public final class JobRows {
   }
 
   /**
-   * A submission and all its descendants as rows: a parent waits for its children
-   * ({@code WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and
-   * its position, so the same tree always yields the same ids. The whole tree shares one trace
-   * context.
+   * A submission and all its descendants as rows: a parent waits for its children ({@code
+   * WAITING_CHILDREN}); a child without an id gets one derived from its parent's id and its
+   * position, so the same tree always yields the same ids. The whole tree shares one trace context.
    *
-   * @param rootId the id of the submission the tree came with (each row is inserted only if
-   *     that submission is new), or null for children spawned by a handler
+   * @param rootId the id of the submission the tree came with (each row is inserted only if that
+   *     submission is new), or null for children spawned by a handler
    */
-  public void flatten(Submission s, UUID parentId, UUID rootId, String traceparent,
-      List<NewJob> out) {
+  public void flatten(
+      Submission s, UUID parentId, UUID rootId, String traceparent, List<NewJob> out) {
     out.add(toRow(s, parentId, rootId, traceparent));
     for (int i = 0; i < s.children().size(); i++) {
       Submission child = s.children().get(i);
-      UUID childId = child.id() != null ? child.id()
-          : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
+      UUID childId =
+          child.id() != null
+              ? child.id()
+              : UUID.nameUUIDFromBytes((s.id() + "/" + i).getBytes(StandardCharsets.UTF_8));
       flatten(child.withId(childId), s.id(), rootId, traceparent, out);
     }
   }
@@ -62,10 +63,11 @@ public final class JobRows {
 
   private NewJob toRow(Submission s, UUID parentId, UUID rootId, String traceparent) {
     JobDefaults d = settings.jobDefaults().apply(s.type());
-    String backoffText = s.backoff() != null
-        ? FerryJson.text(BackoffCodec.encode(s.backoff()))
-        : defaultBackoffText.computeIfAbsent(String.valueOf(s.type()),
-            t -> FerryJson.text(BackoffCodec.encode(d.backoff())));
+    String backoffText =
+        s.backoff() != null
+            ? FerryJson.text(BackoffCodec.encode(s.backoff()))
+            : defaultBackoffText.computeIfAbsent(
+                String.valueOf(s.type()), t -> FerryJson.text(BackoffCodec.encode(d.backoff())));
     boolean parent = !s.children().isEmpty();
     return new NewJob(
         s.id(),
@@ -79,7 +81,8 @@ public final class JobRows {
         s.timeoutMs() != null ? s.timeoutMs() : d.timeoutMs(),
         backoffText,
         s.key(),
-        parent ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
+        parent
+            ? (s.failurePolicy() == null ? FailurePolicy.FAIL_FAST : s.failurePolicy()).wireName()
             : null,
         s.children().size(),
         traceparent,

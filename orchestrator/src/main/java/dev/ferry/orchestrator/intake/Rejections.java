@@ -16,16 +16,18 @@ import org.apache.kafka.common.header.Header;
 
 /**
  * The rejected submissions of one intake transaction, each kept for inspection twice: a row for
- * {@code ferry.rejected_submissions} (the raw text, or base64 when it is not text) and a copy
- * on the DLQ with the reason in header {@link Intake#ERROR_HEADER}. A record too large to copy
- * (it would exceed the producer's {@code max.request.size}) goes to the DLQ without its value,
- * its text being in the table. Not thread-safe: one per batch.
+ * {@code ferry.rejected_submissions} (the raw text, or base64 when it is not text) and a copy on
+ * the DLQ with the reason in header {@link Intake#ERROR_HEADER}. A record too large to copy (it
+ * would exceed the producer's {@code max.request.size}) goes to the DLQ without its value, its text
+ * being in the table. Not thread-safe: one per batch.
  */
 final class Rejections {
   /** The most characters of a rejection reason (user text in it is capped on its own too). */
   static final int MAX_REASON_CHARS = 2_000;
+
   /** The most characters of a record key kept on a DLQ copy without its value: 1,000. */
   private static final int MAX_DLQ_KEY_CHARS = 1_000;
+
   /** The most UTF-8 bytes one Java char encodes to (a surrogate pair is two chars): 3. */
   private static final long MAX_UTF8_BYTES_PER_CHAR = 3;
 
@@ -40,20 +42,29 @@ final class Rejections {
   /** Rejects {@code rec} because of {@code message}. */
   void add(ConsumerRecord<String, byte[]> rec, String message) {
     String reason = SafeText.echo(message, MAX_REASON_CHARS);
-    rows.add(new Rejection(rec.topic(), rec.partition(), rec.offset(), reason,
-        printable(rec.value())));
-    long size = (rec.value() == null ? 0 : rec.value().length)
-        + (rec.key() == null ? 0 : rec.key().length() * MAX_UTF8_BYTES_PER_CHAR)
-        + reason.length() * MAX_UTF8_BYTES_PER_CHAR;
+    rows.add(
+        new Rejection(rec.topic(), rec.partition(), rec.offset(), reason, printable(rec.value())));
+    long size =
+        (rec.value() == null ? 0 : rec.value().length)
+            + (rec.key() == null ? 0 : rec.key().length() * MAX_UTF8_BYTES_PER_CHAR)
+            + reason.length() * MAX_UTF8_BYTES_PER_CHAR;
     for (Header h : rec.headers()) {
-      size += h.key().length() * MAX_UTF8_BYTES_PER_CHAR + (h.value() == null ? 0 : h.value().length);
+      size +=
+          h.key().length() * MAX_UTF8_BYTES_PER_CHAR + (h.value() == null ? 0 : h.value().length);
     }
     boolean fits = size <= settings.maxWorkItemBytes();
-    String header = fits ? reason : reason + " (the record, " + size + " bytes, is too large to"
-        + " copy to the DLQ; its text is in ferry.rejected_submissions)";
+    String header =
+        fits
+            ? reason
+            : reason
+                + " (the record, "
+                + size
+                + " bytes, is too large to"
+                + " copy to the DLQ; its text is in ferry.rejected_submissions)";
     String key = rec.key() == null ? null : SafeText.echo(rec.key(), MAX_DLQ_KEY_CHARS);
-    ProducerRecord<String, byte[]> dlq = new ProducerRecord<>(settings.topics().dlq(), null,
-        fits ? rec.key() : key, fits ? rec.value() : null);
+    ProducerRecord<String, byte[]> dlq =
+        new ProducerRecord<>(
+            settings.topics().dlq(), null, fits ? rec.key() : key, fits ? rec.value() : null);
     if (fits) {
       for (Header h : rec.headers()) {
         dlq.headers().add(h);

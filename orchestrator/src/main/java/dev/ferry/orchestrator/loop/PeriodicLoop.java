@@ -8,11 +8,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * A background round on its own daemon thread: runs the round, then waits {@code interval}
- * (cut short by {@link #close()}). A failed round is reported and retried after a
- * {@link Backoff} that doubles from {@code firstBackoff} up to {@code maxBackoff}, with up to
- * 50 % random jitter so that orchestrators which failed together do not retry together; a
- * successful round resets it.
+ * A background round on its own daemon thread: runs the round, then waits {@code interval} (cut
+ * short by {@link #close()}). A failed round is reported and retried after a {@link Backoff} that
+ * doubles from {@code firstBackoff} up to {@code maxBackoff}, with up to 50 % random jitter so that
+ * orchestrators which failed together do not retry together; a successful round resets it.
  */
 public final class PeriodicLoop implements AutoCloseable {
   /** One round of work; {@code running} turns false once the loop is being closed. */
@@ -31,8 +30,10 @@ public final class PeriodicLoop implements AutoCloseable {
   private static final long CLOSE_TIMEOUT_MS = 15_000;
 
   private final Duration interval;
+
   /** Owned by the loop's thread. */
   private final Backoff backoff;
+
   private final boolean staggerStart;
   private final Round round;
   private final OnFailure onFailure;
@@ -44,8 +45,14 @@ public final class PeriodicLoop implements AutoCloseable {
    * @param staggerStart wait up to a tenth of {@code interval} before the first round, so that
    *     orchestrators started together do not all try at the same moment
    */
-  public PeriodicLoop(String threadName, Duration interval, Duration firstBackoff,
-      Duration maxBackoff, boolean staggerStart, Round round, OnFailure onFailure) {
+  public PeriodicLoop(
+      String threadName,
+      Duration interval,
+      Duration firstBackoff,
+      Duration maxBackoff,
+      boolean staggerStart,
+      Round round,
+      OnFailure onFailure) {
     this.interval = interval;
     this.backoff = new Backoff(firstBackoff, maxBackoff);
     this.staggerStart = staggerStart;
@@ -64,9 +71,10 @@ public final class PeriodicLoop implements AutoCloseable {
 
   private void run() {
     try {
-      if (staggerStart && stopped.await(
-          ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
-          TimeUnit.MILLISECONDS)) {
+      if (staggerStart
+          && stopped.await(
+              ThreadLocalRandom.current().nextLong(interval.toMillis() / 10 + 1),
+              TimeUnit.MILLISECONDS)) {
         return;
       }
       while (running) {

@@ -11,11 +11,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The orchestrator's own meters: jobs accepted, rejected and finished per type, and the sizes
- * of intake, dispatch and apply batches. Counted once per batch, never a lookup per job beyond a
- * map hit. Job types come from users, so their tag values are capped ({@code metrics.max.tags},
- * see {@link TagCap}): jobs of types beyond the cap are counted under {@code other}, and the
- * number of meters stays bounded. Thread-safe.
+ * The orchestrator's own meters: jobs accepted, rejected and finished per type, and the sizes of
+ * intake, dispatch and apply batches. Counted once per batch, never a lookup per job beyond a map
+ * hit. Job types come from users, so their tag values are capped ({@code metrics.max.tags}, see
+ * {@link TagCap}): jobs of types beyond the cap are counted under {@code other}, and the number of
+ * meters stays bounded. Thread-safe.
  */
 public final class OrchestratorMetrics {
   private final MeterRegistry registry;
@@ -26,13 +26,17 @@ public final class OrchestratorMetrics {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final TagCap types;
 
-  /** @param maxTags most distinct job types with their own tag value */
+  /**
+   * @param maxTags most distinct job types with their own tag value
+   */
   public OrchestratorMetrics(MeterRegistry registry, int maxTags) {
     this.registry = registry;
     this.types = new TagCap(maxTags);
-    this.rejected = Counter.builder("ferry.jobs.rejected")
-        .description("Submissions rejected as invalid (to the DLQ and ferry.rejected_submissions)")
-        .register(registry);
+    this.rejected =
+        Counter.builder("ferry.jobs.rejected")
+            .description(
+                "Submissions rejected as invalid (to the DLQ and ferry.rejected_submissions)")
+            .register(registry);
     this.intakeBatch = batch("ferry.intake.batch.size", "Submission records per intake batch");
     this.dispatchBatch = batch("ferry.dispatch.batch.size", "Jobs per dispatcher round");
     this.applyBatch = batch("ferry.apply.batch.size", "Attempt reports per applier batch");
@@ -40,23 +44,31 @@ public final class OrchestratorMetrics {
 
   /** Meters that go nowhere (tests, tools). */
   public static OrchestratorMetrics none() {
-    return new OrchestratorMetrics(new SimpleMeterRegistry(),
-        Integer.parseInt(Setting.METRICS_MAX_TAGS.defaultValue()));
+    return new OrchestratorMetrics(
+        new SimpleMeterRegistry(), Integer.parseInt(Setting.METRICS_MAX_TAGS.defaultValue()));
   }
 
   private DistributionSummary batch(String name, String description) {
-    return DistributionSummary.builder(name).description(description)
-        .publishPercentiles(0.5, 0.99).register(registry);
+    return DistributionSummary.builder(name)
+        .description(description)
+        .publishPercentiles(0.5, 0.99)
+        .register(registry);
   }
 
   /**
-   * A background loop failed (database or Kafka away, a bug): it logged it and retries; the
-   * count makes such failures visible to alerting too.
+   * A background loop failed (database or Kafka away, a bug): it logged it and retries; the count
+   * makes such failures visible to alerting too.
    */
   public void loopError(String loop) {
-    counters.computeIfAbsent("ferry.loop.errors\0" + loop, k -> Counter.builder("ferry.loop.errors")
-        .description("Failures of background loops (each is logged and retried)")
-        .tag("loop", loop).register(registry)).increment();
+    counters
+        .computeIfAbsent(
+            "ferry.loop.errors\0" + loop,
+            k ->
+                Counter.builder("ferry.loop.errors")
+                    .description("Failures of background loops (each is logged and retried)")
+                    .tag("loop", loop)
+                    .register(registry))
+        .increment();
   }
 
   /**
@@ -64,9 +76,16 @@ public final class OrchestratorMetrics {
    * (rejected, or its job ended FAILED) so that the rest of its batch went on.
    */
   public void quarantined(String loop) {
-    counters.computeIfAbsent("ferry.quarantined\0" + loop, k -> Counter.builder("ferry.quarantined")
-        .description("Records or jobs set aside because PostgreSQL or Kafka refused them")
-        .tag("loop", loop).register(registry)).increment();
+    counters
+        .computeIfAbsent(
+            "ferry.quarantined\0" + loop,
+            k ->
+                Counter.builder("ferry.quarantined")
+                    .description(
+                        "Records or jobs set aside because PostgreSQL or Kafka refused them")
+                    .tag("loop", loop)
+                    .register(registry))
+        .increment();
   }
 
   /** {@code n} jobs of a type accepted (children of fan-outs included). */
@@ -78,10 +97,13 @@ public final class OrchestratorMetrics {
     rejected.increment(n);
   }
 
-  /** An applied outcome: succeeded, failed, retried (RETRY_WAIT) or deferred (attempt given back). */
+  /**
+   * An applied outcome: succeeded, failed, retried (RETRY_WAIT) or deferred (attempt given back).
+   */
   public void outcome(String type, JobStatus status, boolean deferred) {
     if (deferred) {
-      counter("ferry.jobs.deferred", type, "Attempts given back (breaker open, snooze)").increment();
+      counter("ferry.jobs.deferred", type, "Attempts given back (breaker open, snooze)")
+          .increment();
     } else if (status == JobStatus.SUCCEEDED) {
       counter("ferry.jobs.succeeded", type, "Jobs that ended SUCCEEDED").increment();
     } else if (status == JobStatus.FAILED) {
@@ -105,7 +127,8 @@ public final class OrchestratorMetrics {
 
   private Counter counter(String name, String type, String description) {
     String t = types.tag(type == null ? "" : type);
-    return counters.computeIfAbsent(name + '\0' + t, k -> Counter.builder(name)
-        .description(description).tag("type", t).register(registry));
+    return counters.computeIfAbsent(
+        name + '\0' + t,
+        k -> Counter.builder(name).description(description).tag("type", t).register(registry));
   }
 }

@@ -3,11 +3,11 @@ package dev.ferry.orchestrator.rescue;
 import java.time.Duration;
 
 /**
- * When the rescuer holds back: at start, and after it could not reach the database for longer
- * than {@code rescue.after.ms}, it takes nothing back for twice that long. While the database
- * was away every worker's heartbeat went stale together, although the workers lived on; they
- * need a moment to heartbeat again before silence means death. A pure policy of the times it
- * is told (nanoTime values); not thread-safe (the rescuer's thread owns it).
+ * When the rescuer holds back: at start, and after it could not reach the database for longer than
+ * {@code rescue.after.ms}, it takes nothing back for twice that long. While the database was away
+ * every worker's heartbeat went stale together, although the workers lived on; they need a moment
+ * to heartbeat again before silence means death. A pure policy of the times it is told (nanoTime
+ * values); not thread-safe (the rescuer's thread owns it).
  */
 final class RescueGrace {
   private final long afterNanos;
@@ -26,9 +26,9 @@ final class RescueGrace {
   }
 
   /**
-   * The database was reached at {@code now}; returns whether rescues must still wait. A gap
-   * since the last time it was reached longer than {@code rescue.after.ms} (or the first time)
-   * starts a grace of twice that.
+   * The database was reached at {@code now}; returns whether rescues must still wait. A gap since
+   * the last time it was reached longer than {@code rescue.after.ms} (or the first time) starts a
+   * grace of twice that.
    */
   boolean reached(long now) {
     if (!reachedOnce || now - reachedNanos > gapNanos) {

@@ -9,11 +9,11 @@ import java.util.UUID;
 import java.util.random.RandomGenerator;
 
 /**
- * What becomes of a job whose worker died while running it, as a pure function of (job, how it
- * got stuck, now, random): the crash counts; a job whose workers died {@code poisonCrashes}
- * times ends {@code FAILED} as poison, one whose attempts are used up ends {@code FAILED}, any
- * other is retried after its backoff (the job's own, else the default). Unit-tested without a
- * database ({@code RescuePolicyTest}); {@link Rescuer} runs the SQL.
+ * What becomes of a job whose worker died while running it, as a pure function of (job, how it got
+ * stuck, now, random): the crash counts; a job whose workers died {@code poisonCrashes} times ends
+ * {@code FAILED} as poison, one whose attempts are used up ends {@code FAILED}, any other is
+ * retried after its backoff (the job's own, else the default). Unit-tested without a database
+ * ({@code RescuePolicyTest}); {@link Rescuer} runs the SQL.
  */
 final class RescuePolicy {
   /**
@@ -31,7 +31,12 @@ final class RescuePolicy {
    * when it finished (failures only), and why its attempt was lost (for the attempt row).
    */
   record TakeBack(
-      UUID id, long run, JobStatus status, Instant nextRunAt, String error, Instant finishedAt,
+      UUID id,
+      long run,
+      JobStatus status,
+      Instant nextRunAt,
+      String error,
+      Instant finishedAt,
       String attemptError) {
     /** Retried at {@code next}; the error is why the attempt was lost. */
     static TakeBack retrying(JobRow job, Instant next, String died) {
@@ -58,15 +63,29 @@ final class RescuePolicy {
 
   TakeBack decide(JobRow job, Stuck s, Instant now, RandomGenerator random) {
     int crashes = s.crashes() + 1;
-    String died = "worker " + s.workerId() + " died while running attempt " + job.attempts()
-        + (s.restarted() ? " (it restarted since)" : " (no heartbeat for " + s.silentS() + " s)");
+    String died =
+        "worker "
+            + s.workerId()
+            + " died while running attempt "
+            + job.attempts()
+            + (s.restarted()
+                ? " (it restarted since)"
+                : " (no heartbeat for " + s.silentS() + " s)");
     if (crashes >= poisonCrashes) {
-      return TakeBack.failing(job, now, "poison: " + crashes + " workers died while running this"
-          + " job; not retried (" + died + ")", died);
+      return TakeBack.failing(
+          job,
+          now,
+          "poison: "
+              + crashes
+              + " workers died while running this"
+              + " job; not retried ("
+              + died
+              + ")",
+          died);
     }
     if (job.attempts() >= job.maxAttempts()) {
-      return TakeBack.failing(job, now,
-          "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + died, died);
+      return TakeBack.failing(
+          job, now, "attempt " + job.attempts() + " of " + job.maxAttempts() + ": " + died, died);
     }
     BackoffPolicy policy = job.backoff() == null ? defaultBackoff : job.backoff();
     Instant next = now.plus(RetryDelays.delayAfter(job.attempts(), policy, random));

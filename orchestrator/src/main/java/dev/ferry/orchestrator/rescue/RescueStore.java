@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The rescuer's SQL: finding attempts of dead workers (claimed with {@code FOR UPDATE SKIP
- * LOCKED}, so several orchestrators never take back the same one), taking them back in one
- * guarded statement, and failing one that cannot be rescued. Runs in the caller's transaction.
- * Stateless and thread-safe.
+ * The rescuer's SQL: finding attempts of dead workers (claimed with {@code FOR UPDATE SKIP LOCKED},
+ * so several orchestrators never take back the same one), taking them back in one guarded
+ * statement, and failing one that cannot be rescued. Runs in the caller's transaction. Stateless
+ * and thread-safe.
  */
 final class RescueStore {
   private static final String FIND_STUCK =
@@ -59,11 +59,11 @@ final class RescueStore {
   private static final String PING = "SELECT 1";
 
   /**
-   * Locks up to {@code limit} {@code RUNNING} jobs not updated for {@code after} whose worker
-   * has been silent that long, is gone, or restarted since; skips {@code setAside}.
+   * Locks up to {@code limit} {@code RUNNING} jobs not updated for {@code after} whose worker has
+   * been silent that long, is gone, or restarted since; skips {@code setAside}.
    */
-  Map<UUID, RescuePolicy.Stuck> findStuck(Connection c, Duration after,
-      Collection<UUID> setAside, int limit) throws SQLException {
+  Map<UUID, RescuePolicy.Stuck> findStuck(
+      Connection c, Duration after, Collection<UUID> setAside, int limit) throws SQLException {
     Map<UUID, RescuePolicy.Stuck> out = new LinkedHashMap<>();
     double secs = after.toMillis() / 1000.0;
     try (PreparedStatement ps = c.prepareStatement(FIND_STUCK)) {
@@ -75,9 +75,15 @@ final class RescueStore {
         while (rs.next()) {
           UUID id = rs.getObject("id", UUID.class);
           Timestamp started = rs.getTimestamp("started_at");
-          out.put(id, new RescuePolicy.Stuck(id, rs.getInt("crashes"), rs.getString("worker_id"),
-              started == null ? null : started.toInstant(), rs.getLong("silent_s"),
-              rs.getBoolean("restarted")));
+          out.put(
+              id,
+              new RescuePolicy.Stuck(
+                  id,
+                  rs.getInt("crashes"),
+                  rs.getString("worker_id"),
+                  started == null ? null : started.toInstant(),
+                  rs.getLong("silent_s"),
+                  rs.getBoolean("restarted")));
         }
       }
     }

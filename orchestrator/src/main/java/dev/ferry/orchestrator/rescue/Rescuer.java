@@ -32,17 +32,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Rescues attempts whose worker died. A {@code RUNNING} job whose worker has not heartbeated in
  * {@code rescue.after.ms} (killed, out of memory, partitioned away), or that was restarted under
- * the same id since the attempt started, is taken back within
- * seconds: the attempt is recorded as {@code WORKER_LOST}, the job's crash count goes up, and
- * the job is retried after its backoff, or ends {@code FAILED} when its attempts are used up or
- * when workers died {@code poison.max.crashes} times running it (a poison job that kills its
- * JVM is not redelivered forever). Changing the status fences the old attempt: its late outcome
- * no longer matches a live dispatch and changes nothing.
+ * the same id since the attempt started, is taken back within seconds: the attempt is recorded as
+ * {@code WORKER_LOST}, the job's crash count goes up, and the job is retried after its backoff, or
+ * ends {@code FAILED} when its attempts are used up or when workers died {@code poison.max.crashes}
+ * times running it (a poison job that kills its JVM is not redelivered forever). Changing the
+ * status fences the old attempt: its late outcome no longer matches a live dispatch and changes
+ * nothing.
  *
- * <p>Any number of orchestrators may run it: rows are claimed with {@code FOR UPDATE SKIP
- * LOCKED}, and each rescue is one transaction (job updates, attempt rows, fan-in, events acked
- * before commit). What becomes of each job is {@link RescuePolicy}'s decision (pure,
- * unit-tested); the statements are {@link RescueStore}'s.
+ * <p>Any number of orchestrators may run it: rows are claimed with {@code FOR UPDATE SKIP LOCKED},
+ * and each rescue is one transaction (job updates, attempt rows, fan-in, events acked before
+ * commit). What becomes of each job is {@link RescuePolicy}'s decision (pure, unit-tested); the
+ * statements are {@link RescueStore}'s.
  */
 public final class Rescuer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rescuer.class);
@@ -61,8 +61,10 @@ public final class Rescuer implements AutoCloseable {
   private final String eventsTopic;
   private final Duration after;
   private final RescueGrace grace;
+
   /** Whether rescues wait (see {@link #inGrace}); only the loop's thread reads and writes it. */
   private boolean holding;
+
   private final RescuePolicy policy;
   private final RescueStore rescueStore = new RescueStore();
   private final Clock clock;
@@ -73,17 +75,42 @@ public final class Rescuer implements AutoCloseable {
   private final AtomicLong rescued = new AtomicLong();
 
   public Rescuer(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      String eventsTopic, BackoffPolicy defaultBackoff, Duration after, Duration interval,
-      int poisonCrashes, Clock clock, RandomGenerator random) {
-    this(dataSource, store, producer, eventsTopic, defaultBackoff, after, interval, poisonCrashes,
-        clock, random, OrchestratorMetrics.none());
+      DataSource dataSource,
+      JobStore store,
+      KafkaProducer<String, byte[]> producer,
+      String eventsTopic,
+      BackoffPolicy defaultBackoff,
+      Duration after,
+      Duration interval,
+      int poisonCrashes,
+      Clock clock,
+      RandomGenerator random) {
+    this(
+        dataSource,
+        store,
+        producer,
+        eventsTopic,
+        defaultBackoff,
+        after,
+        interval,
+        poisonCrashes,
+        clock,
+        random,
+        OrchestratorMetrics.none());
   }
 
   public Rescuer(
-      DataSource dataSource, JobStore store, KafkaProducer<String, byte[]> producer,
-      String eventsTopic, BackoffPolicy defaultBackoff, Duration after, Duration interval,
-      int poisonCrashes, Clock clock, RandomGenerator random, OrchestratorMetrics metrics) {
+      DataSource dataSource,
+      JobStore store,
+      KafkaProducer<String, byte[]> producer,
+      String eventsTopic,
+      BackoffPolicy defaultBackoff,
+      Duration after,
+      Duration interval,
+      int poisonCrashes,
+      Clock clock,
+      RandomGenerator random,
+      OrchestratorMetrics metrics) {
     this.metrics = metrics;
     this.dataSource = dataSource;
     this.store = store;
@@ -94,30 +121,37 @@ public final class Rescuer implements AutoCloseable {
     this.clock = clock;
     this.random = random;
     this.grace = new RescueGrace(after, interval);
-    this.loop = new PeriodicLoop(THREAD_NAME, interval, interval,
-        interval.compareTo(MIN_MAX_BACKOFF) > 0 ? interval : MIN_MAX_BACKOFF, false,
-        running -> {
-          if (inGrace(System.nanoTime())) {
-            return;
-          }
-          int n;
-          try {
-            do {
-              n = rescueOnce(RESCUE_BATCH);
-            } while (n == RESCUE_BATCH && running.getAsBoolean());
-          } catch (Exception e) {
-            if (Failures.classify(e) != Failures.Kind.RECORD) {
-              throw e;
-            }
-            // Some job's data made the batch fail: rescue one at a time, set the culprit aside.
-            isolate(e);
-          }
-        },
-        (e, retryInMs) -> {
-          log.warn("Rescuer: database or Kafka unavailable, retrying in {} ms: {}", retryInMs,
-              e.toString());
-          metrics.loopError(THREAD_NAME);
-        });
+    this.loop =
+        new PeriodicLoop(
+            THREAD_NAME,
+            interval,
+            interval,
+            interval.compareTo(MIN_MAX_BACKOFF) > 0 ? interval : MIN_MAX_BACKOFF,
+            false,
+            running -> {
+              if (inGrace(System.nanoTime())) {
+                return;
+              }
+              int n;
+              try {
+                do {
+                  n = rescueOnce(RESCUE_BATCH);
+                } while (n == RESCUE_BATCH && running.getAsBoolean());
+              } catch (Exception e) {
+                if (Failures.classify(e) != Failures.Kind.RECORD) {
+                  throw e;
+                }
+                // Some job's data made the batch fail: rescue one at a time, set the culprit aside.
+                isolate(e);
+              }
+            },
+            (e, retryInMs) -> {
+              log.warn(
+                  "Rescuer: database or Kafka unavailable, retrying in {} ms: {}",
+                  retryInMs,
+                  e.toString());
+              metrics.loopError(THREAD_NAME);
+            });
   }
 
   public void start() {
@@ -132,8 +166,10 @@ public final class Rescuer implements AutoCloseable {
     boolean wasHolding = holding;
     holding = grace.reached(now);
     if (holding && !wasHolding) {
-      log.info("Rescuer: (re)connected to the database; taking nothing back for {} ms while"
-          + " workers heartbeat again", grace.length().toMillis());
+      log.info(
+          "Rescuer: (re)connected to the database; taking nothing back for {} ms while"
+              + " workers heartbeat again",
+          grace.length().toMillis());
     }
     return holding;
   }
@@ -176,10 +212,18 @@ public final class Rescuer implements AutoCloseable {
           } else {
             due = true;
           }
-          attempts.add(AttemptRow.ended(row.id(), row.attempts(), s.workerId(), s.startedAt(), now,
-              "WORKER_LOST", t.attemptError()));
-          events.add(new JobEvent(row.id(), row.parentId(), t.status(), row.attempts(), null,
-              t.error(), now));
+          attempts.add(
+              AttemptRow.ended(
+                  row.id(),
+                  row.attempts(),
+                  s.workerId(),
+                  s.startedAt(),
+                  now,
+                  "WORKER_LOST",
+                  t.attemptError()));
+          events.add(
+              new JobEvent(
+                  row.id(), row.parentId(), t.status(), row.attempts(), null, t.error(), now));
         }
         rescueStore.takeBack(c, takeBacks);
         store.upsertAttempts(c, attempts);
@@ -191,16 +235,24 @@ public final class Rescuer implements AutoCloseable {
         List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
         for (JobEvent e : events) {
           JobRow row = rows.get(e.jobId());
-          sends.add(producer.send(EventRecords.of(eventsTopic, e,
-              row != null ? row.traceparent() : effects.traces().get(e.jobId()))));
+          sends.add(
+              producer.send(
+                  EventRecords.of(
+                      eventsTopic,
+                      e,
+                      row != null ? row.traceparent() : effects.traces().get(e.jobId()))));
         }
         for (Future<RecordMetadata> f : sends) {
           f.get();
         }
         c.commit();
         rescued.addAndGet(n);
-        log.warn("Rescued {} attempt(s) of dead worker(s) {}: {} retried, {} failed", n, workers,
-            n - finished.size(), finished.size());
+        log.warn(
+            "Rescued {} attempt(s) of dead worker(s) {}: {} retried, {} failed",
+            n,
+            workers,
+            n - finished.size(),
+            finished.size());
         return n;
       } catch (Exception e) {
         c.rollback();
@@ -211,16 +263,18 @@ public final class Rescuer implements AutoCloseable {
 
   /** Stuck jobs whose rescue failed on their own; skipped from then on (logged, counted). */
   private final java.util.Set<UUID> setAside = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** Bound of {@link #setAside}: past it, the oldest entries are forgotten (retried). */
   private static final int MAX_SET_ASIDE = 10_000;
 
   /**
    * Rescues stuck jobs one per transaction; a job whose own rescue fails with a data error ends
-   * FAILED with the reason (attempt row, fan-in) in a minimal transaction, or, if even that
-   * fails, is set aside so that it never blocks the others.
+   * FAILED with the reason (attempt row, fan-in) in a minimal transaction, or, if even that fails,
+   * is set aside so that it never blocks the others.
    */
   private void isolate(Exception batchError) throws Exception {
-    log.warn("Rescuer: a batch failed because of its data ({}); rescuing one job at a time",
+    log.warn(
+        "Rescuer: a batch failed because of its data ({}); rescuing one job at a time",
         Failures.reason(batchError));
     while (true) {
       try {
@@ -253,8 +307,11 @@ public final class Rescuer implements AutoCloseable {
       try {
         UUID parent = store.parentsOf(c, List.of(id)).get(id);
         if (rescueStore.failUnrescuable(c, id, error)) {
-          FanIn.Effects fx = fanIn.apply(c,
-              List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)), clock.instant());
+          FanIn.Effects fx =
+              fanIn.apply(
+                  c,
+                  List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)),
+                  clock.instant());
           if (fx.due()) {
             store.notifyDue(c);
           }
@@ -270,8 +327,11 @@ public final class Rescuer implements AutoCloseable {
           setAside.clear();
         }
         setAside.add(id);
-        log.error("Rescuer: job {} could not be rescued ({}) nor failed ({}); skipping it", id,
-            reason, Failures.reason(e));
+        log.error(
+            "Rescuer: job {} could not be rescued ({}) nor failed ({}); skipping it",
+            id,
+            reason,
+            Failures.reason(e));
       }
     }
     metrics.quarantined(THREAD_NAME);

@@ -1,7 +1,6 @@
 package dev.ferry.orchestrator.retention;
 
 import dev.ferry.orchestrator.loop.Failures;
-
 import dev.ferry.orchestrator.loop.PeriodicLoop;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,18 +23,18 @@ import org.slf4j.LoggerFactory;
  * each, so that the database stays small without stalling the hot path.
  *
  * <ul>
- *   <li>finished jobs ({@code SUCCEEDED}, {@code FAILED}, {@code CANCELLED}, by
- *       {@code finished_at}) with their attempts, leaves first: a job is deleted only when it has
- *       no children left and its parent (if any) is finished and old enough too, so a parent goes
- *       only after its whole tree, and a child never before its parent has finished;
+ *   <li>finished jobs ({@code SUCCEEDED}, {@code FAILED}, {@code CANCELLED}, by {@code
+ *       finished_at}) with their attempts, leaves first: a job is deleted only when it has no
+ *       children left and its parent (if any) is finished and old enough too, so a parent goes only
+ *       after its whole tree, and a child never before its parent has finished;
  *   <li>rejected submissions (by {@code received_at});
  *   <li>rows of workers that stopped (by {@code stopped_at}).
  * </ul>
  *
  * <p>Exactly one orchestrator prunes at a time: each batch first takes a transaction-scoped
- * advisory lock with {@code pg_try_advisory_xact_lock}; an orchestrator that does not get it
- * skips its round. Rows are taken with {@code FOR UPDATE SKIP LOCKED}, so a job being
- * re-driven at that moment is left alone.
+ * advisory lock with {@code pg_try_advisory_xact_lock}; an orchestrator that does not get it skips
+ * its round. Rows are taken with {@code FOR UPDATE SKIP LOCKED}, so a job being re-driven at that
+ * moment is left alone.
  */
 public final class Pruner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pruner.class);
@@ -76,11 +75,15 @@ public final class Pruner implements AutoCloseable {
   private final Counter errors;
   private final PeriodicLoop loop;
   private final Counter quarantined;
+
   /** Jobs whose deletion the database refused; bounded by {@link #MAX_KEPT}. */
   private final java.util.Set<UUID> kept = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private static final int MAX_KEPT = 10_000;
+
   /** The first wait after a failed round: 1 s (or the interval, if shorter). */
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+
   /** The longest wait after failed rounds: 1 min (or the interval, if shorter). */
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
@@ -89,8 +92,13 @@ public final class Pruner implements AutoCloseable {
    * @param batchSize most jobs (and rejected submissions) per transaction
    * @param interval pause between two rounds (a round deletes batches until nothing is left)
    */
-  public Pruner(DataSource dataSource, Duration age, int batchSize, Duration interval,
-      Clock clock, MeterRegistry metrics) {
+  public Pruner(
+      DataSource dataSource,
+      Duration age,
+      int batchSize,
+      Duration interval,
+      Clock clock,
+      MeterRegistry metrics) {
     this.dataSource = dataSource;
     this.age = age;
     this.batchSize = batchSize;
@@ -98,27 +106,41 @@ public final class Pruner implements AutoCloseable {
     this.deletedJobs = counter(metrics, "jobs");
     this.deletedAttempts = counter(metrics, "attempts");
     this.deletedRejected = counter(metrics, "rejected_submissions");
-    this.quarantined = Counter.builder("ferry.quarantined")
-        .description("Records or jobs set aside because PostgreSQL or Kafka refused them")
-        .tag("loop", "ferry-retention").register(metrics);
-    this.errors = Counter.builder("ferry.loop.errors")
-        .description("Failures of background loops (each is logged and retried)")
-        .tag("loop", "ferry-retention").register(metrics);
+    this.quarantined =
+        Counter.builder("ferry.quarantined")
+            .description("Records or jobs set aside because PostgreSQL or Kafka refused them")
+            .tag("loop", "ferry-retention")
+            .register(metrics);
+    this.errors =
+        Counter.builder("ferry.loop.errors")
+            .description("Failures of background loops (each is logged and retried)")
+            .tag("loop", "ferry-retention")
+            .register(metrics);
     // After a failure: 1 s, 2 s, 4 s, … (plus jitter), growing no further than the interval.
     Duration firstBackoff = interval.compareTo(FIRST_BACKOFF) < 0 ? interval : FIRST_BACKOFF;
     Duration maxBackoff = interval.compareTo(MAX_BACKOFF) < 0 ? interval : MAX_BACKOFF;
-    this.loop = new PeriodicLoop("ferry-retention", interval, firstBackoff, maxBackoff, true,
-        this::round,
-        (e, retryInMs) -> {
-          log.warn("Retention: database unavailable, retrying in {} ms: {}", retryInMs,
-              e.toString());
-          errors.increment();
-        });
+    this.loop =
+        new PeriodicLoop(
+            "ferry-retention",
+            interval,
+            firstBackoff,
+            maxBackoff,
+            true,
+            this::round,
+            (e, retryInMs) -> {
+              log.warn(
+                  "Retention: database unavailable, retrying in {} ms: {}",
+                  retryInMs,
+                  e.toString());
+              errors.increment();
+            });
   }
 
   private static Counter counter(MeterRegistry metrics, String what) {
     return Counter.builder("ferry.retention.deleted")
-        .description("Rows deleted by retention").tag("what", what).register(metrics);
+        .description("Rows deleted by retention")
+        .tag("what", what)
+        .register(metrics);
   }
 
   public void start() {
@@ -136,7 +158,8 @@ public final class Pruner implements AutoCloseable {
     do {
       b = pruneOnce();
       deleted += b.total();
-    } while (running.getAsBoolean() && !b.locked()
+    } while (running.getAsBoolean()
+        && !b.locked()
         && (b.jobs() == batchSize || b.rejected() == batchSize));
     if (deleted > 0) {
       log.info("Retention: deleted {} rows older than {}", deleted, age);
@@ -181,8 +204,9 @@ public final class Pruner implements AutoCloseable {
           }
         }
         int rejected;
-        try (PreparedStatement ps = c.prepareStatement(
-            """
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                """
             DELETE FROM ferry.rejected_submissions WHERE id IN (
               SELECT id FROM ferry.rejected_submissions WHERE received_at < ?
               ORDER BY received_at LIMIT ?)
@@ -192,8 +216,8 @@ public final class Pruner implements AutoCloseable {
           rejected = ps.executeUpdate();
         }
         int workers;
-        try (PreparedStatement ps = c.prepareStatement(
-            "DELETE FROM ferry.workers WHERE stopped_at < ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement("DELETE FROM ferry.workers WHERE stopped_at < ?")) {
           ps.setTimestamp(1, cutoff);
           workers = ps.executeUpdate();
         }
@@ -213,14 +237,14 @@ public final class Pruner implements AutoCloseable {
   private static int[] deleteJobs(Connection c, List<UUID> ids) throws SQLException {
     Object[] idArray = ids.toArray();
     int attempts;
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM ferry.job_attempts WHERE job_id = ANY(?::uuid[])")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM ferry.job_attempts WHERE job_id = ANY(?::uuid[])")) {
       ps.setArray(1, c.createArrayOf("uuid", idArray));
       attempts = ps.executeUpdate();
     }
     int jobs;
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM ferry.jobs WHERE id = ANY(?::uuid[])")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM ferry.jobs WHERE id = ANY(?::uuid[])")) {
       ps.setArray(1, c.createArrayOf("uuid", idArray));
       jobs = ps.executeUpdate();
     }
@@ -228,14 +252,17 @@ public final class Pruner implements AutoCloseable {
   }
 
   /**
-   * The batch failed because of some job's data (PostgreSQL refused a delete, e.g. a user's
-   * foreign key points at it): each job is deleted in its own transaction, and one the database
-   * refuses is kept (logged, counted in {@code ferry_quarantined_total{loop="ferry-retention"}})
-   * and not picked again by this process.
+   * The batch failed because of some job's data (PostgreSQL refused a delete, e.g. a user's foreign
+   * key points at it): each job is deleted in its own transaction, and one the database refuses is
+   * kept (logged, counted in {@code ferry_quarantined_total{loop="ferry-retention"}}) and not
+   * picked again by this process.
    */
   private Batch pruneEach(List<UUID> ids, String batchReason) throws SQLException {
-    log.warn("Retention: a batch of {} jobs failed because of its data ({}); deleting them one"
-        + " at a time", ids.size(), batchReason);
+    log.warn(
+        "Retention: a batch of {} jobs failed because of its data ({}); deleting them one"
+            + " at a time",
+        ids.size(),
+        batchReason);
     int attempts = 0;
     int jobs = 0;
     for (UUID id : ids) {
@@ -260,7 +287,9 @@ public final class Pruner implements AutoCloseable {
           }
           kept.add(id);
           quarantined.increment();
-          log.warn("Retention: job {} is kept: the database refused to delete it: {}", id,
+          log.warn(
+              "Retention: job {} is kept: the database refused to delete it: {}",
+              id,
               Failures.reason(e));
         }
       }
@@ -271,7 +300,8 @@ public final class Pruner implements AutoCloseable {
   }
 
   private static boolean tryLock(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?) AS locked")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT pg_try_advisory_xact_lock(?) AS locked")) {
       ps.setLong(1, RETENTION_LOCK);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

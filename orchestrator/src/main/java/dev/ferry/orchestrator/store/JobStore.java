@@ -16,14 +16,14 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The statements on job rows that several components share: the outcome applier, the
- * dispatcher (jobs it cannot send) and the rescuer all lock jobs, apply guarded changes, write
- * attempt rows and wake the dispatcher. What only one component runs lives in that component's
- * store ({@code IntakeStore}, {@code DispatchStore}, {@code OutcomeStore}, {@code FanInStore}).
+ * The statements on job rows that several components share: the outcome applier, the dispatcher
+ * (jobs it cannot send) and the rescuer all lock jobs, apply guarded changes, write attempt rows
+ * and wake the dispatcher. What only one component runs lives in that component's store ({@code
+ * IntakeStore}, {@code DispatchStore}, {@code OutcomeStore}, {@code FanInStore}).
  *
- * <p>Every method works on a whole batch with one statement (arrays and {@code unnest}, bound
- * by {@link UnnestBinder}), never one round trip per job, and runs in the caller's
- * transaction. Stateless and thread-safe.
+ * <p>Every method works on a whole batch with one statement (arrays and {@code unnest}, bound by
+ * {@link UnnestBinder}), never one round trip per job, and runs in the caller's transaction.
+ * Stateless and thread-safe.
  */
 public final class JobStore {
   /** Channel notified when jobs become due, so dispatchers wake at once. */

@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * A row to insert into {@code ferry.jobs}; JSON columns as text; the W3C trace context; the id
- * of the submission it came with ({@code rootId}, null for children spawned by a handler): a
- * row is inserted only if that submission is new, so submitting an id again adds no children.
+ * A row to insert into {@code ferry.jobs}; JSON columns as text; the W3C trace context; the id of
+ * the submission it came with ({@code rootId}, null for children spawned by a handler): a row is
+ * inserted only if that submission is new, so submitting an id again adds no children.
  */
 public record NewJob(
     UUID id,

@@ -11,9 +11,9 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Binds the parameters of a batched statement in order: a whole batch as one array per column,
- * for statements of the form {@code … FROM unnest(?::uuid[], ?::text[], …) AS u(…)}, and the
- * plain values between them. One statement then handles a batch of any size in one round trip.
+ * Binds the parameters of a batched statement in order: a whole batch as one array per column, for
+ * statements of the form {@code … FROM unnest(?::uuid[], ?::text[], …) AS u(…)}, and the plain
+ * values between them. One statement then handles a batch of any size in one round trip.
  *
  * <pre>{@code
  * new UnnestBinder(c, ps)
@@ -22,9 +22,9 @@ import java.util.function.Function;
  *     .timestamps(rows, AttemptRow::finishedAt);
  * }</pre>
  *
- * <p>Each column method reads one value per row, in the rows' order, so that element {@code i}
- * of every array belongs to row {@code i}; nulls stay SQL nulls. Not thread-safe: one binder
- * per statement execution.
+ * <p>Each column method reads one value per row, in the rows' order, so that element {@code i} of
+ * every array belongs to row {@code i}; nulls stay SQL nulls. Not thread-safe: one binder per
+ * statement execution.
  */
 public final class UnnestBinder {
   private final Connection connection;
@@ -63,10 +63,14 @@ public final class UnnestBinder {
   /** A {@code timestamptz[]} column: one value per row (a null instant stays null). */
   public <R> UnnestBinder timestamps(List<R> rows, Function<? super R, Instant> column)
       throws SQLException {
-    return array("timestamptz", rows, r -> {
-      Instant i = column.apply(r);
-      return i == null ? null : Timestamp.from(i);
-    }, new Timestamp[rows.size()]);
+    return array(
+        "timestamptz",
+        rows,
+        r -> {
+          Instant i = column.apply(r);
+          return i == null ? null : Timestamp.from(i);
+        },
+        new Timestamp[rows.size()]);
   }
 
   /** A {@code uuid[]} parameter holding the given ids (e.g. for {@code id = ANY(?::uuid[])}). */

@@ -46,8 +46,10 @@ class TransitionsTest {
 
   @Test
   void success_isTerminalWithResult() {
-    Decision d = decide(job(JobStatus.RUNNING, 1, 1, 3),
-        report(1, 1, new Outcome.Succeeded(FerryJson.parse("{\"a\":1}"))));
+    Decision d =
+        decide(
+            job(JobStatus.RUNNING, 1, 1, 3),
+            report(1, 1, new Outcome.Succeeded(FerryJson.parse("{\"a\":1}"))));
     assertThat(d.change().status()).isEqualTo(JobStatus.SUCCEEDED);
     assertThat(d.change().resultJson()).isEqualTo("{\"a\":1}");
     assertThat(d.change().finishedAt()).isEqualTo(T0.plusMillis(50));
@@ -56,8 +58,8 @@ class TransitionsTest {
 
   @Test
   void retryableFailure_waitsTheBackoffFromTheEndOfTheAttempt() {
-    Decision d = decide(job(JobStatus.RUNNING, 1, 1, 3),
-        report(1, 1, new Outcome.Failed("boom", true)));
+    Decision d =
+        decide(job(JobStatus.RUNNING, 1, 1, 3), report(1, 1, new Outcome.Failed("boom", true)));
     assertThat(d.change().status()).isEqualTo(JobStatus.RETRY_WAIT);
     assertThat(d.change().nextRunAt()).isEqualTo(T0.plusMillis(150));
     assertThat(d.change().attempts()).isEqualTo(1);
@@ -67,16 +69,18 @@ class TransitionsTest {
 
   @Test
   void timeout_isRetried() {
-    Decision d = decide(job(JobStatus.RUNNING, 2, 2, 3),
-        report(2, 2, new Outcome.TimedOut("timed out after 10 ms")));
+    Decision d =
+        decide(
+            job(JobStatus.RUNNING, 2, 2, 3),
+            report(2, 2, new Outcome.TimedOut("timed out after 10 ms")));
     assertThat(d.change().status()).isEqualTo(JobStatus.RETRY_WAIT);
     assertThat(d.attempt().outcome()).isEqualTo("TIMED_OUT");
   }
 
   @Test
   void exhaustedAttempts_failWithLastError() {
-    Decision d = decide(job(JobStatus.RUNNING, 3, 3, 3),
-        report(3, 3, new Outcome.Failed("boom", true)));
+    Decision d =
+        decide(job(JobStatus.RUNNING, 3, 3, 3), report(3, 3, new Outcome.Failed("boom", true)));
     assertThat(d.change().status()).isEqualTo(JobStatus.FAILED);
     assertThat(d.change().lastError()).isEqualTo("attempt 3 of 3: boom");
     assertThat(d.event().status()).isEqualTo(JobStatus.FAILED);
@@ -85,8 +89,9 @@ class TransitionsTest {
 
   @Test
   void nonRetryable_failsAtOnce() {
-    Decision d = decide(job(JobStatus.RUNNING, 1, 1, 5),
-        report(1, 1, new Outcome.Failed("http 404", false)));
+    Decision d =
+        decide(
+            job(JobStatus.RUNNING, 1, 1, 5), report(1, 1, new Outcome.Failed("http 404", false)));
     assertThat(d.change().status()).isEqualTo(JobStatus.FAILED);
     assertThat(d.attempt().outcome()).isEqualTo("NON_RETRYABLE");
   }
@@ -94,8 +99,9 @@ class TransitionsTest {
   @Test
   void deferral_givesTheAttemptBack() {
     Instant until = T0.plusSeconds(30);
-    Decision d = decide(job(JobStatus.RUNNING, 2, 5, 3),
-        report(2, 5, new Outcome.Deferred(until, "snoozed")));
+    Decision d =
+        decide(
+            job(JobStatus.RUNNING, 2, 5, 3), report(2, 5, new Outcome.Deferred(until, "snoozed")));
     assertThat(d.change().status()).isEqualTo(JobStatus.RETRY_WAIT);
     assertThat(d.change().attempts()).isEqualTo(1);
     assertThat(d.change().nextRunAt()).isEqualTo(until);
@@ -105,11 +111,15 @@ class TransitionsTest {
   @Test
   void staleDuplicateOrFinished_areIgnored() {
     Outcome ok = new Outcome.Succeeded(null);
-    assertThat(decide(job(JobStatus.RUNNING, 2, 2, 3), report(1, 1, ok))).as("older attempt").isNull();
+    assertThat(decide(job(JobStatus.RUNNING, 2, 2, 3), report(1, 1, ok)))
+        .as("older attempt")
+        .isNull();
     assertThat(decide(job(JobStatus.RUNNING, 2, 3, 3), report(2, 2, ok))).as("older run").isNull();
     assertThat(decide(job(JobStatus.SUCCEEDED, 2, 2, 3), report(2, 2, ok))).as("finished").isNull();
     assertThat(decide(job(JobStatus.RETRY_WAIT, 2, 2, 3), report(2, 2, ok))).as("waiting").isNull();
-    assertThat(decide(job(JobStatus.CANCELLED, 1, 1, 3), report(1, 1, ok))).as("cancelled").isNull();
+    assertThat(decide(job(JobStatus.CANCELLED, 1, 1, 3), report(1, 1, ok)))
+        .as("cancelled")
+        .isNull();
   }
 
   @Test

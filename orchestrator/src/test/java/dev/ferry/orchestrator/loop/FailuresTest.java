@@ -25,7 +25,8 @@ class FailuresTest {
   @Test
   void outagesConflictsAndTimeouts_areTransient() {
     for (String state : new String[] {"08006", "40001", "40P01", "57P01", "57014", "53300"}) {
-      assertThat(Failures.classify(new SQLException("x", state))).as(state)
+      assertThat(Failures.classify(new SQLException("x", state)))
+          .as(state)
           .isEqualTo(Failures.Kind.TRANSIENT);
     }
     assertThat(Failures.classify(new SQLException("I/O", null, new IOException("reset"))))

@@ -62,8 +62,9 @@ class RescuePolicyTest {
     assertThat(t.failed()).isTrue();
     assertThat(t.finishedAt()).isEqualTo(T0);
     assertThat(t.nextRunAt()).isNull();
-    assertThat(t.error()).isEqualTo(
-        "attempt 3 of 3: worker w1 died while running attempt 3 (no heartbeat for 42 s)");
+    assertThat(t.error())
+        .isEqualTo(
+            "attempt 3 of 3: worker w1 died while running attempt 3 (no heartbeat for 42 s)");
     assertThat(t.attemptError())
         .isEqualTo("worker w1 died while running attempt 3 (no heartbeat for 42 s)");
   }
@@ -74,7 +75,9 @@ class RescuePolicyTest {
         .isEqualTo(JobStatus.RETRY_WAIT);
     RescuePolicy.TakeBack t = decide(job(2, 10, FIXED_100), stuck(2, false));
     assertThat(t.status()).isEqualTo(JobStatus.FAILED);
-    assertThat(t.error()).isEqualTo("poison: 3 workers died while running this job; not"
-        + " retried (worker w1 died while running attempt 2 (no heartbeat for 42 s))");
+    assertThat(t.error())
+        .isEqualTo(
+            "poison: 3 workers died while running this job; not"
+                + " retried (worker w1 died while running attempt 2 (no heartbeat for 42 s))");
   }
 }

@@ -7,9 +7,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * What a handler knows about the attempt it runs. The handler's thread is interrupted when the
- * attempt times out or the job is cancelled: blocking calls then throw
- * {@link InterruptedException}, and long loops should check {@link #isCancelled()} or
- * {@link Thread#isInterrupted()}.
+ * attempt times out or the job is cancelled: blocking calls then throw {@link
+ * InterruptedException}, and long loops should check {@link #isCancelled()} or {@link
+ * Thread#isInterrupted()}.
  *
  * @param deadline when the attempt times out
  * @param cancellation tells whether an operator cancelled the job (see {@link #isCancelled()})
@@ -26,7 +26,12 @@ public record JobContext(
     String traceparent) {
 
   public JobContext(
-      UUID jobId, int attempt, String type, JsonNode payload, String dependency, Instant deadline,
+      UUID jobId,
+      int attempt,
+      String type,
+      JsonNode payload,
+      String dependency,
+      Instant deadline,
       BooleanSupplier cancellation) {
     this(jobId, attempt, type, payload, dependency, deadline, cancellation, null);
   }

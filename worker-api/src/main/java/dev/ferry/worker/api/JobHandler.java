@@ -3,10 +3,9 @@ package dev.ferry.worker.api;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * A job type. Implementations must be thread-safe: one instance runs many jobs at once, each on
- * its own virtual thread. Register custom handlers with {@code java.util.ServiceLoader}
- * (a {@code META-INF/services/dev.ferry.worker.api.JobHandler} file) or pass them to the
- * worker builder.
+ * A job type. Implementations must be thread-safe: one instance runs many jobs at once, each on its
+ * own virtual thread. Register custom handlers with {@code java.util.ServiceLoader} (a {@code
+ * META-INF/services/dev.ferry.worker.api.JobHandler} file) or pass them to the worker builder.
  */
 public interface JobHandler {
   /** The {@code type} of the jobs this handler runs, e.g. {@code http}. */

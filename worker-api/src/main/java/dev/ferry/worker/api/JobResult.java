@@ -5,9 +5,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What a handler returns: a value, not an exception, for every ending it chooses. (Any
- * exception a handler throws is also recorded: as a retryable failure, or non-retryable for
- * {@link NonRetryableException}.)
+ * What a handler returns: a value, not an exception, for every ending it chooses. (Any exception a
+ * handler throws is also recorded: as a retryable failure, or non-retryable for {@link
+ * NonRetryableException}.)
  */
 public sealed interface JobResult
     permits JobResult.Success, JobResult.Retry, JobResult.Fail, JobResult.Snooze, JobResult.Spawn {
@@ -25,8 +25,8 @@ public sealed interface JobResult
   record Snooze(Duration delay) implements JobResult {}
 
   /**
-   * Spawn child jobs (dynamic fan-out): each a submission object, as in {@code children}. The
-   * job waits for them and completes with their aggregate; its handler does not run again.
+   * Spawn child jobs (dynamic fan-out): each a submission object, as in {@code children}. The job
+   * waits for them and completes with their aggregate; its handler does not run again.
    */
   record Spawn(List<JsonNode> children) implements JobResult {
     public Spawn {

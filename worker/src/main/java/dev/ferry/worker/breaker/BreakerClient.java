@@ -32,20 +32,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A worker replica's side of the shared circuit breakers. The hot path ({@link #admit},
- * {@link #record}) never touches the database: it reads a local view and gathers outcomes, one
- * aggregate per dependency ({@link PendingOutcomes}), so a long database outage costs no memory
- * per call. A reporter thread reports them every {@code breaker.report.ms} in one transaction
- * (see {@link BreakerStore}); a listener thread refreshes the view on every transition
- * announced by any replica ({@code LISTEN ferry_breakers}), and a slow poll refreshes it as a
- * safety net. Only trial calls in HALF_OPEN ask the database first, for a cluster-wide permit.
- * Every call carries the admission epoch it was admitted in, so the shared state counts as
- * HALF_OPEN trials only the calls that really are ones.
+ * A worker replica's side of the shared circuit breakers. The hot path ({@link #admit}, {@link
+ * #record}) never touches the database: it reads a local view and gathers outcomes, one aggregate
+ * per dependency ({@link PendingOutcomes}), so a long database outage costs no memory per call. A
+ * reporter thread reports them every {@code breaker.report.ms} in one transaction (see {@link
+ * BreakerStore}); a listener thread refreshes the view on every transition announced by any replica
+ * ({@code LISTEN ferry_breakers}), and a slow poll refreshes it as a safety net. Only trial calls
+ * in HALF_OPEN ask the database first, for a cluster-wide permit. Every call carries the admission
+ * epoch it was admitted in, so the shared state counts as HALF_OPEN trials only the calls that
+ * really are ones.
  *
- * <p>Per-dependency state is bounded: what this replica keeps about a dependency it has not
- * called for {@link #IDLE} is dropped, and beyond {@code maxDependencies} the least recently
- * called CLOSED ones are dropped first (they are reloaded when called again). The view keeps
- * every breaker that is not CLOSED, since those decide whether to call at all. Thread-safe.
+ * <p>Per-dependency state is bounded: what this replica keeps about a dependency it has not called
+ * for {@link #IDLE} is dropped, and beyond {@code maxDependencies} the least recently called CLOSED
+ * ones are dropped first (they are reloaded when called again). The view keeps every breaker that
+ * is not CLOSED, since those decide whether to call at all. Thread-safe.
  */
 public final class BreakerClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BreakerClient.class);
@@ -53,9 +53,9 @@ public final class BreakerClient implements AutoCloseable {
   /** What to do with a call. */
   public sealed interface Decision permits Decision.Proceed, Decision.Defer {
     /**
-     * Call the dependency; {@code trial} when it is a HALF_OPEN trial call. {@code epoch} is
-     * the breaker's admission epoch the call was admitted in (-1 when its state was not known
-     * yet), which its outcome carries to {@link #record}.
+     * Call the dependency; {@code trial} when it is a HALF_OPEN trial call. {@code epoch} is the
+     * breaker's admission epoch the call was admitted in (-1 when its state was not known yet),
+     * which its outcome carries to {@link #record}.
      */
     record Proceed(boolean trial, long epoch) implements Decision {
       /** A call without a breaker, or whose breaker's state is not known. */
@@ -99,8 +99,8 @@ public final class BreakerClient implements AutoCloseable {
   static final Duration LOCAL_STOP_MAX = Duration.ofSeconds(1);
 
   /**
-   * A trial call that cannot ask the database is deferred this long, plus up to as much again
-   * in jitter: 1 s.
+   * A trial call that cannot ask the database is deferred this long, plus up to as much again in
+   * jitter: 1 s.
    */
   static final Duration TRIAL_UNAVAILABLE_DELAY = Duration.ofSeconds(1);
 
@@ -129,19 +129,25 @@ public final class BreakerClient implements AutoCloseable {
   private final WorkerMetrics metrics;
   private final Map<String, BreakerSnapshot> view = new ConcurrentHashMap<>();
   private final Set<String> unknown = ConcurrentHashMap.newKeySet();
+
   /**
-   * This replica's own window per dependency, for a local early stop: when its own calls
-   * already cross the threshold it stops calling at once, without waiting for the shared
-   * transition to come back from the database (which then confirms it, or not).
+   * This replica's own window per dependency, for a local early stop: when its own calls already
+   * cross the threshold it stops calling at once, without waiting for the shared transition to come
+   * back from the database (which then confirms it, or not).
    */
   private final Map<String, BreakerSnapshot> local = new ConcurrentHashMap<>();
+
   private final Map<String, Instant> localStopUntil = new ConcurrentHashMap<>();
+
   /** When this replica installed the current generation of each breaker in its view. */
   private final Map<String, Instant> learnedAt = new ConcurrentHashMap<>();
+
   /** When this replica last let a call through, per dependency (for measuring stops). */
   private final Map<String, Instant> lastCallAt = new ConcurrentHashMap<>();
+
   /** When this replica last asked about a dependency (admit or record): for eviction. */
   private final Map<String, Instant> lastUsed = new ConcurrentHashMap<>();
+
   private final PendingOutcomes pending;
   private final Thread reporter;
   private final Thread listener;
@@ -153,9 +159,13 @@ public final class BreakerClient implements AutoCloseable {
    * @param metrics counts failures of the reporter and the listener ({@code ferry.loop.errors})
    */
   public BreakerClient(
-      DataSource dataSource, Function<String, BreakerConfig> configs,
-      Consumer<Transition> onTransition, Clock clock, Duration reportInterval,
-      int maxDependencies, WorkerMetrics metrics) {
+      DataSource dataSource,
+      Function<String, BreakerConfig> configs,
+      Consumer<Transition> onTransition,
+      Clock clock,
+      Duration reportInterval,
+      int maxDependencies,
+      WorkerMetrics metrics) {
     if (maxDependencies < 1) {
       throw new IllegalArgumentException("maxDependencies must be >= 1 but was " + maxDependencies);
     }
@@ -203,7 +213,8 @@ public final class BreakerClient implements AutoCloseable {
         lastCallAt.put(dependency, now);
         yield new Decision.Proceed(false, s.epoch());
       }
-      case DEFER -> new Decision.Defer(spread(s, now), "circuit breaker for " + dependency + " is OPEN");
+      case DEFER ->
+          new Decision.Defer(spread(s, now), "circuit breaker for " + dependency + " is OPEN");
       case TRIAL -> trial(dependency, s, now);
     };
   }
@@ -216,27 +227,37 @@ public final class BreakerClient implements AutoCloseable {
       Map<String, BreakerSnapshot> fresh = store.load(c, List.of(dependency));
       fresh.values().forEach(this::update);
     } catch (SQLException | RuntimeException e) {
-      log.warn("Could not ask for a trial call to {} (database unavailable?): {}", dependency,
+      log.warn(
+          "Could not ask for a trial call to {} (database unavailable?): {}",
+          dependency,
           e.toString());
       long delay = TRIAL_UNAVAILABLE_DELAY.toMillis();
-      return new Decision.Defer(now.plusMillis(delay + ThreadLocalRandom.current().nextLong(delay)),
+      return new Decision.Defer(
+          now.plusMillis(delay + ThreadLocalRandom.current().nextLong(delay)),
           "circuit breaker for " + dependency + " is " + s.state() + " (state unavailable)");
     }
     transitions.forEach(this::announce);
     if (grant.granted()) {
       return new Decision.Proceed(true, grant.epoch());
     }
-    long wait = Math.max(TRIAL_WAIT_MIN.toMillis(),
-        Math.min(TRIAL_WAIT_MAX.toMillis(), configs.apply(dependency).openMs() / 10));
-    return new Decision.Defer(now.plusMillis(wait + ThreadLocalRandom.current().nextLong(wait)),
+    long wait =
+        Math.max(
+            TRIAL_WAIT_MIN.toMillis(),
+            Math.min(TRIAL_WAIT_MAX.toMillis(), configs.apply(dependency).openMs() / 10));
+    return new Decision.Defer(
+        now.plusMillis(wait + ThreadLocalRandom.current().nextLong(wait)),
         "circuit breaker for " + dependency + " is HALF_OPEN and its trial calls are taken");
   }
 
-  /** When a deferred job should come back: {@code retry_at} plus jitter, so they do not stampede. */
+  /**
+   * When a deferred job should come back: {@code retry_at} plus jitter, so they do not stampede.
+   */
   private static Instant spread(BreakerSnapshot s, Instant now) {
     Instant base = s.retryAt() == null ? now.plus(OPEN_UNKNOWN_RETRY) : s.retryAt();
-    long open = s.openedAt() == null || s.retryAt() == null ? OPEN_UNKNOWN_LENGTH.toMillis()
-        : Duration.between(s.openedAt(), s.retryAt()).toMillis();
+    long open =
+        s.openedAt() == null || s.retryAt() == null
+            ? OPEN_UNKNOWN_LENGTH.toMillis()
+            : Duration.between(s.openedAt(), s.retryAt()).toMillis();
     long spread = Math.max(SPREAD_MIN.toMillis(), open / 5);
     return base.plusMillis(ThreadLocalRandom.current().nextLong(spread));
   }
@@ -254,18 +275,24 @@ public final class BreakerClient implements AutoCloseable {
     if (!trial) {
       BreakerConfig cfg = configs.apply(dependency);
       Instant now = clock.instant();
-      local.compute(dependency, (d, s) -> {
-        BreakerSnapshot base = s == null || s.state() != BreakerState.CLOSED
-            ? BreakerSnapshot.closed(d, cfg, now) : s;
-        CircuitBreakerMachine.Step step = CircuitBreakerMachine.record(base, List.of(call), now, cfg);
-        if (step.transition() != null) {
-          // Stop locally until the shared state (which this report will update) is known.
-          localStopUntil.put(d, now.plusMillis(Math.min(cfg.openMs(), LOCAL_STOP_MAX.toMillis())));
-          LockSupport.unpark(reporter);
-          return BreakerSnapshot.closed(d, cfg, now);
-        }
-        return step.snapshot();
-      });
+      local.compute(
+          dependency,
+          (d, s) -> {
+            BreakerSnapshot base =
+                s == null || s.state() != BreakerState.CLOSED
+                    ? BreakerSnapshot.closed(d, cfg, now)
+                    : s;
+            CircuitBreakerMachine.Step step =
+                CircuitBreakerMachine.record(base, List.of(call), now, cfg);
+            if (step.transition() != null) {
+              // Stop locally until the shared state (which this report will update) is known.
+              localStopUntil.put(
+                  d, now.plusMillis(Math.min(cfg.openMs(), LOCAL_STOP_MAX.toMillis())));
+              LockSupport.unpark(reporter);
+              return BreakerSnapshot.closed(d, cfg, now);
+            }
+            return step.snapshot();
+          });
     }
     if (trial) {
       LockSupport.unpark(reporter);
@@ -300,11 +327,12 @@ public final class BreakerClient implements AutoCloseable {
 
   private void flush() throws Exception {
     List<BreakerStore.Batch> done = new ArrayList<>(1);
-    pending.flush(outcomes -> {
-      try (Connection c = dataSource.getConnection()) {
-        done.add(store.report(c, outcomes));
-      }
-    });
+    pending.flush(
+        outcomes -> {
+          try (Connection c = dataSource.getConnection()) {
+            done.add(store.report(c, outcomes));
+          }
+        });
     for (BreakerStore.Batch b : done) {
       b.snapshots().values().forEach(this::update);
       b.transitions().forEach(this::announce);
@@ -312,13 +340,13 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   /**
-   * Loads the given breakers, or (null) every breaker that is not CLOSED plus those this
-   * replica knows: never the whole table, which has a row per dependency ever called.
+   * Loads the given breakers, or (null) every breaker that is not CLOSED plus those this replica
+   * knows: never the whole table, which has a row per dependency ever called.
    */
   private void refresh(Set<String> deps) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
-      Map<String, BreakerSnapshot> loaded = deps == null
-          ? store.loadActive(c, Set.copyOf(view.keySet())) : store.load(c, deps);
+      Map<String, BreakerSnapshot> loaded =
+          deps == null ? store.loadActive(c, Set.copyOf(view.keySet())) : store.load(c, deps);
       loaded.values().forEach(this::update);
       // Dependencies never seen in the database are CLOSED; stop asking for them.
       unknown.removeAll(deps == null ? loaded.keySet() : deps);
@@ -326,9 +354,9 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   /**
-   * Forgets dependencies not called for {@link #IDLE}, then the least recently called ones
-   * beyond {@code maxDependencies}. Breakers that are not CLOSED stay in the view (they decide
-   * whether to call at all; the slow poll reloads them anyway).
+   * Forgets dependencies not called for {@link #IDLE}, then the least recently called ones beyond
+   * {@code maxDependencies}. Breakers that are not CLOSED stay in the view (they decide whether to
+   * call at all; the slow poll reloads them anyway).
    */
   void evict(Instant now) {
     Instant idleSince = now.minus(IDLE);
@@ -369,8 +397,18 @@ public final class BreakerClient implements AutoCloseable {
 
   /** The largest of this replica's per-dependency maps (for tests of the bound). */
   int tracked() {
-    return List.of(lastUsed.size(), local.size(), localStopUntil.size(), lastCallAt.size(),
-        unknown.size(), view.size(), learnedAt.size()).stream().mapToInt(i -> i).max().orElse(0);
+    return List.of(
+            lastUsed.size(),
+            local.size(),
+            localStopUntil.size(),
+            lastCallAt.size(),
+            unknown.size(),
+            view.size(),
+            learnedAt.size())
+        .stream()
+        .mapToInt(i -> i)
+        .max()
+        .orElse(0);
   }
 
   /** Dependencies whose outcomes wait for the next report (at most one entry each). */
@@ -379,8 +417,8 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   /**
-   * Takes a breaker's state as read from the database (or announced) into the view, unless the
-   * view already holds a newer generation.
+   * Takes a breaker's state as read from the database (or announced) into the view, unless the view
+   * already holds a newer generation.
    */
   void update(BreakerSnapshot s) {
     BreakerSnapshot before = view.get(s.dependency());
@@ -391,8 +429,8 @@ public final class BreakerClient implements AutoCloseable {
   }
 
   /**
-   * When this replica learned of the breaker's current state (its generation), or null: the
-   * moment from which its admissions follow that state. For measuring propagation.
+   * When this replica learned of the breaker's current state (its generation), or null: the moment
+   * from which its admissions follow that state. For measuring propagation.
    */
   public Instant learnedAt(String dependency) {
     return learnedAt.get(dependency);
@@ -405,7 +443,10 @@ public final class BreakerClient implements AutoCloseable {
 
   private void announce(Transition t) {
     if (t.to() == BreakerState.OPEN) {
-      log.warn("Circuit breaker for {} OPEN ({}), retry at {}", t.dependency(), t.reason(),
+      log.warn(
+          "Circuit breaker for {} OPEN ({}), retry at {}",
+          t.dependency(),
+          t.reason(),
           view.get(t.dependency()) == null ? "?" : view.get(t.dependency()).retryAt());
     } else {
       log.info("Circuit breaker for {} {} ({})", t.dependency(), t.to(), t.reason());
@@ -443,8 +484,8 @@ public final class BreakerClient implements AutoCloseable {
         }
         metrics.loopError(LISTENER_LOOP);
         long waitMs = backoff.next();
-        log.warn("Breaker listener lost the database, reconnecting in {} ms: {}", waitMs,
-            e.toString());
+        log.warn(
+            "Breaker listener lost the database, reconnecting in {} ms: {}", waitMs, e.toString());
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
       }
     }

@@ -25,12 +25,12 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
- * The shared breaker state in {@code ferry.circuit_breakers}. Every change locks the rows
- * concerned ({@code FOR UPDATE}, in dependency order), applies {@link CircuitBreakerMachine}
- * and writes the result in the same transaction, so concurrent reports from any number of
- * replicas serialise: no lost update, and a transition happens exactly once (its generation is
- * the row's generation + 1). Transitions are announced on channel {@value #CHANNEL}. One
- * statement per batch, whatever the number of dependencies. Stateless and thread-safe.
+ * The shared breaker state in {@code ferry.circuit_breakers}. Every change locks the rows concerned
+ * ({@code FOR UPDATE}, in dependency order), applies {@link CircuitBreakerMachine} and writes the
+ * result in the same transaction, so concurrent reports from any number of replicas serialise: no
+ * lost update, and a transition happens exactly once (its generation is the row's generation + 1).
+ * Transitions are announced on channel {@value #CHANNEL}. One statement per batch, whatever the
+ * number of dependencies. Stateless and thread-safe.
  */
 public final class BreakerStore {
   /** Channel notified with the dependency name when a breaker changes state. */
@@ -44,8 +44,8 @@ public final class BreakerStore {
   public record Batch(Map<String, BreakerSnapshot> snapshots, List<Transition> transitions) {}
 
   /**
-   * The answer to a request for a trial call: whether it was granted, and the admission epoch
-   * the call is made in (what its outcome must carry to count as a trial).
+   * The answer to a request for a trial call: whether it was granted, and the admission epoch the
+   * call is made in (what its outcome must carry to count as a trial).
    */
   public record Grant(boolean granted, long epoch) {}
 
@@ -58,8 +58,12 @@ public final class BreakerStore {
   /** Reads breakers (all of them when {@code dependencies} is null). */
   public Map<String, BreakerSnapshot> load(Connection c, Collection<String> dependencies)
       throws SQLException {
-    String sql = "SELECT " + COLUMNS + " FROM ferry.circuit_breakers"
-        + (dependencies == null ? "" : " WHERE dependency = ANY(?::text[])") + " ORDER BY dependency";
+    String sql =
+        "SELECT "
+            + COLUMNS
+            + " FROM ferry.circuit_breakers"
+            + (dependencies == null ? "" : " WHERE dependency = ANY(?::text[])")
+            + " ORDER BY dependency";
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       if (dependencies != null) {
         ps.setArray(1, c.createArrayOf("text", dependencies.toArray()));
@@ -69,35 +73,46 @@ public final class BreakerStore {
   }
 
   /**
-   * Reads the breakers that are not CLOSED or are forced, and those named in {@code known}:
-   * what a replica must know, without reading a row for every dependency ever called.
+   * Reads the breakers that are not CLOSED or are forced, and those named in {@code known}: what a
+   * replica must know, without reading a row for every dependency ever called.
    */
   public Map<String, BreakerSnapshot> loadActive(Connection c, Collection<String> known)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
-        + " FROM ferry.circuit_breakers WHERE state <> 'CLOSED' OR forced IS NOT NULL"
-        + " OR dependency = ANY(?::text[]) ORDER BY dependency")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + COLUMNS
+                + " FROM ferry.circuit_breakers WHERE state <> 'CLOSED' OR forced IS NOT NULL"
+                + " OR dependency = ANY(?::text[]) ORDER BY dependency")) {
       ps.setArray(1, c.createArrayOf("text", known.toArray()));
       return read(ps);
     }
   }
 
   /**
-   * Records call outcomes of several dependencies in one transaction, as if all were admitted
-   * in the current epoch (tools and tests; workers {@link #report} gathered outcomes).
+   * Records call outcomes of several dependencies in one transaction, as if all were admitted in
+   * the current epoch (tools and tests; workers {@link #report} gathered outcomes).
    */
   public Batch record(Connection c, Map<String, List<Call>> calls) throws SQLException {
-    return change(c, calls.keySet(), (s, now) -> CircuitBreakerMachine.record(
-        s, calls.get(s.dependency()), now, configs.apply(s.dependency())));
+    return change(
+        c,
+        calls.keySet(),
+        (s, now) ->
+            CircuitBreakerMachine.record(
+                s, calls.get(s.dependency()), now, configs.apply(s.dependency())));
   }
 
   /**
-   * Applies gathered call outcomes of several dependencies in one transaction; each call counts
-   * as a HALF_OPEN trial only if it was admitted in the breaker's current epoch.
+   * Applies gathered call outcomes of several dependencies in one transaction; each call counts as
+   * a HALF_OPEN trial only if it was admitted in the breaker's current epoch.
    */
   public Batch report(Connection c, Map<String, Outcomes> outcomes) throws SQLException {
-    return change(c, outcomes.keySet(), (s, now) -> CircuitBreakerMachine.record(
-        s, outcomes.get(s.dependency()), now, configs.apply(s.dependency())));
+    return change(
+        c,
+        outcomes.keySet(),
+        (s, now) ->
+            CircuitBreakerMachine.record(
+                s, outcomes.get(s.dependency()), now, configs.apply(s.dependency())));
   }
 
   /** Asks for a trial call permit (HALF_OPEN); returns whether it was granted. */
@@ -107,17 +122,21 @@ public final class BreakerStore {
   }
 
   /**
-   * Asks for a trial call permit (HALF_OPEN): whether it was granted and the epoch the call is
-   * made in. Transitions made (OPEN→HALF_OPEN) are added to {@code transitions}.
+   * Asks for a trial call permit (HALF_OPEN): whether it was granted and the epoch the call is made
+   * in. Transitions made (OPEN→HALF_OPEN) are added to {@code transitions}.
    */
   public Grant permit(Connection c, String dependency, List<Transition> transitions)
       throws SQLException {
     boolean[] granted = {false};
-    Batch b = change(c, List.of(dependency), (s, now) -> {
-      Permit p = CircuitBreakerMachine.acquire(s, now, configs.apply(s.dependency()));
-      granted[0] = p.granted();
-      return p.step();
-    });
+    Batch b =
+        change(
+            c,
+            List.of(dependency),
+            (s, now) -> {
+              Permit p = CircuitBreakerMachine.acquire(s, now, configs.apply(s.dependency()));
+              granted[0] = p.granted();
+              return p.step();
+            });
     transitions.addAll(b.transitions());
     return new Grant(granted[0], b.snapshots().get(dependency).epoch());
   }
@@ -125,14 +144,19 @@ public final class BreakerStore {
   /** Forces a breaker OPEN (until {@code until}, or indefinitely when null) or CLOSED. */
   public Batch force(Connection c, String dependency, BreakerState target, Instant until)
       throws SQLException {
-    return change(c, List.of(dependency), (s, now) ->
-        CircuitBreakerMachine.force(s, target, now, until, configs.apply(s.dependency())));
+    return change(
+        c,
+        List.of(dependency),
+        (s, now) ->
+            CircuitBreakerMachine.force(s, target, now, until, configs.apply(s.dependency())));
   }
 
   /** Back to a fresh, automatic CLOSED breaker. */
   public Batch reset(Connection c, String dependency) throws SQLException {
-    return change(c, List.of(dependency), (s, now) ->
-        CircuitBreakerMachine.reset(s, now, configs.apply(s.dependency())));
+    return change(
+        c,
+        List.of(dependency),
+        (s, now) -> CircuitBreakerMachine.reset(s, now, configs.apply(s.dependency())));
   }
 
   private interface Change {
@@ -144,17 +168,21 @@ public final class BreakerStore {
     c.setAutoCommit(false);
     try {
       String[] names = new TreeSet<>(deps).toArray(String[]::new);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO ferry.circuit_breakers (dependency) SELECT unnest(?::text[])"
-              + " ON CONFLICT (dependency) DO NOTHING")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO ferry.circuit_breakers (dependency) SELECT unnest(?::text[])"
+                  + " ON CONFLICT (dependency) DO NOTHING")) {
         ps.setArray(1, c.createArrayOf("text", names));
         ps.executeUpdate();
       }
       Map<String, BreakerSnapshot> current;
       Instant now;
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS
-          + " FROM ferry.circuit_breakers WHERE dependency = ANY(?::text[]) ORDER BY dependency"
-          + " FOR UPDATE")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT "
+                  + COLUMNS
+                  + " FROM ferry.circuit_breakers WHERE dependency = ANY(?::text[]) ORDER BY dependency"
+                  + " FOR UPDATE")) {
         ps.setArray(1, c.createArrayOf("text", names));
         Instant[] clock = {null};
         current = read(ps, clock);
@@ -200,19 +228,21 @@ public final class BreakerStore {
         String dep = rs.getString(1);
         BreakerConfig cfg = configs.apply(dep);
         String forced = rs.getString(10);
-        out.put(dep, new BreakerSnapshot(
+        out.put(
             dep,
-            BreakerState.valueOf(rs.getString(2)),
-            rs.getLong(3),
-            rs.getLong(12),
-            SlidingWindow.parse(cfg.windowType(), cfg.windowSize(), rs.getString(4)),
-            instant(rs.getTimestamp(5)),
-            instant(rs.getTimestamp(6)),
-            rs.getInt(7),
-            rs.getInt(8),
-            rs.getInt(9),
-            forced == null ? null : BreakerState.valueOf(forced),
-            instant(rs.getTimestamp(11))));
+            new BreakerSnapshot(
+                dep,
+                BreakerState.valueOf(rs.getString(2)),
+                rs.getLong(3),
+                rs.getLong(12),
+                SlidingWindow.parse(cfg.windowType(), cfg.windowSize(), rs.getString(4)),
+                instant(rs.getTimestamp(5)),
+                instant(rs.getTimestamp(6)),
+                rs.getInt(7),
+                rs.getInt(8),
+                rs.getInt(9),
+                forced == null ? null : BreakerState.valueOf(forced),
+                instant(rs.getTimestamp(11))));
         now[0] = instant(rs.getTimestamp(13));
       }
     }
@@ -265,8 +295,9 @@ public final class BreakerStore {
       reason[i] = reasons.get(s.dependency());
       i++;
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        """
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            """
         UPDATE ferry.circuit_breakers b
         SET state = u.state, generation = u.generation, "window" = u.win,
             window_calls = u.calls, window_failures = u.failures,
@@ -310,5 +341,4 @@ public final class BreakerStore {
   private static Timestamp ts(Instant i) {
     return i == null ? null : Timestamp.from(i);
   }
-
 }

@@ -9,11 +9,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * Call outcomes a worker has not reported to the shared breaker state yet: one {@link Outcomes}
- * per dependency, so memory stays O(dependencies × window) however many calls finish while
- * PostgreSQL is away. A failed report is put back in front of what was recorded meanwhile, and
- * the whole aggregate is applied once when the database is back. Thread-safe: callers record
- * concurrently with one flushing thread.
+ * Call outcomes a worker has not reported to the shared breaker state yet: one {@link Outcomes} per
+ * dependency, so memory stays O(dependencies × window) however many calls finish while PostgreSQL
+ * is away. A failed report is put back in front of what was recorded meanwhile, and the whole
+ * aggregate is applied once when the database is back. Thread-safe: callers record concurrently
+ * with one flushing thread.
  */
 final class PendingOutcomes {
   /** Where a report goes: the shared state, in one transaction. */
@@ -33,16 +33,18 @@ final class PendingOutcomes {
   void add(String dependency, Call call, long epoch) {
     BreakerConfig cfg = configs.apply(dependency);
     // The value is confined to this map entry: compute holds its bin while it changes.
-    pending.compute(dependency, (d, o) -> {
-      Outcomes out = o == null ? Outcomes.forConfig(cfg) : o;
-      out.add(call, epoch);
-      return out;
-    });
+    pending.compute(
+        dependency,
+        (d, o) -> {
+          Outcomes out = o == null ? Outcomes.forConfig(cfg) : o;
+          out.add(call, epoch);
+          return out;
+        });
   }
 
   /**
-   * Takes everything pending and hands it to {@code sink}; if that throws, puts it back (older
-   * than anything recorded meanwhile) and rethrows. Not to be called by two threads at once.
+   * Takes everything pending and hands it to {@code sink}; if that throws, puts it back (older than
+   * anything recorded meanwhile) and rethrows. Not to be called by two threads at once.
    */
   void flush(Sink sink) throws Exception {
     Map<String, Outcomes> taken = new LinkedHashMap<>();
@@ -58,8 +60,9 @@ final class PendingOutcomes {
     try {
       sink.report(taken);
     } catch (Exception | Error e) {
-      taken.forEach((dep, older) ->
-          pending.compute(dep, (d, newer) -> newer == null ? older : older.absorb(newer)));
+      taken.forEach(
+          (dep, older) ->
+              pending.compute(dep, (d, newer) -> newer == null ? older : older.absorb(newer)));
       throw e;
     }
   }

@@ -4,10 +4,10 @@ import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.loop.Backoff;
 import dev.ferry.worker.exec.JobRunner;
 import dev.ferry.worker.metrics.WorkerMetrics;
-import java.time.Duration;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -20,13 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Listens on Postgres channel {@code ferry_cancel} and hands cancelled job ids to the
- * {@link JobRunner}, which interrupts running handlers and skips queued work items. One
- * connection per worker; on a database outage it reconnects with backoff (cancellation is then
- * delayed, never wrong: the orchestrator ignores outcomes of cancelled jobs anyway).
+ * Listens on Postgres channel {@code ferry_cancel} and hands cancelled job ids to the {@link
+ * JobRunner}, which interrupts running handlers and skips queued work items. One connection per
+ * worker; on a database outage it reconnects with backoff (cancellation is then delayed, never
+ * wrong: the orchestrator ignores outcomes of cancelled jobs anyway).
  */
 public final class CancellationListener implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CancellationListener.class);
+
   /** Must match {@code JobAdmin.CANCEL_CHANNEL} in the orchestrator module. */
   public static final String CHANNEL = "ferry_cancel";
 
@@ -53,7 +54,9 @@ public final class CancellationListener implements Runnable, AutoCloseable {
   private final CountDownLatch listening = new CountDownLatch(1);
   private volatile boolean running = true;
 
-  /** @param metrics counts each lost connection as a {@code ferry.loop.errors} of this loop */
+  /**
+   * @param metrics counts each lost connection as a {@code ferry.loop.errors} of this loop
+   */
   public CancellationListener(DataSource dataSource, JobRunner runner, WorkerMetrics metrics) {
     this.dataSource = dataSource;
     this.runner = runner;
@@ -102,8 +105,10 @@ public final class CancellationListener implements Runnable, AutoCloseable {
           }
           metrics.loopError(LOOP_NAME);
           long waitMs = backoff.next();
-          log.warn("Cancellation listener lost the database, reconnecting in {} ms: {}",
-              waitMs, e.toString());
+          log.warn(
+              "Cancellation listener lost the database, reconnecting in {} ms: {}",
+              waitMs,
+              e.toString());
           if (Backoff.await(stopped, waitMs)) {
             break;
           }
@@ -117,9 +122,9 @@ public final class CancellationListener implements Runnable, AutoCloseable {
   }
 
   /**
-   * Adds the cancellations of one notification payload ({@code <jobId>:<runSeq>,…}) to
-   * {@code into}. A malformed entry (anyone may NOTIFY the channel) is skipped with a WARN
-   * naming it, escaped and capped; the other entries and notifications still count.
+   * Adds the cancellations of one notification payload ({@code <jobId>:<runSeq>,…}) to {@code
+   * into}. A malformed entry (anyone may NOTIFY the channel) is skipped with a WARN naming it,
+   * escaped and capped; the other entries and notifications still count.
    *
    * @return how many entries were skipped
    */
@@ -140,8 +145,10 @@ public final class CancellationListener implements Runnable, AutoCloseable {
         into.put(id, runSeq);
       } catch (IllegalArgumentException e) {
         skipped++;
-        log.warn("Ignoring a malformed cancellation '{}' (expected <job id>:<run seq>): {}",
-            FerryConfig.echo(entry), FerryConfig.echo(e.getMessage()));
+        log.warn(
+            "Ignoring a malformed cancellation '{}' (expected <job id>:<run seq>): {}",
+            FerryConfig.echo(entry),
+            FerryConfig.echo(e.getMessage()));
       }
     }
     return skipped;

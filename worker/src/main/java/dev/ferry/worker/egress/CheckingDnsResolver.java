@@ -10,11 +10,10 @@ import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 /**
  * Resolves a host once and hands the HTTP client only the addresses the {@link EgressPolicy}
- * allows, so the address checked is the address connected to (no DNS rebinding between check
- * and connect). Every new connection goes through here, redirect hops included; IP literals too
- * (resolving a literal does no lookup). Blocked addresses are dropped from the answer; when
- * none is left, {@link BlockedDestinationException} says why the first one was blocked.
- * Thread-safe.
+ * allows, so the address checked is the address connected to (no DNS rebinding between check and
+ * connect). Every new connection goes through here, redirect hops included; IP literals too
+ * (resolving a literal does no lookup). Blocked addresses are dropped from the answer; when none is
+ * left, {@link BlockedDestinationException} says why the first one was blocked. Thread-safe.
  */
 public final class CheckingDnsResolver implements DnsResolver {
   private final EgressPolicy policy;
@@ -39,9 +38,9 @@ public final class CheckingDnsResolver implements DnsResolver {
   }
 
   /**
-   * Without a port only port-independent entries can be judged; the client calls
-   * {@link #resolve(String, int)} when it connects, so this is checked as port 0 (port-specific
-   * entries do not match it).
+   * Without a port only port-independent entries can be judged; the client calls {@link
+   * #resolve(String, int)} when it connects, so this is checked as port 0 (port-specific entries do
+   * not match it).
    */
   @Override
   public InetAddress[] resolve(String host) throws UnknownHostException {
@@ -55,8 +54,8 @@ public final class CheckingDnsResolver implements DnsResolver {
 
   /** Resolves once and keeps the allowed addresses; throws if there are none. */
   public List<InetAddress> checked(String host, int port) throws UnknownHostException {
-    String name = host.startsWith("[") && host.endsWith("]")
-        ? host.substring(1, host.length() - 1) : host;
+    String name =
+        host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     InetAddress[] addresses = delegate.resolve(name);
     if (addresses == null || addresses.length == 0) {
       throw new UnknownHostException(host);

@@ -12,12 +12,11 @@ import java.util.List;
  * Where the {@code http} handler may connect: {@code http.allow}, {@code http.deny} and the
  * built-in deny list of link-local and cloud metadata addresses ({@link #DEFAULT_DENY}).
  *
- * <p>The rule, checked for every address a connection would use (the host name from the URL,
- * each resolved address, the port):
+ * <p>The rule, checked for every address a connection would use (the host name from the URL, each
+ * resolved address, the port):
  *
  * <ol>
- *   <li>an {@code http.deny} entry matches → blocked by {@code http.deny} (deny wins over
- *       allow);
+ *   <li>an {@code http.deny} entry matches → blocked by {@code http.deny} (deny wins over allow);
  *   <li>{@code http.allow} is set and no entry matches → blocked by {@code http.allow};
  *   <li>the address is in the built-in deny list and no {@code http.allow} <em>IP or CIDR</em>
  *       entry covers it → blocked by {@code http.deny} (a host-name entry does not lift the
@@ -72,8 +71,8 @@ public final class EgressPolicy {
       try {
         rules.add(EgressRule.parse(entry));
       } catch (IllegalArgumentException e) {
-        throw new ConfigException(setting.spellings() + ": bad entry: " + e.getMessage()
-            + " in '" + value + "'");
+        throw new ConfigException(
+            setting.spellings() + ": bad entry: " + e.getMessage() + " in '" + value + "'");
       }
     }
     return rules;
@@ -83,7 +82,9 @@ public final class EgressPolicy {
   public sealed interface Verdict {
     record Allowed() implements Verdict {}
 
-    /** @param reason starts with {@code blocked by http.deny} or {@code blocked by http.allow} */
+    /**
+     * @param reason starts with {@code blocked by http.deny} or {@code blocked by http.allow}
+     */
     record Blocked(String reason) implements Verdict {}
   }
 
@@ -108,9 +109,12 @@ public final class EgressPolicy {
     for (EgressRule r : DEFAULT_DENY) {
       if (r.matches(host, address, port)
           && allow.stream().noneMatch(a -> a.byAddress() && a.matches(host, address, port))) {
-        return new Verdict.Blocked("blocked by http.deny: " + where
-            + " is link-local or a cloud metadata address (built-in '" + r
-            + "'; list it in http.allow as an IP or CIDR to call it)");
+        return new Verdict.Blocked(
+            "blocked by http.deny: "
+                + where
+                + " is link-local or a cloud metadata address (built-in '"
+                + r
+                + "'; list it in http.allow as an IP or CIDR to call it)");
       }
     }
     return ALLOWED;

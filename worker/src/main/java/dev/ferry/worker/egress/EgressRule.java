@@ -7,9 +7,9 @@ import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
- * One entry of {@code http.allow} / {@code http.deny}: a host name, a host name with a port, an
- * IP address (optionally with a port) or a CIDR block. Host-name entries match the name in the
- * URL (case-insensitive, exact); IP and CIDR entries match the address actually connected to.
+ * One entry of {@code http.allow} / {@code http.deny}: a host name, a host name with a port, an IP
+ * address (optionally with a port) or a CIDR block. Host-name entries match the name in the URL
+ * (case-insensitive, exact); IP and CIDR entries match the address actually connected to.
  * Immutable.
  */
 public sealed interface EgressRule {
@@ -75,13 +75,16 @@ public sealed interface EgressRule {
   }
 
   /** Letters, digits, hyphens and dots: what a host name entry may contain. */
-  Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
+  Pattern HOST_NAME =
+      Pattern.compile(
+          "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?");
+
   Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   /**
    * Parses one entry: {@code api.example.com}, {@code api.example.com:8443}, {@code 10.0.0.7},
-   * {@code 10.0.0.7:8080}, {@code 10.0.0.0/8}, {@code ::1}, {@code [::1]:8080},
-   * {@code fd00::/8}. Never resolves a name.
+   * {@code 10.0.0.7:8080}, {@code 10.0.0.0/8}, {@code ::1}, {@code [::1]:8080}, {@code fd00::/8}.
+   * Never resolves a name.
    *
    * @throws IllegalArgumentException naming the entry and what is wrong with it
    */

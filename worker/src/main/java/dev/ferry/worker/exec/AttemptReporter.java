@@ -23,13 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds attempt reports and sends them to {@code ferry.results}: start notices, and outcomes
- * that are sent until the broker acknowledges them. An outcome whose send fails transiently
- * ({@link RetriableException}, which includes timeouts) is re-sent every
- * {@link #RESEND_DELAY} until it is acknowledged; one the broker can never take (too large,
- * invalid, ...) is replaced once by a small non-retryable failure
- * {@code result could not be sent: <reason>}, which is then sent the same way. Every send has a
- * callback that sees its failure. Thread-safe.
+ * Builds attempt reports and sends them to {@code ferry.results}: start notices, and outcomes that
+ * are sent until the broker acknowledges them. An outcome whose send fails transiently ({@link
+ * RetriableException}, which includes timeouts) is re-sent every {@link #RESEND_DELAY} until it is
+ * acknowledged; one the broker can never take (too large, invalid, ...) is replaced once by a small
+ * non-retryable failure {@code result could not be sent: <reason>}, which is then sent the same
+ * way. Every send has a callback that sees its failure. Thread-safe.
  */
 final class AttemptReporter {
   private static final Logger log = LoggerFactory.getLogger(AttemptReporter.class);
@@ -38,8 +37,8 @@ final class AttemptReporter {
   static final Duration RESEND_DELAY = Duration.ofSeconds(1);
 
   /**
-   * How long a possibly redelivered attempt waits for its start notice to be acknowledged
-   * before it runs anyway: 10 s.
+   * How long a possibly redelivered attempt waits for its start notice to be acknowledged before it
+   * runs anyway: 10 s.
    */
   static final Duration START_NOTICE_ACK_TIMEOUT = Duration.ofSeconds(10);
 
@@ -50,9 +49,16 @@ final class AttemptReporter {
   private final Clock clock;
   private final WorkerMetrics metrics;
 
-  /** @param timer where re-sends wait (never the producer's callback thread) */
-  AttemptReporter(Producer<String, byte[]> producer, String resultsTopic, String workerId,
-      ScheduledExecutorService timer, Clock clock, WorkerMetrics metrics) {
+  /**
+   * @param timer where re-sends wait (never the producer's callback thread)
+   */
+  AttemptReporter(
+      Producer<String, byte[]> producer,
+      String resultsTopic,
+      String workerId,
+      ScheduledExecutorService timer,
+      Clock clock,
+      WorkerMetrics metrics) {
     this.producer = producer;
     this.resultsTopic = resultsTopic;
     this.workerId = workerId;
@@ -77,14 +83,16 @@ final class AttemptReporter {
     try {
       acked.get(START_NOTICE_ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
-      log.warn("Start notice of job {} not acknowledged ({}); running it anyway", item.id(),
+      log.warn(
+          "Start notice of job {} not acknowledged ({}); running it anyway",
+          item.id(),
           e.toString());
     }
   }
 
   /**
-   * Counts the attempt's run time and sends its outcome until the broker acknowledges it, then
-   * runs {@code onAck} (on the producer's thread).
+   * Counts the attempt's run time and sends its outcome until the broker acknowledges it, then runs
+   * {@code onAck} (on the producer's thread).
    */
   @SuppressWarnings("FutureReturnValueIgnored") // the send's callback sees every failure
   void outcome(WorkItem item, Instant started, Outcome outcome, Runnable onAck) {
@@ -119,7 +127,10 @@ final class AttemptReporter {
             resendLater(r, traceparent, onAck, replacement, e);
           } else {
             metrics.sendFailed(WorkerMetrics.RECORD_START_NOTICE);
-            log.warn("Start notice of job {} attempt {} not sent: {}", r.jobId(), r.attempt(),
+            log.warn(
+                "Start notice of job {} attempt {} not sent: {}",
+                r.jobId(),
+                r.attempt(),
                 e.toString());
           }
         });
@@ -133,28 +144,47 @@ final class AttemptReporter {
     long delayMs = RESEND_DELAY.toMillis();
     boolean replace = !(e instanceof RetriableException) && !replacement;
     if (replace) {
-      log.error("Outcome of job {} attempt {} cannot be sent ({}); reporting a "
-          + "non-retryable failure instead", r.jobId(), r.attempt(), e.toString());
-      next = new AttemptReport(r.jobId(), r.attempt(), r.run(), r.workerId(),
-          r.startedAt(), r.finishedAt(),
-          new Outcome.Failed("result could not be sent: " + SafeText.echo(e.toString()),
-              false));
+      log.error(
+          "Outcome of job {} attempt {} cannot be sent ({}); reporting a "
+              + "non-retryable failure instead",
+          r.jobId(),
+          r.attempt(),
+          e.toString());
+      next =
+          new AttemptReport(
+              r.jobId(),
+              r.attempt(),
+              r.run(),
+              r.workerId(),
+              r.startedAt(),
+              r.finishedAt(),
+              new Outcome.Failed(
+                  "result could not be sent: " + SafeText.echo(e.toString()), false));
       delayMs = 0;
     } else {
-      log.warn("Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
-          r.jobId(), r.attempt(), e.toString());
+      log.warn(
+          "Sending outcome of job {} attempt {} failed, retrying in 1 s: {}",
+          r.jobId(),
+          r.attempt(),
+          e.toString());
     }
     AttemptReport toSend = next;
     boolean replaced = replacement || replace;
     // Off the producer's callback thread: send() may block. A send that throws is logged: the
     // outcome then stays unacknowledged and its record is redelivered after a restart.
-    timer.schedule(() -> {
-      try {
-        send(toSend, traceparent, onAck, replaced);
-      } catch (RuntimeException thrown) {
-        log.error("Re-sending the outcome of job {} attempt {} failed", r.jobId(), r.attempt(),
-            thrown);
-      }
-    }, delayMs, TimeUnit.MILLISECONDS);
+    timer.schedule(
+        () -> {
+          try {
+            send(toSend, traceparent, onAck, replaced);
+          } catch (RuntimeException thrown) {
+            log.error(
+                "Re-sending the outcome of job {} attempt {} failed",
+                r.jobId(),
+                r.attempt(),
+                thrown);
+          }
+        },
+        delayMs,
+        TimeUnit.MILLISECONDS);
   }
 }

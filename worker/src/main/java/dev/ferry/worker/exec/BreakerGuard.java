@@ -12,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The circuit breaker around attempts: which dependency an item calls, whether it may call it
- * now ({@link BreakerClient#admit}), and what its outcome counts for the breaker (retryable
- * failures and timeouts are failures; slow calls are slow). Also knows each dependency's
- * bulkhead. Thread-safe; each attempt has its own {@link GuardedCall}.
+ * The circuit breaker around attempts: which dependency an item calls, whether it may call it now
+ * ({@link BreakerClient#admit}), and what its outcome counts for the breaker (retryable failures
+ * and timeouts are failures; slow calls are slow). Also knows each dependency's bulkhead.
+ * Thread-safe; each attempt has its own {@link GuardedCall}.
  */
 final class BreakerGuard {
   private static final Logger log = LoggerFactory.getLogger(BreakerGuard.class);
@@ -38,9 +38,11 @@ final class BreakerGuard {
   private final BreakerClient breakers;
   private final Function<String, BreakerConfig> configs;
 
-  /** @param breakers the shared circuit breakers, or null to call dependencies unguarded */
-  BreakerGuard(HandlerRegistry handlers, BreakerClient breakers,
-      Function<String, BreakerConfig> configs) {
+  /**
+   * @param breakers the shared circuit breakers, or null to call dependencies unguarded
+   */
+  BreakerGuard(
+      HandlerRegistry handlers, BreakerClient breakers, Function<String, BreakerConfig> configs) {
     this.handlers = handlers;
     this.breakers = breakers;
     this.configs = configs;
@@ -83,23 +85,27 @@ final class BreakerGuard {
   }
 
   /**
-   * Counts a finished call for the breaker, if the handler was called after an admission;
-   * {@code call} may be null (nothing to count).
+   * Counts a finished call for the breaker, if the handler was called after an admission; {@code
+   * call} may be null (nothing to count).
    */
   void record(Outcome outcome, GuardedCall call) {
-    if (call == null || !call.called || call.dependency == null || call.admitted == null
+    if (call == null
+        || !call.called
+        || call.dependency == null
+        || call.admitted == null
         || breakers == null) {
       return;
     }
     long ms = (System.nanoTime() - call.calledAtNanos) / 1_000_000;
     boolean slow = ms >= configs.apply(call.dependency).slowCallMs();
-    Call c = switch (outcome) {
-      case Outcome.Succeeded s -> new Call(false, slow);
-      case Outcome.Spawned s -> new Call(false, slow);
-      case Outcome.Failed f -> new Call(f.retryable(), slow);
-      case Outcome.TimedOut t -> new Call(true, true);
-      case Outcome.Deferred d -> null;
-    };
+    Call c =
+        switch (outcome) {
+          case Outcome.Succeeded s -> new Call(false, slow);
+          case Outcome.Spawned s -> new Call(false, slow);
+          case Outcome.Failed f -> new Call(f.retryable(), slow);
+          case Outcome.TimedOut t -> new Call(true, true);
+          case Outcome.Deferred d -> null;
+        };
     if (c != null) {
       breakers.record(call.dependency, c, call.admitted);
     }

@@ -11,10 +11,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where cancellations meet attempts: the attempts running now, by job id, so that a
- * cancellation interrupts their thread; and the jobs cancelled recently, with the run that was
- * cancelled, so that work items of that run (or an earlier one) arriving later do not start. A
- * later re-drive of the job has a higher run and runs. Thread-safe.
+ * Where cancellations meet attempts: the attempts running now, by job id, so that a cancellation
+ * interrupts their thread; and the jobs cancelled recently, with the run that was cancelled, so
+ * that work items of that run (or an earlier one) arriving later do not start. A later re-drive of
+ * the job has a higher run and runs. Thread-safe.
  */
 final class CancellationRegistry {
   private static final Logger log = LoggerFactory.getLogger(CancellationRegistry.class);
@@ -42,21 +42,23 @@ final class CancellationRegistry {
 
   private final Map<UUID, Running> running = new ConcurrentHashMap<>();
   private final Map<UUID, Long> cancelled =
-      Collections.synchronizedMap(new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, Long> eldest) {
-          return size() > REMEMBERED;
-        }
-      });
+      Collections.synchronizedMap(
+          new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<UUID, Long> eldest) {
+              return size() > REMEMBERED;
+            }
+          });
 
   /**
-   * Registers the attempt of {@code item} running on the current thread; it starts cancelled
-   * when its job was cancelled for this run (or a later one) already.
+   * Registers the attempt of {@code item} running on the current thread; it starts cancelled when
+   * its job was cancelled for this run (or a later one) already.
    */
   Running register(WorkItem item) {
     Long cancelledRun = cancelled.get(item.id());
-    Running r = new Running(Thread.currentThread(), item.run(),
-        cancelledRun != null && item.run() <= cancelledRun);
+    Running r =
+        new Running(
+            Thread.currentThread(), item.run(), cancelledRun != null && item.run() <= cancelledRun);
     running.put(item.id(), r);
     return r;
   }

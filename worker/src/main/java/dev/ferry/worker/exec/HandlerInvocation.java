@@ -19,19 +19,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Calls a {@link JobHandler} once, on the calling thread, and maps whatever it returns or
- * throws (any {@link Throwable}, interruption included) to exactly one {@link Outcome}: a
- * success (unless its result is over {@code result.max.bytes}), a retryable or non-retryable
- * failure, a snooze (deferred), or spawned children (validated like a submission's). An attempt
- * cancelled while its handler ran ends non-retryable "cancelled", whatever the handler did. The
- * deadline is handed to the handler in its {@link JobContext}; interrupting it at the deadline
- * is the caller's ({@link JobRunner}'s). Thread-safe.
+ * Calls a {@link JobHandler} once, on the calling thread, and maps whatever it returns or throws
+ * (any {@link Throwable}, interruption included) to exactly one {@link Outcome}: a success (unless
+ * its result is over {@code result.max.bytes}), a retryable or non-retryable failure, a snooze
+ * (deferred), or spawned children (validated like a submission's). An attempt cancelled while its
+ * handler ran ends non-retryable "cancelled", whatever the handler did. The deadline is handed to
+ * the handler in its {@link JobContext}; interrupting it at the deadline is the caller's ({@link
+ * JobRunner}'s). Thread-safe.
  */
 final class HandlerInvocation {
   private static final Logger log = LoggerFactory.getLogger(HandlerInvocation.class);
 
   private final Clock clock;
   private final JobRunner.Limits limits;
+
   /** Validates spawned children; built once (it holds a configured JSON parser). */
   private final SubmissionCodec spawnCodec;
 
@@ -49,8 +50,15 @@ final class HandlerInvocation {
    */
   Outcome invoke(JobHandler handler, WorkItem item, Instant deadline, BooleanSupplier cancelled) {
     JobContext ctx =
-        new JobContext(item.id(), item.attempt(), item.type(), item.payload(), item.dependency(),
-            deadline, cancelled, item.traceparent());
+        new JobContext(
+            item.id(),
+            item.attempt(),
+            item.type(),
+            item.payload(),
+            item.dependency(),
+            deadline,
+            cancelled,
+            item.traceparent());
     try {
       JobResult r = handler.handle(ctx);
       if (r == null) {
@@ -63,8 +71,9 @@ final class HandlerInvocation {
         case JobResult.Success s -> succeeded(s.result());
         case JobResult.Retry f -> new Outcome.Failed(f.error(), true);
         case JobResult.Fail f -> new Outcome.Failed(f.error(), false);
-        case JobResult.Snooze s -> new Outcome.Deferred(clock.instant().plus(s.delay()),
-            "snoozed for " + s.delay().toMillis() + " ms");
+        case JobResult.Snooze s ->
+            new Outcome.Deferred(
+                clock.instant().plus(s.delay()), "snoozed for " + s.delay().toMillis() + " ms");
         case JobResult.Spawn s -> spawned(s);
       };
     } catch (NonRetryableException e) {
@@ -91,8 +100,13 @@ final class HandlerInvocation {
   private Outcome succeeded(JsonNode result) {
     int size = result == null ? 4 : FerryJson.bytes(result).length;
     if (size > limits.resultMaxBytes()) {
-      return new Outcome.Failed("result too large: " + size + " bytes over result.max.bytes ("
-          + limits.resultMaxBytes() + ")", false);
+      return new Outcome.Failed(
+          "result too large: "
+              + size
+              + " bytes over result.max.bytes ("
+              + limits.resultMaxBytes()
+              + ")",
+          false);
     }
     return new Outcome.Succeeded(result);
   }

@@ -31,8 +31,8 @@ import org.slf4j.MDC;
  * Runs attempts on virtual threads, off the poll thread: the lifecycle of one attempt. For each
  * attempt it sends a start notice, asks the breaker ({@link BreakerGuard}), runs the handler
  * ({@link HandlerInvocation}) under its timeout (interrupting it at the deadline and reporting
- * {@code TIMED_OUT}), reports exactly one outcome ({@link AttemptReporter}), and tells the
- * starter when the outcome is acknowledged and when the thread has ended ({@link Completion}).
+ * {@code TIMED_OUT}), reports exactly one outcome ({@link AttemptReporter}), and tells the starter
+ * when the outcome is acknowledged and when the thread has ended ({@link Completion}).
  * Cancellations reach running attempts through a {@link CancellationRegistry}. Thread-safe.
  */
 public final class JobRunner {
@@ -51,8 +51,8 @@ public final class JobRunner {
   static final Duration DEFER_JITTER = Duration.ofMillis(500);
 
   /**
-   * What a worker checks before it reports an outcome, so that nothing it sends can be refused
-   * by the broker or the orchestrator over and over.
+   * What a worker checks before it reports an outcome, so that nothing it sends can be refused by
+   * the broker or the orchestrator over and over.
    *
    * @param resultMaxBytes largest encoded success result ({@code result.max.bytes}); must stay
    *     below the producer's {@code max.request.size} with room for the report around it
@@ -87,10 +87,17 @@ public final class JobRunner {
    *     once); most attempts end sooner and their outcome carries the start time
    */
   public JobRunner(
-      HandlerRegistry handlers, Producer<String, byte[]> producer, String resultsTopic,
-      String workerId, ScheduledExecutorService timer, Clock clock, BreakerClient breakers,
-      Function<String, BreakerConfig> breakerConfigs, Duration startNoticeDelay,
-      WorkerMetrics metrics, Limits limits) {
+      HandlerRegistry handlers,
+      Producer<String, byte[]> producer,
+      String resultsTopic,
+      String workerId,
+      ScheduledExecutorService timer,
+      Clock clock,
+      BreakerClient breakers,
+      Function<String, BreakerConfig> breakerConfigs,
+      Duration startNoticeDelay,
+      WorkerMetrics metrics,
+      Limits limits) {
     this.handlers = handlers;
     this.timer = timer;
     this.clock = clock;
@@ -105,9 +112,9 @@ public final class JobRunner {
    *
    * @param ticket identifies the attempt in the completions handed to {@code done}
    * @param done receives {@link Completion}s; must be thread-safe and non-blocking
-   * @param awaitStart wait until the start notice is acknowledged before running the handler
-   *     (for possibly redelivered items: if the handler kills this JVM, the job is known to have
-   *     been RUNNING here, so the rescuer counts the crash)
+   * @param awaitStart wait until the start notice is acknowledged before running the handler (for
+   *     possibly redelivered items: if the handler kills this JVM, the job is known to have been
+   *     RUNNING here, so the rescuer counts the crash)
    */
   public <T> void start(
       WorkItem item, T ticket, Consumer<? super Completion<T>> done, boolean awaitStart) {
@@ -117,24 +124,28 @@ public final class JobRunner {
   }
 
   /**
-   * Cancels jobs: running attempts are interrupted and report a non-retryable "cancelled"
-   * outcome; work items that arrive later are not started.
+   * Cancels jobs: running attempts are interrupted and report a non-retryable "cancelled" outcome;
+   * work items that arrive later are not started.
    */
   public void cancel(Map<UUID, Long> runsById) {
     cancellations.cancel(runsById);
   }
 
   /**
-   * Hands a job back without running it (no attempt used): it runs again after a short,
-   * jittered delay ({@link #DEFER_DELAY} plus up to {@link #DEFER_JITTER}). Reports on
-   * {@code done} when the outcome is acknowledged.
+   * Hands a job back without running it (no attempt used): it runs again after a short, jittered
+   * delay ({@link #DEFER_DELAY} plus up to {@link #DEFER_JITTER}). Reports on {@code done} when the
+   * outcome is acknowledged.
    */
   public <T> void defer(
       WorkItem item, T ticket, Consumer<? super Completion<T>> done, String reason) {
     Instant now = clock.instant();
-    Instant until = now.plusMillis(
-        DEFER_DELAY.toMillis() + ThreadLocalRandom.current().nextLong(DEFER_JITTER.toMillis()));
-    reporter.outcome(item, now, new Outcome.Deferred(until, reason),
+    Instant until =
+        now.plusMillis(
+            DEFER_DELAY.toMillis() + ThreadLocalRandom.current().nextLong(DEFER_JITTER.toMillis()));
+    reporter.outcome(
+        item,
+        now,
+        new Outcome.Deferred(until, reason),
         () -> done.accept(new Completion.OutcomeStored<>(ticket)));
   }
 
@@ -160,10 +171,13 @@ public final class JobRunner {
     private final Consumer<? super Completion<T>> done;
     private final Instant started = clock.instant();
     private final BreakerGuard.GuardedCall call = new BreakerGuard.GuardedCall();
+
     /** Whether the outcome was handed to the reporter (by the handler's end or the timeout). */
     private final AtomicBoolean reported = new AtomicBoolean();
+
     /** Whether the slot was given back (by the thread's end, or as stuck). */
     private final AtomicBoolean slotFreed = new AtomicBoolean();
+
     private CancellationRegistry.Running me;
 
     Attempt(WorkItem item, T ticket, Consumer<? super Completion<T>> done) {
@@ -189,8 +203,9 @@ public final class JobRunner {
           // Most jobs finish sooner: their outcome carries the start time, and one record (and
           // one row update) per job is saved. A notice that races with the outcome is ignored
           // by the orchestrator (the job is no longer QUEUED for this run).
-          delayedNotice = timer.schedule(this::delayedStartNotice, startNoticeDelay.toMillis(),
-              TimeUnit.MILLISECONDS);
+          delayedNotice =
+              timer.schedule(
+                  this::delayedStartNotice, startNoticeDelay.toMillis(), TimeUnit.MILLISECONDS);
         }
         JobHandler handler = handlers.get(item.type());
         Outcome outcome;
@@ -199,19 +214,22 @@ public final class JobRunner {
         } else if (handler == null) {
           outcome =
               new Outcome.Failed(
-                  "unknown job type '" + item.type() + "' (this worker knows: "
-                      + String.join(", ", handlers.types()) + ")",
+                  "unknown job type '"
+                      + item.type()
+                      + "' (this worker knows: "
+                      + String.join(", ", handlers.types())
+                      + ")",
                   false);
         } else if (guard.admit(item, call) instanceof BreakerClient.Decision.Defer d) {
           outcome = new Outcome.Deferred(d.until(), d.reason());
         } else {
           long timeoutMs = item.timeoutMs() > 0 ? item.timeoutMs() : DEFAULT_TIMEOUT.toMillis();
           Thread self = Thread.currentThread();
-          timeout = timer.schedule(() -> timedOut(self, timeoutMs), timeoutMs,
-              TimeUnit.MILLISECONDS);
+          timeout =
+              timer.schedule(() -> timedOut(self, timeoutMs), timeoutMs, TimeUnit.MILLISECONDS);
           call.calling();
-          outcome = invocation.invoke(handler, item, started.plusMillis(timeoutMs),
-              me::isCancelled);
+          outcome =
+              invocation.invoke(handler, item, started.plusMillis(timeoutMs), me::isCancelled);
           timeout.cancel(false);
         }
         if (reported.compareAndSet(false, true)) {
@@ -236,8 +254,11 @@ public final class JobRunner {
           done.accept(new Completion.SlotFreed<>(ticket));
         } else {
           int left = stuck.decrementAndGet();
-          log.info("Job {} attempt {}: its handler returned at last ({} still stuck)", item.id(),
-              item.attempt(), left);
+          log.info(
+              "Job {} attempt {}: its handler returned at last ({} still stuck)",
+              item.id(),
+              item.attempt(),
+              left);
         }
       }
     }
@@ -251,7 +272,10 @@ public final class JobRunner {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (RuntimeException e) {
-        log.warn("Start notice of job {} attempt {} not sent: {}", item.id(), item.attempt(),
+        log.warn(
+            "Start notice of job {} attempt {} not sent: {}",
+            item.id(),
+            item.attempt(),
             e.toString());
       }
     }
@@ -270,15 +294,19 @@ public final class JobRunner {
 
     /**
      * A handler still running {@link #STUCK_GRACE} after its timeout interrupted it ignores
-     * interruption: its slot is given back so that it does not block the admission of other
-     * jobs, and it is counted as stuck until it returns (its virtual thread is left to finish).
+     * interruption: its slot is given back so that it does not block the admission of other jobs,
+     * and it is counted as stuck until it returns (its virtual thread is left to finish).
      */
     private void abandonIfStuck() {
       if (cancellations.isRunning(item.id(), me) && slotFreed.compareAndSet(false, true)) {
         int n = stuck.incrementAndGet();
-        log.warn("Job {} attempt {} ignores interruption {} ms after its timeout; its slot is"
-            + " freed and its thread left running ({} stuck handlers)", item.id(), item.attempt(),
-            STUCK_GRACE.toMillis(), n);
+        log.warn(
+            "Job {} attempt {} ignores interruption {} ms after its timeout; its slot is"
+                + " freed and its thread left running ({} stuck handlers)",
+            item.id(),
+            item.attempt(),
+            STUCK_GRACE.toMillis(),
+            n);
         done.accept(new Completion.SlotFreed<>(ticket));
       }
     }
@@ -286,8 +314,8 @@ public final class JobRunner {
     /** Counts the call for the breaker ({@code call} null: not counted) and sends the outcome. */
     private void report(Outcome outcome, BreakerGuard.GuardedCall counted) {
       guard.record(outcome, counted);
-      reporter.outcome(item, started, outcome,
-          () -> done.accept(new Completion.OutcomeStored<>(ticket)));
+      reporter.outcome(
+          item, started, outcome, () -> done.accept(new Completion.OutcomeStored<>(ticket)));
     }
   }
 }

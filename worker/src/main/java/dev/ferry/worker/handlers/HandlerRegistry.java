@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The handlers a worker knows, by type: built-ins (minus {@code handlers.disabled}),
- * ServiceLoader ones, then explicit ones. A disabled built-in is simply not known, so its jobs
- * fail like jobs of an unknown type; a ServiceLoader or explicit handler may still take its type.
+ * The handlers a worker knows, by type: built-ins (minus {@code handlers.disabled}), ServiceLoader
+ * ones, then explicit ones. A disabled built-in is simply not known, so its jobs fail like jobs of
+ * an unknown type; a ServiceLoader or explicit handler may still take its type.
  */
 public final class HandlerRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HandlerRegistry.class);
@@ -33,6 +33,7 @@ public final class HandlerRegistry implements AutoCloseable {
   public static final Set<String> BUILT_INS = Set.of("noop", "echo", "sleep", "http");
 
   private final Map<String, JobHandler> handlers;
+
   /** Built-ins holding resources, closed by {@link #close()} (user handlers are the user's). */
   private final List<HttpHandler> owned;
 
@@ -63,8 +64,8 @@ public final class HandlerRegistry implements AutoCloseable {
   }
 
   /**
-   * Built-ins except {@code disabled}, plus ServiceLoader handlers of the classpath and of the
-   * jars in {@code dir} (when not null), plus {@code extra}.
+   * Built-ins except {@code disabled}, plus ServiceLoader handlers of the classpath and of the jars
+   * in {@code dir} (when not null), plus {@code extra}.
    */
   private static HandlerRegistry load(
       Collection<JobHandler> extra, HttpSettings http, Set<String> disabled, Path dir) {
@@ -72,34 +73,40 @@ public final class HandlerRegistry implements AutoCloseable {
     List<HttpHandler> owned = new ArrayList<>();
     for (String type : List.of("noop", "echo", "sleep", "http")) {
       if (!disabled.contains(type)) {
-        m.put(type, switch (type) {
-          case "noop" -> new NoopHandler();
-          case "echo" -> new EchoHandler();
-          case "sleep" -> new SleepHandler();
-          default -> {
-            HttpHandler h = new HttpHandler(http);
-            owned.add(h);
-            yield h;
-          }
-        });
+        m.put(
+            type,
+            switch (type) {
+              case "noop" -> new NoopHandler();
+              case "echo" -> new EchoHandler();
+              case "sleep" -> new SleepHandler();
+              default -> {
+                HttpHandler h = new HttpHandler(http);
+                owned.add(h);
+                yield h;
+              }
+            });
       }
     }
-    ClassLoader loader = dir == null
-        ? Thread.currentThread().getContextClassLoader()
-        : jarLoader(dir);
+    ClassLoader loader =
+        dir == null ? Thread.currentThread().getContextClassLoader() : jarLoader(dir);
     try {
       for (JobHandler h : ServiceLoader.load(JobHandler.class, loader)) {
         m.put(h.type(), h);
         if (dir != null) {
           var source = h.getClass().getProtectionDomain().getCodeSource();
-          log.info("Handler '{}' ({}) loaded from {}", h.type(), h.getClass().getName(),
+          log.info(
+              "Handler '{}' ({}) loaded from {}",
+              h.type(),
+              h.getClass().getName(),
               source == null ? "the classpath" : source.getLocation());
         }
       }
     } catch (java.util.ServiceConfigurationError e) {
-      throw new ConfigException("a handler could not be loaded"
-          + (dir == null ? "" : " from " + Setting.HANDLERS_DIR.spellings() + " " + dir)
-          + ": " + e.getMessage());
+      throw new ConfigException(
+          "a handler could not be loaded"
+              + (dir == null ? "" : " from " + Setting.HANDLERS_DIR.spellings() + " " + dir)
+              + ": "
+              + e.getMessage());
     }
     for (JobHandler h : extra) {
       m.put(h.type(), h);
@@ -121,9 +128,13 @@ public final class HandlerRegistry implements AutoCloseable {
     for (String t : value.split(",", -1)) {
       String type = t.strip();
       if (!BUILT_INS.contains(type)) {
-        throw new ConfigException(Setting.HANDLERS_DISABLED.spellings()
-            + " must list built-in types (" + String.join(", ", new TreeSet<>(BUILT_INS))
-            + ") but was '" + value + "'");
+        throw new ConfigException(
+            Setting.HANDLERS_DISABLED.spellings()
+                + " must list built-in types ("
+                + String.join(", ", new TreeSet<>(BUILT_INS))
+                + ") but was '"
+                + value
+                + "'");
       }
       out.add(type);
     }
@@ -142,8 +153,11 @@ public final class HandlerRegistry implements AutoCloseable {
     }
     Path dir = Path.of(value.strip());
     if (!Files.isDirectory(dir) || !Files.isReadable(dir)) {
-      throw new ConfigException(Setting.HANDLERS_DIR.spellings()
-          + " must be a readable directory of handler jars but was '" + value + "'");
+      throw new ConfigException(
+          Setting.HANDLERS_DIR.spellings()
+              + " must be a readable directory of handler jars but was '"
+              + value
+              + "'");
     }
     return dir;
   }
@@ -156,16 +170,18 @@ public final class HandlerRegistry implements AutoCloseable {
         jars.add(jar.toUri().toURL());
       }
     } catch (IOException e) {
-      throw new ConfigException(Setting.HANDLERS_DIR.spellings() + " " + dir
-          + " could not be read: " + e.getMessage());
+      throw new ConfigException(
+          Setting.HANDLERS_DIR.spellings() + " " + dir + " could not be read: " + e.getMessage());
     }
     if (jars.isEmpty()) {
-      log.warn("{} {} holds no .jar files: no handlers loaded from it",
-          Setting.HANDLERS_DIR.spellings(), dir);
+      log.warn(
+          "{} {} holds no .jar files: no handlers loaded from it",
+          Setting.HANDLERS_DIR.spellings(),
+          dir);
     }
     // Lives as long as the worker's handlers, which is the process.
-    return new URLClassLoader("ferry-handlers", jars.toArray(URL[]::new),
-        HandlerRegistry.class.getClassLoader());
+    return new URLClassLoader(
+        "ferry-handlers", jars.toArray(URL[]::new), HandlerRegistry.class.getClassLoader());
   }
 
   /** The handler for a type, or null. */

@@ -16,11 +16,10 @@ import java.util.Map;
 
 /**
  * Turns a 2xx response into a result that can be stored anywhere a job's result goes (a Kafka
- * record, a Postgres {@code jsonb} column, a JSON API): JSON text becomes {@code {"status",
- * "body": <the JSON>}}, other valid UTF-8 text {@code {"status","body": "<text>"}}, anything
- * else (invalid UTF-8, NUL characters, also JSON holding {@code \u0000}, which {@code jsonb}
- * rejects) {@code {"status","contentType","bodyBase64"}}. An empty body is {@code "body": null}.
- * Pure.
+ * record, a Postgres {@code jsonb} column, a JSON API): JSON text becomes {@code {"status", "body":
+ * <the JSON>}}, other valid UTF-8 text {@code {"status","body": "<text>"}}, anything else (invalid
+ * UTF-8, NUL characters, also JSON holding {@code \u0000}, which {@code jsonb} rejects) {@code
+ * {"status","contentType","bodyBase64"}}. An empty body is {@code "body": null}. Pure.
  */
 public final class HttpBodies {
   /** A binary body's {@code contentType} is cut to this many characters: 200. */
@@ -48,10 +47,13 @@ public final class HttpBodies {
         return result;
       }
     }
-    result.put("contentType", contentType == null
-        ? "application/octet-stream"
-        : contentType.length() > CONTENT_TYPE_MAX_CHARS
-            ? contentType.substring(0, CONTENT_TYPE_MAX_CHARS) : contentType);
+    result.put(
+        "contentType",
+        contentType == null
+            ? "application/octet-stream"
+            : contentType.length() > CONTENT_TYPE_MAX_CHARS
+                ? contentType.substring(0, CONTENT_TYPE_MAX_CHARS)
+                : contentType);
     result.put("bodyBase64", Base64.getEncoder().encodeToString(body));
     return result;
   }
@@ -59,7 +61,8 @@ public final class HttpBodies {
   /** The text if the bytes are valid UTF-8, else null. */
   private static String utf8(byte[] body) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(body))

@@ -3,14 +3,13 @@ package dev.ferry.worker.handlers;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.model.Dependencies;
+import dev.ferry.core.text.SafeText;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.worker.api.JobContext;
 import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.api.JobResult;
 import dev.ferry.worker.egress.BlockedDestinationException;
 import dev.ferry.worker.egress.CheckingDnsResolver;
-import dev.ferry.core.text.SafeText;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -40,25 +39,36 @@ import org.apache.hc.core5.util.Timeout;
 
 /**
  * {@code http}: one HTTP request, payload {@code {"method","url","headers","body","timeoutMs"}}.
- * 2xx succeeds with {@code {"status","body"}} or {@code {"status","contentType","bodyBase64"}}
- * (see {@link HttpBodies}); 5xx, 429, connect errors and timeouts are retryable; other 4xx, bad
+ * 2xx succeeds with {@code {"status","body"}} or {@code {"status","contentType","bodyBase64"}} (see
+ * {@link HttpBodies}); 5xx, 429, connect errors and timeouts are retryable; other 4xx, bad
  * arguments, destinations refused by {@code http.allow}/{@code http.deny} (no connection is
- * attempted) and bodies over {@code http.max.response.bytes} (read streamed, never buffered
- * past the cap) are not. The dependency defaults to the URL's host:port.
+ * attempted) and bodies over {@code http.max.response.bytes} (read streamed, never buffered past
+ * the cap) are not. The dependency defaults to the URL's host:port.
  *
- * <p>Every connection, redirect hops included, resolves its host once through a
- * {@link CheckingDnsResolver} and connects only to the addresses it allowed. No proxy, no
- * cookies, no automatic retries (Ferry retries). Thread-safe: one shared pooled client.
+ * <p>Every connection, redirect hops included, resolves its host once through a {@link
+ * CheckingDnsResolver} and connects only to the addresses it allowed. No proxy, no cookies, no
+ * automatic retries (Ferry retries). Thread-safe: one shared pooled client.
  */
 public final class HttpHandler implements JobHandler, AutoCloseable {
   private static final Set<String> METHODS =
       Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
   /** RFC 9110 token characters: what a header name may be made of. */
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
   /** Headers the client sets itself; a payload setting them is refused. */
   private static final Set<String> RESERVED =
-      Set.of("host", "content-length", "transfer-encoding", "connection", "upgrade", "te",
-          "keep-alive", "proxy-connection", "expect");
+      Set.of(
+          "host",
+          "content-length",
+          "transfer-encoding",
+          "connection",
+          "upgrade",
+          "te",
+          "keep-alive",
+          "proxy-connection",
+          "expect");
+
   /** A request's timeout when its payload names none (and no attempt deadline is known): 30 s. */
   private static final long DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -138,8 +148,7 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
     return call(request, shownUrl);
   }
 
-  private JobResult call(HttpUriRequestBase request, String shownUrl)
-      throws InterruptedException {
+  private JobResult call(HttpUriRequestBase request, String shownUrl) throws InterruptedException {
     ClassicHttpResponse response = null;
     try {
       response = client.executeOpen(null, request, HttpClientContext.create());
@@ -153,8 +162,13 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
       HttpEntity entity = response.getEntity();
       byte[] body = entity == null ? new byte[0] : read(entity, request);
       if (body == null) {
-        return JobResult.fail("http response body from " + shownUrl + " is larger than "
-            + "http.max.response.bytes (" + settings.maxResponseBytes() + ")");
+        return JobResult.fail(
+            "http response body from "
+                + shownUrl
+                + " is larger than "
+                + "http.max.response.bytes ("
+                + settings.maxResponseBytes()
+                + ")");
       }
       Header ct = response.getFirstHeader("Content-Type");
       return JobResult.success(HttpBodies.result(status, body, ct == null ? null : ct.getValue()));
@@ -165,12 +179,12 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
         throw new InterruptedException("interrupted calling " + shownUrl);
       }
       if (e.getCause() instanceof RedirectException r) {
-        return JobResult.fail("http redirects from " + shownUrl + ": "
-            + SafeText.echo(r.getMessage()));
+        return JobResult.fail(
+            "http redirects from " + shownUrl + ": " + SafeText.echo(r.getMessage()));
       }
       String what = e instanceof InterruptedIOException ? "timeout" : "connect/IO error";
-      return JobResult.retry("http " + what + " calling " + shownUrl + ": "
-          + SafeText.echo(e.toString()));
+      return JobResult.retry(
+          "http " + what + " calling " + shownUrl + ": " + SafeText.echo(e.toString()));
     } finally {
       if (response != null) {
         try {
@@ -243,8 +257,11 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
     }
     String method = m.isTextual() ? m.textValue().toUpperCase(Locale.ROOT) : null;
     if (method == null || !METHODS.contains(method)) {
-      throw new BadArgument("http method must be one of " + String.join(", ", METHODS.stream()
-          .sorted().toList()) + " but was " + SafeText.echo(String.valueOf(m)));
+      throw new BadArgument(
+          "http method must be one of "
+              + String.join(", ", METHODS.stream().sorted().toList())
+              + " but was "
+              + SafeText.echo(String.valueOf(m)));
     }
     return method;
   }
@@ -280,10 +297,13 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
       return;
     }
     if (body.isTextual()) {
-      request.setEntity(new ByteArrayEntity(body.textValue().getBytes(StandardCharsets.UTF_8), null));
+      request.setEntity(
+          new ByteArrayEntity(body.textValue().getBytes(StandardCharsets.UTF_8), null));
     } else {
-      request.setEntity(new ByteArrayEntity(FerryJson.bytes(body),
-          body.isContainerNode() ? ContentType.create("application/json") : null));
+      request.setEntity(
+          new ByteArrayEntity(
+              FerryJson.bytes(body),
+              body.isContainerNode() ? ContentType.create("application/json") : null));
     }
   }
 
@@ -308,15 +328,24 @@ public final class HttpHandler implements JobHandler, AutoCloseable {
       }
       JsonNode v = h.getValue();
       if (!v.isValueNode() || v.isNull()) {
-        throw new BadArgument("http header '" + name + "' must be a string, number or boolean "
-            + "but was " + v.getNodeType());
+        throw new BadArgument(
+            "http header '"
+                + name
+                + "' must be a string, number or boolean "
+                + "but was "
+                + v.getNodeType());
       }
       String value = v.asText();
       for (int i = 0; i < value.length(); i++) {
         char c = value.charAt(i);
         if ((c < 0x20 && c != '\t') || c == 0x7F) {
-          throw new BadArgument("http header '" + name + "' has a control character in its "
-              + "value: '" + SafeText.echo(value) + "'");
+          throw new BadArgument(
+              "http header '"
+                  + name
+                  + "' has a control character in its "
+                  + "value: '"
+                  + SafeText.echo(value)
+                  + "'");
         }
       }
       request.addHeader(name, value);

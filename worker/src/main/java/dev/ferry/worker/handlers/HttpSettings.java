@@ -6,12 +6,12 @@ import dev.ferry.core.config.Setting;
 import dev.ferry.worker.egress.EgressPolicy;
 
 /**
- * How the built-in {@code http} handler behaves: where it may connect, the largest response
- * body it reads and whether it follows redirects. Immutable.
+ * How the built-in {@code http} handler behaves: where it may connect, the largest response body it
+ * reads and whether it follows redirects. Immutable.
  *
  * @param maxResponseBytes {@code http.max.response.bytes}
- * @param followRedirects {@code http.follow.redirects} (at most {@link #MAX_REDIRECTS} hops,
- *     each checked against the policy)
+ * @param followRedirects {@code http.follow.redirects} (at most {@link #MAX_REDIRECTS} hops, each
+ *     checked against the policy)
  */
 public record HttpSettings(EgressPolicy policy, int maxResponseBytes, boolean followRedirects) {
   /** Most redirect hops one call follows. */
@@ -33,8 +33,8 @@ public record HttpSettings(EgressPolicy policy, int maxResponseBytes, boolean fo
   }
 
   /**
-   * Reads {@code http.allow}, {@code http.deny}, {@code http.max.response.bytes} and
-   * {@code http.follow.redirects}.
+   * Reads {@code http.allow}, {@code http.deny}, {@code http.max.response.bytes} and {@code
+   * http.follow.redirects}.
    *
    * @throws ConfigException naming the setting and the bad value
    */

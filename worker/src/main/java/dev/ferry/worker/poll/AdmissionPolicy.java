@@ -9,24 +9,24 @@ import java.util.function.ToIntFunction;
  * Which fetched jobs may start now, and when to stop fetching. The rules, in one place:
  *
  * <ul>
- *   <li><b>Global limit</b>: at most {@code concurrency} handler threads alive, and no start
- *       while {@code bufferLimit} outcomes wait for Kafka's acknowledgement.
- *   <li><b>Bulkhead</b>: at most {@code bulkhead(dependency)} jobs of a dependency at once on
- *       this worker (0 = no limit of its own); a job whose bulkhead is full waits while others
- *       behind it start.
+ *   <li><b>Global limit</b>: at most {@code concurrency} handler threads alive, and no start while
+ *       {@code bufferLimit} outcomes wait for Kafka's acknowledgement.
+ *   <li><b>Bulkhead</b>: at most {@code bulkhead(dependency)} jobs of a dependency at once on this
+ *       worker (0 = no limit of its own); a job whose bulkhead is full waits while others behind it
+ *       start.
  *   <li><b>Isolation</b>: a job that was running when a worker died ({@code crashes > 0}) starts
- *       only when nothing else is running or unreported, and nothing starts until it has
- *       reported: if it kills this JVM too, the crash is pinned on it alone.
+ *       only when nothing else is running or unreported, and nothing starts until it has reported:
+ *       if it kills this JVM too, the crash is pinned on it alone.
  *   <li><b>Deferral</b>: when slots are free but the buffer is full of jobs waiting for their
  *       bulkhead, those are handed back (deferred, no attempt used) rather than block their
  *       partitions.
  *   <li><b>Backpressure</b>: fetching pauses while draining, while all slots are busy, while the
- *       buffer plus unacknowledged outcomes reach {@code bufferLimit}, or while a redelivery
- *       check is out.
+ *       buffer plus unacknowledged outcomes reach {@code bufferLimit}, or while a redelivery check
+ *       is out.
  * </ul>
  *
- * <p>Pure bookkeeping: no Kafka, no database, no clock. The poll thread decides and records
- * starts and ends; the counts are safe to read from any thread (gauges).
+ * <p>Pure bookkeeping: no Kafka, no database, no clock. The poll thread decides and records starts
+ * and ends; the counts are safe to read from any thread (gauges).
  */
 final class AdmissionPolicy {
   /** What to do with the next buffered job. */
@@ -46,8 +46,10 @@ final class AdmissionPolicy {
   private final ToIntFunction<String> bulkheads;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
+
   /** Jobs running per dependency (written by the poll thread, read by gauges). */
   private final Map<String, Integer> inFlightByDependency = new ConcurrentHashMap<>();
+
   /** Whether a job that crashed a worker before runs alone now. Poll thread only. */
   private boolean alone;
 
@@ -69,8 +71,8 @@ final class AdmissionPolicy {
   }
 
   /**
-   * Whether any job may start now: no job runs alone, a slot is free, and fewer than
-   * {@code bufferLimit} outcomes wait for their acknowledgement.
+   * Whether any job may start now: no job runs alone, a slot is free, and fewer than {@code
+   * bufferLimit} outcomes wait for their acknowledgement.
    */
   boolean mayStart(int unacknowledged) {
     return !alone && inFlight.get() < concurrency && unacknowledged < bufferLimit;
@@ -109,8 +111,10 @@ final class AdmissionPolicy {
    * @param checking whether a redelivery check is out
    */
   boolean mustPause(boolean draining, int buffered, int unacknowledged, boolean checking) {
-    return draining || inFlight.get() >= concurrency
-        || buffered + unacknowledged >= bufferLimit || checking;
+    return draining
+        || inFlight.get() >= concurrency
+        || buffered + unacknowledged >= bufferLimit
+        || checking;
   }
 
   /**
@@ -147,8 +151,8 @@ final class AdmissionPolicy {
   }
 
   /**
-   * Finished jobs whose outcome is not acknowledged yet, given how many started or deferred
-   * jobs await theirs.
+   * Finished jobs whose outcome is not acknowledged yet, given how many started or deferred jobs
+   * await theirs.
    */
   int unacknowledged(int awaitingOutcome) {
     return Math.max(0, awaitingOutcome - inFlight.get());

@@ -5,17 +5,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What other threads tell the poll thread, through its queue: a job's completion, or the
- * database's verdict on possibly redelivered records.
+ * What other threads tell the poll thread, through its queue: a job's completion, or the database's
+ * verdict on possibly redelivered records.
  */
 sealed interface LoopEvent permits LoopEvent.Job, LoopEvent.Checked {
   /** A job thread's {@link Completion}. */
   record Job(Completion<Ticket> completion) implements LoopEvent {}
 
   /**
-   * The database's verdict on possibly redelivered records: those whose dispatch key is in
-   * {@code runnable} may start, the others are stale; {@code runnable} is null when the check
-   * failed ({@code error}): all may start.
+   * The database's verdict on possibly redelivered records: those whose dispatch key is in {@code
+   * runnable} may start, the others are stale; {@code runnable} is null when the check failed
+   * ({@code error}): all may start.
    */
   record Checked(List<PendingRecord> batch, Set<String> runnable, Exception error)
       implements LoopEvent {}

@@ -3,25 +3,29 @@ package dev.ferry.worker.poll;
 import java.util.TreeSet;
 
 /**
- * Offsets of one assigned partition that are fetched but not finished. The committable offset
- * is the lowest unfinished one (or one past the highest seen when all are finished): the
- * highest contiguous finished prefix. A new tracker is made for each assignment, so completions
- * from an earlier assignment (an older epoch) are recognised and dropped. Poll thread only.
+ * Offsets of one assigned partition that are fetched but not finished. The committable offset is
+ * the lowest unfinished one (or one past the highest seen when all are finished): the highest
+ * contiguous finished prefix. A new tracker is made for each assignment, so completions from an
+ * earlier assignment (an older epoch) are recognised and dropped. Poll thread only.
  */
 final class OffsetTracker {
   private final TreeSet<Long> outstanding = new TreeSet<>();
   private long nextOffset = -1;
+
   /** The highest offset whose commit the broker confirmed. */
   private long committed = -1;
+
   /** The highest offset in an asynchronous commit that is sent (maybe not yet answered). */
   private long sent = -1;
+
   private final long assignedAtNanos = System.nanoTime();
+
   /** Records below this offset were on the partition when it was assigned (maybe redelivered). */
   private final long endAtAssignment;
 
   /**
-   * @param endAtAssignment the partition's end offset when it was assigned ({@code
-   *     Long.MAX_VALUE} when unknown: every record may be a redelivery)
+   * @param endAtAssignment the partition's end offset when it was assigned ({@code Long.MAX_VALUE}
+   *     when unknown: every record may be a redelivery)
    */
   OffsetTracker(long endAtAssignment) {
     this.endAtAssignment = endAtAssignment;
@@ -60,8 +64,8 @@ final class OffsetTracker {
   }
 
   /**
-   * The offset for a synchronous commit (revocation, shutdown), or -1: anything the broker has
-   * not confirmed, even if an asynchronous commit of it is still unanswered.
+   * The offset for a synchronous commit (revocation, shutdown), or -1: anything the broker has not
+   * confirmed, even if an asynchronous commit of it is still unanswered.
    */
   long uncommitted() {
     long c = nextToCommit();

@@ -17,16 +17,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The partitions a worker owns and what it owes on them: an {@link OffsetTracker} per assigned
- * partition, new for each assignment (so completions of jobs from an earlier assignment, an
- * older epoch, are recognised and dropped); the started jobs whose outcome is not acknowledged
- * yet; and the offset commits, only ever up to the highest contiguous acknowledged offset.
+ * partition, new for each assignment (so completions of jobs from an earlier assignment, an older
+ * epoch, are recognised and dropped); the started jobs whose outcome is not acknowledged yet; and
+ * the offset commits, only ever up to the highest contiguous acknowledged offset.
  *
  * <p>As the consumer's rebalance listener it makes a tracker per assigned partition and, on
  * revocation, gives in-flight jobs of the revoked partitions a grace period, commits what they
  * finished and forgets them (the loop drops their buffered records).
  *
- * <p>Poll thread only (the consumer calls the listener from inside {@code poll}); the counters
- * are safe to read from any thread.
+ * <p>Poll thread only (the consumer calls the listener from inside {@code poll}); the counters are
+ * safe to read from any thread.
  */
 final class Partitions implements ConsumerRebalanceListener {
   private static final Logger log = LoggerFactory.getLogger(Partitions.class);
@@ -90,8 +90,8 @@ final class Partitions implements ConsumerRebalanceListener {
   }
 
   /**
-   * A job's outcome is acknowledged: its offset is finished, unless its partition was revoked
-   * (or reassigned) meanwhile.
+   * A job's outcome is acknowledged: its offset is finished, unless its partition was revoked (or
+   * reassigned) meanwhile.
    */
   void outcomeStored(Ticket ticket) {
     awaitingOutcome.remove(ticket);
@@ -129,8 +129,8 @@ final class Partitions implements ConsumerRebalanceListener {
   }
 
   /**
-   * Commits finished offsets asynchronously, at most every {@link #COMMIT_INTERVAL}; the
-   * callback runs on the poll thread, inside a later poll or commit.
+   * Commits finished offsets asynchronously, at most every {@link #COMMIT_INTERVAL}; the callback
+   * runs on the poll thread, inside a later poll or commit.
    */
   void commitAsync() {
     long now = System.nanoTime();
@@ -172,8 +172,8 @@ final class Partitions implements ConsumerRebalanceListener {
   }
 
   /**
-   * Commits what the broker has not confirmed for {@code parts}, synchronously; marks the
-   * trackers committed only when that succeeded.
+   * Commits what the broker has not confirmed for {@code parts}, synchronously; marks the trackers
+   * committed only when that succeeded.
    */
   private void commitSync(Collection<TopicPartition> parts, String what) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -208,8 +208,10 @@ final class Partitions implements ConsumerRebalanceListener {
       try {
         ends = consumer.endOffsets(partitions, END_OFFSETS_TIMEOUT);
       } catch (RuntimeException e) {
-        log.warn("Could not read end offsets of {} ({}); checking all their records for"
-            + " redelivery", partitions, e.toString());
+        log.warn(
+            "Could not read end offsets of {} ({}); checking all their records for" + " redelivery",
+            partitions,
+            e.toString());
       }
     }
     for (TopicPartition tp : partitions) {
@@ -248,11 +250,11 @@ final class Partitions implements ConsumerRebalanceListener {
   }
 
   /**
-   * Gives in-flight jobs of revoked partitions up to {@code worker.revoke.grace.ms} to finish,
-   * so that their offsets are committed here and the new owner does not run them again. Jobs
-   * still running after that keep running; their records go to the new owner uncommitted,
-   * which skips them while they are RUNNING here (the redelivery check), and their outcome is
-   * applied once whichever run reports first.
+   * Gives in-flight jobs of revoked partitions up to {@code worker.revoke.grace.ms} to finish, so
+   * that their offsets are committed here and the new owner does not run them again. Jobs still
+   * running after that keep running; their records go to the new owner uncommitted, which skips
+   * them while they are RUNNING here (the redelivery check), and their outcome is applied once
+   * whichever run reports first.
    */
   private void awaitInFlight(Collection<TopicPartition> partitions) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(revokeGraceMs);
@@ -260,13 +262,16 @@ final class Partitions implements ConsumerRebalanceListener {
     if (waiting == 0 || revokeGraceMs <= 0) {
       return;
     }
-    log.info("Rebalance: waiting up to {} ms for {} in-flight jobs of revoked partitions",
-        revokeGraceMs, waiting);
+    log.info(
+        "Rebalance: waiting up to {} ms for {} in-flight jobs of revoked partitions",
+        revokeGraceMs,
+        waiting);
     try {
       while (runningOn(partitions) > 0) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          log.info("Rebalance: {} jobs still running; their records go to the new owner",
+          log.info(
+              "Rebalance: {} jobs still running; their records go to the new owner",
               runningOn(partitions));
           return;
         }

@@ -12,8 +12,10 @@ final class PendingRecord {
   private final ConsumerRecord<String, byte[]> record;
   private final WorkItem item;
   private final String dependency;
+
   /** Waiting for the redelivery check: may not start yet. */
   boolean checking;
+
   /** Possibly a redelivery: its start notice must be acknowledged before the handler runs. */
   boolean suspect;
 

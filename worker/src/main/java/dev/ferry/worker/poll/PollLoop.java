@@ -29,22 +29,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's poll loop. One thread owns the consumer and only polls, hands out work, pauses,
  * resumes and commits; handlers run elsewhere ({@link JobRunner}) and talk back through a queue
- * ({@link LoopEvent}). Which job may start is decided by the {@link AdmissionPolicy}; what is
- * owed on each partition, commits and rebalances by {@link Partitions}; which fetched records
- * may be redeliveries, and whether they are stale, by the {@link RedeliveryScreen}.
+ * ({@link LoopEvent}). Which job may start is decided by the {@link AdmissionPolicy}; what is owed
+ * on each partition, commits and rebalances by {@link Partitions}; which fetched records may be
+ * redeliveries, and whether they are stale, by the {@link RedeliveryScreen}.
  *
  * <ul>
- *   <li><b>Bounded</b>: at most {@code concurrency} handler threads alive; fetched records
- *       wait in a buffer of at most {@link #BUFFER_BATCHES} poll batches, and every partition is
- *       paused while all slots are busy or the buffer is full, so memory is bounded whatever the
- *       backlog. Polling continues while paused, so the consumer stays in its group however long
- *       handlers block.
+ *   <li><b>Bounded</b>: at most {@code concurrency} handler threads alive; fetched records wait in
+ *       a buffer of at most {@link #BUFFER_BATCHES} poll batches, and every partition is paused
+ *       while all slots are busy or the buffer is full, so memory is bounded whatever the backlog.
+ *       Polling continues while paused, so the consumer stays in its group however long handlers
+ *       block.
  *   <li><b>Commits</b> only up to the highest contiguous offset whose outcome is acknowledged.
  *   <li><b>Rebalances</b>: on revocation, finished offsets are committed and buffered records
- *       dropped; completions of in-flight jobs from a revoked partition belong to an old
- *       tracker and are ignored.
- *   <li><b>Drain</b>: {@link #drain} stops starting jobs, waits for in-flight ones up to a
- *       timeout, commits and leaves the group.
+ *       dropped; completions of in-flight jobs from a revoked partition belong to an old tracker
+ *       and are ignored.
+ *   <li><b>Drain</b>: {@link #drain} stops starting jobs, waits for in-flight ones up to a timeout,
+ *       commits and leaves the group.
  * </ul>
  */
 public final class PollLoop implements Runnable {
@@ -80,15 +80,21 @@ public final class PollLoop implements Runnable {
   private final RedeliveryScreen redeliveries;
   private final ArrayDeque<PendingRecord> buffer = new ArrayDeque<>();
   private final LinkedBlockingQueue<LoopEvent> events = new LinkedBlockingQueue<>();
+
   /** Hands a job's completions to this loop's queue (thread-safe, non-blocking). */
   private final java.util.function.Consumer<Completion<Ticket>> completions = this::completed;
+
   private final CountDownLatch stopped = new CountDownLatch(1);
+
   /** Why the loop ended, if it failed (not drained): the process must exit. */
   private volatile Throwable failure;
+
   /** Finished jobs whose outcome Kafka has not acknowledged yet (sampled each round). */
   private volatile int unacknowledged;
+
   /** Records fetched and not started (sampled for gauges). */
   private volatile int bufferedCount;
+
   private volatile boolean draining;
   private volatile long drainDeadlineNanos;
   private volatile boolean paused;
@@ -97,16 +103,22 @@ public final class PollLoop implements Runnable {
   private long lagSampledNanos;
 
   /**
-   * @param maxPollRecords the consumer's {@code max.poll.records}; the buffer of fetched, not
-   *     yet started records is kept below {@link #BUFFER_BATCHES} times that
-   * @param redeliveryCheck checks records fetched within {@code checkWindow} of their
-   *     partition's assignment (null: no check)
+   * @param maxPollRecords the consumer's {@code max.poll.records}; the buffer of fetched, not yet
+   *     started records is kept below {@link #BUFFER_BATCHES} times that
+   * @param redeliveryCheck checks records fetched within {@code checkWindow} of their partition's
+   *     assignment (null: no check)
    * @param revokeGrace how long a rebalance waits for in-flight jobs of revoked partitions
    */
   public PollLoop(
-      Consumer<String, byte[]> consumer, String topic, JobRunner runner, int concurrency,
-      int maxPollRecords, RedeliveryCheck redeliveryCheck, Duration checkWindow,
-      Duration revokeGrace, WorkerMetrics metrics) {
+      Consumer<String, byte[]> consumer,
+      String topic,
+      JobRunner runner,
+      int concurrency,
+      int maxPollRecords,
+      RedeliveryCheck redeliveryCheck,
+      Duration checkWindow,
+      Duration revokeGrace,
+      WorkerMetrics metrics) {
     this.consumer = consumer;
     this.topic = topic;
     this.runner = runner;
@@ -129,8 +141,10 @@ public final class PollLoop implements Runnable {
             break;
           }
           if (System.nanoTime() > drainDeadlineNanos) {
-            log.warn("Drain timeout: {} jobs still running, {} outcomes unacknowledged;"
-                + " their records will be redelivered", admission.inFlight(),
+            log.warn(
+                "Drain timeout: {} jobs still running, {} outcomes unacknowledged;"
+                    + " their records will be redelivered",
+                admission.inFlight(),
                 partitions.awaitingOutcome());
             break;
           }
@@ -155,8 +169,10 @@ public final class PollLoop implements Runnable {
     } catch (Throwable t) {
       failure = t;
       metrics.loopError(LOOP_NAME);
-      log.error("Worker poll loop failed; the consumer leaves its group and its records will be"
-          + " redelivered", t);
+      log.error(
+          "Worker poll loop failed; the consumer leaves its group and its records will be"
+              + " redelivered",
+          t);
     } finally {
       try {
         consumer.close(CLOSE_TIMEOUT);
@@ -204,20 +220,25 @@ public final class PollLoop implements Runnable {
 
   private PendingRecord decode(ConsumerRecord<String, byte[]> rec) {
     try {
-      WorkItem item = WireCodec.decodeWorkItem(rec.value())
-          .withTraceparent(TraceContext.fromHeaders(rec.headers()));
+      WorkItem item =
+          WireCodec.decodeWorkItem(rec.value())
+              .withTraceparent(TraceContext.fromHeaders(rec.headers()));
       return new PendingRecord(rec, item, runner.dependencyOf(item));
     } catch (IOException | RuntimeException e) {
-      log.error("Skipping malformed work item at {}-{}@{}: {}", rec.topic(), rec.partition(),
-          rec.offset(), e.getMessage());
+      log.error(
+          "Skipping malformed work item at {}-{}@{}: {}",
+          rec.topic(),
+          rec.partition(),
+          rec.offset(),
+          e.getMessage());
       return PendingRecord.malformed(rec);
     }
   }
 
   /**
-   * Starts buffered jobs while the admission policy allows: globally and for each dependency.
-   * A job whose dependency is at its limit waits in the buffer while others behind it start;
-   * the buffer stays bounded because fetching is paused meanwhile.
+   * Starts buffered jobs while the admission policy allows: globally and for each dependency. A job
+   * whose dependency is at its limit waits in the buffer while others behind it start; the buffer
+   * stays bounded because fetching is paused meanwhile.
    */
   private void startBuffered() {
     for (Iterator<PendingRecord> it = buffer.iterator();
@@ -249,8 +270,10 @@ public final class PollLoop implements Runnable {
           Ticket ticket = new Ticket(tp, tracker, p.offset(), null, true);
           partitions.awaitOutcome(ticket);
           admission.startedAlone();
-          log.info("Running job {} alone: {} worker(s) died while running it before",
-              p.item().id(), p.item().crashes());
+          log.info(
+              "Running job {} alone: {} worker(s) died while running it before",
+              p.item().id(),
+              p.item().crashes());
           runner.start(p.item(), ticket, completions, true);
           return;
         }
@@ -268,8 +291,8 @@ public final class PollLoop implements Runnable {
   }
 
   /**
-   * Slots are free but the buffer is full of jobs waiting for their bulkhead: hands them back
-   * for a moment (deferred, no attempt used) rather than block their partitions.
+   * Slots are free but the buffer is full of jobs waiting for their bulkhead: hands them back for a
+   * moment (deferred, no attempt used) rather than block their partitions.
    */
   private void deferWaiting() {
     if (!admission.shouldDeferWaiting(buffer.size())) {
@@ -288,7 +311,10 @@ public final class PollLoop implements Runnable {
       }
       Ticket ticket = new Ticket(tp, tracker, p.offset(), null, false);
       partitions.awaitOutcome(ticket);
-      runner.defer(p.item(), ticket, completions,
+      runner.defer(
+          p.item(),
+          ticket,
+          completions,
           "bulkhead of " + p.dependency() + " is full on this worker");
     }
   }
@@ -313,8 +339,7 @@ public final class PollLoop implements Runnable {
   private void handle(LoopEvent event) {
     switch (event) {
       case LoopEvent.Checked checked -> checked(checked);
-      case LoopEvent.Job(Completion.SlotFreed<Ticket>(Ticket t)) ->
-          admission.ended(t.dependency());
+      case LoopEvent.Job(Completion.SlotFreed<Ticket>(Ticket t)) -> admission.ended(t.dependency());
       case LoopEvent.Job(Completion.OutcomeStored<Ticket>(Ticket t)) -> {
         partitions.outcomeStored(t);
         admission.reported(t.alone());
@@ -336,16 +361,15 @@ public final class PollLoop implements Runnable {
   }
 
   /**
-   * Pauses every partition while the admission policy says so, resumes them when it no longer
-   * does. Outcomes Kafka has not acknowledged count against the buffer: while results cannot be
-   * produced, the worker stops taking work instead of piling up outcomes in memory.
+   * Pauses every partition while the admission policy says so, resumes them when it no longer does.
+   * Outcomes Kafka has not acknowledged count against the buffer: while results cannot be produced,
+   * the worker stops taking work instead of piling up outcomes in memory.
    */
   private void applyBackpressure() {
     Set<TopicPartition> assigned = consumer.assignment();
     int unacked = unacked();
     unacknowledged = unacked;
-    boolean full = admission.mustPause(draining, buffer.size(), unacked,
-        redeliveries.asking());
+    boolean full = admission.mustPause(draining, buffer.size(), unacked, redeliveries.asking());
     if (full && !assigned.isEmpty()) {
       consumer.pause(assigned);
       paused = true;
@@ -356,8 +380,8 @@ public final class PollLoop implements Runnable {
   }
 
   /**
-   * Stops starting new jobs and lets the loop finish: in-flight jobs get until {@code timeout}
-   * to end, then offsets are committed and the consumer leaves the group. Blocks until done.
+   * Stops starting new jobs and lets the loop finish: in-flight jobs get until {@code timeout} to
+   * end, then offsets are committed and the consumer leaves the group. Blocks until done.
    *
    * @return whether the loop ended within {@code timeout} plus {@link #DRAIN_SLACK}
    */

@@ -15,17 +15,17 @@ import javax.sql.DataSource;
 
 /**
  * Decides which possibly redelivered work items may run, with one query per poll batch. Records
- * fetched soon after a partition moved to this worker may have been started by its previous
- * owner. An item runs only if its job is still {@code QUEUED} for that very dispatch; a job that
- * is {@code RUNNING} belongs to a live worker or, if that worker died, to the orchestrator's
- * rescuer (which retries it fenced and counts the crash, so a job that kills its workers is not
- * passed from worker to worker); any other state means the item is stale.
+ * fetched soon after a partition moved to this worker may have been started by its previous owner.
+ * An item runs only if its job is still {@code QUEUED} for that very dispatch; a job that is {@code
+ * RUNNING} belongs to a live worker or, if that worker died, to the orchestrator's rescuer (which
+ * retries it fenced and counts the crash, so a job that kills its workers is not passed from worker
+ * to worker); any other state means the item is stale.
  */
 public final class RedeliveryCheck {
   /**
    * {@code FOR SHARE} waits for a dispatcher whose claim of the job is not committed yet (it
-   * produces the work item before it commits), so a brand-new dispatch is seen as QUEUED and
-   * never mistaken for a stale one. Locks are taken in id order, like the outcome applier's.
+   * produces the work item before it commits), so a brand-new dispatch is seen as QUEUED and never
+   * mistaken for a stale one. Locks are taken in id order, like the outcome applier's.
    */
   private static final String SQL =
       "SELECT id, status, run_seq FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR SHARE";

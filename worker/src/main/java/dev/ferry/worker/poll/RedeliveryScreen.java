@@ -10,13 +10,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Screens fetched records that may be redeliveries: records that were already on a partition
- * when it was assigned to this worker, fetched within {@code worker.redelivery.check.ms} of the
- * assignment, may have been started by the partition's previous owner. They are held (marked
- * {@link PendingRecord#checking}) while the {@link RedeliveryCheck} asks the database, off the
- * poll thread, one query per poll batch; the verdict comes back as a {@link LoopEvent.Checked}.
- * Records whose job has moved on are stale and skipped; if the check fails, all of them run
- * (a stale outcome changes nothing). Poll thread only, except {@link #staleSkipped()}.
+ * Screens fetched records that may be redeliveries: records that were already on a partition when
+ * it was assigned to this worker, fetched within {@code worker.redelivery.check.ms} of the
+ * assignment, may have been started by the partition's previous owner. They are held (marked {@link
+ * PendingRecord#checking}) while the {@link RedeliveryCheck} asks the database, off the poll
+ * thread, one query per poll batch; the verdict comes back as a {@link LoopEvent.Checked}. Records
+ * whose job has moved on are stale and skipped; if the check fails, all of them run (a stale
+ * outcome changes nothing). Poll thread only, except {@link #staleSkipped()}.
  */
 final class RedeliveryScreen {
   private static final Logger log = LoggerFactory.getLogger(RedeliveryScreen.class);
@@ -25,6 +25,7 @@ final class RedeliveryScreen {
   private final long windowNanos;
   private final Consumer<LoopEvent> verdicts;
   private final AtomicLong staleSkipped = new AtomicLong();
+
   /** Checks asked and not answered yet. */
   private int pending;
 
@@ -51,7 +52,9 @@ final class RedeliveryScreen {
    * @return whether it is held
    */
   boolean screen(PendingRecord p, OffsetTracker tracker, long nowNanos) {
-    if (check == null || p.item() == null || !tracker.mayBeRedelivered(p.offset())
+    if (check == null
+        || p.item() == null
+        || !tracker.mayBeRedelivered(p.offset())
         || nowNanos - tracker.assignedAtNanos() >= windowNanos) {
       return false;
     }
@@ -64,13 +67,16 @@ final class RedeliveryScreen {
   void ask(List<PendingRecord> batch) {
     pending++;
     List<WorkItem> items = batch.stream().map(PendingRecord::item).toList();
-    Thread.ofVirtual().name("ferry-redelivery-check").start(() -> {
-      try {
-        verdicts.accept(new LoopEvent.Checked(batch, check.runnable(items), null));
-      } catch (Exception e) {
-        verdicts.accept(new LoopEvent.Checked(batch, null, e));
-      }
-    });
+    Thread.ofVirtual()
+        .name("ferry-redelivery-check")
+        .start(
+            () -> {
+              try {
+                verdicts.accept(new LoopEvent.Checked(batch, check.runnable(items), null));
+              } catch (Exception e) {
+                verdicts.accept(new LoopEvent.Checked(batch, null, e));
+              }
+            });
   }
 
   /** Whether a check is out (fetching then waits for it). */
@@ -78,14 +84,14 @@ final class RedeliveryScreen {
     return pending > 0;
   }
 
-  /**
-   * Releases the records of a verdict; returns those found stale, which must not run.
-   */
+  /** Releases the records of a verdict; returns those found stale, which must not run. */
   List<PendingRecord> verdict(LoopEvent.Checked c) {
     pending--;
     if (c.error() != null) {
-      log.warn("Could not check {} possibly redelivered work items against the database ({});"
-          + " running them (a stale outcome changes nothing)", c.batch().size(),
+      log.warn(
+          "Could not check {} possibly redelivered work items against the database ({});"
+              + " running them (a stale outcome changes nothing)",
+          c.batch().size(),
           c.error().toString());
     }
     List<PendingRecord> stale = new ArrayList<>();
@@ -105,8 +111,10 @@ final class RedeliveryScreen {
   void skipped(int n) {
     if (n > 0) {
       staleSkipped.addAndGet(n);
-      log.info("Skipped {} redelivered work items whose jobs already moved on (finished,"
-          + " retried, or running elsewhere)", n);
+      log.info(
+          "Skipped {} redelivered work items whose jobs already moved on (finished,"
+              + " retried, or running elsewhere)",
+          n);
     }
   }
 

@@ -12,5 +12,8 @@ import org.apache.kafka.common.TopicPartition;
  * @param alone whether this job runs alone because workers died running it before
  */
 record Ticket(
-    TopicPartition partition, OffsetTracker tracker, long offset, String dependency,
+    TopicPartition partition,
+    OffsetTracker tracker,
+    long offset,
+    String dependency,
     boolean alone) {}

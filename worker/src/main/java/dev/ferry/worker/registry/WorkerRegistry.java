@@ -50,8 +50,10 @@ public final class WorkerRegistry {
       ps.setInt(3, concurrency);
       ps.executeUpdate();
     } catch (SQLException e) {
-      log.warn("Could not register worker {} in ferry.workers (will retry with heartbeats): {}",
-          workerId, e.toString());
+      log.warn(
+          "Could not register worker {} in ferry.workers (will retry with heartbeats): {}",
+          workerId,
+          e.toString());
     }
   }
 

@@ -22,9 +22,9 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * The client's local logic, without a database: decisions from its view, the local early stop,
- * its bounds (its threads are never started), and failures of its loops (a database that
- * refuses every connection).
+ * The client's local logic, without a database: decisions from its view, the local early stop, its
+ * bounds (its threads are never started), and failures of its loops (a database that refuses every
+ * connection).
  */
 class BreakerClientTest {
   private static final int CAP = 100;
@@ -57,15 +57,36 @@ class BreakerClientTest {
   private final ManualClock clock = new ManualClock();
 
   private BreakerClient client() {
-    return new BreakerClient(null, d -> BreakerConfig.DEFAULT, t -> {}, clock,
-        Duration.ofMillis(50), CAP, WorkerMetrics.none());
+    return new BreakerClient(
+        null,
+        d -> BreakerConfig.DEFAULT,
+        t -> {},
+        clock,
+        Duration.ofMillis(50),
+        CAP,
+        WorkerMetrics.none());
   }
 
-  private static BreakerSnapshot snapshot(BreakerState state, long generation, long epoch,
-      Instant openedAt, Instant retryAt, BreakerState forced) {
+  private static BreakerSnapshot snapshot(
+      BreakerState state,
+      long generation,
+      long epoch,
+      Instant openedAt,
+      Instant retryAt,
+      BreakerState forced) {
     BreakerConfig c = BreakerConfig.DEFAULT;
-    return new BreakerSnapshot(DEP, state, generation, epoch,
-        SlidingWindow.empty(c.windowType(), c.windowSize()), openedAt, retryAt, 0, 0, 0, forced,
+    return new BreakerSnapshot(
+        DEP,
+        state,
+        generation,
+        epoch,
+        SlidingWindow.empty(c.windowType(), c.windowSize()),
+        openedAt,
+        retryAt,
+        0,
+        0,
+        0,
+        forced,
         openedAt);
   }
 
@@ -121,11 +142,11 @@ class BreakerClientTest {
     var stopped = (BreakerClient.Decision.Defer) client.admit(DEP);
     assertThat(stopped.reason()).isEqualTo("circuit breaker for " + DEP + " is opening");
     assertThat(stopped.until()).isBetween(now.plusSeconds(1), now.plusMillis(1_500));
-    assertThat(client.pendingDependencies()).as("the outcomes wait for the report")
-        .isEqualTo(1);
+    assertThat(client.pendingDependencies()).as("the outcomes wait for the report").isEqualTo(1);
 
     clock.advance(Duration.ofSeconds(1));
-    assertThat(client.admit(DEP)).as("the local stop is short; the shared state decides")
+    assertThat(client.admit(DEP))
+        .as("the local stop is short; the shared state decides")
         .isInstanceOf(BreakerClient.Decision.Proceed.class);
   }
 
@@ -189,14 +210,24 @@ class BreakerClientTest {
   @Test
   void aDatabaseThatIsAway_isCountedAsFailuresOfBothLoops() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    BreakerClient client = new BreakerClient(refusingDataSource(), d -> BreakerConfig.DEFAULT,
-        t -> {}, Clock.systemUTC(), Duration.ofMillis(20), CAP, new WorkerMetrics(registry, CAP));
+    BreakerClient client =
+        new BreakerClient(
+            refusingDataSource(),
+            d -> BreakerConfig.DEFAULT,
+            t -> {},
+            Clock.systemUTC(),
+            Duration.ofMillis(20),
+            CAP,
+            new WorkerMetrics(registry, CAP));
     client.start();
     try {
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-        assertThat(loopErrors(registry, BreakerClient.LISTENER_LOOP)).isPositive();
-        assertThat(loopErrors(registry, BreakerClient.REPORTER_LOOP)).isPositive();
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                assertThat(loopErrors(registry, BreakerClient.LISTENER_LOOP)).isPositive();
+                assertThat(loopErrors(registry, BreakerClient.REPORTER_LOOP)).isPositive();
+              });
     } finally {
       client.close();
     }
@@ -209,15 +240,18 @@ class BreakerClientTest {
 
   /** A data source whose every connection attempt fails, as while PostgreSQL is down. */
   static DataSource refusingDataSource() {
-    return (DataSource) Proxy.newProxyInstance(BreakerClientTest.class.getClassLoader(),
-        new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
-          if (method.getName().equals("getConnection")) {
-            throw new SQLException("Connection refused (test)");
-          }
-          if (method.getName().equals("toString")) {
-            return "refusing data source";
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
+    return (DataSource)
+        Proxy.newProxyInstance(
+            BreakerClientTest.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("getConnection")) {
+                throw new SQLException("Connection refused (test)");
+              }
+              if (method.getName().equals("toString")) {
+                return "refusing data source";
+              }
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
 }

@@ -35,10 +35,12 @@ class BreakerStoreIT {
     try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
       List<Future<T>> fs = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
-        fs.add(pool.submit(() -> {
-          go.await();
-          return task.call();
-        }));
+        fs.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return task.call();
+                }));
       }
       go.countDown();
       List<T> out = new ArrayList<>();
@@ -50,22 +52,25 @@ class BreakerStoreIT {
   }
 
   private static Connection connect(FerryTestEnv env) throws Exception {
-    return DriverManager.getConnection(env.database().url(), env.database().user(),
-        env.database().password());
+    return DriverManager.getConnection(
+        env.database().url(), env.database().user(), env.database().password());
   }
 
   @Test
   void concurrentReports_loseNoCount(FerryTestEnv env) throws Exception {
-    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 10_000, 5_000, 50, 60_000, 100, 1000, 1, 1000, 3, 0);
+    BreakerConfig cfg =
+        new BreakerConfig(WindowType.COUNT, 10_000, 5_000, 50, 60_000, 100, 1000, 1, 1000, 3, 0);
     BreakerStore store = new BreakerStore(d -> cfg);
-    race(THREADS, () -> {
-      try (Connection c = connect(env)) {
-        for (int i = 0; i < 20; i++) {
-          store.record(c, Map.of("counted", Collections.nCopies(10, Call.SUCCESS)));
-        }
-      }
-      return null;
-    });
+    race(
+        THREADS,
+        () -> {
+          try (Connection c = connect(env)) {
+            for (int i = 0; i < 20; i++) {
+              store.record(c, Map.of("counted", Collections.nCopies(10, Call.SUCCESS)));
+            }
+          }
+          return null;
+        });
     try (Connection c = connect(env)) {
       var s = store.load(c, List.of("counted")).get("counted");
       assertThat(s.window().totals(0).calls()).isEqualTo(THREADS * 20 * 10);
@@ -75,17 +80,24 @@ class BreakerStoreIT {
 
   @Test
   void concurrentFailures_makeExactlyOneTransition(FerryTestEnv env) throws Exception {
-    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 20, 5, 50, 60_000, 100, 60_000, 1, 60_000, 3, 0);
+    BreakerConfig cfg =
+        new BreakerConfig(WindowType.COUNT, 20, 5, 50, 60_000, 100, 60_000, 1, 60_000, 3, 0);
     BreakerStore store = new BreakerStore(d -> cfg);
-    List<List<Transition>> results = race(THREADS, () -> {
-      List<Transition> ts = new ArrayList<>();
-      try (Connection c = connect(env)) {
-        for (int i = 0; i < 5; i++) {
-          ts.addAll(store.record(c, Map.of("dead", List.of(Call.FAILURE, Call.FAILURE))).transitions());
-        }
-      }
-      return ts;
-    });
+    List<List<Transition>> results =
+        race(
+            THREADS,
+            () -> {
+              List<Transition> ts = new ArrayList<>();
+              try (Connection c = connect(env)) {
+                for (int i = 0; i < 5; i++) {
+                  ts.addAll(
+                      store
+                          .record(c, Map.of("dead", List.of(Call.FAILURE, Call.FAILURE)))
+                          .transitions());
+                }
+              }
+              return ts;
+            });
     List<Transition> all = results.stream().flatMap(List::stream).toList();
     assertThat(all).hasSize(1);
     assertThat(all.get(0).to()).isEqualTo(BreakerState.OPEN);
@@ -100,21 +112,25 @@ class BreakerStoreIT {
 
   @Test
   void concurrentTrialRequests_grantExactlyTheConfiguredPermits(FerryTestEnv env) throws Exception {
-    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 20, 1, 50, 60_000, 100, 1, 1, 60_000, 3, 0);
+    BreakerConfig cfg =
+        new BreakerConfig(WindowType.COUNT, 20, 1, 50, 60_000, 100, 1, 1, 60_000, 3, 0);
     BreakerStore store = new BreakerStore(d -> cfg);
     try (Connection c = connect(env)) {
       assertThat(store.record(c, Map.of("flaky", List.of(Call.FAILURE))).transitions()).hasSize(1);
     }
     // OPEN lasts 1 ms: by the time the threads ask, the first permit half-opens it.
     AtomicInteger transitions = new AtomicInteger();
-    List<Boolean> granted = race(THREADS * 2, () -> {
-      try (Connection c = connect(env)) {
-        List<Transition> ts = new ArrayList<>();
-        boolean g = store.acquire(c, "flaky", ts);
-        transitions.addAndGet(ts.size());
-        return g;
-      }
-    });
+    List<Boolean> granted =
+        race(
+            THREADS * 2,
+            () -> {
+              try (Connection c = connect(env)) {
+                List<Transition> ts = new ArrayList<>();
+                boolean g = store.acquire(c, "flaky", ts);
+                transitions.addAndGet(ts.size());
+                return g;
+              }
+            });
     assertThat(granted.stream().filter(g -> g).count()).isEqualTo(3);
     assertThat(transitions.get()).as("one OPEN→HALF_OPEN").isEqualTo(1);
     try (Connection c = connect(env)) {
@@ -122,52 +138,68 @@ class BreakerStoreIT {
       assertThat(s.state()).isEqualTo(BreakerState.HALF_OPEN);
       assertThat(s.halfOpenPermits()).isEqualTo(3);
       assertThat(s.generation()).isEqualTo(2);
-      var closed = store.record(c, Map.of("flaky", List.of(Call.SUCCESS, Call.SUCCESS, Call.SUCCESS)));
+      var closed =
+          store.record(c, Map.of("flaky", List.of(Call.SUCCESS, Call.SUCCESS, Call.SUCCESS)));
       assertThat(closed.snapshots().get("flaky").state()).isEqualTo(BreakerState.CLOSED);
-      assertThat(closed.transitions()).extracting(Transition::to).containsExactly(BreakerState.CLOSED);
+      assertThat(closed.transitions())
+          .extracting(Transition::to)
+          .containsExactly(BreakerState.CLOSED);
     }
   }
+
   @Test
   void aCallAdmittedBeforeTheTrip_isNotATrial_inTheSharedState(FerryTestEnv env) throws Exception {
-    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 20, 2, 50, 60_000, 100, 1, 1, 60_000, 3, 0);
+    BreakerConfig cfg =
+        new BreakerConfig(WindowType.COUNT, 20, 2, 50, 60_000, 100, 1, 1, 60_000, 3, 0);
     BreakerStore store = new BreakerStore(d -> cfg);
     try (Connection c = connect(env)) {
       store.record(c, Map.of("late", List.of(Call.SUCCESS)));
       long closedEpoch = store.load(c, List.of("late")).get("late").epoch();
       assertThat(store.record(c, Map.of("late", List.of(Call.FAILURE, Call.FAILURE))).transitions())
-          .extracting(Transition::to).containsExactly(BreakerState.OPEN);
+          .extracting(Transition::to)
+          .containsExactly(BreakerState.OPEN);
       // OPEN lasts 1 ms: the first permit half-opens it in a new epoch.
       BreakerStore.Grant grant = store.permit(c, "late", new ArrayList<>());
       assertThat(grant.granted()).isTrue();
       assertThat(grant.epoch()).isEqualTo(closedEpoch + 2);
 
-      var late = store.report(c, Map.of("late", Outcomes.of(
-          Collections.nCopies(3, Call.SUCCESS), closedEpoch, cfg)));
+      var late =
+          store.report(
+              c,
+              Map.of("late", Outcomes.of(Collections.nCopies(3, Call.SUCCESS), closedEpoch, cfg)));
       assertThat(late.transitions()).isEmpty();
       var s = store.load(c, List.of("late")).get("late");
       assertThat(s.state()).isEqualTo(BreakerState.HALF_OPEN);
       assertThat(s.halfOpenSuccesses()).isZero();
       assertThat(s.epoch()).as("stored and read back").isEqualTo(grant.epoch());
 
-      var trials = store.report(c, Map.of("late", Outcomes.of(
-          Collections.nCopies(3, Call.SUCCESS), grant.epoch(), cfg)));
-      assertThat(trials.transitions()).extracting(Transition::to).containsExactly(BreakerState.CLOSED);
+      var trials =
+          store.report(
+              c,
+              Map.of(
+                  "late", Outcomes.of(Collections.nCopies(3, Call.SUCCESS), grant.epoch(), cfg)));
+      assertThat(trials.transitions())
+          .extracting(Transition::to)
+          .containsExactly(BreakerState.CLOSED);
     }
   }
 
   @Test
   void outcomesGatheredDuringAnOutage_areAppliedOnceWhenTheDatabaseIsBack(FerryTestEnv env)
       throws Exception {
-    BreakerConfig cfg = new BreakerConfig(WindowType.COUNT, 10_000, 10_000, 50, 60_000, 100, 1000, 1, 1000, 3, 0);
+    BreakerConfig cfg =
+        new BreakerConfig(WindowType.COUNT, 10_000, 10_000, 50, 60_000, 100, 1000, 1, 1000, 3, 0);
     BreakerStore store = new BreakerStore(d -> cfg);
     PendingOutcomes pending = new PendingOutcomes(d -> cfg);
     for (int i = 0; i < 6_000; i++) {
-      pending.add(i % 2 == 0 ? "outage-a" : "outage-b", i % 3 == 0 ? Call.FAILURE : Call.SUCCESS, 0);
+      pending.add(
+          i % 2 == 0 ? "outage-a" : "outage-b", i % 3 == 0 ? Call.FAILURE : Call.SUCCESS, 0);
       if (i % 500 == 499) {
         try {
-          pending.flush(o -> {
-            throw new java.sql.SQLException("the database is away");
-          });
+          pending.flush(
+              o -> {
+                throw new java.sql.SQLException("the database is away");
+              });
         } catch (java.sql.SQLException expected) {
           assertThat(pending.size()).isLessThanOrEqualTo(2);
         }
@@ -179,8 +211,10 @@ class BreakerStoreIT {
       var loaded = store.load(c, List.of("outage-a", "outage-b"));
       assertThat(loaded.get("outage-a").window().totals(0).calls()).isEqualTo(3_000);
       assertThat(loaded.get("outage-b").window().totals(0).calls()).isEqualTo(3_000);
-      assertThat(loaded.get("outage-a").window().totals(0).failures()
-          + loaded.get("outage-b").window().totals(0).failures()).isEqualTo(2_000);
+      assertThat(
+              loaded.get("outage-a").window().totals(0).failures()
+                  + loaded.get("outage-b").window().totals(0).failures())
+          .isEqualTo(2_000);
     }
   }
 }

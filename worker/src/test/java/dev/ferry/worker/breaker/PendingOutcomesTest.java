@@ -19,16 +19,21 @@ class PendingOutcomesTest {
   private static final List<String> DEPS = List.of("payments-api", "mail:25", "search");
 
   @Test
-  void aLongOutage_keepsOneEntryPerDependency_andTheAggregateIsAppliedOnceWhenBack() throws Exception {
+  void aLongOutage_keepsOneEntryPerDependency_andTheAggregateIsAppliedOnceWhenBack()
+      throws Exception {
     PendingOutcomes pending = new PendingOutcomes(d -> CFG);
     int reports = 0;
     for (int i = 0; i < 30_000; i++) {
       pending.add(DEPS.get(i % 3), i % 4 == 0 ? Call.FAILURE : Call.SUCCESS, 7);
       if (i % 1_000 == 999) {
         // Every report interval the store is away.
-        assertThatThrownBy(() -> pending.flush(o -> {
-          throw new SQLException("connection refused");
-        })).isInstanceOf(SQLException.class);
+        assertThatThrownBy(
+                () ->
+                    pending.flush(
+                        o -> {
+                          throw new SQLException("connection refused");
+                        }))
+            .isInstanceOf(SQLException.class);
         reports++;
         assertThat(pending.size()).isLessThanOrEqualTo(DEPS.size());
       }
@@ -59,11 +64,15 @@ class PendingOutcomesTest {
   void callsRecordedDuringAFailedReport_comeAfterTheReturnedOnes() throws Exception {
     PendingOutcomes pending = new PendingOutcomes(d -> CFG);
     pending.add("d", Call.FAILURE, 1);
-    assertThatThrownBy(() -> pending.flush(o -> {
-      // Finishes while the report is on its way (and fails).
-      pending.add("d", Call.SUCCESS, 2);
-      throw new SQLException("gone");
-    })).isInstanceOf(SQLException.class);
+    assertThatThrownBy(
+            () ->
+                pending.flush(
+                    o -> {
+                      // Finishes while the report is on its way (and fails).
+                      pending.add("d", Call.SUCCESS, 2);
+                      throw new SQLException("gone");
+                    }))
+        .isInstanceOf(SQLException.class);
     List<Map<String, Outcomes>> applied = new ArrayList<>();
     pending.flush(applied::add);
     Outcomes o = applied.get(0).get("d");

@@ -30,8 +30,9 @@ class CancellationListenerTest {
   @Test
   void malformedEntries_areSkipped_andTheRestStillCount() {
     Map<UUID, Long> ids = new HashMap<>();
-    int skipped = CancellationListener.parse(
-        "garbage,not-a-uuid:1," + a + ":NaN,:3," + b + ":2,\n\u001b[2J", ids);
+    int skipped =
+        CancellationListener.parse(
+            "garbage,not-a-uuid:1," + a + ":NaN,:3," + b + ":2,\n\u001b[2J", ids);
     assertThat(skipped).isEqualTo(5);
     assertThat(ids).containsExactlyEntriesOf(Map.of(b, 2L));
   }
@@ -48,13 +49,17 @@ class CancellationListenerTest {
   @Test
   void aLostDatabase_isCountedAsALoopError_andTheListenerKeepsTrying() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    DataSource refusing = (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
-          if (method.getName().equals("getConnection")) {
-            throw new SQLException("Connection refused (test)");
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
+    DataSource refusing =
+        (DataSource)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("getConnection")) {
+                    throw new SQLException("Connection refused (test)");
+                  }
+                  throw new UnsupportedOperationException(method.getName());
+                });
     // The runner is never reached: no notification can arrive without a connection.
     CancellationListener listener =
         new CancellationListener(refusing, null, new WorkerMetrics(registry, 10));
@@ -68,8 +73,8 @@ class CancellationListenerTest {
   }
 
   private static double errors(SimpleMeterRegistry registry) {
-    Counter c = registry.find("ferry.loop.errors")
-        .tag("loop", CancellationListener.LOOP_NAME).counter();
+    Counter c =
+        registry.find("ferry.loop.errors").tag("loop", CancellationListener.LOOP_NAME).counter();
     return c == null ? 0 : c.count();
   }
 }

@@ -21,8 +21,8 @@ class EgressPolicyTest {
   }
 
   private static EgressPolicy policy(String allow, String deny) {
-    return EgressPolicy.from(FerryConfig.defaults()
-        .with(Setting.HTTP_ALLOW, allow).with(Setting.HTTP_DENY, deny));
+    return EgressPolicy.from(
+        FerryConfig.defaults().with(Setting.HTTP_ALLOW, allow).with(Setting.HTTP_DENY, deny));
   }
 
   private static String verdict(EgressPolicy p, String host, String address, int port)
@@ -34,26 +34,27 @@ class EgressPolicyTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-      "10.0.0.0/8        | 10.200.3.4      | true",
-      "10.0.0.0/8        | 11.0.0.1        | false",
-      "192.168.1.0/25    | 192.168.1.127   | true",
-      "192.168.1.0/25    | 192.168.1.128   | false",
-      "0.0.0.0/0         | 8.8.8.8         | true",
-      "0.0.0.0/0         | ::1             | false",
-      "10.1.2.3          | 10.1.2.3        | true",
-      "10.1.2.3          | 10.1.2.4        | false",
-      "fd00::/8          | fd12:3456::1    | true",
-      "fd00::/8          | fe80::1         | false",
-      "fe80::/10         | febf::1         | true",
-      "fe80::/10         | fec0::1         | false",
-      "::1               | ::1             | true",
-      "[2001:db8::1]     | 2001:db8::1     | true",
-      "2001:db8::/32     | 2001:db9::1     | false",
-      "::/0              | 10.0.0.1        | false",
-  })
-  void addressEntries_matchByCidr(String entry, String address, boolean matches)
-      throws Exception {
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "10.0.0.0/8        | 10.200.3.4      | true",
+        "10.0.0.0/8        | 11.0.0.1        | false",
+        "192.168.1.0/25    | 192.168.1.127   | true",
+        "192.168.1.0/25    | 192.168.1.128   | false",
+        "0.0.0.0/0         | 8.8.8.8         | true",
+        "0.0.0.0/0         | ::1             | false",
+        "10.1.2.3          | 10.1.2.3        | true",
+        "10.1.2.3          | 10.1.2.4        | false",
+        "fd00::/8          | fd12:3456::1    | true",
+        "fd00::/8          | fe80::1         | false",
+        "fe80::/10         | febf::1         | true",
+        "fe80::/10         | fec0::1         | false",
+        "::1               | ::1             | true",
+        "[2001:db8::1]     | 2001:db8::1     | true",
+        "2001:db8::/32     | 2001:db9::1     | false",
+        "::/0              | 10.0.0.1        | false",
+      })
+  void addressEntries_matchByCidr(String entry, String address, boolean matches) throws Exception {
     assertThat(EgressRule.parse(entry).matches("whatever", ip(address), 443)).isEqualTo(matches);
     assertThat(EgressRule.parse(entry).byAddress()).isTrue();
   }
@@ -87,9 +88,27 @@ class EgressPolicyTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/x", "300.1.1.1", "1.2.3.4.5",
-      "fe80::/129", "[::1", "[::1]x", "[::1]:99999", "host:0", "host:abc", "host:65536",
-      "bad_host!", "-leading.example.com", "a b", "gg::1", "http://x", " "})
+  @ValueSource(
+      strings = {
+        "10.0.0.0/33",
+        "10.0.0.0/-1",
+        "10.0.0.0/x",
+        "300.1.1.1",
+        "1.2.3.4.5",
+        "fe80::/129",
+        "[::1",
+        "[::1]x",
+        "[::1]:99999",
+        "host:0",
+        "host:abc",
+        "host:65536",
+        "bad_host!",
+        "-leading.example.com",
+        "a b",
+        "gg::1",
+        "http://x",
+        " "
+      })
   void badEntries_failNamingTheSetting(String entry) {
     assertThatThrownBy(() -> policy("", "8.8.8.8," + entry))
         .isInstanceOf(ConfigException.class)
@@ -113,7 +132,8 @@ class EgressPolicyTest {
   void defaults_denyLinkLocalAndMetadata_only() throws Exception {
     EgressPolicy p = EgressPolicy.defaults();
     assertThat(verdict(p, "169.254.169.254", "169.254.169.254", 80))
-        .startsWith("blocked by http.deny").contains("169.254.0.0/16");
+        .startsWith("blocked by http.deny")
+        .contains("169.254.0.0/16");
     assertThat(verdict(p, "metadata.example", "169.254.1.1", 80))
         .startsWith("blocked by http.deny");
     assertThat(verdict(p, "x", "fe80::1", 80)).startsWith("blocked by http.deny");

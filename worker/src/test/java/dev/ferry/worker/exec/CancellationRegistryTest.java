@@ -47,8 +47,7 @@ class CancellationRegistryTest {
     registry.cancel(Map.of(id, 5L));
     assertThat(registry.register(run(5)).isCancelled()).isTrue();
     assertThat(registry.register(run(4)).isCancelled()).isTrue();
-    assertThat(registry.register(run(6)).isCancelled()).as("re-driven after the cancel")
-        .isFalse();
+    assertThat(registry.register(run(6)).isCancelled()).as("re-driven after the cancel").isFalse();
   }
 
   @Test

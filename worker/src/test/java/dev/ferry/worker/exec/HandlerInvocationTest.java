@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 /** What each handler result or throwable becomes, on the calling thread, without Kafka. */
 class HandlerInvocationTest {
   private static final Instant NOW = Instant.parse("2026-12-01T00:00:00Z");
-  private final HandlerInvocation invocation = new HandlerInvocation(
-      Clock.fixed(NOW, ZoneOffset.UTC),
-      new JobRunner.Limits(100, new SubmissionLimits(1 << 20, 64, 2)));
+  private final HandlerInvocation invocation =
+      new HandlerInvocation(
+          Clock.fixed(NOW, ZoneOffset.UTC),
+          new JobRunner.Limits(100, new SubmissionLimits(1 << 20, 64, 2)));
   private final WorkItem item =
       new WorkItem(UUID.randomUUID(), 1, 1L, "t", FerryJson.object(), null, 30_000);
 
@@ -36,17 +37,18 @@ class HandlerInvocationTest {
   }
 
   private Outcome run(Body body, boolean cancelled) {
-    JobHandler h = new JobHandler() {
-      @Override
-      public String type() {
-        return "t";
-      }
+    JobHandler h =
+        new JobHandler() {
+          @Override
+          public String type() {
+            return "t";
+          }
 
-      @Override
-      public JobResult handle(JobContext ctx) throws Exception {
-        return body.handle(ctx);
-      }
-    };
+          @Override
+          public JobResult handle(JobContext ctx) throws Exception {
+            return body.handle(ctx);
+          }
+        };
     return invocation.invoke(h, item, NOW.plusSeconds(30), () -> cancelled);
   }
 
@@ -71,34 +73,49 @@ class HandlerInvocationTest {
 
   @Test
   void theHandlerSeesItsDeadlineAndItem() {
-    assertThat(run(ctx -> ctx.deadline().equals(NOW.plusSeconds(30))
-        && ctx.jobId().equals(item.id()) ? JobResult.success(null) : JobResult.fail("wrong")))
+    assertThat(
+            run(
+                ctx ->
+                    ctx.deadline().equals(NOW.plusSeconds(30)) && ctx.jobId().equals(item.id())
+                        ? JobResult.success(null)
+                        : JobResult.fail("wrong")))
         .isEqualTo(new Outcome.Succeeded(null));
   }
 
   @Test
   void throwablesAreRetryable_exceptNonRetryableException() {
-    assertThat(run(ctx -> {
-      throw new IllegalStateException("boom");
-    })).isEqualTo(new Outcome.Failed("java.lang.IllegalStateException: boom", true));
-    assertThat(run(ctx -> {
-      throw new StackOverflowError();
-    })).isEqualTo(new Outcome.Failed("java.lang.StackOverflowError", true));
-    assertThat(run(ctx -> {
-      throw new NonRetryableException("bad input");
-    })).isEqualTo(new Outcome.Failed(
-        "dev.ferry.worker.api.NonRetryableException: bad input", false));
+    assertThat(
+            run(
+                ctx -> {
+                  throw new IllegalStateException("boom");
+                }))
+        .isEqualTo(new Outcome.Failed("java.lang.IllegalStateException: boom", true));
+    assertThat(
+            run(
+                ctx -> {
+                  throw new StackOverflowError();
+                }))
+        .isEqualTo(new Outcome.Failed("java.lang.StackOverflowError", true));
+    assertThat(
+            run(
+                ctx -> {
+                  throw new NonRetryableException("bad input");
+                }))
+        .isEqualTo(
+            new Outcome.Failed("dev.ferry.worker.api.NonRetryableException: bad input", false));
     assertThat(run(ctx -> null))
         .isEqualTo(new Outcome.Failed("handler returned null instead of a JobResult", true));
   }
 
   @Test
   void interruption_isRetryable_andTheInterruptFlagIsRestored() {
-    Outcome o = run(ctx -> {
-      throw new InterruptedException("stop");
-    });
-    assertThat(o).isEqualTo(
-        new Outcome.Failed("interrupted: java.lang.InterruptedException: stop", true));
+    Outcome o =
+        run(
+            ctx -> {
+              throw new InterruptedException("stop");
+            });
+    assertThat(o)
+        .isEqualTo(new Outcome.Failed("interrupted: java.lang.InterruptedException: stop", true));
     assertThat(Thread.currentThread().isInterrupted()).isTrue();
   }
 
@@ -106,29 +123,43 @@ class HandlerInvocationTest {
   void aCancelledAttempt_endsNonRetryable_whateverTheHandlerDid() {
     assertThat(run(ctx -> JobResult.success(null), true))
         .isEqualTo(new Outcome.Failed("cancelled while running", false));
-    assertThat(run(ctx -> {
-      throw new InterruptedException();
-    }, true)).isEqualTo(new Outcome.Failed("cancelled while running", false));
-    assertThat(run(ctx -> {
-      throw new IllegalStateException("boom");
-    }, true)).isEqualTo(new Outcome.Failed(
-        "cancelled while running: java.lang.IllegalStateException: boom", false));
+    assertThat(
+            run(
+                ctx -> {
+                  throw new InterruptedException();
+                },
+                true))
+        .isEqualTo(new Outcome.Failed("cancelled while running", false));
+    assertThat(
+            run(
+                ctx -> {
+                  throw new IllegalStateException("boom");
+                },
+                true))
+        .isEqualTo(
+            new Outcome.Failed(
+                "cancelled while running: java.lang.IllegalStateException: boom", false));
   }
 
   @Test
   void aResultOverTheLimit_endsNonRetryable() {
     assertThat(run(ctx -> JobResult.success(TextNode.valueOf("x".repeat(200)))))
-        .isEqualTo(new Outcome.Failed("result too large: 202 bytes over result.max.bytes (100)",
-            false));
+        .isEqualTo(
+            new Outcome.Failed("result too large: 202 bytes over result.max.bytes (100)", false));
   }
 
   @Test
   void spawnedChildren_areValidatedWithTheLimits() {
     Outcome ok = run(ctx -> JobResult.spawn(List.of(FerryJson.parse("{\"type\":\"noop\"}"))));
     assertThat(ok).isInstanceOf(Outcome.Spawned.class);
-    Outcome tooMany = run(ctx -> JobResult.spawn(List.of(
-        FerryJson.parse("{\"type\":\"noop\"}"), FerryJson.parse("{\"type\":\"noop\"}"),
-        FerryJson.parse("{\"type\":\"noop\"}"))));
+    Outcome tooMany =
+        run(
+            ctx ->
+                JobResult.spawn(
+                    List.of(
+                        FerryJson.parse("{\"type\":\"noop\"}"),
+                        FerryJson.parse("{\"type\":\"noop\"}"),
+                        FerryJson.parse("{\"type\":\"noop\"}"))));
     assertThat(tooMany).isInstanceOf(Outcome.Failed.class);
     assertThat(((Outcome.Failed) tooMany).error()).startsWith("spawned children are invalid");
     assertThat(((Outcome.Failed) tooMany).retryable()).isFalse();

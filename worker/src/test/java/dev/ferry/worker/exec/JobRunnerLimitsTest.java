@@ -15,7 +15,6 @@ import dev.ferry.worker.api.JobResult;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import dev.ferry.worker.handlers.HttpSettings;
 import dev.ferry.worker.metrics.WorkerMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +33,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What JobRunner checks before and while it reports: result size, spawned children against the
- * configured limits, and outcomes the broker refuses (replaced once, never re-sent forever).
- * Kafka is a {@link MockProducer} whose sends the test completes or fails one by one.
+ * configured limits, and outcomes the broker refuses (replaced once, never re-sent forever). Kafka
+ * is a {@link MockProducer} whose sends the test completes or fails one by one.
  */
 class JobRunnerLimitsTest {
   private final MockProducer<String, byte[]> producer =
@@ -43,33 +42,44 @@ class JobRunnerLimitsTest {
   private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
   private final List<Completion<UUID>> completions = new CopyOnWriteArrayList<>();
 
-  /** {@code {"size": N}} → a result string of N chars; {@code {"children": N}} → N noop children. */
-  private static final JobHandler SIZED = new JobHandler() {
-    @Override
-    public String type() {
-      return "sized";
-    }
-
-    @Override
-    public JobResult handle(JobContext ctx) {
-      if (ctx.payload().has("children")) {
-        List<com.fasterxml.jackson.databind.JsonNode> children = new ArrayList<>();
-        for (int i = 0; i < ctx.payload().path("children").asInt(); i++) {
-          children.add(FerryJson.parse("{\"type\":\"noop\"}"));
+  /**
+   * {@code {"size": N}} → a result string of N chars; {@code {"children": N}} → N noop children.
+   */
+  private static final JobHandler SIZED =
+      new JobHandler() {
+        @Override
+        public String type() {
+          return "sized";
         }
-        return JobResult.spawn(children);
-      }
-      return JobResult.success(
-          com.fasterxml.jackson.databind.node.TextNode.valueOf(
-              "x".repeat(ctx.payload().path("size").asInt())));
-    }
-  };
 
-  private final JobRunner runner = new JobRunner(
-      HandlerRegistry.load(List.of(SIZED), HttpSettings.defaults(), Set.of()), producer,
-      "results", "w1", timer, Clock.systemUTC(), null, d -> null, Duration.ofHours(1),
-      WorkerMetrics.none(),
-      new JobRunner.Limits(1000, new SubmissionLimits(1 << 20, 64, 2)));
+        @Override
+        public JobResult handle(JobContext ctx) {
+          if (ctx.payload().has("children")) {
+            List<com.fasterxml.jackson.databind.JsonNode> children = new ArrayList<>();
+            for (int i = 0; i < ctx.payload().path("children").asInt(); i++) {
+              children.add(FerryJson.parse("{\"type\":\"noop\"}"));
+            }
+            return JobResult.spawn(children);
+          }
+          return JobResult.success(
+              com.fasterxml.jackson.databind.node.TextNode.valueOf(
+                  "x".repeat(ctx.payload().path("size").asInt())));
+        }
+      };
+
+  private final JobRunner runner =
+      new JobRunner(
+          HandlerRegistry.load(List.of(SIZED), HttpSettings.defaults(), Set.of()),
+          producer,
+          "results",
+          "w1",
+          timer,
+          Clock.systemUTC(),
+          null,
+          d -> null,
+          Duration.ofHours(1),
+          WorkerMetrics.none(),
+          new JobRunner.Limits(1000, new SubmissionLimits(1 << 20, 64, 2)));
 
   @AfterEach
   void stop() {
@@ -78,8 +88,11 @@ class JobRunnerLimitsTest {
 
   private UUID run(String payload) {
     UUID id = UUID.randomUUID();
-    runner.start(new WorkItem(id, 1, 1L, "sized", FerryJson.parse(payload), null, 30_000),
-        id, completions::add, false);
+    runner.start(
+        new WorkItem(id, 1, 1L, "sized", FerryJson.parse(payload), null, 30_000),
+        id,
+        completions::add,
+        false);
     return id;
   }
 
@@ -96,8 +109,9 @@ class JobRunnerLimitsTest {
   @Test
   void resultOverTheLimit_endsNonRetryable() throws Exception {
     run("{\"size\":2000}");
-    assertThat(sent(0)).isEqualTo(new Outcome.Failed(
-        "result too large: 2002 bytes over result.max.bytes (1000)", false));
+    assertThat(sent(0))
+        .isEqualTo(
+            new Outcome.Failed("result too large: 2002 bytes over result.max.bytes (1000)", false));
   }
 
   @Test
@@ -124,9 +138,12 @@ class JobRunnerLimitsTest {
     assertThat(sent(0)).isInstanceOf(Outcome.Succeeded.class);
     producer.errorNext(new RecordTooLargeException("The message is 2000000 bytes"));
     Outcome replaced = sent(1);
-    assertThat(replaced).isEqualTo(new Outcome.Failed(
-        "result could not be sent: org.apache.kafka.common.errors.RecordTooLargeException: "
-            + "The message is 2000000 bytes", false));
+    assertThat(replaced)
+        .isEqualTo(
+            new Outcome.Failed(
+                "result could not be sent: org.apache.kafka.common.errors.RecordTooLargeException: "
+                    + "The message is 2000000 bytes",
+                false));
     // The replacement itself refused: re-sent as it is, never replaced again.
     producer.errorNext(new RecordTooLargeException("again"));
     assertThat(sent(2)).isEqualTo(replaced);

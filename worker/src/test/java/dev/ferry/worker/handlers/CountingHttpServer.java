@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * A minimal HTTP/1.1 server on 127.0.0.1 that counts every accepted TCP connection, so a test
- * can prove that a call made none. One request per connection; the answer for a request path
- * comes from {@code responder} as raw bytes (status line, headers and body).
+ * A minimal HTTP/1.1 server on 127.0.0.1 that counts every accepted TCP connection, so a test can
+ * prove that a call made none. One request per connection; the answer for a request path comes from
+ * {@code responder} as raw bytes (status line, headers and body).
  */
 final class CountingHttpServer implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
@@ -25,18 +25,22 @@ final class CountingHttpServer implements AutoCloseable {
   CountingHttpServer(Function<String, byte[]> responder) throws IOException {
     socket = new ServerSocket();
     socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    acceptor = Thread.ofPlatform().name("counting-http-" + socket.getLocalPort()).daemon()
-        .start(() -> {
-          while (!socket.isClosed()) {
-            try {
-              Socket s = socket.accept();
-              connections.incrementAndGet();
-              Thread.ofVirtual().start(() -> serve(s, responder));
-            } catch (IOException e) {
-              return; // closed
-            }
-          }
-        });
+    acceptor =
+        Thread.ofPlatform()
+            .name("counting-http-" + socket.getLocalPort())
+            .daemon()
+            .start(
+                () -> {
+                  while (!socket.isClosed()) {
+                    try {
+                      Socket s = socket.accept();
+                      connections.incrementAndGet();
+                      Thread.ofVirtual().start(() -> serve(s, responder));
+                    } catch (IOException e) {
+                      return; // closed
+                    }
+                  }
+                });
   }
 
   int port() {
@@ -48,7 +52,9 @@ final class CountingHttpServer implements AutoCloseable {
   }
 
   private static void serve(Socket s, Function<String, byte[]> responder) {
-    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+    try (s;
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream()) {
       String head = readHead(in);
       String path = head.isEmpty() ? "/" : head.split(" ")[1];
       out.write(responder.apply(path));
@@ -90,8 +96,9 @@ final class CountingHttpServer implements AutoCloseable {
 
   /** A response whose body ends when the connection closes (no length known in advance). */
   static byte[] unframed(int status, byte[] body) {
-    byte[] head = ("HTTP/1.1 " + status + " X\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] head =
+        ("HTTP/1.1 " + status + " X\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
     byte[] all = new byte[head.length + body.length];
     System.arraycopy(head, 0, all, 0, head.length);
     System.arraycopy(body, 0, all, head.length, body.length);

@@ -16,9 +16,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The http handler's egress checks against real sockets: a blocked destination gets no
- * connection at all (counted by the server), every redirect hop is checked, and the call ends
- * non-retryable.
+ * The http handler's egress checks against real sockets: a blocked destination gets no connection
+ * at all (counted by the server), every redirect hop is checked, and the call ends non-retryable.
  */
 class HttpEgressTest {
   private CountingHttpServer server;
@@ -27,18 +26,39 @@ class HttpEgressTest {
 
   @BeforeEach
   void start() throws Exception {
-    other = new CountingHttpServer(
-        path -> CountingHttpServer.response(200, "application/json", "{\"other\":true}".getBytes(StandardCharsets.UTF_8)));
-    server = new CountingHttpServer(path -> switch (path) {
-      case "/to-metadata" -> CountingHttpServer.response(302, null, new byte[0],
-          "Location: http://169.254.169.254/latest/meta-data/");
-      case "/to-other" -> CountingHttpServer.response(302, null, new byte[0],
-          "Location: http://127.0.0.1:" + other.port() + "/x");
-      case "/to-localhost-other" -> CountingHttpServer.response(307, null, new byte[0],
-          "Location: http://localhost:" + other.port() + "/x");
-      default -> CountingHttpServer.response(200, "application/json",
-          "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
-    });
+    other =
+        new CountingHttpServer(
+            path ->
+                CountingHttpServer.response(
+                    200, "application/json", "{\"other\":true}".getBytes(StandardCharsets.UTF_8)));
+    server =
+        new CountingHttpServer(
+            path ->
+                switch (path) {
+                  case "/to-metadata" ->
+                      CountingHttpServer.response(
+                          302,
+                          null,
+                          new byte[0],
+                          "Location: http://169.254.169.254/latest/meta-data/");
+                  case "/to-other" ->
+                      CountingHttpServer.response(
+                          302,
+                          null,
+                          new byte[0],
+                          "Location: http://127.0.0.1:" + other.port() + "/x");
+                  case "/to-localhost-other" ->
+                      CountingHttpServer.response(
+                          307,
+                          null,
+                          new byte[0],
+                          "Location: http://localhost:" + other.port() + "/x");
+                  default ->
+                      CountingHttpServer.response(
+                          200,
+                          "application/json",
+                          "{\"ok\":true}".getBytes(StandardCharsets.UTF_8));
+                });
   }
 
   @AfterEach
@@ -51,17 +71,24 @@ class HttpEgressTest {
   }
 
   private HttpHandler handler(String allow, String deny, boolean follow) {
-    FerryConfig c = FerryConfig.defaults()
-        .with(Setting.HTTP_ALLOW, allow)
-        .with(Setting.HTTP_DENY, deny)
-        .with(Setting.HTTP_FOLLOW_REDIRECTS, String.valueOf(follow));
+    FerryConfig c =
+        FerryConfig.defaults()
+            .with(Setting.HTTP_ALLOW, allow)
+            .with(Setting.HTTP_DENY, deny)
+            .with(Setting.HTTP_FOLLOW_REDIRECTS, String.valueOf(follow));
     handler = new HttpHandler(HttpSettings.from(c));
     return handler;
   }
 
   private static JobResult call(HttpHandler h, String url) throws Exception {
-    return h.handle(new JobContext(UUID.randomUUID(), 1, "http",
-        FerryJson.parse("{\"url\":\"" + url + "\"}"), null, Instant.now().plusSeconds(30)));
+    return h.handle(
+        new JobContext(
+            UUID.randomUUID(),
+            1,
+            "http",
+            FerryJson.parse("{\"url\":\"" + url + "\"}"),
+            null,
+            Instant.now().plusSeconds(30)));
   }
 
   private static String failure(JobResult r) {
@@ -85,8 +112,8 @@ class HttpEgressTest {
 
   @Test
   void deniedName_isCheckedByTheAddressItResolvesTo() throws Exception {
-    JobResult r = call(handler("", "127.0.0.0/8, ::1", true),
-        "http://localhost:" + server.port() + "/x");
+    JobResult r =
+        call(handler("", "127.0.0.0/8, ::1", true), "http://localhost:" + server.port() + "/x");
     assertThat(failure(r)).startsWith("blocked by http.deny").contains("localhost");
     assertThat(server.connections.get()).isZero();
   }
@@ -115,11 +142,11 @@ class HttpEgressTest {
     long t0 = System.nanoTime();
     // A connect attempt would time out after 5 s (or fail at once) and be retryable.
     assertThat(failure(call(h, "http://169.254.169.254/latest/meta-data/")))
-        .startsWith("blocked by http.deny").contains("169.254.0.0/16");
+        .startsWith("blocked by http.deny")
+        .contains("169.254.0.0/16");
     assertThat(failure(call(h, "http://[fd00:ec2::254]/latest/meta-data/")))
         .startsWith("blocked by http.deny");
-    assertThat(failure(call(h, "http://[fe80::1]:8080/")))
-        .startsWith("blocked by http.deny");
+    assertThat(failure(call(h, "http://[fe80::1]:8080/"))).startsWith("blocked by http.deny");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
   }
 

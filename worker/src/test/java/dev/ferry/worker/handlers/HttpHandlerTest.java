@@ -27,18 +27,26 @@ class HttpHandlerTest {
   @BeforeEach
   void start() throws Exception {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
-    server.createContext("/", ex -> {
-      String path = ex.getRequestURI().getPath();
-      int status = Integer.parseInt(path.substring(1));
-      byte[] body = ("{\"method\":\"" + ex.getRequestMethod() + "\",\"got\":"
-          + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).length()
-          + ",\"h\":\"" + ex.getRequestHeaders().getFirst("X-Test") + "\"}")
-          .getBytes(StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(status, body.length);
-      try (OutputStream os = ex.getResponseBody()) {
-        os.write(body);
-      }
-    });
+    server.createContext(
+        "/",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          int status = Integer.parseInt(path.substring(1));
+          byte[] body =
+              ("{\"method\":\""
+                      + ex.getRequestMethod()
+                      + "\",\"got\":"
+                      + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)
+                          .length()
+                      + ",\"h\":\""
+                      + ex.getRequestHeaders().getFirst("X-Test")
+                      + "\"}")
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(status, body.length);
+          try (OutputStream os = ex.getResponseBody()) {
+            os.write(body);
+          }
+        });
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
@@ -49,14 +57,24 @@ class HttpHandlerTest {
   }
 
   private JobResult call(String payload) throws Exception {
-    return handler.handle(new JobContext(UUID.randomUUID(), 1, "http", FerryJson.parse(payload),
-        null, Instant.now().plusSeconds(30)));
+    return handler.handle(
+        new JobContext(
+            UUID.randomUUID(),
+            1,
+            "http",
+            FerryJson.parse(payload),
+            null,
+            Instant.now().plusSeconds(30)));
   }
 
   @Test
   void success_returnsStatusAndParsedBody() throws Exception {
-    JobResult r = call("{\"method\":\"POST\",\"url\":\"" + base + "/201\",\"body\":{\"a\":1},"
-        + "\"headers\":{\"X-Test\":\"yes\"}}");
+    JobResult r =
+        call(
+            "{\"method\":\"POST\",\"url\":\""
+                + base
+                + "/201\",\"body\":{\"a\":1},"
+                + "\"headers\":{\"X-Test\":\"yes\"}}");
     assertThat(r).isInstanceOf(JobResult.Success.class);
     var result = ((JobResult.Success) r).result();
     assertThat(result.path("status").asInt()).isEqualTo(201);

@@ -32,25 +32,38 @@ class HttpResponseTest {
   @BeforeEach
   void start() throws Exception {
     Arrays.fill(TWO_MIB, (byte) 'a');
-    server = new CountingHttpServer(path -> switch (path) {
-      case "/big" -> CountingHttpServer.response(200, "text/plain", TWO_MIB);
-      case "/big-unframed" -> CountingHttpServer.unframed(200, TWO_MIB);
-      case "/binary" -> CountingHttpServer.response(200, "image/png", BINARY);
-      case "/bad-utf8" -> CountingHttpServer.response(200, "text/plain",
-          new byte[] {'a', (byte) 0xC3, '(', 'b'});
-      case "/nul-text" -> CountingHttpServer.response(200, null,
-          "a\0b".getBytes(StandardCharsets.UTF_8));
-      case "/nul-json" -> CountingHttpServer.response(200, "application/json",
-          "{\"a\":\"x\\u0000y\"}".getBytes(StandardCharsets.UTF_8));
-      case "/text" -> CountingHttpServer.response(200, "text/plain",
-          "héllo wörld".getBytes(StandardCharsets.UTF_8));
-      case "/almost-json" -> CountingHttpServer.response(200, "text/plain",
-          "true story".getBytes(StandardCharsets.UTF_8));
-      case "/json" -> CountingHttpServer.response(200, "application/json",
-          "{\"n\":[1,2]}".getBytes(StandardCharsets.UTF_8));
-      case "/empty" -> CountingHttpServer.response(204, null, new byte[0]);
-      default -> CountingHttpServer.response(404, null, new byte[0]);
-    });
+    server =
+        new CountingHttpServer(
+            path ->
+                switch (path) {
+                  case "/big" -> CountingHttpServer.response(200, "text/plain", TWO_MIB);
+                  case "/big-unframed" -> CountingHttpServer.unframed(200, TWO_MIB);
+                  case "/binary" -> CountingHttpServer.response(200, "image/png", BINARY);
+                  case "/bad-utf8" ->
+                      CountingHttpServer.response(
+                          200, "text/plain", new byte[] {'a', (byte) 0xC3, '(', 'b'});
+                  case "/nul-text" ->
+                      CountingHttpServer.response(
+                          200, null, "a\0b".getBytes(StandardCharsets.UTF_8));
+                  case "/nul-json" ->
+                      CountingHttpServer.response(
+                          200,
+                          "application/json",
+                          "{\"a\":\"x\\u0000y\"}".getBytes(StandardCharsets.UTF_8));
+                  case "/text" ->
+                      CountingHttpServer.response(
+                          200, "text/plain", "héllo wörld".getBytes(StandardCharsets.UTF_8));
+                  case "/almost-json" ->
+                      CountingHttpServer.response(
+                          200, "text/plain", "true story".getBytes(StandardCharsets.UTF_8));
+                  case "/json" ->
+                      CountingHttpServer.response(
+                          200,
+                          "application/json",
+                          "{\"n\":[1,2]}".getBytes(StandardCharsets.UTF_8));
+                  case "/empty" -> CountingHttpServer.response(204, null, new byte[0]);
+                  default -> CountingHttpServer.response(404, null, new byte[0]);
+                });
   }
 
   @AfterEach
@@ -60,8 +73,14 @@ class HttpResponseTest {
   }
 
   private JobResult call(String payload) throws Exception {
-    return handler.handle(new JobContext(UUID.randomUUID(), 1, "http", FerryJson.parse(payload),
-        null, Instant.now().plusSeconds(30)));
+    return handler.handle(
+        new JobContext(
+            UUID.randomUUID(),
+            1,
+            "http",
+            FerryJson.parse(payload),
+            null,
+            Instant.now().plusSeconds(30)));
   }
 
   private JsonNode success(String path) throws Exception {
@@ -76,20 +95,34 @@ class HttpResponseTest {
     JobResult r = call("{\"url\":\"" + server.base() + path + "\"}");
     assertThat(r).isInstanceOf(JobResult.Fail.class);
     assertThat(((JobResult.Fail) r).error())
-        .contains("http.max.response.bytes").contains("1048576");
+        .contains("http.max.response.bytes")
+        .contains("1048576");
   }
 
   @Test
   void cap_isConfigurable() throws Exception {
-    try (HttpHandler small = new HttpHandler(HttpSettings.from(FerryConfig.defaults()
-        .with(Setting.HTTP_MAX_RESPONSE_BYTES, "8")))) {
-      JobResult r = small.handle(new JobContext(UUID.randomUUID(), 1, "http",
-          FerryJson.parse("{\"url\":\"" + server.base() + "/text\"}"), null,
-          Instant.now().plusSeconds(30)));
+    try (HttpHandler small =
+        new HttpHandler(
+            HttpSettings.from(FerryConfig.defaults().with(Setting.HTTP_MAX_RESPONSE_BYTES, "8")))) {
+      JobResult r =
+          small.handle(
+              new JobContext(
+                  UUID.randomUUID(),
+                  1,
+                  "http",
+                  FerryJson.parse("{\"url\":\"" + server.base() + "/text\"}"),
+                  null,
+                  Instant.now().plusSeconds(30)));
       assertThat(((JobResult.Fail) r).error()).contains("http.max.response.bytes (8)");
-      JobResult ok = small.handle(new JobContext(UUID.randomUUID(), 1, "http",
-          FerryJson.parse("{\"url\":\"" + server.base() + "/binary\"}"), null,
-          Instant.now().plusSeconds(30)));
+      JobResult ok =
+          small.handle(
+              new JobContext(
+                  UUID.randomUUID(),
+                  1,
+                  "http",
+                  FerryJson.parse("{\"url\":\"" + server.base() + "/binary\"}"),
+                  null,
+                  Instant.now().plusSeconds(30)));
       assertThat(ok).isInstanceOf(JobResult.Success.class);
     }
   }
@@ -123,27 +156,28 @@ class HttpResponseTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "{\"url\":\"ftp://x/y\"}",
-      "{}",
-      "{\"url\":42}",
-      "{\"url\":\"http://\"}",
-      "{\"url\":\"http://a b/\"}",
-      "{\"url\":\"http://user:pw@127.0.0.1/\"}",
-      "{\"url\":\"BASE/json\",\"method\":\"BREW\"}",
-      "{\"url\":\"BASE/json\",\"method\":\"GET\\r\\nX: 1\"}",
-      "{\"url\":\"BASE/json\",\"method\":7}",
-      "{\"url\":\"BASE/json\",\"headers\":[\"X-A\"]}",
-      "{\"url\":\"BASE/json\",\"headers\":\"X-A: 1\"}",
-      "{\"url\":\"BASE/json\",\"headers\":{\"Bad Name\":\"v\"}}",
-      "{\"url\":\"BASE/json\",\"headers\":{\"X-A\":\"v\\r\\nX-Injected: 1\"}}",
-      "{\"url\":\"BASE/json\",\"headers\":{\"X-A\":{\"nested\":1}}}",
-      "{\"url\":\"BASE/json\",\"headers\":{\"Content-Length\":\"5\"}}",
-      "{\"url\":\"BASE/json\",\"headers\":{\"Host\":\"evil\"}}",
-      "{\"url\":\"BASE/json\",\"timeoutMs\":-1}",
-      "{\"url\":\"BASE/json\",\"timeoutMs\":\"soon\"}",
-      "{\"url\":\"BASE/json\",\"timeoutMs\":1.5}",
-  })
+  @ValueSource(
+      strings = {
+        "{\"url\":\"ftp://x/y\"}",
+        "{}",
+        "{\"url\":42}",
+        "{\"url\":\"http://\"}",
+        "{\"url\":\"http://a b/\"}",
+        "{\"url\":\"http://user:pw@127.0.0.1/\"}",
+        "{\"url\":\"BASE/json\",\"method\":\"BREW\"}",
+        "{\"url\":\"BASE/json\",\"method\":\"GET\\r\\nX: 1\"}",
+        "{\"url\":\"BASE/json\",\"method\":7}",
+        "{\"url\":\"BASE/json\",\"headers\":[\"X-A\"]}",
+        "{\"url\":\"BASE/json\",\"headers\":\"X-A: 1\"}",
+        "{\"url\":\"BASE/json\",\"headers\":{\"Bad Name\":\"v\"}}",
+        "{\"url\":\"BASE/json\",\"headers\":{\"X-A\":\"v\\r\\nX-Injected: 1\"}}",
+        "{\"url\":\"BASE/json\",\"headers\":{\"X-A\":{\"nested\":1}}}",
+        "{\"url\":\"BASE/json\",\"headers\":{\"Content-Length\":\"5\"}}",
+        "{\"url\":\"BASE/json\",\"headers\":{\"Host\":\"evil\"}}",
+        "{\"url\":\"BASE/json\",\"timeoutMs\":-1}",
+        "{\"url\":\"BASE/json\",\"timeoutMs\":\"soon\"}",
+        "{\"url\":\"BASE/json\",\"timeoutMs\":1.5}",
+      })
   void badArguments_areNotRetryable_andMakeNoConnection(String payload) throws Exception {
     JobResult r = call(payload.replace("BASE", server.base()));
     assertThat(r).isInstanceOf(JobResult.Fail.class);
@@ -160,8 +194,10 @@ class HttpResponseTest {
 
   @Test
   void handlersDisabled_removesTheBuiltIn() {
-    HandlerRegistry r = HandlerRegistry.load(
-        FerryConfig.defaults().with(Setting.HANDLERS_DISABLED, "http, sleep"), java.util.List.of());
+    HandlerRegistry r =
+        HandlerRegistry.load(
+            FerryConfig.defaults().with(Setting.HANDLERS_DISABLED, "http, sleep"),
+            java.util.List.of());
     assertThat(r.get("http")).isNull();
     assertThat(r.get("sleep")).isNull();
     assertThat(r.types()).containsExactly("echo", "noop");
@@ -169,9 +205,13 @@ class HttpResponseTest {
     try (HandlerRegistry all = HandlerRegistry.load(FerryConfig.defaults(), java.util.List.of())) {
       assertThat(all.types()).containsExactly("echo", "http", "noop", "sleep");
     }
-    Assertions.assertThatThrownBy(() -> HandlerRegistry.load(
-            FerryConfig.defaults().with(Setting.HANDLERS_DISABLED, "htp"), java.util.List.of()))
+    Assertions.assertThatThrownBy(
+            () ->
+                HandlerRegistry.load(
+                    FerryConfig.defaults().with(Setting.HANDLERS_DISABLED, "htp"),
+                    java.util.List.of()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("handlers.disabled").hasMessageContaining("htp");
+        .hasMessageContaining("handlers.disabled")
+        .hasMessageContaining("htp");
   }
 }

@@ -42,11 +42,20 @@ class WorkerMetricsTest {
     }
     assertThat(registry.find("ferry.breaker.state").gauges()).hasSize(CAP);
     assertThat(registry.find("ferry.breaker.transitions").counters()).hasSize(CAP + 1);
-    assertThat(registry.find("ferry.breaker.transitions").tag("dependency", TagCap.OTHER)
-        .counter().count()).isEqualTo(10_000 - CAP);
-    assertThat(registry.getMeters().stream().map(Meter::getId)
-        .filter(id -> !id.getName().startsWith("ferry.worker.poll.interval")).count())
-        .as("three gauges per capped dependency, transitions with other").isEqualTo(3L * CAP + CAP + 1);
+    assertThat(
+            registry
+                .find("ferry.breaker.transitions")
+                .tag("dependency", TagCap.OTHER)
+                .counter()
+                .count())
+        .isEqualTo(10_000 - CAP);
+    assertThat(
+            registry.getMeters().stream()
+                .map(Meter::getId)
+                .filter(id -> !id.getName().startsWith("ferry.worker.poll.interval"))
+                .count())
+        .as("three gauges per capped dependency, transitions with other")
+        .isEqualTo(3L * CAP + CAP + 1);
   }
 
   @Test
@@ -56,10 +65,16 @@ class WorkerMetricsTest {
     m.loopError("ferry-worker-cancel");
     m.loopError("ferry-worker-cancel");
     m.loopError("ferry-breaker-reporter");
-    assertThat(registry.find("ferry.loop.errors").tag("loop", "ferry-worker-cancel").counter()
-        .count()).isEqualTo(2);
-    assertThat(registry.find("ferry.loop.errors").tag("loop", "ferry-breaker-reporter")
-        .counter().count()).isEqualTo(1);
+    assertThat(
+            registry.find("ferry.loop.errors").tag("loop", "ferry-worker-cancel").counter().count())
+        .isEqualTo(2);
+    assertThat(
+            registry
+                .find("ferry.loop.errors")
+                .tag("loop", "ferry-breaker-reporter")
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -67,9 +82,18 @@ class WorkerMetricsTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     WorkerMetrics m = new WorkerMetrics(registry, CAP);
     m.sendFailed(WorkerMetrics.RECORD_BREAKER_EVENT);
-    assertThat(registry.find("ferry.worker.send.failures")
-        .tag("record", WorkerMetrics.RECORD_BREAKER_EVENT).counter().count()).isEqualTo(1);
-    assertThat(registry.find("ferry.worker.send.failures")
-        .tag("record", WorkerMetrics.RECORD_OUTCOME).counter()).isNull();
+    assertThat(
+            registry
+                .find("ferry.worker.send.failures")
+                .tag("record", WorkerMetrics.RECORD_BREAKER_EVENT)
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .find("ferry.worker.send.failures")
+                .tag("record", WorkerMetrics.RECORD_OUTCOME)
+                .counter())
+        .isNull();
   }
 }

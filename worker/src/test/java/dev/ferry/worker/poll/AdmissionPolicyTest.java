@@ -78,7 +78,8 @@ class AdmissionPolicyTest {
     p.started("search");
     assertThat(p.decide("search", 1, 1)).as("another job runs").isEqualTo(Verdict.STOP);
     p.ended("search");
-    assertThat(p.decide("search", 1, 1)).as("another outcome is unacknowledged")
+    assertThat(p.decide("search", 1, 1))
+        .as("another outcome is unacknowledged")
         .isEqualTo(Verdict.STOP);
     assertThat(p.decide("search", 1, 0)).isEqualTo(Verdict.START_ALONE);
 
@@ -110,8 +111,7 @@ class AdmissionPolicyTest {
     assertThat(p.shouldDeferWaiting(3)).as("room left in the buffer").isFalse();
     assertThat(p.shouldDeferWaiting(4)).isTrue();
     p.started(null);
-    assertThat(p.shouldDeferWaiting(4)).as("no free slot: nothing would start instead")
-        .isFalse();
+    assertThat(p.shouldDeferWaiting(4)).as("no free slot: nothing would start instead").isFalse();
   }
 
   @Test
@@ -121,8 +121,7 @@ class AdmissionPolicyTest {
     assertThat(p.mustPause(true, 0, 0, false)).as("draining").isTrue();
     assertThat(p.mustPause(false, 0, 0, true)).as("a redelivery check is out").isTrue();
     assertThat(p.mustPause(false, 3, 0, false)).isFalse();
-    assertThat(p.mustPause(false, 3, 1, false)).as("buffer plus unacknowledged outcomes")
-        .isTrue();
+    assertThat(p.mustPause(false, 3, 1, false)).as("buffer plus unacknowledged outcomes").isTrue();
     p.started(null);
     p.started(null);
     assertThat(p.mustPause(false, 0, 0, false)).as("all slots busy").isTrue();
@@ -130,9 +129,7 @@ class AdmissionPolicyTest {
 
   @Test
   void badLimits_failNamingTheValue() {
-    assertThatThrownBy(() -> policy(0, 4))
-        .hasMessage("concurrency must be >= 1 but was 0");
-    assertThatThrownBy(() -> policy(1, 0))
-        .hasMessage("bufferLimit must be >= 1 but was 0");
+    assertThatThrownBy(() -> policy(0, 4)).hasMessage("concurrency must be >= 1 but was 0");
+    assertThatThrownBy(() -> policy(1, 0)).hasMessage("bufferLimit must be >= 1 but was 0");
   }
 }

@@ -89,7 +89,8 @@ class OffsetTrackerTest {
     t.commitSent(6);
     t.commitFailed();
     assertThat(t.confirmed()).isEqualTo(-1);
-    assertThat(t.committable()).as("an idle partition must not keep its offset uncommitted")
+    assertThat(t.committable())
+        .as("an idle partition must not keep its offset uncommitted")
         .isEqualTo(6);
   }
 
@@ -122,6 +123,7 @@ class OffsetTrackerTest {
     assertThat(t.mayBeRedelivered(99)).isTrue();
     assertThat(t.mayBeRedelivered(100)).as("produced after the assignment").isFalse();
     assertThat(tracker().mayBeRedelivered(1_000_000))
-        .as("end unknown: every record may be one").isTrue();
+        .as("end unknown: every record may be one")
+        .isTrue();
   }
 }

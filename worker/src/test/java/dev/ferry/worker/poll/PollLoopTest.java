@@ -36,8 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The poll loop against Kafka's {@link MockConsumer} and {@link MockProducer}: records in,
- * outcomes out, offsets committed; a failing poll ends the loop and is counted. No broker.
+ * The poll loop against Kafka's {@link MockConsumer} and {@link MockProducer}: records in, outcomes
+ * out, offsets committed; a failing poll ends the loop and is counted. No broker.
  */
 class PollLoopTest {
   private static final String TOPIC = "work";
@@ -48,12 +48,21 @@ class PollLoopTest {
   private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final WorkerMetrics metrics = new WorkerMetrics(registry, 10);
-  private final JobRunner runner = new JobRunner(
-      HandlerRegistry.load(List.of()), producer, "results", "w1", timer, Clock.systemUTC(),
-      null, d -> BreakerConfig.DEFAULT, Duration.ZERO, metrics,
-      new JobRunner.Limits(1000, SubmissionLimits.DEFAULT));
-  private final PollLoop loop = new PollLoop(consumer, TOPIC, runner, 2, 10, null,
-      Duration.ZERO, Duration.ZERO, metrics);
+  private final JobRunner runner =
+      new JobRunner(
+          HandlerRegistry.load(List.of()),
+          producer,
+          "results",
+          "w1",
+          timer,
+          Clock.systemUTC(),
+          null,
+          d -> BreakerConfig.DEFAULT,
+          Duration.ZERO,
+          metrics,
+          new JobRunner.Limits(1000, SubmissionLimits.DEFAULT));
+  private final PollLoop loop =
+      new PollLoop(consumer, TOPIC, runner, 2, 10, null, Duration.ZERO, Duration.ZERO, metrics);
 
   @AfterEach
   void stop() {
@@ -87,15 +96,16 @@ class PollLoopTest {
 
   @Test
   void records_run_andTheirOffsetsAreCommitted_malformedOnesSkipped() throws Exception {
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(tp));
-      consumer.updateBeginningOffsets(Map.of(tp, 0L));
-      consumer.addRecord(record(0, noop()));
-      consumer.addRecord(record(1, "not a work item".getBytes(StandardCharsets.UTF_8)));
-      for (long o = 2; o < 7; o++) {
-        consumer.addRecord(record(o, noop()));
-      }
-    });
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(tp));
+          consumer.updateBeginningOffsets(Map.of(tp, 0L));
+          consumer.addRecord(record(0, noop()));
+          consumer.addRecord(record(1, "not a work item".getBytes(StandardCharsets.UTF_8)));
+          for (long o = 2; o < 7; o++) {
+            consumer.addRecord(record(o, noop()));
+          }
+        });
     Thread thread = Thread.ofPlatform().name("test-poll").start(loop);
     await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 7);
     assertThat(outcomes()).hasSize(6);
@@ -116,8 +126,7 @@ class PollLoopTest {
     thread.join(10_000);
     assertThat(loop.running()).isFalse();
     assertThat(loop.failure()).isInstanceOf(KafkaException.class).hasMessage("broker gone");
-    Counter errors =
-        registry.find("ferry.loop.errors").tag("loop", PollLoop.LOOP_NAME).counter();
+    Counter errors = registry.find("ferry.loop.errors").tag("loop", PollLoop.LOOP_NAME).counter();
     assertThat(errors).isNotNull();
     assertThat(errors.count()).isEqualTo(1);
   }

@@ -70,7 +70,7 @@ final class BenchJobs implements AutoCloseable {
   void submit(int n, String type, String extraPayload, String extraFields) {
     String extra = extraPayload.isEmpty() ? "" : "," + extraPayload;
     String fields = extraFields.isEmpty() ? "" : "," + extraFields;
-    java.util.Queue<byte[]> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    Sends sends = new Sends();
     for (int i = 0; i < n; i++) {
       String json =
           "{\"id\":\""
@@ -83,27 +83,9 @@ final class BenchJobs implements AutoCloseable {
               + "}"
               + fields
               + "}";
-      send(json.getBytes(StandardCharsets.UTF_8), failed);
+      sends.send(producer, new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
     }
-    producer.flush();
-    // As a careful client does: a send that failed (e.g. expired while the co-located broker was
-    // busy) is sent again until Kafka acknowledges it. Job ids make a re-send harmless.
-    byte[] again;
-    while ((again = failed.poll()) != null) {
-      send(again, failed);
-      producer.flush();
-    }
-  }
-
-  private void send(byte[] value, java.util.Queue<byte[]> failed) {
-    var unused =
-        producer.send(
-            new ProducerRecord<>(topic, value),
-            (md, e) -> {
-              if (e != null) {
-                failed.add(value);
-              }
-            });
+    sends.flush(producer);
   }
 
   /** Waits until {@code n} jobs have the status, printing progress every 2 s. */

@@ -99,6 +99,8 @@ public final class BreakerBench {
       String topic = Topics.withPrefix(config.topicPrefix()).submit();
       boolean[] running = {true};
       Sends sends = new Sends();
+      java.util.concurrent.atomic.AtomicReference<RuntimeException> loadFailed =
+          new java.util.concurrent.atomic.AtomicReference<>();
       Thread load =
           Thread.ofPlatform()
               .name("bench-load")
@@ -119,12 +121,9 @@ public final class BreakerBench {
                                   + "\"payload\":{\"url\":\""
                                   + url
                                   + "\"}}";
-                          // A refusal reaches the callback; sends.check() fails the run.
-                          var unused =
-                              producer.send(
-                                  new ProducerRecord<>(
-                                      topic, json.getBytes(StandardCharsets.UTF_8)),
-                                  sends);
+                          sends.send(
+                              producer,
+                              new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
                         }
                         try {
                           // Pacing the offered load.
@@ -133,6 +132,9 @@ public final class BreakerBench {
                           return;
                         }
                       }
+                      sends.flush(producer);
+                    } catch (RuntimeException e) {
+                      loadFailed.set(e);
                     }
                   });
       List<Double> stops = new ArrayList<>();
@@ -186,7 +188,9 @@ public final class BreakerBench {
         load.join();
         server.stop(0);
       }
-      sends.check();
+      if (loadFailed.get() != null) {
+        throw loadFailed.get();
+      }
       List<Double> sorted = stops.stream().sorted().toList();
       List<Double> prop = propagations.stream().sorted().toList();
       out.printf(

@@ -258,14 +258,10 @@ public final class FloorBench {
               + "\",\"type\":\"noop\",\"payload\":{\"t\":"
               + System.currentTimeMillis()
               + "}}";
-      // A refusal reaches the callback; sends.check() fails the run.
-      var unused =
-          producer.send(
-              new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)),
-              sends);
+      sends.send(
+          producer, new ProducerRecord<>(prefix + "submit", json.getBytes(StandardCharsets.UTF_8)));
     }
-    producer.flush();
-    sends.check();
+    sends.flush(producer);
   }
 
   private static void await(

@@ -96,10 +96,8 @@ public final class LatencyBench {
                     + ",\"warm\":"
                     + (sent < warm)
                     + "}}";
-            // A refusal reaches the callback; sends.check() fails the run.
-            var unused =
-                producer.send(
-                    new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
+            sends.send(
+                producer, new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
             sent++;
             if (sent % (o.ratePerSecond() * 5) == 0) {
               out.printf("  %,d submitted%n", sent);
@@ -108,8 +106,7 @@ public final class LatencyBench {
           // Pacing the offered load: this is the rate generator, not synchronisation.
           TimeUnit.MILLISECONDS.sleep(1);
         }
-        producer.flush();
-        sends.check();
+        sends.flush(producer);
         cpu = CpuMeter.read().since(cpu0, total - warm); // the measured phase, at the steady rate
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();

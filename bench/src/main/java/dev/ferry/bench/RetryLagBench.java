@@ -93,10 +93,8 @@ public final class RetryLagBench {
                     + ",\"maxMs\":"
                     + o.backoffMs()
                     + ",\"jitter\":0}}";
-            // A refusal reaches the callback; sends.check() fails the run.
-            var unused =
-                producer.send(
-                    new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)), sends);
+            sends.send(
+                producer, new ProducerRecord<>(topic, json.getBytes(StandardCharsets.UTF_8)));
             sent++;
           }
           if (sent % (o.ratePerSecond() * 5) == 0 && sent > 0) {
@@ -105,8 +103,7 @@ public final class RetryLagBench {
           // Pacing the offered load: this is the rate generator, not synchronisation.
           TimeUnit.NANOSECONDS.sleep(tickNanos);
         }
-        producer.flush();
-        sends.check();
+        sends.flush(producer);
         out.println("Waiting for every job to succeed…");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'") < total) {

@@ -1,35 +1,66 @@
 package dev.ferry.bench;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
- * The send callback of a benchmark's submissions: a submission Kafka refused is counted and fails
- * the run at {@link #check()}, never dropped silently.
+ * The sends of a benchmark's submissions, never fire-and-forget: each goes out with a callback;
+ * {@link #flush} waits for them and sends again, as a careful client does, what Kafka did not take
+ * (e.g. a batch that expired while the co-located broker was busy; job ids make a re-send
+ * harmless), and fails the run if Kafka still refuses after {@link #ROUNDS} rounds.
  */
-final class Sends implements Callback {
-  private final AtomicLong refused = new AtomicLong();
-  private final AtomicReference<Exception> first = new AtomicReference<>();
+final class Sends {
+  /** Rounds of re-sending before the run fails. */
+  static final int ROUNDS = 5;
 
-  @Override
-  public void onCompletion(RecordMetadata metadata, Exception e) {
-    if (e != null) {
-      refused.incrementAndGet();
-      first.compareAndSet(null, e);
-    }
+  private final Queue<ProducerRecord<byte[], byte[]>> failed = new ConcurrentLinkedQueue<>();
+  private final AtomicReference<Exception> last = new AtomicReference<>();
+
+  /** Sends one record; if Kafka does not take it, {@link #flush} sends it again. */
+  void send(KafkaProducer<byte[], byte[]> producer, ProducerRecord<byte[], byte[]> record) {
+    var unused = producer.send(record, callback(record)); // failures reach the callback
+  }
+
+  private Callback callback(ProducerRecord<byte[], byte[]> record) {
+    return (RecordMetadata metadata, Exception e) -> {
+      if (e != null) {
+        last.set(e);
+        failed.add(record);
+      }
+    };
   }
 
   /**
-   * Call after {@code producer.flush()}.
+   * Waits until every record sent so far is acknowledged, sending again those that were not.
    *
-   * @throws IllegalStateException if Kafka refused a submission
+   * @throws IllegalStateException if some are still refused after {@link #ROUNDS} rounds
    */
-  void check() {
-    if (refused.get() > 0) {
-      throw new IllegalStateException(
-          refused.get() + " submissions refused by Kafka; the first: " + first.get(), first.get());
+  void flush(KafkaProducer<byte[], byte[]> producer) {
+    producer.flush();
+    for (int round = 1; !failed.isEmpty(); round++) {
+      if (round > ROUNDS) {
+        throw new IllegalStateException(
+            failed.size()
+                + " submissions refused by Kafka after "
+                + ROUNDS
+                + " rounds; the last error: "
+                + last.get(),
+            last.get());
+      }
+      System.out.printf(
+          "  Kafka did not take %d submissions (%s); sending them again%n",
+          failed.size(), last.get());
+      ProducerRecord<byte[], byte[]> r;
+      int n = failed.size();
+      for (int i = 0; i < n && (r = failed.poll()) != null; i++) {
+        send(producer, r);
+      }
+      producer.flush();
     }
   }
 }

@@ -140,13 +140,10 @@ public final class ThroughputBench {
               + "\",\"type\":\"noop\",\"payload\":{\"t\":"
               + System.currentTimeMillis()
               + "}}";
-      // A refusal reaches the callback; sends.check() fails the run.
-      var unused =
-          producer.send(
-              new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)), sends);
+      sends.send(
+          producer, new ProducerRecord<>(topics.submit(), json.getBytes(StandardCharsets.UTF_8)));
     }
-    producer.flush();
-    sends.check();
+    sends.flush(producer);
   }
 
   private static void await(Connection db, int n, Duration timeout, PrintStream out)

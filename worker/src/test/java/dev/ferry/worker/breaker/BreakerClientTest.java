@@ -8,17 +8,15 @@ import dev.ferry.core.breaker.BreakerSnapshot;
 import dev.ferry.core.breaker.BreakerState;
 import dev.ferry.core.breaker.Call;
 import dev.ferry.core.breaker.SlidingWindow;
+import dev.ferry.worker.RefusingDataSource;
 import dev.ferry.worker.metrics.WorkerMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.Proxy;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -212,7 +210,7 @@ class BreakerClientTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     BreakerClient client =
         new BreakerClient(
-            refusingDataSource(),
+            RefusingDataSource.create(),
             d -> BreakerConfig.DEFAULT,
             t -> {},
             Clock.systemUTC(),
@@ -236,22 +234,5 @@ class BreakerClientTest {
   static double loopErrors(SimpleMeterRegistry registry, String loop) {
     Counter c = registry.find("ferry.loop.errors").tag("loop", loop).counter();
     return c == null ? 0 : c.count();
-  }
-
-  /** A data source whose every connection attempt fails, as while PostgreSQL is down. */
-  static DataSource refusingDataSource() {
-    return (DataSource)
-        Proxy.newProxyInstance(
-            BreakerClientTest.class.getClassLoader(),
-            new Class<?>[] {DataSource.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("getConnection")) {
-                throw new SQLException("Connection refused (test)");
-              }
-              if (method.getName().equals("toString")) {
-                return "refusing data source";
-              }
-              throw new UnsupportedOperationException(method.getName());
-            });
   }
 }

@@ -3,11 +3,10 @@ package dev.ferry.worker.cancel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.worker.RefusingDataSource;
 import dev.ferry.worker.metrics.WorkerMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.Proxy;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -49,17 +48,7 @@ class CancellationListenerTest {
   @Test
   void aLostDatabase_isCountedAsALoopError_andTheListenerKeepsTrying() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    DataSource refusing =
-        (DataSource)
-            Proxy.newProxyInstance(
-                getClass().getClassLoader(),
-                new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                  if (method.getName().equals("getConnection")) {
-                    throw new SQLException("Connection refused (test)");
-                  }
-                  throw new UnsupportedOperationException(method.getName());
-                });
+    DataSource refusing = RefusingDataSource.create();
     // The runner is never reached: no notification can arrive without a connection.
     CancellationListener listener =
         new CancellationListener(refusing, null, new WorkerMetrics(registry, 10));

@@ -2,14 +2,12 @@ package dev.ferry.cli;
 
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Topics;
-import dev.ferry.core.json.WireCodec;
 import dev.ferry.core.kafka.KafkaClients;
-import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.orchestrator.admin.AdminEvents;
 import dev.ferry.orchestrator.admin.JobAdmin;
 import dev.ferry.orchestrator.admin.Selection;
 import java.sql.Connection;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -45,10 +43,8 @@ final class AdminCommands {
     String topic = Topics.withPrefix(config.topicPrefix()).events();
     try (KafkaProducer<String, byte[]> p = KafkaClients.producer(config, "ferry-cli-admin")) {
       List<Future<RecordMetadata>> sends = new ArrayList<>();
-      Instant now = Instant.now();
-      for (JobAdmin.Changed c : changed) {
-        JobEvent e = new JobEvent(c.id(), c.parentId(), status, c.attempts(), null, error, now);
-        sends.add(p.send(new ProducerRecord<>(topic, c.id().toString(), WireCodec.encode(e))));
+      for (ProducerRecord<String, byte[]> r : AdminEvents.of(topic, changed, status, error)) {
+        sends.add(p.send(r));
       }
       for (Future<RecordMetadata> f : sends) {
         f.get();

@@ -1,26 +1,51 @@
 package dev.ferry.console;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.console.Model.Attempt;
+import dev.ferry.console.Model.Breaker;
+import dev.ferry.console.Model.Children;
+import dev.ferry.console.Model.JobDetail;
+import dev.ferry.console.Model.JobPage;
+import dev.ferry.console.Model.JobRow;
+import dev.ferry.console.Model.Minute;
+import dev.ferry.console.Model.Overview;
+import dev.ferry.console.Model.Rejected;
+import dev.ferry.console.Model.RejectedPage;
+import dev.ferry.console.Model.Stats;
+import dev.ferry.console.Model.TypeActivity;
+import dev.ferry.console.Model.Worker;
+import dev.ferry.orchestrator.admin.JobAdmin;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import javax.sql.DataSource;
 
-/** What the console reads from PostgreSQL, as the JSON of the API (DESIGN section 10). */
+/** What the console reads from PostgreSQL: every query bounded by an index and a limit. */
 final class ConsoleQueries {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Rows of one page of the jobs list. */
   static final int PAGE = 50;
 
-  /** Newest first, keyset on (created_at, id); every filter optional. */
+  /** Characters of a rejected submission shown in the list. */
+  static final int RAW_PREVIEW = 300;
+
+  /** Newest first, keyset on (created_at, id) (index jobs_created_idx); every filter optional. */
   private static final String JOBS =
       """
       SELECT id, status, type, dependency, attempts, max_attempts, created_at, finished_at,
@@ -43,7 +68,7 @@ final class ConsoleQueries {
       """
       SELECT id, parent_id, status, type, dependency, key, attempts, max_attempts, created_at,
              started_at, finished_at, next_run_at, worker_id, last_error, traceparent,
-             payload::text AS payload, result::text AS result
+             payload::text AS payload, result::text AS result, children_total
       FROM ferry.jobs WHERE id = ?
       """;
 
@@ -61,25 +86,67 @@ final class ConsoleQueries {
       FROM ferry.jobs WHERE parent_id = ?
       """;
 
-  private static final String BY_STATUS =
-      "SELECT status, count(*) AS n FROM ferry.jobs GROUP BY status ORDER BY status";
+  /** One pass over the (status, type) index. */
+  private static final String BY_TYPE_AND_STATUS =
+      "SELECT type, status, count(*) AS n FROM ferry.jobs GROUP BY type, status";
 
-  private static final String BY_TYPE =
-      "SELECT type, status, count(*) AS n FROM ferry.jobs GROUP BY type, status"
-          + " ORDER BY type, status";
+  private static final String ACTIVITY =
+      """
+      SELECT minute, type, succeeded, failed, retried FROM ferry.job_activity
+      WHERE minute >= ? ORDER BY minute
+      """;
+
+  private static final String QUEUE_LAG =
+      """
+      SELECT min(next_run_at) AS oldest FROM ferry.jobs
+      WHERE status IN ('PENDING', 'RETRY_WAIT') AND next_run_at <= now()
+      """;
+
+  private static final String BREAKERS =
+      """
+      SELECT dependency, state, failure_rate, "window", window_calls, trips, state_since,
+             retry_at, forced, last_reason, generation
+      FROM ferry.circuit_breakers ORDER BY state = 'CLOSED', dependency
+      """;
+
+  private static final String WORKERS =
+      """
+      SELECT id, host, started_at, heartbeat_at, concurrency, in_flight, stopped_at,
+             (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint AS age_ms
+      FROM ferry.workers
+      ORDER BY stopped_at IS NOT NULL, heartbeat_at DESC
+      LIMIT 500
+      """;
+
+  private static final String REJECTED =
+      """
+      SELECT id, topic, partition, "offset", reason, left(raw, ?) AS preview,
+             length(raw) AS raw_length, received_at
+      FROM ferry.rejected_submissions
+      WHERE (?::bigint IS NULL OR id < ?)
+      ORDER BY id DESC LIMIT ?
+      """;
+
+  private static final String REJECTED_COUNTS =
+      """
+      SELECT (SELECT count(*) FROM ferry.rejected_submissions) AS total,
+             (SELECT count(*) FROM ferry.rejected_submissions
+              WHERE received_at >= now() - interval '1 hour') AS last_hour
+      """;
 
   private final DataSource db;
+  private final Duration workerDeadAfter;
+  private final Clock clock;
 
-  ConsoleQueries(DataSource db) {
+  ConsoleQueries(DataSource db, Duration workerDeadAfter, Clock clock) {
     this.db = db;
+    this.workerDeadAfter = workerDeadAfter;
+    this.clock = clock;
   }
 
-  /** {@code {"jobs": [...], "next": cursor|null}}. */
-  ObjectNode jobs(JobFilter f, int limit) throws SQLException {
-    ObjectNode out = JSON.createObjectNode();
-    ArrayNode jobs = out.putArray("jobs");
-    JobFilter.Cursor last = null;
-    int rows = 0;
+  JobPage jobs(JobFilter f, int limit) throws SQLException {
+    List<JobRow> jobs = new ArrayList<>();
+    boolean more = false;
     try (Connection c = db.getConnection();
         PreparedStatement ps = c.prepareStatement(JOBS)) {
       int i = 1;
@@ -89,7 +156,7 @@ final class ConsoleQueries {
       ps.setObject(i++, f.parent(), Types.OTHER);
       ps.setObject(i++, f.parent(), Types.OTHER);
       i = twice(ps, i, f.key());
-      i = twice(ps, i, f.q() == null ? null : likeEscaped(f.q()));
+      i = twice(ps, i, f.q() == null ? null : JobAdmin.likeLiteral(f.q()));
       i = twiceTime(ps, i, f.from());
       i = twiceTime(ps, i, f.to());
       Timestamp afterTs = f.after() == null ? null : Timestamp.from(f.after().createdAt());
@@ -99,68 +166,77 @@ final class ConsoleQueries {
       ps.setInt(i, limit + 1);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          if (++rows > limit) {
+          if (jobs.size() == limit) {
+            more = true;
             break;
           }
-          ObjectNode j = jobs.addObject();
-          UUID id = rs.getObject("id", UUID.class);
-          Instant created = rs.getTimestamp("created_at").toInstant();
-          j.put("id", id.toString());
-          j.put("status", rs.getString("status"));
-          j.put("type", rs.getString("type"));
-          j.put("dependency", rs.getString("dependency"));
-          j.put("attempts", rs.getInt("attempts"));
-          j.put("maxAttempts", rs.getInt("max_attempts"));
-          j.put("createdAt", created.toString());
-          j.put("finishedAt", instant(rs, "finished_at"));
-          j.put("lastError", rs.getString("last_error"));
-          last = new JobFilter.Cursor(created, id);
+          jobs.add(
+              new JobRow(
+                  rs.getObject("id", UUID.class),
+                  rs.getString("status"),
+                  rs.getString("type"),
+                  rs.getString("dependency"),
+                  rs.getInt("attempts"),
+                  rs.getInt("max_attempts"),
+                  instant(rs, "created_at"),
+                  instant(rs, "finished_at"),
+                  rs.getString("last_error")));
         }
       }
     }
-    out.put("next", rows > limit && last != null ? last.encode() : null);
-    return out;
+    JobRow last = jobs.isEmpty() ? null : jobs.get(jobs.size() - 1);
+    return new JobPage(
+        jobs, more ? new JobFilter.Cursor(last.createdAt(), last.id()).encode() : null);
   }
 
-  /** The job with payload, result, attempts and (for a parent) children counts; null if none. */
-  ObjectNode job(UUID id) throws SQLException {
+  /** The job with its attempts and, for a parent, children counts; null if there is none. */
+  JobDetail job(UUID id) throws SQLException {
     try (Connection c = db.getConnection()) {
-      ObjectNode j = JSON.createObjectNode();
+      JobDetail j;
+      long childrenTotal;
       try (PreparedStatement ps = c.prepareStatement(JOB)) {
         ps.setObject(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
             return null;
           }
-          j.put("id", id.toString());
-          j.put("parentId", rs.getString("parent_id"));
-          for (String col : new String[] {"status", "type", "dependency", "key"}) {
-            j.put(col, rs.getString(col));
-          }
-          j.put("maxAttempts", rs.getInt("max_attempts"));
-          j.put("createdAt", instant(rs, "created_at"));
-          j.put("startedAt", instant(rs, "started_at"));
-          j.put("finishedAt", instant(rs, "finished_at"));
-          j.put("nextRunAt", instant(rs, "next_run_at"));
-          j.put("workerId", rs.getString("worker_id"));
-          j.put("lastError", rs.getString("last_error"));
-          j.put("traceparent", rs.getString("traceparent"));
-          j.set("payload", json(rs.getString("payload")));
-          j.set("result", json(rs.getString("result")));
+          childrenTotal = rs.getLong("children_total");
+          j =
+              new JobDetail(
+                  id,
+                  rs.getObject("parent_id", UUID.class),
+                  rs.getString("status"),
+                  rs.getString("type"),
+                  rs.getString("dependency"),
+                  rs.getString("key"),
+                  rs.getInt("attempts"),
+                  rs.getInt("max_attempts"),
+                  instant(rs, "created_at"),
+                  instant(rs, "started_at"),
+                  instant(rs, "finished_at"),
+                  instant(rs, "next_run_at"),
+                  rs.getString("worker_id"),
+                  rs.getString("last_error"),
+                  rs.getString("traceparent"),
+                  json(rs.getString("payload")),
+                  json(rs.getString("result")),
+                  new ArrayList<>(),
+                  null);
         }
       }
-      ArrayNode attempts = j.putArray("attempts");
       try (PreparedStatement ps = c.prepareStatement(ATTEMPTS)) {
         ps.setObject(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            ObjectNode a = attempts.addObject();
-            a.put("attempt", rs.getInt("attempt"));
-            a.put("workerId", rs.getString("worker_id"));
-            a.put("startedAt", instant(rs, "started_at"));
-            a.put("finishedAt", instant(rs, "finished_at"));
-            a.put("outcome", rs.getString("outcome"));
-            a.put("error", rs.getString("error"));
+            j.attempts()
+                .add(
+                    new Attempt(
+                        rs.getInt("attempt"),
+                        rs.getString("worker_id"),
+                        instant(rs, "started_at"),
+                        instant(rs, "finished_at"),
+                        rs.getString("outcome"),
+                        rs.getString("error")));
           }
         }
       }
@@ -168,40 +244,232 @@ final class ConsoleQueries {
         ps.setObject(1, id);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
-          if (rs.getLong("total") > 0) {
-            j.putObject("children")
-                .put("total", rs.getLong("total"))
-                .put("done", rs.getLong("done"))
-                .put("failed", rs.getLong("failed"));
+          if (rs.getLong("total") == 0 && childrenTotal == 0) {
+            return j;
           }
+          return withChildren(
+              j, new Children(rs.getLong("total"), rs.getLong("done"), rs.getLong("failed")));
         }
       }
-      return j;
     }
   }
 
-  /** Counts by status and by type (and status). */
-  ObjectNode stats() throws SQLException {
-    ObjectNode out = JSON.createObjectNode();
+  private static JobDetail withChildren(JobDetail j, Children children) {
+    return new JobDetail(
+        j.id(),
+        j.parentId(),
+        j.status(),
+        j.type(),
+        j.dependency(),
+        j.key(),
+        j.attemptCount(),
+        j.maxAttempts(),
+        j.createdAt(),
+        j.startedAt(),
+        j.finishedAt(),
+        j.nextRunAt(),
+        j.workerId(),
+        j.lastError(),
+        j.traceparent(),
+        j.payload(),
+        j.result(),
+        j.attempts(),
+        children);
+  }
+
+  /** Counts by status and by type (a parent has no type: listed as "(parent)"). */
+  Stats stats() throws SQLException {
     try (Connection c = db.getConnection()) {
-      ObjectNode byStatus = out.putObject("byStatus");
-      try (PreparedStatement ps = c.prepareStatement(BY_STATUS);
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          byStatus.put(rs.getString("status"), rs.getLong("n"));
-        }
+      return stats(c);
+    }
+  }
+
+  private static Stats stats(Connection c) throws SQLException {
+    Map<String, Long> byStatus = new TreeMap<>();
+    Map<String, Map<String, Long>> byType = new TreeMap<>();
+    try (PreparedStatement ps = c.prepareStatement(BY_TYPE_AND_STATUS);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        String type = rs.getString("type") == null ? "(parent)" : rs.getString("type");
+        long n = rs.getLong("n");
+        byStatus.merge(rs.getString("status"), n, Long::sum);
+        byType.computeIfAbsent(type, t -> new TreeMap<>()).put(rs.getString("status"), n);
       }
-      ObjectNode byType = out.putObject("byType");
-      try (PreparedStatement ps = c.prepareStatement(BY_TYPE);
-          ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String type = rs.getString("type") == null ? "(parent)" : rs.getString("type");
-          ObjectNode t = byType.has(type) ? (ObjectNode) byType.get(type) : byType.putObject(type);
-          t.put(rs.getString("status"), rs.getLong("n"));
-        }
+    }
+    return new Stats(byStatus, byType, false);
+  }
+
+  List<Breaker> breakers() throws SQLException {
+    try (Connection c = db.getConnection()) {
+      return breakers(c);
+    }
+  }
+
+  private static List<Breaker> breakers(Connection c) throws SQLException {
+    List<Breaker> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(BREAKERS);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new Breaker(
+                rs.getString("dependency"),
+                rs.getString("state"),
+                rs.getDouble("failure_rate"),
+                rs.getString("window"),
+                rs.getInt("window_calls"),
+                rs.getInt("trips"),
+                instant(rs, "state_since"),
+                instant(rs, "retry_at"),
+                rs.getString("forced"),
+                rs.getString("last_reason"),
+                rs.getLong("generation")));
       }
     }
     return out;
+  }
+
+  List<Worker> workers() throws SQLException {
+    try (Connection c = db.getConnection()) {
+      return workers(c);
+    }
+  }
+
+  private List<Worker> workers(Connection c) throws SQLException {
+    List<Worker> out = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(WORKERS);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        long age = rs.getLong("age_ms");
+        Instant stopped = instant(rs, "stopped_at");
+        out.add(
+            new Worker(
+                rs.getString("id"),
+                rs.getString("host"),
+                instant(rs, "started_at"),
+                instant(rs, "heartbeat_at"),
+                age,
+                rs.getInt("concurrency"),
+                rs.getInt("in_flight"),
+                stopped,
+                stopped == null && age <= workerDeadAfter.toMillis()));
+      }
+    }
+    return out;
+  }
+
+  RejectedPage rejected(Long before, int limit) throws SQLException {
+    List<Rejected> out = new ArrayList<>();
+    boolean more = false;
+    try (Connection c = db.getConnection();
+        PreparedStatement ps = c.prepareStatement(REJECTED)) {
+      ps.setInt(1, RAW_PREVIEW);
+      ps.setObject(2, before, Types.BIGINT);
+      ps.setObject(3, before, Types.BIGINT);
+      ps.setInt(4, limit + 1);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (out.size() == limit) {
+            more = true;
+            break;
+          }
+          out.add(
+              new Rejected(
+                  rs.getLong("id"),
+                  rs.getString("topic"),
+                  rs.getInt("partition"),
+                  rs.getLong("offset"),
+                  rs.getString("reason"),
+                  rs.getString("preview"),
+                  rs.getInt("raw_length"),
+                  instant(rs, "received_at")));
+        }
+      }
+    }
+    return new RejectedPage(out, more ? out.get(out.size() - 1).id() : null);
+  }
+
+  /** The overview: every figure of the first page in one connection. */
+  Overview overview() throws SQLException {
+    Instant now = clock.instant();
+    try (Connection c = db.getConnection()) {
+      Stats stats = stats(c);
+      Instant hourAgo = now.truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(59));
+      Instant fiveAgo = now.truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(4));
+      Map<String, long[]> byType = new TreeMap<>();
+      Map<Instant, long[]> byMinute = new LinkedHashMap<>();
+      for (int m = 0; m < 60; m++) {
+        byMinute.put(hourAgo.plus(Duration.ofMinutes(m)), new long[2]);
+      }
+      try (PreparedStatement ps = c.prepareStatement(ACTIVITY)) {
+        ps.setTimestamp(1, Timestamp.from(hourAgo));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Instant minute = instant(rs, "minute");
+            long ok = rs.getLong("succeeded");
+            long failed = rs.getLong("failed");
+            long retried = rs.getLong("retried");
+            String type = rs.getString("type").isEmpty() ? "(none)" : rs.getString("type");
+            long[] t = byType.computeIfAbsent(type, k -> new long[6]);
+            t[3] += ok;
+            t[4] += failed;
+            t[5] += retried;
+            if (!minute.isBefore(fiveAgo)) {
+              t[0] += ok;
+              t[1] += failed;
+              t[2] += retried;
+            }
+            long[] m = byMinute.get(minute);
+            if (m != null) {
+              m[0] += ok + failed;
+              m[1] += failed;
+            }
+          }
+        }
+      }
+      List<TypeActivity> activity = new ArrayList<>();
+      byType.forEach(
+          (type, t) -> activity.add(new TypeActivity(type, t[0], t[1], t[2], t[3], t[4], t[5])));
+      List<Minute> perMinute = new ArrayList<>();
+      byMinute.forEach((minute, m) -> perMinute.add(new Minute(minute, m[0], m[1])));
+      Long lag = null;
+      try (PreparedStatement ps = c.prepareStatement(QUEUE_LAG);
+          ResultSet rs = ps.executeQuery()) {
+        if (rs.next() && rs.getTimestamp("oldest") != null) {
+          lag = Math.max(0, now.toEpochMilli() - rs.getTimestamp("oldest").getTime());
+        }
+      }
+      List<Worker> workers = workers(c);
+      int alive = 0;
+      int inFlight = 0;
+      int capacity = 0;
+      for (Worker w : workers) {
+        if (w.alive()) {
+          alive++;
+          inFlight += w.inFlight();
+          capacity += w.concurrency();
+        }
+      }
+      long rejectedTotal;
+      long rejectedHour;
+      try (PreparedStatement ps = c.prepareStatement(REJECTED_COUNTS);
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        rejectedTotal = rs.getLong("total");
+        rejectedHour = rs.getLong("last_hour");
+      }
+      return new Overview(
+          stats,
+          activity,
+          perMinute,
+          lag,
+          breakers(c),
+          alive,
+          inFlight,
+          capacity,
+          rejectedTotal,
+          rejectedHour,
+          now);
+    }
   }
 
   private static int twice(PreparedStatement ps, int i, String v) throws SQLException {
@@ -217,20 +485,15 @@ final class ConsoleQueries {
     return i + 2;
   }
 
-  /** {@code q} as a literal inside LIKE: its %, _ and \ match themselves. */
-  static String likeEscaped(String q) {
-    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
-  }
-
-  private static String instant(ResultSet rs, String col) throws SQLException {
+  private static Instant instant(ResultSet rs, String col) throws SQLException {
     Timestamp t = rs.getTimestamp(col);
-    return t == null ? null : t.toInstant().toString();
+    return t == null ? null : t.toInstant();
   }
 
-  private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+  private static JsonNode json(String text) {
     try {
       return text == null ? null : JSON.readTree(text);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       return JSON.getNodeFactory().textNode(text);
     }
   }

@@ -1,77 +1,314 @@
 package dev.ferry.console;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.orchestrator.admin.Selection;
+import gg.jte.ContentType;
+import gg.jte.TemplateEngine;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The console's web server (work in progress: the read side of the JSON API of DESIGN section 10;
- * pages, actions and security follow, see PLAN.md).
+ * The console (DESIGN section 10): server-rendered pages (jte, precompiled), live parts refreshed
+ * by htmx, the JSON API under {@code /api}, and the guards of {@link ConsoleSecurity}.
  */
 public final class ConsoleServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConsoleServer.class);
 
-  private final Javalin app;
+  /** How often live parts refresh. */
+  static final int REFRESH_MS = 2000;
 
-  private ConsoleServer(Javalin app) {
+  private final Javalin app;
+  private final ConsoleActions actions;
+  private final String url;
+
+  private ConsoleServer(Javalin app, ConsoleActions actions, String url) {
     this.app = app;
+    this.actions = actions;
+    this.url = url;
   }
 
-  /** Starts on {@code host:port} (0 for any free port) serving from {@code db}. */
-  public static ConsoleServer start(DataSource db, String host, int port) {
-    ConsoleQueries queries = new ConsoleQueries(db);
+  /**
+   * Starts the console with the {@code console.*} settings of {@code config}, reading from {@code
+   * db}. A non-loopback {@code console.host} without a token is refused (IllegalArgumentException).
+   */
+  public static ConsoleServer start(DataSource db, FerryConfig config) {
+    String host = config.get(Setting.CONSOLE_HOST);
+    int port = config.getInt(Setting.CONSOLE_PORT);
+    String token = config.get(Setting.CONSOLE_AUTH_TOKEN);
+    ConsoleSecurity security =
+        new ConsoleSecurity(token, config.getBoolean(Setting.CONSOLE_READONLY));
+    ConsoleSecurity.checkBind(host, security.authOn());
+    ConsoleQueries queries =
+        new ConsoleQueries(
+            db, Duration.ofMillis(config.getLong(Setting.RESCUE_AFTER_MS)), Clock.systemUTC());
+    ConsoleActions actions = new ConsoleActions(db, config);
+    Pages pages =
+        new Pages(TemplateEngine.createPrecompiled(ContentType.Html), queries, security, db);
     Javalin app =
         Javalin.create(
-            config -> {
-              config.routes.get("/api/stats", ctx -> json(ctx, queries.stats().toString()));
-              config.routes.get(
-                  "/api/jobs",
-                  ctx ->
-                      json(
-                          ctx,
-                          queries
-                              .jobs(JobFilter.parse(ctx::queryParam), ConsoleQueries.PAGE)
-                              .toString()));
-              config.routes.get(
-                  "/api/jobs/{id}",
-                  ctx -> {
-                    UUID id;
-                    try {
-                      id = UUID.fromString(ctx.pathParam("id"));
-                    } catch (IllegalArgumentException e) {
-                      throw new IllegalArgumentException("not a job id: a UUID is expected");
-                    }
-                    var job = queries.job(id);
-                    if (job == null) {
-                      error(ctx, 404, "no job " + id);
-                    } else {
-                      json(ctx, job.toString());
-                    }
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              cfg.staticFiles.add(
+                  sf -> {
+                    sf.hostedPath = "/static";
+                    sf.directory = "/console-static";
+                    sf.location = Location.CLASSPATH;
                   });
-              config.routes.exception(
-                  IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
-              config.routes.exception(
+              cfg.staticFiles.enableWebjars();
+              cfg.routes.before(
+                  ctx -> {
+                    ctx.header("X-Content-Type-Options", "nosniff");
+                    ctx.header("X-Frame-Options", "DENY");
+                    ctx.header("Referrer-Policy", "same-origin");
+                    ctx.header(
+                        "Content-Security-Policy",
+                        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+                            + " img-src 'self' data:; frame-ancestors 'none'; base-uri 'none';"
+                            + " form-action 'self'");
+                    security.before(ctx);
+                  });
+              routes(cfg.routes, queries, actions, pages, security);
+              cfg.routes.exception(
+                  ConsoleSecurity.Refused.class,
+                  (e, ctx) -> problem(ctx, e.status, e.getMessage(), pages));
+              cfg.routes.exception(
+                  IllegalArgumentException.class,
+                  (e, ctx) -> problem(ctx, 400, e.getMessage(), pages));
+              cfg.routes.exception(
                   Exception.class,
                   (e, ctx) -> {
-                    log.warn("Console request {} failed", ctx.path(), e);
-                    error(ctx, 500, "internal error: " + e.getClass().getSimpleName());
+                    log.warn("Console request {} {} failed", ctx.method(), ctx.path(), e);
+                    problem(ctx, 500, "internal error: " + e.getClass().getSimpleName(), pages);
+                  });
+              cfg.routes.error(
+                  404,
+                  ctx -> {
+                    if (ctx.result() == null || ctx.result().isEmpty()) {
+                      problem(ctx, 404, "no such page: " + ctx.path(), pages);
+                    }
                   });
             });
     app.start(host, port);
-    return new ConsoleServer(app);
+    String url =
+        "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + app.port() + "/";
+    log.info(
+        "Console at {} ({}{})",
+        url,
+        security.authOn() ? "sign-in with the token" : "no sign-in: loopback only",
+        security.readonly() ? ", read-only" : "");
+    return new ConsoleServer(app, actions, url);
   }
 
-  private static void json(Context ctx, String body) {
-    ctx.contentType("application/json").result(body);
+  private static void routes(
+      io.javalin.config.RoutesConfig r,
+      ConsoleQueries queries,
+      ConsoleActions actions,
+      Pages pages,
+      ConsoleSecurity security) {
+    // Pages.
+    r.get("/", ctx -> pages.overview(ctx));
+    r.get("/fragments/overview", ctx -> pages.overviewLive(ctx));
+    r.get("/jobs", ctx -> pages.jobs(ctx));
+    r.get("/jobs/confirm", ctx -> pages.confirm(ctx));
+    r.get("/jobs/{id}", ctx -> pages.job(ctx, jobId(ctx)));
+    r.get("/breakers", ctx -> pages.breakers(ctx, false));
+    r.get("/fragments/breakers", ctx -> pages.breakers(ctx, true));
+    r.get("/workers", ctx -> pages.workers(ctx, false));
+    r.get("/fragments/workers", ctx -> pages.workers(ctx, true));
+    r.get("/rejected", ctx -> pages.rejected(ctx));
+    r.get("/schedules", ctx -> pages.schedules(ctx));
+    r.get("/limits", ctx -> pages.limits(ctx));
+    r.get("/login", ctx -> pages.login(ctx, null));
+    r.post(
+        "/login",
+        ctx -> {
+          String next = safeNext(ctx.formParam("next"));
+          if (security.login(ctx, ctx.formParam("token"))) {
+            ctx.redirect(next);
+          } else {
+            ctx.status(401);
+            pages.login(ctx, security.authOn() ? "That is not the console's token." : null);
+          }
+        });
+    r.post(
+        "/logout",
+        ctx -> {
+          security.logout(ctx);
+          ctx.redirect("/login");
+        });
+
+    // JSON API.
+    r.get("/api/stats", ctx -> json(ctx, queries.stats()));
+    r.get("/api/overview", ctx -> json(ctx, queries.overview()));
+    r.get(
+        "/api/jobs",
+        ctx -> json(ctx, queries.jobs(JobFilter.parse(ctx::queryParam), ConsoleQueries.PAGE)));
+    r.get(
+        "/api/jobs/count",
+        ctx -> {
+          JobFilter f = JobFilter.parse(ctx::queryParam);
+          json(ctx, actions.count(f.selection()));
+        });
+    r.get(
+        "/api/jobs/{id}",
+        ctx -> {
+          UUID id = jobId(ctx);
+          Model.JobDetail job = queries.job(id);
+          if (job == null) {
+            throw new ConsoleSecurity.Refused(404, "no job " + id);
+          }
+          json(ctx, job);
+        });
+    r.get("/api/breakers", ctx -> json(ctx, Map.of("breakers", queries.breakers())));
+    r.get("/api/workers", ctx -> json(ctx, Map.of("workers", queries.workers())));
+    r.get(
+        "/api/rejected",
+        ctx -> {
+          String before = ctx.queryParam("before");
+          Long b;
+          try {
+            b = before == null || before.isBlank() ? null : Long.parseLong(before.strip());
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'before' must be a rejected submission's id");
+          }
+          json(ctx, queries.rejected(b, ConsoleQueries.PAGE));
+        });
+    r.post(
+        "/api/jobs/retry",
+        ctx -> {
+          JsonNode body = body(ctx);
+          json(ctx, actions.retry(bulk(body), extraAttempts(body)));
+        });
+    r.post("/api/jobs/cancel", ctx -> json(ctx, actions.cancel(bulk(body(ctx)))));
+    r.post(
+        "/api/jobs/{id}/retry",
+        ctx -> {
+          JsonNode body = body(ctx);
+          json(ctx, one(actions.retry(byId(ctx), extraAttempts(body)), ctx));
+        });
+    r.post(
+        "/api/jobs/{id}/cancel",
+        ctx -> {
+          body(ctx);
+          json(ctx, one(actions.cancel(byId(ctx)), ctx));
+        });
+    r.post(
+        "/api/breakers/{dependency}/{command}",
+        ctx -> {
+          JsonNode body = body(ctx);
+          Long forMs = body.hasNonNull("forMs") ? body.get("forMs").asLong() : null;
+          json(ctx, actions.breaker(ctx.pathParam("dependency"), ctx.pathParam("command"), forMs));
+        });
   }
 
-  private static void error(Context ctx, int status, String message) {
+  /** A single-job action that changed nothing says why (404 no job, 409 not in that state). */
+  private static ConsoleActions.Done one(ConsoleActions.Done done, Context ctx) {
+    if (done.changed() == 0) {
+      throw new ConsoleSecurity.Refused(
+          409,
+          done.action().equals("retry")
+              ? "job "
+                  + ctx.pathParam("id")
+                  + " is not FAILED or CANCELLED (or is a fan-out parent)"
+              : "job " + ctx.pathParam("id") + " is not waiting or running");
+    }
+    return done;
+  }
+
+  private static Selection byId(Context ctx) {
+    return new Selection(List.of(jobId(ctx)), null, null);
+  }
+
+  private static Selection bulk(JsonNode body) {
+    Map<String, String> params = new HashMap<>();
+    body.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isTextual()) {
+                params.put(e.getKey(), e.getValue().asText());
+              }
+            });
+    JobFilter f = JobFilter.parse(params::get);
+    if (!f.any()) {
+      throw new IllegalArgumentException(
+          "a bulk action needs a filter (status, type, dependency, parent, key, q, from, to)");
+    }
+    return f.selection();
+  }
+
+  private static int extraAttempts(JsonNode body) {
+    if (!body.has("attempts")) {
+      return 1;
+    }
+    JsonNode a = body.get("attempts");
+    if (!a.canConvertToInt() || a.asInt() < 1 || a.asInt() > 10_000) {
+      throw new IllegalArgumentException("'attempts' must be a number from 1 to 10000");
+    }
+    return a.asInt();
+  }
+
+  private static JsonNode body(Context ctx) {
+    String text = ctx.body();
+    JsonNode node;
+    try {
+      node = Fmt.JSON.readTree(text.isBlank() ? "{}" : text);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(
+          "the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    if (node == null || !node.isObject()) {
+      throw new IllegalArgumentException("the body must be a JSON object, e.g. {}");
+    }
+    return node;
+  }
+
+  static UUID jobId(Context ctx) {
+    try {
+      return UUID.fromString(ctx.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("not a job id: a UUID is expected");
+    }
+  }
+
+  /** A local path to go to after signing in; anything else goes to the overview. */
+  static String safeNext(String next) {
+    return next != null && next.startsWith("/") && !next.startsWith("//") && !next.contains("\\")
+        ? next
+        : "/";
+  }
+
+  private static void json(Context ctx, Object value) {
+    ctx.contentType("application/json").result(Fmt.json(value));
+  }
+
+  private static void problem(Context ctx, int status, String message, Pages pages) {
     ctx.status(status);
-    json(ctx, JsonNodeFactory.instance.objectNode().put("error", message).toString());
+    if (ctx.path().startsWith("/api/") || ctx.path().startsWith("/fragments/")) {
+      ObjectNode e = JsonNodeFactory.instance.objectNode().put("error", message);
+      ctx.contentType("application/json").result(e.toString());
+    } else {
+      pages.problem(ctx, status, message);
+    }
+  }
+
+  /** The address the console answers on, e.g. {@code http://127.0.0.1:9500/}. */
+  public String url() {
+    return url;
   }
 
   public int port() {
@@ -81,5 +318,6 @@ public final class ConsoleServer implements AutoCloseable {
   @Override
   public void close() {
     app.stop();
+    actions.close();
   }
 }

@@ -62,6 +62,52 @@ public record JobFilter(
     }
   }
 
+  /**
+   * The filter as query parameters (without the cursor), in a stable order; absent ones left out.
+   */
+  public java.util.LinkedHashMap<String, String> params() {
+    var p = new java.util.LinkedHashMap<String, String>();
+    put(p, "status", status);
+    put(p, "type", type);
+    put(p, "dependency", dependency);
+    put(p, "parent", parent == null ? null : parent.toString());
+    put(p, "key", key);
+    put(p, "q", q);
+    put(p, "from", from == null ? null : from.toString());
+    put(p, "to", to == null ? null : to.toString());
+    return p;
+  }
+
+  /** Whether any filter (not the cursor) is set. */
+  public boolean any() {
+    return !params().isEmpty();
+  }
+
+  /** The jobs the filter selects, for the bulk actions. */
+  public dev.ferry.orchestrator.admin.Selection selection() {
+    return new dev.ferry.orchestrator.admin.Selection(
+        java.util.List.of(),
+        status == null ? null : dev.ferry.core.model.JobStatus.valueOf(status),
+        type,
+        dependency,
+        parent,
+        key,
+        q,
+        from,
+        to);
+  }
+
+  /** The same filter from another position. */
+  public JobFilter withAfter(Cursor cursor) {
+    return new JobFilter(status, type, dependency, parent, key, q, from, to, cursor);
+  }
+
+  private static void put(java.util.Map<String, String> p, String name, String value) {
+    if (value != null) {
+      p.put(name, value);
+    }
+  }
+
   /** The filter of a request's query parameters ({@code param} gives null when absent). */
   public static JobFilter parse(Function<String, String> param) {
     String status = blankToNull(param.apply("status"));

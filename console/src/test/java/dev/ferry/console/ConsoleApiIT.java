@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.core.config.Setting;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
 import java.net.URI;
@@ -70,6 +71,10 @@ class ConsoleApiIT {
     return id;
   }
 
+  static ConsoleServer start(FerryTestEnv env) {
+    return ConsoleServer.start(env.dataSource(), env.config().with(Setting.CONSOLE_PORT, "0"));
+  }
+
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
@@ -90,7 +95,7 @@ class ConsoleApiIT {
               null,
               "{}"));
     }
-    try (ConsoleServer s = ConsoleServer.start(env.dataSource(), "127.0.0.1", 0)) {
+    try (ConsoleServer s = start(env)) {
       Set<UUID> seen = new HashSet<>();
       List<Instant> order = new ArrayList<>();
       String cursor = null;
@@ -131,7 +136,7 @@ class ConsoleApiIT {
 
   @Test
   void badFiltersAreNamedWith400_anUnknownJobIs404(FerryTestEnv env) throws Exception {
-    try (ConsoleServer s = ConsoleServer.start(env.dataSource(), "127.0.0.1", 0)) {
+    try (ConsoleServer s = start(env)) {
       Reply status = get(s, "/api/jobs?status=BOGUS");
       assertThat(status.status()).isEqualTo(400);
       assertThat(status.body().get("error").asText()).contains("'status' must be one of");
@@ -158,7 +163,7 @@ class ConsoleApiIT {
             Instant.now(),
             null,
             "{\"html\":\"<script>alert(1)</script>\"}");
-    try (ConsoleServer s = ConsoleServer.start(env.dataSource(), "127.0.0.1", 0)) {
+    try (ConsoleServer s = start(env)) {
       JsonNode p = get(s, "/api/jobs/" + parent).body();
       assertThat(p.get("status").asText()).isEqualTo("WAITING_CHILDREN");
       assertThat(p.at("/children/total").asLong()).isEqualTo(3);

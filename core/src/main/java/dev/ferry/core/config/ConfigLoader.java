@@ -39,7 +39,8 @@ final class ConfigLoader {
     }
     l.readEnvironment(env);
     l.values.putAll(flags);
-    readPasswordFile(l.values);
+    readSecretFile(l.values, Setting.DB_PASSWORD, Setting.DB_PASSWORD_FILE);
+    readSecretFile(l.values, Setting.CONSOLE_AUTH_TOKEN, Setting.CONSOLE_AUTH_TOKEN_FILE);
     return new FerryConfig(l.values, l.kafka, Overrides.of(l.overrides));
   }
 
@@ -87,38 +88,33 @@ final class ConfigLoader {
     }
   }
 
-  /** {@code db.password.file}: the password is the file's content (one trailing newline cut). */
-  private static void readPasswordFile(Map<Setting, String> values) {
-    String file = values.getOrDefault(Setting.DB_PASSWORD_FILE, "");
-    if (file.isBlank()) {
+  /**
+   * {@code db.password.file}, {@code console.auth.token.file}: the secret is the file's content
+   * (one trailing newline cut).
+   */
+  private static void readSecretFile(Map<Setting, String> values, Setting secret, Setting file) {
+    String path = values.getOrDefault(file, "");
+    if (path.isBlank()) {
       return;
     }
-    if (!values.getOrDefault(Setting.DB_PASSWORD, "").isEmpty()) {
+    if (!values.getOrDefault(secret, "").isEmpty()) {
       throw new ConfigException(
-          "set either "
-              + Setting.DB_PASSWORD.spellings()
-              + " or "
-              + Setting.DB_PASSWORD_FILE.spellings()
-              + ", not both");
+          "set either " + secret.spellings() + " or " + file.spellings() + ", not both");
     }
-    String password;
+    String value;
     try {
-      password = Files.readString(Path.of(file.trim()), StandardCharsets.UTF_8);
+      value = Files.readString(Path.of(path.trim()), StandardCharsets.UTF_8);
     } catch (IOException | RuntimeException e) {
       throw new ConfigException(
-          Setting.DB_PASSWORD_FILE.spellings()
-              + ": cannot read '"
-              + file.trim()
-              + "': "
-              + e.getMessage());
+          file.spellings() + ": cannot read '" + path.trim() + "': " + e.getMessage());
     }
-    if (password.endsWith("\n")) {
-      password = password.substring(0, password.length() - 1);
-      if (password.endsWith("\r")) {
-        password = password.substring(0, password.length() - 1);
+    if (value.endsWith("\n")) {
+      value = value.substring(0, value.length() - 1);
+      if (value.endsWith("\r")) {
+        value = value.substring(0, value.length() - 1);
       }
     }
-    values.put(Setting.DB_PASSWORD, password);
+    values.put(secret, value);
   }
 
   private static Setting byKey(String key) {

@@ -102,6 +102,21 @@ public enum Setting {
       "metrics.max.tags",
       "200",
       "most distinct job types / dependencies / loops a process keeps meters and per-dependency state for; beyond it new names are counted under the tag value other"),
+  CONSOLE_HOST(
+      "console.host",
+      "127.0.0.1",
+      "address the console listens on (loopback by default; any other address needs console.auth.token)"),
+  CONSOLE_PORT("console.port", "9500", "port of the console (0 = any free port)"),
+  CONSOLE_AUTH_TOKEN(
+      "console.auth.token",
+      "",
+      "token that signs in to the console: Authorization: Bearer <token> for /api, the login form for pages (empty = no sign-in, loopback only)"),
+  CONSOLE_AUTH_TOKEN_FILE(
+      "console.auth.token.file",
+      "",
+      "file whose content is the console token, e.g. a mounted secret (instead of console.auth.token)"),
+  CONSOLE_READONLY(
+      "console.readonly", "false", "true removes every action (retry, cancel, breaker commands)"),
   JOB_MAX_ATTEMPTS("job.max.attempts", "5", "default maxAttempts"),
   JOB_TIMEOUT_MS("job.timeout.ms", "30000", "default per-attempt timeout"),
   BACKOFF_STRATEGY("backoff.strategy", "exponential", "default backoff strategy"),
@@ -183,7 +198,7 @@ public enum Setting {
 
   /** Whether the value must never be printed. */
   public boolean secret() {
-    return this == DB_PASSWORD;
+    return this == DB_PASSWORD || this == CONSOLE_AUTH_TOKEN;
   }
 
   /**
@@ -202,8 +217,13 @@ public enum Setting {
           DB_PASSWORD_FILE,
           TOPIC_PREFIX,
           WORKER_ID,
-          HEALTH_HOST ->
+          HEALTH_HOST,
+          CONSOLE_HOST,
+          CONSOLE_AUTH_TOKEN,
+          CONSOLE_AUTH_TOKEN_FILE ->
           SettingRule.TEXT;
+      case CONSOLE_PORT -> SettingRule.integer(0, 65_535);
+      case CONSOLE_READONLY -> SettingRule.BOOLEAN;
       case DB_POOL_SIZE -> SettingRule.integer(1, 1000);
       case DB_CONNECTION_TIMEOUT_MS -> SettingRule.integer(250, maxInt);
       case DB_SOCKET_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS -> SettingRule.integer(0, maxInt);
@@ -311,6 +331,12 @@ public enum Setting {
           BREAKER_REPORT_MS ->
           SettingGroup.BREAKER;
       case STARTUP_TIMEOUT_MS, HEALTH_HOST, HEALTH_PORT, METRICS_MAX_TAGS -> SettingGroup.PROCESS;
+      case CONSOLE_HOST,
+          CONSOLE_PORT,
+          CONSOLE_AUTH_TOKEN,
+          CONSOLE_AUTH_TOKEN_FILE,
+          CONSOLE_READONLY ->
+          SettingGroup.CONSOLE;
     };
   }
 

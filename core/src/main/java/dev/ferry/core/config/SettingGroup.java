@@ -18,7 +18,8 @@ public enum SettingGroup {
   BREAKER(
       "Circuit breakers (per dependency: dependency.<dep>.breaker.* /"
           + " FERRY_DEPENDENCY_<DEP>_BREAKER_*)"),
-  PROCESS("Start-up, health and metrics");
+  PROCESS("Start-up, health and metrics"),
+  CONSOLE("Console (web UI)");
 
   private final String heading;
 

@@ -7,6 +7,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -47,6 +49,32 @@ public final class JobAdmin {
   /** A job an action changed. */
   public record Changed(UUID id, UUID parentId, int attempts, long run, JobStatus previous) {}
 
+  /** The statuses {@link #cancel} changes. */
+  private static final String LIVE =
+      "('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING', 'WAITING_CHILDREN')";
+
+  /** The {@link Selection} as SQL; {@link #bind} binds it (each value twice). */
+  private static final String SELECTED =
+      """
+      (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
+          AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
+          AND (?::text IS NULL OR dependency = ?::text) AND (?::uuid IS NULL OR parent_id = ?::uuid)
+          AND (?::text IS NULL OR key = ?::text)
+          AND (?::text IS NULL OR last_error ILIKE '%' || ?::text || '%' ESCAPE '\\')
+          AND (?::timestamptz IS NULL OR created_at >= ?::timestamptz)
+          AND (?::timestamptz IS NULL OR created_at < ?::timestamptz)\
+      """;
+
+  /** Jobs {@link #cancel} would change, then jobs {@link #retry} would change. */
+  private static final String COUNT =
+      """
+      SELECT count(*) FILTER (WHERE status IN %s) AS cancellable,
+             count(*) FILTER (WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0)
+               AS retryable
+      FROM ferry.jobs WHERE %s
+      """
+          .formatted(LIVE, SELECTED);
+
   /**
    * Cancels the selected live jobs. {@code CANCEL} and {@code RETRY} select alike (bound by {@link
    * #run}): by id (none = any), status and type (null = any), each given twice.
@@ -55,15 +83,15 @@ public final class JobAdmin {
       """
       WITH target AS (
         SELECT id, status FROM ferry.jobs
-        WHERE status IN ('PENDING', 'RETRY_WAIT', 'QUEUED', 'RUNNING', 'WAITING_CHILDREN')
-          AND (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
-          AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
+        WHERE status IN %s
+          AND %s
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'CANCELLED', finished_at = now(), updated_at = now()
       FROM target WHERE j.id = target.id
       RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status AS previous
-      """;
+      """
+          .formatted(LIVE, SELECTED);
 
   private static final String CLOSE_OPEN_ATTEMPTS =
       """
@@ -77,15 +105,15 @@ public final class JobAdmin {
       WITH target AS (
         SELECT id, status FROM ferry.jobs
         WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0
-          AND (cardinality(?::uuid[]) = 0 OR id = ANY(?::uuid[]))
-          AND (?::text IS NULL OR status = ?::text) AND (?::text IS NULL OR type = ?::text)
+          AND %s
         FOR UPDATE)
       UPDATE ferry.jobs j
       SET status = 'PENDING', next_run_at = now(), finished_at = NULL, result = NULL,
           max_attempts = j.attempts + ?, updated_at = now()
       FROM target WHERE j.id = target.id
       RETURNING j.id, j.parent_id, j.attempts, j.run_seq, target.status AS previous
-      """;
+      """
+          .formatted(SELECTED);
 
   /** Cancels the selected jobs; returns those that changed. Commits. */
   public List<Changed> cancel(Connection c, Selection s) throws SQLException {
@@ -201,19 +229,64 @@ public final class JobAdmin {
     }
   }
 
+  /** How many jobs {@link #cancel} and {@link #retry} would change now (a confirmation's count). */
+  public record Counts(long cancellable, long retryable) {}
+
+  /** Counts what the actions would change, without changing anything. */
+  public Counts count(Connection c, Selection s) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(COUNT)) {
+      bind(c, ps, s);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Counts(rs.getLong("cancellable"), rs.getLong("retryable"));
+      }
+    }
+  }
+
+  /** Binds {@link #SELECTED} from parameter 1; returns the next parameter's index. */
+  private static int bind(Connection c, PreparedStatement ps, Selection s) throws SQLException {
+    var ids = c.createArrayOf("uuid", s.ids().toArray());
+    int i = 1;
+    i = twice(ps, i, ids);
+    i = twice(ps, i, s.status() == null ? null : s.status().name());
+    i = twice(ps, i, s.type());
+    i = twice(ps, i, s.dependency());
+    i = twice(ps, i, s.parent());
+    i = twice(ps, i, s.key());
+    i = twice(ps, i, s.errorContains() == null ? null : likeLiteral(s.errorContains()));
+    i = twice(ps, i, s.createdFrom() == null ? null : Timestamp.from(s.createdFrom()));
+    i = twice(ps, i, s.createdTo() == null ? null : Timestamp.from(s.createdTo()));
+    return i;
+  }
+
+  private static int twice(PreparedStatement ps, int i, Object v) throws SQLException {
+    if (v instanceof String text) {
+      ps.setString(i, text);
+      ps.setString(i + 1, text);
+    } else if (v instanceof Timestamp t) {
+      ps.setTimestamp(i, t);
+      ps.setTimestamp(i + 1, t);
+    } else if (v instanceof java.sql.Array a) {
+      ps.setArray(i, a);
+      ps.setArray(i + 1, a);
+    } else {
+      ps.setObject(i, v, Types.OTHER);
+      ps.setObject(i + 1, v, Types.OTHER);
+    }
+    return i + 2;
+  }
+
+  /** {@code text} as a literal inside LIKE: its %, _ and \ match themselves. */
+  public static String likeLiteral(String text) {
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+  }
+
   private static List<Changed> run(Connection c, String sql, Selection s, Integer extra)
       throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      var ids = c.createArrayOf("uuid", s.ids().toArray());
-      String status = s.status() == null ? null : s.status().name();
-      ps.setArray(1, ids);
-      ps.setArray(2, ids);
-      ps.setString(3, status);
-      ps.setString(4, status);
-      ps.setString(5, s.type());
-      ps.setString(6, s.type());
+      int next = bind(c, ps, s);
       if (extra != null) {
-        ps.setInt(7, extra);
+        ps.setInt(next, extra);
       }
       List<Changed> out = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {

@@ -13,6 +13,7 @@ import dev.ferry.orchestrator.intake.IntakeStore;
 import dev.ferry.orchestrator.intake.JobRows;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.store.ActivityStore;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobChange;
 import dev.ferry.orchestrator.store.JobRow;
@@ -67,6 +68,7 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
   private final Clock clock;
   private final RandomGenerator random;
   private final FanIn fanIn = new FanIn();
+  private final ActivityStore activity = new ActivityStore();
   private final JobRows rows;
   private final OrchestratorMetrics metrics;
 
@@ -300,6 +302,17 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
         for (Future<RecordMetadata> f : sends) {
           f.get();
         }
+        // Last, so the per-minute rows are locked only for the commit.
+        activity.record(
+            c,
+            now,
+            decisions.values().stream()
+                .filter(d -> applied.contains(d.change().id()) && !d.givesBackAttempt())
+                .map(
+                    d ->
+                        new ActivityStore.Outcome(
+                            jobs.get(d.change().id()).type(), d.change().status()))
+                .toList());
         c.commit();
         for (Decision d : decisions.values()) {
           if (applied.contains(d.change().id())) {

@@ -221,6 +221,11 @@ public final class Pruner implements AutoCloseable {
           ps.setTimestamp(1, cutoff);
           workers = ps.executeUpdate();
         }
+        try (PreparedStatement ps =
+            c.prepareStatement("DELETE FROM ferry.job_activity WHERE minute < ?")) {
+          ps.setTimestamp(1, cutoff);
+          ps.executeUpdate();
+        }
         c.commit();
         deletedJobs.increment(jobs);
         deletedAttempts.increment(attempts);

@@ -91,6 +91,12 @@ public final class UnnestBinder {
     return this;
   }
 
+  /** A plain {@code timestamptz} parameter. */
+  public UnnestBinder timestamp(Instant value) throws SQLException {
+    statement.setTimestamp(next++, value == null ? null : Timestamp.from(value));
+    return this;
+  }
+
   /** A plain {@code text} parameter. */
   public UnnestBinder text(String value) throws SQLException {
     statement.setString(next++, value);

@@ -78,10 +78,10 @@ final class ConsoleSecurity {
         loopback &= a.isLoopbackAddress();
       }
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("console.host: unknown host '" + host + "'");
+      throw new dev.ferry.core.config.ConfigException("console.host: unknown host '" + host + "'");
     }
     if (!loopback) {
-      throw new IllegalArgumentException(
+      throw new dev.ferry.core.config.ConfigException(
           "the console does not listen on "
               + host
               + " without authentication: set console.auth.token or console.auth.token.file"

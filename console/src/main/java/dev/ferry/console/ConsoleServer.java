@@ -3,6 +3,7 @@ package dev.ferry.console;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.config.ConfigException;
 import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.orchestrator.admin.Selection;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConsoleServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConsoleServer.class);
+
+  /** Request attribute: the answer is written already (the 404 handler leaves it alone). */
+  private static final String HANDLED = "ferry.handled";
 
   /** How often live parts refresh. */
   static final int REFRESH_MS = 2000;
@@ -98,12 +102,28 @@ public final class ConsoleServer implements AutoCloseable {
               cfg.routes.error(
                   404,
                   ctx -> {
-                    if (ctx.result() == null || ctx.result().isEmpty()) {
+                    if (ctx.attribute(HANDLED) == null) {
                       problem(ctx, 404, "no such page: " + ctx.path(), pages);
                     }
                   });
             });
-    app.start(host, port);
+    try {
+      app.start(host, port);
+    } catch (RuntimeException e) {
+      actions.close();
+      if (e.getCause() instanceof java.net.BindException
+          || e instanceof io.javalin.util.JavalinBindException) {
+        throw new ConfigException(
+            "the console cannot listen on "
+                + host
+                + ":"
+                + port
+                + ": "
+                + e.getMessage()
+                + " (another process uses the port? set console.port / --port)");
+      }
+      throw e;
+    }
     String url =
         "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + app.port() + "/";
     log.info(
@@ -212,8 +232,32 @@ public final class ConsoleServer implements AutoCloseable {
         ctx -> {
           JsonNode body = body(ctx);
           Long forMs = body.hasNonNull("forMs") ? body.get("forMs").asLong() : null;
-          json(ctx, actions.breaker(ctx.pathParam("dependency"), ctx.pathParam("command"), forMs));
+          var b = actions.breaker(ctx.pathParam("dependency"), ctx.pathParam("command"), forMs);
+          Map<String, Object> out = new java.util.LinkedHashMap<>();
+          out.put("dependency", b.dependency());
+          out.put("state", b.state().name());
+          out.put("forced", b.forced() == null ? null : b.forced().name());
+          out.put("retryAt", b.retryAt());
+          out.put("generation", b.generation());
+          json(ctx, out);
         });
+  }
+
+  /**
+   * Fails with a {@link java.sql.SQLException} naming the fix when the database lacks the schema
+   * the console reads (migrations up to V11).
+   */
+  public static void requireSchema(DataSource db) throws java.sql.SQLException {
+    try (var c = db.getConnection();
+        var st = c.createStatement();
+        var rs = st.executeQuery("SELECT to_regclass('ferry.job_activity') IS NOT NULL")) {
+      rs.next();
+      if (!rs.getBoolean(1)) {
+        throw new java.sql.SQLException(
+            "the database has no (or an older) Ferry schema: run 'ferry migrate' (or start an"
+                + " orchestrator) first");
+      }
+    }
   }
 
   /** A single-job action that changed nothing says why (404 no job, 409 not in that state). */
@@ -297,6 +341,7 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   private static void problem(Context ctx, int status, String message, Pages pages) {
+    ctx.attribute(HANDLED, Boolean.TRUE);
     ctx.status(status);
     if (ctx.path().startsWith("/api/") || ctx.path().startsWith("/fragments/")) {
       ObjectNode e = JsonNodeFactory.instance.objectNode().put("error", message);

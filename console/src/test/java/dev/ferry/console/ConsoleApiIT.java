@@ -1,9 +1,12 @@
 package dev.ferry.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.core.config.ConfigException;
+import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Setting;
 import dev.ferry.testkit.FerryExtension;
 import dev.ferry.testkit.FerryTestEnv;
@@ -144,6 +147,7 @@ class ConsoleApiIT {
           .contains("'after' is not a cursor");
       assertThat(get(s, "/api/jobs?from=yesterday").status()).isEqualTo(400);
       assertThat(get(s, "/api/jobs/not-a-uuid").status()).isEqualTo(400);
+      assertThat(get(s, "/api/nothing-here").status()).isEqualTo(404);
       assertThat(get(s, "/api/jobs/" + UUID.randomUUID()).status()).isEqualTo(404);
     }
   }
@@ -173,6 +177,252 @@ class ConsoleApiIT {
       JsonNode e = get(s, "/api/jobs/" + evil).body();
       assertThat(e.at("/payload/html").asText()).isEqualTo("<script>alert(1)</script>");
       assertThat(e.has("children")).isFalse();
+    }
+  }
+
+  private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpRequest.Builder request(ConsoleServer s, String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path));
+  }
+
+  private static HttpRequest.Builder post(ConsoleServer s, String path, String json) {
+    return request(s, path)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json));
+  }
+
+  private static String status(FerryTestEnv env, UUID id) throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT status FROM ferry.jobs WHERE id = ?")) {
+      ps.setObject(1, id);
+      try (var rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  @Test
+  void bulkActionsTouchExactlyTheFilter_andCountItFirst(FerryTestEnv env) throws Exception {
+    Instant now = Instant.now();
+    List<UUID> target = new ArrayList<>();
+    List<UUID> others = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      target.add(insert(env, "bulk-a", "PENDING", null, now, null, "{}"));
+      others.add(insert(env, "bulk-b", "PENDING", null, now, null, "{}"));
+    }
+    others.add(insert(env, "bulk-a", "SUCCEEDED", null, now, null, "{}"));
+    List<UUID> failed = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      failed.add(insert(env, "bulk-a", "FAILED", "timeout calling x", now, null, "{}"));
+    }
+    try (ConsoleServer s = start(env)) {
+      JsonNode count = JSON.readTree(send(request(s, "/api/jobs/count?type=bulk-a")).body());
+      assertThat(count.get("cancellable").asLong()).isEqualTo(7);
+      assertThat(count.get("retryable").asLong()).isEqualTo(3);
+
+      HttpResponse<String> none = send(post(s, "/api/jobs/cancel", "{}"));
+      assertThat(none.statusCode()).as("no filter: never every job").isEqualTo(400);
+
+      HttpResponse<String> cancel = send(post(s, "/api/jobs/cancel", "{\"type\":\"bulk-a\"}"));
+      assertThat(cancel.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(cancel.body()).get("changed").asInt()).isEqualTo(7);
+      for (UUID id : target) {
+        assertThat(status(env, id)).isEqualTo("CANCELLED");
+      }
+      assertThat(status(env, others.get(0))).isEqualTo("PENDING");
+      assertThat(status(env, others.get(7))).isEqualTo("SUCCEEDED");
+
+      HttpResponse<String> retry =
+          send(post(s, "/api/jobs/retry", "{\"type\":\"bulk-a\",\"q\":\"timeout\"}"));
+      assertThat(JSON.readTree(retry.body()).get("changed").asInt()).isEqualTo(3);
+      for (UUID id : failed) {
+        assertThat(status(env, id)).isEqualTo("PENDING");
+      }
+      assertThat(status(env, target.get(0)))
+          .as("cancelled, no matching error")
+          .isEqualTo("CANCELLED");
+
+      HttpResponse<String> again = send(post(s, "/api/jobs/" + failed.get(0) + "/retry", "{}"));
+      assertThat(again.statusCode()).as("PENDING cannot be retried").isEqualTo(409);
+      assertThat(JSON.readTree(again.body()).get("error").asText()).contains("not FAILED");
+      HttpResponse<String> one = send(post(s, "/api/jobs/" + failed.get(0) + "/cancel", "{}"));
+      assertThat(one.statusCode()).isEqualTo(200);
+      assertThat(status(env, failed.get(0))).isEqualTo("CANCELLED");
+    }
+  }
+
+  @Test
+  void breakerCommands_changeTheSharedBreaker(FerryTestEnv env) throws Exception {
+    try (ConsoleServer s = start(env)) {
+      HttpResponse<String> open = send(post(s, "/api/breakers/pay-api/open", "{}"));
+      assertThat(open.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(open.body()).get("state").asText()).isEqualTo("OPEN");
+      JsonNode list = JSON.readTree(send(request(s, "/api/breakers")).body()).get("breakers");
+      assertThat(list).hasSize(1);
+      assertThat(list.get(0).get("dependency").asText()).isEqualTo("pay-api");
+      assertThat(list.get(0).get("forced").asText()).isEqualTo("OPEN");
+      send(post(s, "/api/breakers/pay-api/close", "{}"));
+      assertThat(
+              JSON.readTree(send(request(s, "/api/breakers")).body())
+                  .at("/breakers/0/state")
+                  .asText())
+          .isEqualTo("CLOSED");
+      send(post(s, "/api/breakers/pay-api/reset", "{}"));
+      JsonNode reset = JSON.readTree(send(request(s, "/api/breakers")).body()).at("/breakers/0");
+      assertThat(reset.get("forced").isNull()).isTrue();
+      assertThat(send(post(s, "/api/breakers/pay-api/explode", "{}")).statusCode()).isEqualTo(400);
+    }
+  }
+
+  @Test
+  void postsThatAFormOrAnotherOriginCouldSend_areRefused(FerryTestEnv env) throws Exception {
+    UUID id = insert(env, "guarded", "PENDING", null, Instant.now(), null, "{}");
+    try (ConsoleServer s = start(env)) {
+      String path = "/api/jobs/" + id + "/cancel";
+      for (String type :
+          List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")) {
+        HttpResponse<String> r =
+            send(
+                request(s, path)
+                    .header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(r.statusCode()).as(type).isEqualTo(415);
+      }
+      assertThat(send(post(s, path, "{}").header("Origin", "http://127.0.0.1:1")).statusCode())
+          .isEqualTo(403);
+      assertThat(send(post(s, path, "{}").header("Origin", "http://evil.example")).statusCode())
+          .isEqualTo(403);
+      assertThat(send(post(s, path, "{}").header("Sec-Fetch-Site", "cross-site")).statusCode())
+          .isEqualTo(403);
+      assertThat(status(env, id)).isEqualTo("PENDING");
+      // What the console's own page sends.
+      HttpResponse<String> same =
+          send(post(s, path, "{}").header("Origin", "http://127.0.0.1:" + s.port()));
+      assertThat(same.statusCode()).isEqualTo(200);
+      assertThat(status(env, id)).isEqualTo("CANCELLED");
+    }
+  }
+
+  @Test
+  void aRequestForAnotherHostName_isRefusedWithoutAuth(FerryTestEnv env) throws Exception {
+    // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
+    try (ConsoleServer s = start(env);
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", s.port())) {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /api/stats HTTP/1.1\r\nHost: evil.example:"
+                      + s.port()
+                      + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(reply).startsWith("HTTP/1.1 403").contains("localhost only");
+    }
+  }
+
+  @Test
+  void withAToken_theApiNeedsIt_pagesNeedASignIn_andReadonlyRemovesActions(FerryTestEnv env)
+      throws Exception {
+    UUID id = insert(env, "authed", "PENDING", null, Instant.now(), null, "{}");
+    FerryConfig config =
+        env.config()
+            .with(Setting.CONSOLE_PORT, "0")
+            .with(Setting.CONSOLE_HOST, "0.0.0.0")
+            .with(Setting.CONSOLE_AUTH_TOKEN, "s3cret-token");
+    try (ConsoleServer s = ConsoleServer.start(env.dataSource(), config)) {
+      HttpResponse<String> anon = send(request(s, "/api/jobs"));
+      assertThat(anon.statusCode()).isEqualTo(401);
+      assertThat(anon.headers().firstValue("WWW-Authenticate"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+      assertThat(send(request(s, "/api/jobs").header("Authorization", "Bearer wrong")).statusCode())
+          .isEqualTo(401);
+      assertThat(
+              send(request(s, "/api/jobs").header("Authorization", "Bearer s3cret-token"))
+                  .statusCode())
+          .isEqualTo(200);
+      assertThat(send(post(s, "/api/jobs/" + id + "/cancel", "{}")).statusCode()).isEqualTo(401);
+      HttpResponse<String> page = send(request(s, "/jobs?status=FAILED"));
+      assertThat(page.statusCode()).isEqualTo(302);
+      assertThat(page.headers().firstValue("Location"))
+          .hasValue("/login?next=%2Fjobs%3Fstatus%3DFAILED");
+
+      HttpResponse<String> badLogin =
+          send(
+              request(s, "/login")
+                  .header("Content-Type", "application/x-www-form-urlencoded")
+                  .POST(HttpRequest.BodyPublishers.ofString("token=nope&next=%2F")));
+      assertThat(badLogin.statusCode()).isEqualTo(401);
+      assertThat(badLogin.headers().firstValue("Set-Cookie")).isEmpty();
+      HttpResponse<String> login =
+          send(
+              request(s, "/login")
+                  .header("Content-Type", "application/x-www-form-urlencoded")
+                  .POST(HttpRequest.BodyPublishers.ofString("token=s3cret-token&next=%2Fjobs")));
+      assertThat(login.statusCode()).isEqualTo(302);
+      String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+      assertThat(cookie).contains("HttpOnly").containsIgnoringCase("SameSite=Strict");
+      String session = cookie.substring(0, cookie.indexOf(';'));
+      HttpResponse<String> jobs = send(request(s, "/jobs").header("Cookie", session));
+      assertThat(jobs.statusCode()).isEqualTo(200);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("name=\"ferry-csrf\" content=\"([^\"]+)\"")
+              .matcher(jobs.body());
+      assertThat(m.find()).isTrue();
+      String path = "/api/jobs/" + id + "/cancel";
+      assertThat(send(post(s, path, "{}").header("Cookie", session)).statusCode())
+          .as("a session without the CSRF header")
+          .isEqualTo(403);
+      assertThat(
+              send(post(s, path, "{}").header("Cookie", session).header("X-Ferry-Csrf", m.group(1)))
+                  .statusCode())
+          .isEqualTo(200);
+      assertThat(status(env, id)).isEqualTo("CANCELLED");
+    }
+
+    assertThatThrownBy(
+            () ->
+                ConsoleServer.start(
+                    env.dataSource(),
+                    env.config()
+                        .with(Setting.CONSOLE_PORT, "0")
+                        .with(Setting.CONSOLE_HOST, "0.0.0.0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("without authentication");
+
+    UUID other = insert(env, "ro", "PENDING", null, Instant.now(), null, "{}");
+    try (ConsoleServer s =
+        ConsoleServer.start(
+            env.dataSource(),
+            env.config().with(Setting.CONSOLE_PORT, "0").with(Setting.CONSOLE_READONLY, "true"))) {
+      HttpResponse<String> r = send(post(s, "/api/jobs/" + other + "/cancel", "{}"));
+      assertThat(r.statusCode()).isEqualTo(403);
+      assertThat(r.body()).contains("read-only");
+      assertThat(status(env, other)).isEqualTo("PENDING");
+      HttpResponse<String> detail = send(request(s, "/jobs/" + other));
+      assertThat(detail.body()).doesNotContain("data-post");
+    }
+  }
+
+  @Test
+  void jobDataIsEscapedInEveryPage(FerryTestEnv env) throws Exception {
+    String evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    String payload = JSON.createObjectNode().put("html", evil).toString();
+    UUID id = insert(env, "<b>type</b>", "FAILED", evil, Instant.now(), null, payload);
+    try (ConsoleServer s = start(env)) {
+      for (String path : List.of("/", "/jobs", "/jobs?q=" + enc("<script>"), "/jobs/" + id)) {
+        String body = send(request(s, path)).body();
+        assertThat(body)
+            .as(path)
+            .doesNotContain("<script>alert")
+            .doesNotContain("<img src=x")
+            .doesNotContain("<b>type");
+      }
+      assertThat(send(request(s, "/jobs/" + id)).body())
+          .contains("&lt;script&gt;alert(1)&lt;/script&gt;");
     }
   }
 }

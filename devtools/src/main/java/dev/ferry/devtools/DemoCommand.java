@@ -17,7 +17,10 @@ import picocli.CommandLine.Option;
       "Starts a Kafka broker, PostgreSQL, an orchestrator, two workers and a flaky HTTP",
       "service on loopback; submits a few hundred jobs of every built-in type (some failing",
       "transiently, some for good, some invalid), shows live progress and a summary read",
-      "from the database. Exits 0 when every job ended as expected."
+      "from the database. Exits 0 when every job ended as expected.",
+      "",
+      "With --console, serves the console (http://127.0.0.1:9500/) during the demo and keeps the",
+      "stack and the console up afterwards until Ctrl-C."
     })
 public final class DemoCommand implements Callable<Integer> {
   @Option(
@@ -26,12 +29,26 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Give up after this many seconds (default ${DEFAULT-VALUE}).")
   int timeoutS;
 
+  @Option(
+      names = "--console",
+      description =
+          "Serve the console while the demo runs, and keep the stack and the console up"
+              + " after it until Ctrl-C.")
+  boolean console;
+
+  @Option(
+      names = "--console-port",
+      defaultValue = "9500",
+      description = "Port of the console on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 = any free).")
+  int consolePort;
+
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     System.out.println(
         "Ferry demo: starting embedded Kafka, PostgreSQL, an orchestrator and two workers…");
-    try (FlakyServer http = new FlakyServer();
+    try (CtrlC ctrlC = console ? new CtrlC() : null;
+        FlakyServer http = new FlakyServer();
         FlakyServer payments = new FlakyServer();
         LocalCluster cluster =
             LocalCluster.start(
@@ -46,9 +63,13 @@ public final class DemoCommand implements Callable<Integer> {
                         .with(Setting.BREAKER_REPORT_MS, "20"),
                 List.of());
         Connection db = cluster.connect();
-        Demo demo = new Demo(cluster.config(), db, timeoutS)) {
+        Demo demo = new Demo(cluster.config(), db, timeoutS);
+        ConsoleHold ui = console ? ConsoleHold.start(cluster.config(), consolePort) : null) {
       System.out.printf(
           "Ready in %.1f s. Downstream service at %s%n", Demo.secs(t0), http.baseUrl());
+      if (ui != null) {
+        System.out.println("Console: " + ui.url() + "  (watch the demo there)");
+      }
       boolean ok =
           MixedJobsPart.run(demo, http, t0)
               && OutagePart.run(demo, payments)
@@ -56,6 +77,12 @@ public final class DemoCommand implements Callable<Integer> {
       if (ok) {
         System.out.println(
             "Try: SELECT id, status, attempts, last_error FROM ferry.jobs WHERE status = 'FAILED';");
+      }
+      if (ctrlC != null) {
+        System.out.println();
+        System.out.println(
+            "The demo's stack and console stay up: " + ui.url() + "  (Ctrl-C stops them)");
+        ctrlC.await();
       }
       return ok ? 0 : 1;
     }

@@ -34,12 +34,13 @@
         flash(msg, false);
         var done = btn.getAttribute("data-done");
         if (done) {
+          sessionStorage.setItem("ferry-flash", msg);
           window.location.assign(done);
         } else if (document.getElementById("live") && window.htmx) {
-          htmx.trigger("#live", "every");
           htmx.ajax("GET", document.getElementById("live").getAttribute("hx-get"), { target: "#live", swap: "outerHTML" });
           btn.disabled = false;
         } else {
+          sessionStorage.setItem("ferry-flash", msg);
           window.location.reload();
         }
       });
@@ -91,7 +92,16 @@
       chart.setSize({ width: Math.max(280, holder.clientWidth), height: 220 });
     });
   };
-  document.addEventListener("DOMContentLoaded", function () { tick(); drawChart(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    // The message of an action whose page was reloaded.
+    var pending = sessionStorage.getItem("ferry-flash");
+    if (pending) {
+      sessionStorage.removeItem("ferry-flash");
+      flash(pending, false);
+    }
+    tick();
+    drawChart();
+  });
   document.body && document.body.addEventListener("htmx:afterSwap", drawChart);
   document.addEventListener("htmx:afterSwap", drawChart);
 })();

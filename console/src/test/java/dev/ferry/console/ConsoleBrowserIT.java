@@ -1,0 +1,447 @@
+package dev.ferry.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.db.Databases;
+import dev.ferry.testkit.LocalCluster;
+import dev.ferry.worker.api.JobContext;
+import dev.ferry.worker.api.JobHandler;
+import dev.ferry.worker.api.JobResult;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The operator's path in a real browser (Debian's headless Chromium driven by Selenium) against a
+ * console on a real Ferry: Kafka, PostgreSQL, an orchestrator and a worker. Every page is saved as
+ * a screenshot under {@code target/screenshots}.
+ */
+class ConsoleBrowserIT {
+  private static final Path SHOTS = Path.of("target", "screenshots");
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Jobs whose first attempt already failed: the next one succeeds. */
+  private static final Set<String> FAILED_ONCE = ConcurrentHashMap.newKeySet();
+
+  /** Fails the first attempt of every job, succeeds after; calls the dependency "pay-api". */
+  static final class FlakyOnce implements JobHandler {
+    @Override
+    public String type() {
+      return "flaky-once";
+    }
+
+    @Override
+    public String dependency(JsonNode payload) {
+      return "pay-api";
+    }
+
+    @Override
+    public JobResult handle(JobContext context) {
+      if (FAILED_ONCE.add(context.jobId().toString())) {
+        return JobResult.retry("pay-api answered 503 (first attempt of " + context.jobId() + ")");
+      }
+      return JobResult.success(dev.ferry.core.json.FerryJson.object().put("paid", true));
+    }
+  }
+
+  private static LocalCluster ferry;
+  private static HikariDataSource db;
+  private static ConsoleServer console;
+  private static String base;
+  private WebDriver browser;
+  private String testName;
+
+  @BeforeAll
+  static void startFerryAndConsole() throws Exception {
+    Files.createDirectories(SHOTS);
+    ferry =
+        LocalCluster.start(
+            "console_ui",
+            1,
+            c -> c.with(Setting.BREAKER_REPORT_MS, "20"),
+            List.of(new FlakyOnce()));
+    FerryConfig config = ferry.config().with(Setting.CONSOLE_PORT, "0");
+    db = Databases.pool(config, "console-test");
+    console = ConsoleServer.start(db, config);
+    base = "http://127.0.0.1:" + console.port();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (console != null) {
+      console.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+    if (ferry != null) {
+      ferry.close();
+    }
+  }
+
+  @BeforeEach
+  void openBrowser(TestInfo info) {
+    testName = info.getTestMethod().orElseThrow().getName();
+    browser = browser(1280, 900);
+  }
+
+  @AfterEach
+  void closeBrowser() {
+    if (browser != null) {
+      browser.quit();
+    }
+  }
+
+  /** Headless Chromium from Debian, with its own driver (no download). */
+  static WebDriver browser(int width, int height) {
+    Path chromium = Path.of("/usr/bin/chromium");
+    Path driver = Path.of("/usr/bin/chromedriver");
+    assertThat(Files.isExecutable(chromium) && Files.isExecutable(driver))
+        .as(
+            "the browser tests need Debian's chromium and chromium-driver:"
+                + " apt-get install -y chromium chromium-driver (.ci/run installs them)")
+        .isTrue();
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(chromium.toFile());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=" + width + "," + height);
+    ChromeDriverService service =
+        new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build();
+    WebDriver d = new ChromeDriver(service, options);
+    d.manage().window().setSize(new Dimension(width, height));
+    return d;
+  }
+
+  private void shot(String name) throws IOException {
+    byte[] png = ((ChromeDriver) browser).getScreenshotAs(OutputType.BYTES);
+    Files.write(SHOTS.resolve(name + ".png"), png);
+  }
+
+  private void until(String what, java.util.function.Function<WebDriver, Boolean> condition) {
+    new WebDriverWait(browser, WAIT)
+        .withMessage(what)
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .pollingEvery(Duration.ofMillis(100))
+        .until(condition);
+  }
+
+  private UUID submit(String json) {
+    return ferry.submit(json);
+  }
+
+  private String status(UUID id) {
+    LocalCluster.Job j = ferry.job(id);
+    return j == null ? null : j.status();
+  }
+
+  @Test
+  void overview_failed_job_retry_succeeded_inThreeClicks() throws Exception {
+    String evil = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">";
+    UUID hostile =
+        submit(
+            "{\"type\":\"flaky-once\",\"maxAttempts\":1,\"payload\":{\"note\":"
+                + dev.ferry.core.json.FerryJson.MAPPER.writeValueAsString(evil)
+                + "}}");
+    List<UUID> failing = new ArrayList<>(List.of(hostile));
+    for (int i = 0; i < 3; i++) {
+      failing.add(
+          submit("{\"type\":\"flaky-once\",\"maxAttempts\":1,\"payload\":{\"n\":" + i + "}}"));
+    }
+    for (int i = 0; i < 5; i++) {
+      submit("{\"type\":\"echo\",\"payload\":{\"i\":" + i + "}}");
+    }
+    for (UUID id : failing) {
+      assertThat(ferry.awaitFinished(id, WAIT).status()).isEqualTo("FAILED");
+    }
+
+    // 1. The overview: FAILED stands out; the live part refreshes without reloading the page.
+    browser.get(base + "/");
+    until(
+        "the FAILED count shows the failed jobs",
+        d ->
+            Long.parseLong(
+                    d.findElement(By.cssSelector("[data-status=FAILED]"))
+                        .getText()
+                        .replace(",", ""))
+                >= failing.size());
+    browser.findElement(By.tagName("body")).sendKeys("");
+    ((ChromeDriver) browser).executeScript("document.body.dataset.loadedOnce = 'yes'");
+    WebElement before = browser.findElement(By.id("live"));
+    until("the live part is swapped by htmx", d -> isStale(before));
+    assertThat(((ChromeDriver) browser).executeScript("return document.body.dataset.loadedOnce"))
+        .as("no page reload, only the live part")
+        .isEqualTo("yes");
+    until("the chart is drawn", d -> !d.findElements(By.cssSelector("#chart canvas")).isEmpty());
+    shot("overview");
+
+    // 2. Click the FAILED count: the filtered list, filters in the URL.
+    browser.findElement(By.cssSelector("a[href='/jobs?status=FAILED']")).click();
+    until("the failed jobs are listed", d -> d.getCurrentUrl().endsWith("/jobs?status=FAILED"));
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody tr")))
+        .hasSizeGreaterThanOrEqualTo(failing.size());
+    shot("jobs-failed");
+
+    // 3. Open the hostile job: its payload shows as text and runs nothing.
+    browser.findElement(By.cssSelector("a[href='/jobs/" + hostile + "']")).click();
+    until("the job page", d -> d.getCurrentUrl().endsWith("/jobs/" + hostile));
+    assertThat(browser.findElement(By.id("payload")).getText())
+        .contains("<script>window.pwned=1</script><img src=x onerror=");
+    assertThat(browser.findElement(By.id("job-status")).getText()).isEqualTo("FAILED");
+    assertThat(browser.findElement(By.cssSelector(".timeline")).getText())
+        .contains("Attempt 1")
+        .contains("pay-api answered 503");
+    assertThat(((ChromeDriver) browser).executeScript("return window.pwned")).isNull();
+    assertThatThrownBy(() -> browser.switchTo().alert())
+        .isInstanceOf(NoAlertPresentException.class);
+    shot("job-failed");
+
+    // 4. Retry: the handler succeeds this time.
+    browser.findElement(By.id("retry")).click();
+    until(
+        "the retry is confirmed",
+        d -> d.findElement(By.id("flash")).getText().contains("Retried 1 job"));
+    until(
+        "the job succeeds",
+        d -> {
+          d.navigate().refresh();
+          return d.findElement(By.id("job-status")).getText().equals("SUCCEEDED");
+        });
+    assertThat(browser.findElement(By.id("result")).getText()).contains("\"paid\" : true");
+    assertThat(browser.findElements(By.cssSelector(".timeline .attempt"))).hasSize(2);
+    shot("job-succeeded");
+    assertThat(status(hostile)).isEqualTo("SUCCEEDED");
+  }
+
+  @Test
+  void breakerForcedOpenAndClosed_fromItsPage() throws Exception {
+    UUID id = submit("{\"type\":\"flaky-once\",\"maxAttempts\":2,\"payload\":{}}");
+    assertThat(ferry.awaitFinished(id, WAIT).status()).isEqualTo("SUCCEEDED");
+    browser.get(base + "/breakers");
+    until(
+        "the pay-api breaker is listed",
+        d -> !d.findElements(By.cssSelector("tr[data-dependency='pay-api']")).isEmpty());
+    press("pay-api", "Open");
+    until("the breaker is OPEN", d -> row("pay-api").getText().contains("OPEN"));
+    assertThat(row("pay-api").getText()).contains("forced");
+    shot("breakers-open");
+    press("pay-api", "Close");
+    until(
+        "the breaker is CLOSED",
+        d ->
+            row("pay-api").getText().contains("CLOSED")
+                && !row("pay-api").getText().contains("OPEN"));
+    press("pay-api", "Reset");
+    until("the breaker is no longer forced", d -> !row("pay-api").getText().contains("forced"));
+    shot("breakers");
+  }
+
+  /** Clicks a button of a breaker's row (the live part may be swapped meanwhile: retried). */
+  private void press(String dependency, String button) {
+    until(
+        "pressed " + button,
+        d -> {
+          row(dependency).findElement(By.xpath(".//button[text()='" + button + "']")).click();
+          return true;
+        });
+  }
+
+  private WebElement row(String dependency) {
+    return browser.findElement(By.cssSelector("tr[data-dependency='" + dependency + "']"));
+  }
+
+  @Test
+  void bulkCancel_confirmsHowManyJobs_thenCancelsExactlyThose() throws Exception {
+    String runAt = java.time.Instant.now().plus(Duration.ofHours(1)).toString();
+    List<UUID> later = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      later.add(
+          submit(
+              "{\"type\":\"echo\",\"dependency\":\"bulk-dep\",\"key\":\"bulk-"
+                  + i
+                  + "\",\"runAt\":\""
+                  + runAt
+                  + "\"}"));
+    }
+    UUID other = submit("{\"type\":\"echo\",\"runAt\":\"" + runAt + "\"}");
+    for (UUID id : later) {
+      until("job recorded", d -> "PENDING".equals(status(id)));
+    }
+    until("job recorded", d -> "PENDING".equals(status(other)));
+
+    browser.get(base + "/jobs?status=PENDING&dependency=bulk-dep");
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody tr"))).hasSize(5);
+    browser.findElement(By.linkText("Cancel…")).click();
+    until("the confirmation", d -> d.getCurrentUrl().contains("/jobs/confirm"));
+    assertThat(browser.findElement(By.id("confirm-count")).getAttribute("data-count"))
+        .isEqualTo("5");
+    assertThat(browser.findElement(By.id("confirm")).getText()).isEqualTo("Cancel 5 jobs");
+    shot("bulk-confirm");
+    browser.findElement(By.id("confirm")).click();
+    until(
+        "back on the list",
+        d -> d.getCurrentUrl().endsWith("/jobs?status=PENDING&dependency=bulk-dep"));
+    until("none left", d -> !d.findElements(By.cssSelector("p.empty")).isEmpty());
+    for (UUID id : later) {
+      assertThat(status(id)).isEqualTo("CANCELLED");
+    }
+    assertThat(status(other)).isEqualTo("PENDING");
+  }
+
+  @Test
+  void aFormOrFetchFromAnotherLocalOrigin_changesNothing() throws Exception {
+    String runAt = java.time.Instant.now().plus(Duration.ofHours(1)).toString();
+    UUID target = submit("{\"type\":\"echo\",\"runAt\":\"" + runAt + "\"}");
+    until("job recorded", d -> "PENDING".equals(status(target)));
+    String action = base + "/api/jobs/" + target + "/cancel";
+    String page =
+        """
+        <!DOCTYPE html><html><body>
+        <form id="f" method="post" action="%1$s" enctype="text/plain">
+          <input name='{"x":"' value='"}'>
+        </form>
+        <script>
+          fetch("%1$s", {method: "POST", mode: "no-cors", credentials: "include",
+                         headers: {"Content-Type": "application/json"}, body: "{}"})
+            .finally(() => { document.title = "fetched"; document.getElementById("f").submit(); });
+        </script></body></html>
+        """
+            .formatted(action);
+    HttpServer evil = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    evil.createContext(
+        "/",
+        ex -> {
+          byte[] body = page.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    evil.start();
+    try {
+      browser.get("http://localhost:" + evil.getAddress().getPort() + "/");
+      until("the form was posted to the console", d -> d.getCurrentUrl().startsWith(action));
+      assertThat(browser.getPageSource())
+          .containsAnyOf("cross-site", "cross-origin", "Content-Type");
+      shot("cross-origin-refused");
+    } finally {
+      evil.stop(0);
+    }
+    assertThat(status(target)).isEqualTo("PENDING");
+  }
+
+  @Test
+  void everyPage_rendersAtDesktopAndPhoneWidth() throws Exception {
+    ferry.submitRaw(
+        "{\"type\": 42, \"payload\": \"<b>not a job</b>\"}".getBytes(StandardCharsets.UTF_8));
+    until(
+        "the rejection is recorded",
+        d -> {
+          d.get(base + "/rejected");
+          return !d.findElements(By.cssSelector("pre.raw")).isEmpty();
+        });
+    assertThat(browser.findElement(By.cssSelector("pre.raw")).getText())
+        .contains("<b>not a job</b>");
+    shot("rejected");
+    for (String page : List.of("workers", "schedules", "limits", "jobs")) {
+      browser.get(base + "/" + page);
+      assertThat(browser.findElement(By.tagName("h1")).getText()).isNotBlank();
+      shot(page);
+    }
+    browser.get(base + "/no-such-page");
+    assertThat(browser.findElement(By.cssSelector("p.error")).getText()).contains("no such page");
+    // Keyboard: the skip link is the first stop and leads to the content.
+    browser.get(base + "/");
+    browser.findElement(By.tagName("body")).sendKeys(org.openqa.selenium.Keys.TAB);
+    assertThat(browser.switchTo().activeElement().getText()).isEqualTo("Skip to content");
+
+    WebDriver phone = browser(390, 844);
+    try {
+      for (String page : List.of("", "jobs")) {
+        phone.get(base + "/" + page);
+        Object overflow =
+            ((ChromeDriver) phone)
+                .executeScript(
+                    "return document.documentElement.scrollWidth > window.innerWidth + 1");
+        assertThat(overflow).as("/" + page + " fits a phone's width").isEqualTo(false);
+        Files.write(
+            SHOTS.resolve("phone-" + (page.isEmpty() ? "overview" : page) + ".png"),
+            ((ChromeDriver) phone).getScreenshotAs(OutputType.BYTES));
+      }
+    } finally {
+      phone.quit();
+    }
+  }
+
+  @Test
+  void withAToken_pagesAskToSignIn() throws Exception {
+    FerryConfig config =
+        ferry
+            .config()
+            .with(Setting.CONSOLE_PORT, "0")
+            .with(Setting.CONSOLE_AUTH_TOKEN, "t0ken-for-ui");
+    try (ConsoleServer authed = ConsoleServer.start(db, config)) {
+      String url = "http://127.0.0.1:" + authed.port();
+      browser.get(url + "/jobs?status=FAILED");
+      until("the login form", d -> d.getCurrentUrl().contains("/login"));
+      shot("login");
+      browser.findElement(By.id("token")).sendKeys("wrong");
+      browser.findElement(By.cssSelector("form.login button")).click();
+      until("refused", d -> d.findElement(By.cssSelector("p.error")).getText().contains("not"));
+      browser.findElement(By.id("token")).sendKeys("t0ken-for-ui");
+      browser.findElement(By.cssSelector("form.login button")).click();
+      until(
+          "signed in, back where we were going",
+          d -> d.getCurrentUrl().endsWith("/jobs?status=FAILED"));
+      assertThat(browser.manage().getCookieNamed("ferry_session").isHttpOnly()).isTrue();
+      assertThat(browser.manage().getCookieNamed("ferry_session").getSameSite())
+          .isEqualTo("Strict");
+    }
+  }
+
+  private static boolean isStale(WebElement e) {
+    try {
+      e.isDisplayed();
+      return false;
+    } catch (org.openqa.selenium.StaleElementReferenceException stale) {
+      return true;
+    }
+  }
+}

@@ -192,6 +192,31 @@ class ConsoleBrowserIT {
       assertThat(ferry.awaitFinished(id, WAIT).status()).isEqualTo("FAILED");
     }
 
+    // The applier counted every outcome per minute and type (ferry.job_activity).
+    JsonNode overview =
+        dev.ferry.core.json.FerryJson.parse(
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/overview"))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body());
+    JsonNode flaky = null;
+    for (JsonNode t : overview.get("activity")) {
+      if (t.get("type").asText().equals("flaky-once")) {
+        flaky = t;
+      }
+    }
+    assertThat(flaky).as("activity of flaky-once in %s", overview).isNotNull();
+    assertThat(flaky.get("failed1h").asLong()).isGreaterThanOrEqualTo(failing.size());
+    assertThat(flaky.get("failed5m").asLong()).isGreaterThanOrEqualTo(failing.size());
+    long finishedInChart = 0;
+    for (JsonNode m : overview.get("perMinute")) {
+      finishedInChart += m.get("finished").asLong();
+    }
+    assertThat(overview.get("perMinute")).hasSize(60);
+    assertThat(finishedInChart).isGreaterThanOrEqualTo(failing.size() + 5);
+
     // 1. The overview: FAILED stands out; the live part refreshes without reloading the page.
     browser.get(base + "/");
     until(

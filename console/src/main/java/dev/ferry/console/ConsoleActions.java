@@ -138,7 +138,10 @@ final class ConsoleActions implements AutoCloseable {
 
   private synchronized KafkaProducer<String, byte[]> producer() {
     if (producer == null) {
-      producer = KafkaClients.producer(config, "ferry-console-" + UUID.randomUUID());
+      // An unreachable Kafka must not hold an operator's request: give up on a send after 5 s.
+      producer =
+          KafkaClients.producer(
+              config.withKafka("max.block.ms", "5000"), "ferry-console-" + UUID.randomUUID());
     }
     return producer;
   }

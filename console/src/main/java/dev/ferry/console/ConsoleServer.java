@@ -219,13 +219,13 @@ public final class ConsoleServer implements AutoCloseable {
         "/api/jobs/{id}/retry",
         ctx -> {
           JsonNode body = body(ctx);
-          json(ctx, one(actions.retry(byId(ctx), extraAttempts(body)), ctx));
+          json(ctx, one(actions.retry(byId(ctx), extraAttempts(body)), ctx, queries));
         });
     r.post(
         "/api/jobs/{id}/cancel",
         ctx -> {
           body(ctx);
-          json(ctx, one(actions.cancel(byId(ctx)), ctx));
+          json(ctx, one(actions.cancel(byId(ctx)), ctx, queries));
         });
     r.post(
         "/api/breakers/{dependency}/{command}",
@@ -261,7 +261,11 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   /** A single-job action that changed nothing says why (404 no job, 409 not in that state). */
-  private static ConsoleActions.Done one(ConsoleActions.Done done, Context ctx) {
+  private static ConsoleActions.Done one(
+      ConsoleActions.Done done, Context ctx, ConsoleQueries queries) throws java.sql.SQLException {
+    if (done.changed() == 0 && queries.job(jobId(ctx)) == null) {
+      throw new ConsoleSecurity.Refused(404, "no job " + jobId(ctx));
+    }
     if (done.changed() == 0) {
       throw new ConsoleSecurity.Refused(
           409,
@@ -278,15 +282,28 @@ public final class ConsoleServer implements AutoCloseable {
     return new Selection(List.of(jobId(ctx)), null, null);
   }
 
+  /** Fields a bulk action's body may hold: the list filters and, for retry, attempts. */
+  private static final java.util.Set<String> BULK_FIELDS =
+      java.util.Set.of(
+          "status", "type", "dependency", "parent", "key", "q", "from", "to", "attempts");
+
   private static Selection bulk(JsonNode body) {
     Map<String, String> params = new HashMap<>();
-    body.fields()
-        .forEachRemaining(
-            e -> {
-              if (e.getValue().isTextual()) {
-                params.put(e.getKey(), e.getValue().asText());
-              }
-            });
+    var fields = body.fields();
+    while (fields.hasNext()) {
+      var e = fields.next();
+      if (!BULK_FIELDS.contains(e.getKey())) {
+        // A misspelt filter must not widen the selection.
+        throw new IllegalArgumentException(
+            "unknown field '" + Fmt.cut(e.getKey(), 60) + "'; a bulk action takes " + BULK_FIELDS);
+      }
+      if (!e.getKey().equals("attempts")) {
+        if (!e.getValue().isTextual()) {
+          throw new IllegalArgumentException("'" + e.getKey() + "' must be a string");
+        }
+        params.put(e.getKey(), e.getValue().asText());
+      }
+    }
     JobFilter f = JobFilter.parse(params::get);
     if (!f.any()) {
       throw new IllegalArgumentException(

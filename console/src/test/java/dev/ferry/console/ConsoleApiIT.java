@@ -226,6 +226,12 @@ class ConsoleApiIT {
 
       HttpResponse<String> none = send(post(s, "/api/jobs/cancel", "{}"));
       assertThat(none.statusCode()).as("no filter: never every job").isEqualTo(400);
+      HttpResponse<String> typo = send(post(s, "/api/jobs/cancel", "{\"tpye\":\"bulk-a\"}"));
+      assertThat(typo.statusCode()).as("a misspelt filter").isEqualTo(400);
+      assertThat(typo.body()).contains("unknown field 'tpye'");
+      assertThat(send(post(s, "/api/jobs/cancel", "{\"type\":7}")).statusCode()).isEqualTo(400);
+      assertThat(send(post(s, "/api/jobs/" + UUID.randomUUID() + "/cancel", "{}")).statusCode())
+          .isEqualTo(404);
 
       HttpResponse<String> cancel = send(post(s, "/api/jobs/cancel", "{\"type\":\"bulk-a\"}"));
       assertThat(cancel.statusCode()).isEqualTo(200);

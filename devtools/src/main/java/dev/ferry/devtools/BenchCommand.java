@@ -44,6 +44,9 @@ import picocli.CommandLine.Parameters;
       "               default 100; --heap-mb, default 256) drains them: its memory",
       "  retention    --seeded finished jobs 30 days old; --jobs noop jobs without,",
       "               then with retention deleting them: the slowdown",
+      "  console      --jobs realistic jobs (default 1000000) seeded into PostgreSQL,",
+      "               then every console page and API call timed (--requests each,",
+      "               sequential, after 20 warm-up): p50 / p99 / max per path",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -55,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--jobs",
-      description = "Jobs (default: 100000; concurrency 10000; backlog 1000000).")
+      description = "Jobs (default: 100000; concurrency 10000; backlog, console 1000000).")
   Integer jobs;
 
   @Option(
@@ -141,6 +144,12 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--heap-mb",
       description = "concurrency, backlog: the worker JVM's -Xmx (default 512 / 256).")
   Integer heapMb;
+
+  @Option(
+      names = "--requests",
+      defaultValue = "200",
+      description = "console: measured requests per path (default ${DEFAULT-VALUE}).")
+  int requests;
 
   @Option(
       names = "--with-floor",
@@ -240,12 +249,18 @@ public final class BenchCommand implements Callable<Integer> {
                       new RetentionBench.Options(seeded, orDefault(jobs, 100_000), 1_000, timeout),
                       System.out)
                   .line());
+      case "console" ->
+          System.out.println(
+              ConsoleBench.run(
+                      new ConsoleBench.Options(orDefault(jobs, 1_000_000), requests, 20),
+                      System.out)
+                  .line());
       default ->
           throw new IllegalArgumentException(
               "unknown scenario '"
                   + scenario
                   + "' (known: floor, throughput, latency, retry-lag, breaker, fanout, concurrency,"
-                  + " backlog, retention)");
+                  + " backlog, retention, console)");
     }
     return 0;
   }

@@ -2,6 +2,8 @@ package dev.ferry.devtools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +40,56 @@ class BenchIT {
                 + " drain_s=[\\d.]+ drain_jobs_per_s=[1-9]\\d* heap_max_mb=1[0-2]\\d"
                 + " heap_peak_mb=[1-9]\\d* heap_after_gc_peak_mb=\\d+ rss_peak_mb=[1-9]\\d*"
                 + " db=fsync=on,synchronous_commit=on");
+  }
+
+  @Test
+  void console_seedsTheDatabaseAndTimesEveryPageAndApiCall() {
+    DevCli.Run r = DevCli.run("bench", "console", "--jobs", "20000", "--requests", "20");
+    assertThat(r.exit()).as(r.err()).isZero();
+    List<String> paths =
+        List.of(
+            "/",
+            "/fragments/overview",
+            "/jobs",
+            "/jobs?status=FAILED",
+            "/jobs?type=payments.charge",
+            "/jobs?q=503",
+            "/jobs?status=FAILED&type=payments.charge&after={page-1-cursor}",
+            "/jobs/{job}",
+            "/jobs/{parent}",
+            "/jobs/confirm?action=retry&status=FAILED",
+            "/breakers",
+            "/workers",
+            "/rejected",
+            "/schedules",
+            "/limits",
+            "/api/stats",
+            "/api/overview",
+            "/api/jobs",
+            "/api/jobs?status=FAILED",
+            "/api/jobs?q=503",
+            "/api/jobs/{job}",
+            "/api/jobs/{parent}",
+            "/api/jobs/count?status=FAILED",
+            "/api/breakers",
+            "/api/workers",
+            "/api/rejected");
+    for (String path : paths) {
+      assertThat(r.out())
+          .containsPattern(
+              "(?m)^RESULT scenario=console path="
+                  + Pattern.quote(path)
+                  + " p50_ms=\\d+\\.\\d p99_ms=\\d+\\.\\d max_ms=\\d+\\.\\d$")
+          .containsPattern("(?m)^\\| " + Pattern.quote(path) + " +\\| +\\d+\\.\\d \\|");
+    }
+    assertThat(r.out())
+        .contains("Seeding 20,000 jobs")
+        .containsPattern("Seeded in [\\d.]+ s")
+        .containsPattern(
+            "RESULT scenario=console jobs=20000 rows=20\\d{3} seed_s=[\\d.]+ requests=20 paths="
+                + paths.size()
+                + " worst_p99_ms=[\\d.]+ worst_path=\\S+ over_target=\\d+ target_p99_ms=200"
+                + " db=fsync=off,synchronous_commit=off");
   }
 
   @Test

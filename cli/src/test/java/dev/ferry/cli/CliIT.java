@@ -49,6 +49,21 @@ class CliIT {
   }
 
   @Test
+  void console_refusesAnotherAddressWithoutAToken_andATakenPort(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.Run open = run(cmd("console", config, "--host", "0.0.0.0", "--port", "0"));
+    assertThat(open.exit()).isEqualTo(2);
+    assertThat(open.err()).contains("without authentication").contains("console.auth.token");
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Harness.Run busy =
+          run(cmd("console", config, "--port", String.valueOf(taken.getLocalPort())));
+      assertThat(busy.exit()).isEqualTo(2);
+      assertThat(busy.err()).contains("cannot listen on");
+    }
+  }
+
+  @Test
   void submitStatusJobsAndMigrate_workAgainstRealServers(FerryTestEnv env) {
     FerryConfig config = env.config();
     assertThat(run(cmd("migrate", config)).out()).contains("Schema ferry is up to date.");

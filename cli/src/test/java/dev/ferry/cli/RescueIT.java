@@ -138,6 +138,19 @@ class RescueIT {
                 id))
         .isEqualTo(1);
     assertThat(handler.runs.get()).isEqualTo(2);
+    // The console's per-minute activity: the rescue counted as a retry, the late outcome not.
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT coalesce(sum(retried), 0) FROM ferry.job_activity WHERE type = ?",
+                "slow-then-fast"))
+        .isEqualTo(1);
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT coalesce(sum(succeeded), 0) FROM ferry.job_activity WHERE type = ?",
+                "slow-then-fast"))
+        .isEqualTo(1);
   }
 
   @Test

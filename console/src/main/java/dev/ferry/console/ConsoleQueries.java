@@ -90,6 +90,35 @@ final class ConsoleQueries {
   private static final String BY_TYPE_AND_STATUS =
       "SELECT type, status, count(*) AS n FROM ferry.jobs GROUP BY type, status";
 
+  /** The live statuses only: few rows, found through the (status, type) index. */
+  private static final String LIVE_BY_TYPE_AND_STATUS =
+      """
+      SELECT type, status, count(*) AS n FROM ferry.jobs
+      WHERE status IN ('PENDING', 'QUEUED', 'RUNNING', 'RETRY_WAIT', 'WAITING_CHILDREN')
+      GROUP BY type, status
+      """;
+
+  /** The planner's row estimate of ferry.jobs (kept by autovacuum / ANALYZE). */
+  private static final String ESTIMATED_ROWS =
+      "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'ferry.jobs'::regclass";
+
+  /** How common each status is, from the table's statistics. */
+  private static final String STATUS_FREQUENCIES =
+      """
+      SELECT unnest(most_common_vals::text::text[]) AS status,
+             unnest(most_common_freqs) AS freq
+      FROM pg_stats WHERE schemaname = 'ferry' AND tablename = 'jobs' AND attname = 'status'
+      """;
+
+  /**
+   * Above this many jobs (the planner's estimate) the counts of finished jobs are estimated from
+   * the table's statistics instead of counted: counting reads every job.
+   */
+  static final long EXACT_COUNT_MAX_ROWS = 1_000_000;
+
+  /** How long an overview is reused: any number of open consoles cost one query a second. */
+  static final Duration OVERVIEW_TTL = Duration.ofSeconds(1);
+
   private static final String ACTIVITY =
       """
       SELECT minute, type, succeeded, failed, retried FROM ferry.job_activity
@@ -138,7 +167,15 @@ final class ConsoleQueries {
   private final Duration workerDeadAfter;
   private final Clock clock;
 
+  private final long exactCountMaxRows;
+  private Overview lastOverview;
+
   ConsoleQueries(DataSource db, Duration workerDeadAfter, Clock clock) {
+    this(db, workerDeadAfter, clock, EXACT_COUNT_MAX_ROWS);
+  }
+
+  ConsoleQueries(DataSource db, Duration workerDeadAfter, Clock clock, long exactCountMaxRows) {
+    this.exactCountMaxRows = exactCountMaxRows;
     this.db = db;
     this.workerDeadAfter = workerDeadAfter;
     this.clock = clock;
@@ -284,10 +321,17 @@ final class ConsoleQueries {
     }
   }
 
-  private static Stats stats(Connection c) throws SQLException {
+  private Stats stats(Connection c) throws SQLException {
+    long rows;
+    try (PreparedStatement ps = c.prepareStatement(ESTIMATED_ROWS);
+        ResultSet rs = ps.executeQuery()) {
+      rows = rs.next() ? rs.getLong(1) : 0;
+    }
+    boolean estimate = rows > exactCountMaxRows;
     Map<String, Long> byStatus = new TreeMap<>();
     Map<String, Map<String, Long>> byType = new TreeMap<>();
-    try (PreparedStatement ps = c.prepareStatement(BY_TYPE_AND_STATUS);
+    try (PreparedStatement ps =
+            c.prepareStatement(estimate ? LIVE_BY_TYPE_AND_STATUS : BY_TYPE_AND_STATUS);
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         String type = rs.getString("type") == null ? "(parent)" : rs.getString("type");
@@ -296,8 +340,22 @@ final class ConsoleQueries {
         byType.computeIfAbsent(type, t -> new TreeMap<>()).put(rs.getString("status"), n);
       }
     }
-    return new Stats(byStatus, byType, false);
+    if (estimate) {
+      try (PreparedStatement ps = c.prepareStatement(STATUS_FREQUENCIES);
+          ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          String status = rs.getString("status");
+          if (FINISHED.contains(status)) {
+            byStatus.put(status, Math.round(rs.getDouble("freq") * rows));
+          }
+        }
+      }
+    }
+    return new Stats(byStatus, byType, estimate);
   }
+
+  private static final java.util.Set<String> FINISHED =
+      java.util.Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   List<Breaker> breakers() throws SQLException {
     try (Connection c = db.getConnection()) {
@@ -388,9 +446,26 @@ final class ConsoleQueries {
     return new RejectedPage(out, more ? out.get(out.size() - 1).id() : null);
   }
 
-  /** The overview: every figure of the first page in one connection. */
+  /** The overview as it is now. */
   Overview overview() throws SQLException {
+    return computeOverview(clock.instant());
+  }
+
+  /**
+   * The overview for the pages, computed at most once per {@link #OVERVIEW_TTL} whatever the number
+   * of open consoles refreshing it.
+   */
+  synchronized Overview sharedOverview() throws SQLException {
     Instant now = clock.instant();
+    if (lastOverview != null && lastOverview.at().plus(OVERVIEW_TTL).isAfter(now)) {
+      return lastOverview;
+    }
+    lastOverview = computeOverview(now);
+    return lastOverview;
+  }
+
+  /** Every figure of the first page, in one connection. */
+  private Overview computeOverview(Instant now) throws SQLException {
     try (Connection c = db.getConnection()) {
       Stats stats = stats(c);
       Instant hourAgo = now.truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(59));

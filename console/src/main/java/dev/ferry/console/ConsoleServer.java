@@ -50,6 +50,11 @@ public final class ConsoleServer implements AutoCloseable {
    * db}. A non-loopback {@code console.host} without a token is refused (IllegalArgumentException).
    */
   public static ConsoleServer start(DataSource db, FerryConfig config) {
+    return start(db, config, ConsoleQueries.EXACT_COUNT_MAX_ROWS);
+  }
+
+  /** As {@link #start(DataSource, FerryConfig)}, estimating counts above {@code exactMaxRows}. */
+  static ConsoleServer start(DataSource db, FerryConfig config, long exactMaxRows) {
     String host = config.get(Setting.CONSOLE_HOST);
     int port = config.getInt(Setting.CONSOLE_PORT);
     String token = config.get(Setting.CONSOLE_AUTH_TOKEN);
@@ -58,7 +63,10 @@ public final class ConsoleServer implements AutoCloseable {
     ConsoleSecurity.checkBind(host, security.authOn());
     ConsoleQueries queries =
         new ConsoleQueries(
-            db, Duration.ofMillis(config.getLong(Setting.RESCUE_AFTER_MS)), Clock.systemUTC());
+            db,
+            Duration.ofMillis(config.getLong(Setting.RESCUE_AFTER_MS)),
+            Clock.systemUTC(),
+            exactMaxRows);
     ConsoleActions actions = new ConsoleActions(db, config);
     Pages pages =
         new Pages(TemplateEngine.createPrecompiled(ContentType.Html), queries, security, db);

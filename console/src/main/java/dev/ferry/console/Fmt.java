@@ -19,6 +19,9 @@ public final class Fmt {
   /** Characters of a rejected record shown in the list. */
   public static final int RAW_PREVIEW = ConsoleQueries.RAW_PREVIEW;
 
+  /** See {@link ConsoleQueries#EXACT_COUNT_MAX_ROWS}. */
+  public static final long EXACT_COUNT_MAX_ROWS = ConsoleQueries.EXACT_COUNT_MAX_ROWS;
+
   static final ObjectMapper JSON =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())

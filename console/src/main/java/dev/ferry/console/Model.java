@@ -121,7 +121,11 @@ public final class Model {
   /** Jobs finished (succeeded or failed) and failed in one minute. */
   public record Minute(Instant minute, long finished, long failed) {}
 
-  /** Counts of jobs: by status, and by type and status. */
+  /**
+   * Counts of jobs: by status, and by type and status. {@code estimated}: the table is large, so
+   * the finished statuses' counts come from the table's statistics and {@code byType} holds the
+   * live statuses only (exact).
+   */
   public record Stats(
       java.util.Map<String, Long> byStatus,
       java.util.Map<String, java.util.Map<String, Long>> byType,

@@ -45,14 +45,14 @@ final class Pages {
     render(
         ctx,
         "overview.jte",
-        Map.of("page", page(ctx, "Overview", "overview"), "o", queries.overview()));
+        Map.of("page", page(ctx, "Overview", "overview"), "o", queries.sharedOverview()));
   }
 
   void overviewLive(Context ctx) throws SQLException {
     render(
         ctx,
         "overview_live.jte",
-        Map.of("page", page(ctx, "Overview", "overview"), "o", queries.overview()));
+        Map.of("page", page(ctx, "Overview", "overview"), "o", queries.sharedOverview()));
   }
 
   void jobs(Context ctx) throws SQLException {

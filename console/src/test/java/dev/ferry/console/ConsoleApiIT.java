@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -429,6 +430,52 @@ class ConsoleApiIT {
       }
       assertThat(send(request(s, "/jobs/" + id)).body())
           .contains("&lt;script&gt;alert(1)&lt;/script&gt;");
+    }
+  }
+
+  @Test
+  void aLargeTable_estimatesFinishedCounts_andCountsLiveOnesExactly(FerryTestEnv env)
+      throws Exception {
+    Instant now = Instant.now();
+    for (int i = 0; i < 40; i++) {
+      insert(env, "big", "SUCCEEDED", null, now, null, "{}");
+    }
+    for (int i = 0; i < 10; i++) {
+      insert(env, "big", "FAILED", "x", now, null, "{}");
+    }
+    for (int i = 0; i < 3; i++) {
+      insert(env, "big", "PENDING", null, now, null, "{}");
+    }
+    try (Connection c = env.dataSource().getConnection();
+        var st = c.createStatement()) {
+      st.execute("ANALYZE ferry.jobs");
+    }
+    ConsoleQueries small =
+        new ConsoleQueries(
+            env.dataSource(), Duration.ofSeconds(5), java.time.Clock.systemUTC(), 10);
+    Model.Stats estimated = small.stats();
+    assertThat(estimated.estimated()).isTrue();
+    assertThat(estimated.byStatus().get("PENDING")).isEqualTo(3);
+    assertThat(estimated.byStatus().get("SUCCEEDED")).isBetween(38L, 42L);
+    assertThat(estimated.byStatus().get("FAILED")).isBetween(8L, 12L);
+    assertThat(estimated.byType().get("big")).containsOnlyKeys("PENDING");
+
+    ConsoleQueries exact =
+        new ConsoleQueries(env.dataSource(), Duration.ofSeconds(5), java.time.Clock.systemUTC());
+    Model.Stats counted = exact.stats();
+    assertThat(counted.estimated()).isFalse();
+    assertThat(counted.byStatus()).containsEntry("SUCCEEDED", 40L).containsEntry("FAILED", 10L);
+    // The overview page says which figures are estimates.
+    try (ConsoleServer s = start(env)) {
+      assertThat(send(request(s, "/")).body()).doesNotContain("estimated from");
+    }
+    try (ConsoleServer s =
+        ConsoleServer.start(env.dataSource(), env.config().with(Setting.CONSOLE_PORT, "0"), 10)) {
+      String page = send(request(s, "/")).body();
+      assertThat(page).contains("estimated from PostgreSQL's table statistics");
+      assertThat(page).containsPattern("data-status=\"SUCCEEDED\"><abbr[^>]*>≈</abbr> [0-9]+<");
+      assertThat(JSON.readTree(send(request(s, "/api/stats")).body()).get("estimated").asBoolean())
+          .isTrue();
     }
   }
 }

@@ -406,6 +406,18 @@ class ConsoleBrowserIT {
     assertThat(browser.findElement(By.cssSelector("pre.raw")).getText())
         .contains("<b>not a job</b>");
     shot("rejected");
+    // A job waiting to retry: the page counts down to its next attempt, in the browser.
+    UUID waiting =
+        submit(
+            "{\"type\":\"flaky-once\",\"maxAttempts\":2,"
+                + "\"backoff\":{\"initialMs\":90000,\"jitter\":0}}");
+    until("the job waits to retry", d -> "RETRY_WAIT".equals(status(waiting)));
+    browser.get(base + "/jobs/" + waiting);
+    assertThat(browser.findElement(By.id("job-status")).getText()).isEqualTo("RETRY_WAIT");
+    until(
+        "the countdown ticks (seconds, from console.js; the server writes minutes)",
+        d -> d.findElement(By.cssSelector("[data-countdown]")).getText().matches("in [0-9]+ s"));
+    shot("job-retry-wait");
     for (String page : List.of("workers", "schedules", "limits", "jobs")) {
       browser.get(base + "/" + page);
       assertThat(browser.findElement(By.tagName("h1")).getText()).isNotBlank();

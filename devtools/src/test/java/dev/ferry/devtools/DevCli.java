@@ -42,21 +42,9 @@ final class DevCli {
    */
   static Run runtimeJar(Map<String, String> env, long timeoutS, String... args)
       throws IOException, InterruptedException {
-    Path jar = runtimeJar();
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--sun-misc-unsafe-memory-access=allow",
-                "-jar",
-                jar.toString()));
-    command.addAll(List.of(args));
-    Path log = Files.createTempFile("ferry-devtools-", ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().remove(DEV_CLASSPATH_ENV);
-    pb.environment().putAll(env);
-    Process p = pb.start();
+    Started started = startRuntimeJar(env, args);
+    Process p = started.process();
+    Path log = started.log();
     try {
       if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
         throw new AssertionError(
@@ -71,6 +59,28 @@ final class DevCli {
     } finally {
       p.destroyForcibly();
     }
+  }
+
+  /** A command started as a user starts it, still running; its output goes to {@code log}. */
+  record Started(Process process, Path log) {}
+
+  /** Starts {@code java -jar ferry.jar args} (as {@link #runtimeJar}) and returns at once. */
+  static Started startRuntimeJar(Map<String, String> env, String... args) throws IOException {
+    Path jar = runtimeJar();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--sun-misc-unsafe-memory-access=allow",
+                "-jar",
+                jar.toString()));
+    command.addAll(List.of(args));
+    Path log = Files.createTempFile("ferry-devtools-", ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove(DEV_CLASSPATH_ENV);
+    pb.environment().putAll(env);
+    return new Started(pb.start(), log);
   }
 
   static final String DEV_CLASSPATH_ENV = "FERRY_DEV_CLASSPATH";

@@ -8,6 +8,7 @@ import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.Failures;
 import dev.ferry.orchestrator.loop.PeriodicLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.store.ActivityStore;
 import dev.ferry.orchestrator.store.AttemptRow;
 import dev.ferry.orchestrator.store.JobRow;
 import dev.ferry.orchestrator.store.JobStore;
@@ -57,6 +58,7 @@ public final class Rescuer implements AutoCloseable {
 
   private final DataSource dataSource;
   private final JobStore store;
+  private final ActivityStore activity = new ActivityStore();
   private final KafkaProducer<String, byte[]> producer;
   private final String eventsTopic;
   private final Duration after;
@@ -245,6 +247,12 @@ public final class Rescuer implements AutoCloseable {
         for (Future<RecordMetadata> f : sends) {
           f.get();
         }
+        List<ActivityStore.Outcome> outcomes = new ArrayList<>(n);
+        int k = 0;
+        for (JobRow row : rows.values()) {
+          outcomes.add(new ActivityStore.Outcome(row.type(), takeBacks.get(k++).status()));
+        }
+        activity.record(c, now, outcomes);
         c.commit();
         rescued.addAndGet(n);
         log.warn(

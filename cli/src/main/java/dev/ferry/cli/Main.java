@@ -25,6 +25,7 @@ import picocli.CommandLine.ParameterException;
       CancelCommand.class,
       RetryCommand.class,
       BreakersCommand.class,
+      SchedulesCommand.class,
       ConsoleCommand.class,
       RolesCommand.class,
       DevTools.Bench.class,

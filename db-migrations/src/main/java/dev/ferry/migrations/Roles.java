@@ -61,8 +61,8 @@ public final class Roles {
 
         -- orchestrator: intake, dispatch, outcomes, fan-in, rescue, retention
         GRANT USAGE ON SCHEMA ferry TO %1$s;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.jobs, ferry.job_attempts, ferry.job_activity
-            TO %1$s;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.jobs, ferry.job_attempts, ferry.job_activity,
+            ferry.unique_keys, ferry.schedules TO %1$s;
         GRANT SELECT, INSERT, DELETE ON ferry.rejected_submissions TO %1$s;
         GRANT USAGE ON SEQUENCE ferry.rejected_submissions_id_seq TO %1$s;
         GRANT SELECT ON ferry.circuit_breakers TO %1$s;

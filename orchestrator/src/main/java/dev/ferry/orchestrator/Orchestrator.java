@@ -71,6 +71,7 @@ public final class Orchestrator implements AutoCloseable {
   private final List<BatchConsumerLoop> applierLoops = new java.util.ArrayList<>();
 
   private final Dispatcher dispatcher;
+  private final dev.ferry.orchestrator.schedule.Scheduler scheduler;
   private final Rescuer rescuer;
 
   /** Null when retention is off ({@code retention.ms} = 0). */
@@ -168,6 +169,14 @@ public final class Orchestrator implements AutoCloseable {
       this.dispatchProducer =
           metrics.bind(KafkaClients.producer(config, "ferry-" + id + "-dispatch"));
       this.dispatcher = new Dispatcher(dataSource, store, dispatchProducer, s, meters);
+      this.scheduler =
+          new dev.ferry.orchestrator.schedule.Scheduler(
+              dataSource,
+              store,
+              s,
+              Duration.ofMillis(config.getLong(Setting.SCHEDULE_MISFIRE_GRACE_MS)),
+              Clock.systemUTC(),
+              meters);
       this.rescuer =
           new Rescuer(
               dataSource,
@@ -206,6 +215,7 @@ public final class Orchestrator implements AutoCloseable {
     o.intakeLoop.start();
     o.applierLoops.forEach(BatchConsumerLoop::start);
     o.dispatcher.start();
+    o.scheduler.start();
     o.rescuer.start();
     if (o.pruner != null) {
       o.pruner.start();
@@ -228,6 +238,7 @@ public final class Orchestrator implements AutoCloseable {
         intakeLoop.isAlive()
             && appliersAlive
             && dispatcher.isAlive()
+            && scheduler.isAlive()
             && rescuer.isAlive()
             && (pruner == null || pruner.isAlive());
     ObjectNode d = FerryJson.object();
@@ -238,6 +249,7 @@ public final class Orchestrator implements AutoCloseable {
     loops.put("intake", intakeLoop.isAlive());
     loops.put("applier", appliersAlive);
     loops.put("dispatcher", dispatcher.isAlive());
+    loops.put("scheduler", scheduler.isAlive());
     loops.put("rescuer", rescuer.isAlive());
     if (pruner != null) {
       loops.put("retention", pruner.isAlive());
@@ -250,6 +262,9 @@ public final class Orchestrator implements AutoCloseable {
         .filter(java.util.Objects::nonNull)
         .findFirst()
         .ifPresent(e -> loops.put("applierError", e));
+    if (scheduler.failing() != null) {
+      loops.put("schedulerError", scheduler.failing());
+    }
     if (dispatcher.failing() != null) {
       loops.put("dispatcherError", dispatcher.failing());
     }
@@ -288,6 +303,7 @@ public final class Orchestrator implements AutoCloseable {
     }
     intakeLoop.close();
     applierLoops.forEach(BatchConsumerLoop::close);
+    scheduler.close();
     dispatcher.close();
     producer.close(PRODUCER_CLOSE_TIMEOUT);
     dispatchProducer.close(PRODUCER_CLOSE_TIMEOUT);

@@ -137,6 +137,10 @@ public enum Setting {
       "intake puts jobs that are due at once straight on the work topic (false: every job goes through the dispatcher)"),
   DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
   DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
+  SCHEDULE_MISFIRE_GRACE_MS(
+      "schedule.misfire.grace.ms",
+      "60000",
+      "a schedule's tick this late (no orchestrator ran) is missed: its misfire rule (skip or run-once) applies instead of a job of its own"),
   RETENTION_MS(
       "retention.ms",
       "604800000",
@@ -255,6 +259,7 @@ public enum Setting {
       case DISPATCH_BATCH_SIZE, RETENTION_BATCH_SIZE -> SettingRule.integer(1, 100_000);
       case RETENTION_MS -> SettingRule.integer(0, Long.MAX_VALUE);
       case RETENTION_POLL_MS -> SettingRule.integer(10, maxInt);
+      case SCHEDULE_MISFIRE_GRACE_MS -> SettingRule.integer(0, maxInt);
       case BREAKER_WINDOW_TYPE -> SettingRule.oneOf("count", "time");
       case BREAKER_WINDOW_SIZE -> SettingRule.integer(1, 10_000);
       case BREAKER_MINIMUM_CALLS -> SettingRule.integer(1, 1_000_000);
@@ -301,7 +306,8 @@ public enum Setting {
           INTAKE_DISPATCH,
           DISPATCH_BATCH_SIZE,
           DISPATCH_POLL_MS,
-          ORCHESTRATOR_MIGRATE ->
+          ORCHESTRATOR_MIGRATE,
+          SCHEDULE_MISFIRE_GRACE_MS ->
           SettingGroup.ORCHESTRATOR;
       case RETENTION_MS, RETENTION_BATCH_SIZE, RETENTION_POLL_MS -> SettingGroup.RETENTION;
       case WORKER_ID,

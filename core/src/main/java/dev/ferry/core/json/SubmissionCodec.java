@@ -10,9 +10,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.core.model.Dependencies;
 import dev.ferry.core.model.FailurePolicy;
+import dev.ferry.core.model.ScheduleSpec;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.model.UniqueSpec;
 import dev.ferry.core.retry.BackoffPolicy;
 import dev.ferry.core.retry.BackoffStrategy;
+import dev.ferry.core.schedule.CronSchedule;
 import dev.ferry.core.text.SafeText;
 import java.io.IOException;
 import java.time.Instant;
@@ -45,7 +48,12 @@ public final class SubmissionCodec {
           "runAt",
           "key",
           "children",
-          "failurePolicy");
+          "failurePolicy",
+          "unique",
+          "schedule");
+  private static final Set<String> UNIQUE_FIELDS = Set.of("key", "while", "forMs");
+  private static final Set<String> SCHEDULE_FIELDS =
+      Set.of("name", "cron", "timeZone", "misfire", "enabled");
   private static final Set<String> BACKOFF_FIELDS =
       Set.of("strategy", "initialMs", "multiplier", "maxMs", "jitter");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:\\-/]{1,200}");
@@ -269,6 +277,17 @@ public final class SubmissionCodec {
       throw new InvalidSubmissionException(
           "field '" + path + "failurePolicy' is only allowed on a job with children");
     }
+    UniqueSpec unique = unique(node.get("unique"), path);
+    ScheduleSpec schedule = schedule(node.get("schedule"), path);
+    if (schedule != null && id != null) {
+      throw new InvalidSubmissionException(
+          "field 'id' is not allowed with 'schedule': each tick's job gets an id derived from the"
+              + " schedule's name and the tick");
+    }
+    if (schedule != null && runAt != null) {
+      throw new InvalidSubmissionException(
+          "field 'runAt' is not allowed with 'schedule': each tick's job runs at its tick");
+    }
     return new Submission(
         id,
         type,
@@ -280,7 +299,122 @@ public final class SubmissionCodec {
         runAt,
         key,
         children,
-        failurePolicy);
+        failurePolicy,
+        unique,
+        schedule);
+  }
+
+  /** Longest {@code unique.forMs}: a year. */
+  private static final long MAX_UNIQUE_FOR_MS = 366L * 24 * 3600 * 1000;
+
+  private static UniqueSpec unique(JsonNode node, String path) throws InvalidSubmissionException {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    topLevelOnly(path, "unique");
+    if (!node.isObject()) {
+      throw new InvalidSubmissionException(
+          "field 'unique' must be an object but was " + kind(node));
+    }
+    unknownFields(node, "unique.", UNIQUE_FIELDS);
+    String key = text(node, "unique.", "key", MAX_NAME_CHARS);
+    if (key == null || key.isEmpty()) {
+      throw new InvalidSubmissionException("missing field 'unique.key'");
+    }
+    String during = text(node, "unique.", "while", 16);
+    JsonNode forMsNode = node.get("forMs");
+    Long forMs = null;
+    if (forMsNode != null && !forMsNode.isNull()) {
+      if (!forMsNode.canConvertToLong()
+          || !forMsNode.isIntegralNumber()
+          || forMsNode.asLong() < 1
+          || forMsNode.asLong() > MAX_UNIQUE_FOR_MS) {
+        throw new InvalidSubmissionException(
+            "field 'unique.forMs' must be a whole number of milliseconds from 1 to "
+                + MAX_UNIQUE_FOR_MS
+                + " but was "
+                + kind(forMsNode));
+      }
+      forMs = forMsNode.asLong();
+    }
+    if (during != null && !during.equals("active")) {
+      throw new InvalidSubmissionException(
+          "field 'unique.while' must be \"active\" but was '" + SafeText.echo(during) + "'");
+    }
+    if (during != null && forMs != null) {
+      throw new InvalidSubmissionException(
+          "field 'unique' takes either \"while\": \"active\" or \"forMs\", not both");
+    }
+    return new UniqueSpec(key, forMs);
+  }
+
+  private static ScheduleSpec schedule(JsonNode node, String path)
+      throws InvalidSubmissionException {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    topLevelOnly(path, "schedule");
+    if (!node.isObject()) {
+      throw new InvalidSubmissionException(
+          "field 'schedule' must be an object but was " + kind(node));
+    }
+    unknownFields(node, "schedule.", SCHEDULE_FIELDS);
+    String name = name(node, "schedule.", "name");
+    if (name == null) {
+      throw new InvalidSubmissionException(
+          "missing field 'schedule.name' (letters, digits and _ . : - /, up to "
+              + MAX_NAME_CHARS
+              + " characters)");
+    }
+    String cron = text(node, "schedule.", "cron", 200);
+    String zone = text(node, "schedule.", "timeZone", 64);
+    try {
+      CronSchedule.parse(cron, zone);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSubmissionException(
+          "field 'schedule." + SafeText.echo(e.getMessage()).substring(1));
+    }
+    String m = text(node, "schedule.", "misfire", 16);
+    ScheduleSpec.Misfire misfire = ScheduleSpec.Misfire.SKIP;
+    if (m != null) {
+      misfire = ScheduleSpec.Misfire.fromWire(m);
+      if (misfire == null) {
+        throw new InvalidSubmissionException(
+            "field 'schedule.misfire' must be \"skip\" or \"run-once\" but was '"
+                + SafeText.echo(m)
+                + "'");
+      }
+    }
+    JsonNode enabled = node.get("enabled");
+    if (enabled != null && !enabled.isNull() && !enabled.isBoolean()) {
+      throw new InvalidSubmissionException(
+          "field 'schedule.enabled' must be true or false but was " + kind(enabled));
+    }
+    return new ScheduleSpec(
+        name, cron, zone, misfire, enabled == null || enabled.isNull() || enabled.asBoolean());
+  }
+
+  private static void topLevelOnly(String path, String field) throws InvalidSubmissionException {
+    if (!path.isEmpty()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + field + "' is only allowed on a top-level job");
+    }
+  }
+
+  private static void unknownFields(JsonNode node, String path, Set<String> known)
+      throws InvalidSubmissionException {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!known.contains(f)) {
+        throw new InvalidSubmissionException(
+            "unknown field '"
+                + path
+                + SafeText.echo(f, 60)
+                + "' (known fields: "
+                + String.join(", ", sorted(known))
+                + ")");
+      }
+    }
   }
 
   private static BackoffPolicy backoff(JsonNode node, String path)
@@ -486,6 +620,22 @@ public final class SubmissionCodec {
     }
     if (s.failurePolicy() != null) {
       n.put("failurePolicy", s.failurePolicy().wireName());
+    }
+    if (s.unique() != null) {
+      ObjectNode u = n.putObject("unique").put("key", s.unique().key());
+      if (s.unique().forMs() != null) {
+        u.put("forMs", s.unique().forMs());
+      } else {
+        u.put("while", "active");
+      }
+    }
+    if (s.schedule() != null) {
+      ScheduleSpec sc = s.schedule();
+      ObjectNode o = n.putObject("schedule").put("name", sc.name()).put("cron", sc.cron());
+      if (sc.timeZone() != null) {
+        o.put("timeZone", sc.timeZone());
+      }
+      o.put("misfire", sc.misfire().wireName()).put("enabled", sc.enabled());
     }
     if (!s.children().isEmpty()) {
       var arr = n.putArray("children");

@@ -14,6 +14,8 @@ import java.util.UUID;
  * @param type the handler name; null only for a parent with children
  * @param payload the handler's input, never null ({@code {}} by default)
  * @param children child submissions, empty for a plain job
+ * @param unique the deduplication key (top-level jobs only), or null
+ * @param schedule the schedule this record defines (top-level only), or null for a job
  */
 public record Submission(
     UUID id,
@@ -26,7 +28,9 @@ public record Submission(
     Instant runAt,
     String key,
     List<Submission> children,
-    FailurePolicy failurePolicy) {
+    FailurePolicy failurePolicy,
+    UniqueSpec unique,
+    ScheduleSpec schedule) {
 
   public Submission {
     children = children == null ? List.of() : List.copyOf(children);
@@ -45,6 +49,44 @@ public record Submission(
         runAt,
         key,
         children,
-        failurePolicy);
+        failurePolicy,
+        unique,
+        schedule);
+  }
+
+  /** The job a schedule's tick creates: this template with the tick's id and run time. */
+  public Submission forTick(UUID tickId, Instant tick) {
+    return new Submission(
+        tickId,
+        type,
+        payload,
+        dependency,
+        maxAttempts,
+        backoff,
+        timeoutMs,
+        tick,
+        key,
+        children,
+        failurePolicy,
+        unique,
+        null);
+  }
+
+  /** The same submission without its schedule: the template a schedule stores. */
+  public Submission withoutSchedule() {
+    return new Submission(
+        id,
+        type,
+        payload,
+        dependency,
+        maxAttempts,
+        backoff,
+        timeoutMs,
+        runAt,
+        key,
+        children,
+        failurePolicy,
+        unique,
+        null);
   }
 }

@@ -1,10 +1,13 @@
 package dev.ferry.orchestrator.intake;
 
+import dev.ferry.core.json.FerryJson;
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.model.JobEvent;
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.core.model.ScheduleSpec;
 import dev.ferry.core.model.Submission;
+import dev.ferry.core.schedule.CronSchedule;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.apply.EventRecords;
@@ -12,6 +15,7 @@ import dev.ferry.orchestrator.dispatch.WorkItemPublisher;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.loop.BatchConsumerLoop;
 import dev.ferry.orchestrator.metrics.OrchestratorMetrics;
+import dev.ferry.orchestrator.schedule.ScheduleStore;
 import dev.ferry.orchestrator.store.ClaimedJob;
 import dev.ferry.orchestrator.store.JobStore;
 import dev.ferry.orchestrator.store.NewJob;
@@ -73,6 +77,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
   private final JobRows rows;
   private final WorkItemPublisher publisher;
   private final OrchestratorMetrics metrics;
+  private final ScheduleStore scheduleStore = new ScheduleStore();
 
   public Intake(
       DataSource dataSource,
@@ -97,9 +102,16 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
     List<Rejection> rejections = rejected.rows();
     List<ProducerRecord<String, byte[]>> dlqRecords = rejected.dlqRecords();
     Set<UUID> submitted = new HashSet<>();
+    Map<String, ScheduleStore.Definition> schedules = new java.util.LinkedHashMap<>();
     for (ConsumerRecord<String, byte[]> rec : records) {
       try {
         Submission s = codec.decode(rec.value());
+        if (s.schedule() != null) {
+          // Defines (creates or replaces) a schedule: no job now; the last record of a name in
+          // the batch wins, as it would one batch at a time.
+          schedules.put(s.schedule().name(), definition(s));
+          continue;
+        }
         UUID id = s.id() != null ? s.id() : derivedId(rec);
         // A valid traceparent header joins the caller's trace; otherwise the job starts one.
         String trace = TraceContext.fromHeaders(rec.headers());
@@ -124,6 +136,7 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       try {
         Map<UUID, JobStatus> inserted = store.insertJobs(c, jobs, settings.intakeDispatch());
         store.insertRejections(c, rejections);
+        scheduleStore.upsert(c, List.copyOf(schedules.values()));
         // Sent only once the statements went through: a batch that PostgreSQL refuses (and
         // that is then bisected) leaves no DLQ copies behind.
         List<Future<RecordMetadata>> dlqSends = new ArrayList<>(dlqRecords.size());
@@ -172,6 +185,10 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
               rj.reason());
         }
         count(jobs, inserted.keySet(), rejections.size(), records.size());
+        deduplicated(jobs, inserted.keySet());
+        if (!schedules.isEmpty()) {
+          log.info("Defined schedule(s) {}", schedules.keySet());
+        }
       } catch (Exception e) {
         c.rollback();
         throw e;
@@ -283,6 +300,34 @@ public final class Intake implements BatchConsumerLoop.BatchHandler {
       }
     }
     return null;
+  }
+
+  /** Top-level jobs with a unique key that were not created: their key was taken. */
+  private void deduplicated(List<NewJob> jobs, Set<UUID> inserted) {
+    int n = 0;
+    for (NewJob j : jobs) {
+      if (j.uniqueKey() != null && j.parentId() == null && !inserted.contains(j.id())) {
+        n++;
+        log.debug("Job {} not created: unique key '{}' is taken", j.id(), j.uniqueKey());
+      }
+    }
+    if (n > 0) {
+      metrics.deduplicated(n);
+    }
+  }
+
+  /** A schedule submission as its row; its next tick from now. */
+  private static ScheduleStore.Definition definition(Submission s) {
+    ScheduleSpec spec = s.schedule();
+    CronSchedule cron = CronSchedule.parse(spec.cron(), spec.timeZone());
+    return new ScheduleStore.Definition(
+        spec.name(),
+        cron.expression(),
+        cron.zone().getId(),
+        FerryJson.text(SubmissionCodec.encode(s.withoutSchedule())),
+        spec.misfire().wireName(),
+        spec.enabled(),
+        cron.nextAfter(Instant.now()).orElse(null));
   }
 
   private void count(List<NewJob> jobs, Set<UUID> inserted, int rejected, int records) {

@@ -48,18 +48,21 @@ public final class IntakeStore {
            seen AS MATERIALIZED (SELECT id FROM ferry.jobs WHERE id = ANY(?::uuid[]))
       INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, attempts, run_seq,
                               max_attempts, next_run_at, timeout_ms, backoff, key, failure_policy,
-                              children_total, traceparent)
+                              children_total, traceparent, unique_key, unique_for_ms,
+                              schedule_name)
       SELECT v.id, v.parent_id, v.type, v.dependency, v.payload::jsonb, v.status,
              v.first, v.first, v.max_attempts, coalesce(v.next_run_at, now()), v.timeout_ms,
-             v.backoff::jsonb, v.key, v.failure_policy, v.children_total, v.traceparent
+             v.backoff::jsonb, v.key, v.failure_policy, v.children_total, v.traceparent,
+             v.unique_key, v.unique_for_ms, v.schedule_name
       FROM (
         SELECT u.*, CASE WHEN q.queued THEN 'QUEUED' ELSE u.initial END AS status,
                CASE WHEN q.queued THEN 1 ELSE 0 END AS first
         FROM gate, unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],
                           ?::int[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],
-                          ?::int[], ?::text[], ?::uuid[])
+                          ?::int[], ?::text[], ?::uuid[], ?::text[], ?::int8[], ?::text[])
              AS u(id, parent_id, type, dependency, payload, initial, max_attempts, next_run_at,
-                  timeout_ms, backoff, key, failure_policy, children_total, traceparent, root)
+                  timeout_ms, backoff, key, failure_policy, children_total, traceparent, root,
+                  unique_key, unique_for_ms, schedule_name)
         CROSS JOIN LATERAL (
           SELECT ?::boolean AND u.initial = 'PENDING'
                  AND (u.next_run_at IS NULL OR u.next_run_at <= now())
@@ -70,8 +73,25 @@ public final class IntakeStore {
         -- A submission seen before (its row predates this statement) adds no children.
         WHERE u.root IS NULL OR u.root = u.id OR u.root NOT IN (SELECT id FROM seen)
       ) v
-      ON CONFLICT (id) DO NOTHING
+      -- Any unique index: the id (a submission seen before), and jobs_unique_active_idx (a
+      -- unique key held by an unfinished job).
+      ON CONFLICT DO NOTHING
       RETURNING id, status
+      """;
+
+  /**
+   * Takes {@code unique.forMs} keys: a key is free when it has no row or its row expired. The row
+   * lock serialises concurrent takers; the loser sees the winner's row and takes nothing.
+   */
+  private static final String TAKE_KEYS =
+      """
+      INSERT INTO ferry.unique_keys AS k (key, job_id, expires_at)
+      SELECT u.key, u.job_id, now() + u.for_ms * interval '1 millisecond'
+      FROM unnest(?::text[], ?::uuid[], ?::int8[]) AS u(key, job_id, for_ms)
+      ORDER BY u.key
+      ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at
+      WHERE k.expires_at <= now()
+      RETURNING key
       """;
 
   private static final String INSERT_REJECTED =
@@ -113,6 +133,7 @@ public final class IntakeStore {
   public Map<UUID, JobStatus> insertJobs(Connection c, List<NewJob> jobs, boolean queueDue)
       throws SQLException {
     Map<UUID, JobStatus> inserted = new HashMap<>();
+    jobs = withTakenKeys(c, jobs);
     if (jobs.isEmpty()) {
       return inserted;
     }
@@ -142,6 +163,9 @@ public final class IntakeStore {
           .ints(jobs, NewJob::childrenTotal)
           .texts(jobs, NewJob::traceparent)
           .uuids(jobs, NewJob::rootId)
+          .texts(jobs, NewJob::uniqueKey)
+          .longs(jobs, NewJob::uniqueForMs)
+          .texts(jobs, NewJob::scheduleName)
           .bool(queueDue);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -150,6 +174,58 @@ public final class IntakeStore {
       }
     }
     return inserted;
+  }
+
+  /** A {@code unique.forMs} key to take for a top-level job. */
+  private record KeyClaim(String key, UUID jobId, long forMs) {}
+
+  /**
+   * The jobs without the trees whose {@code unique.forMs} key is taken (by a job created less than
+   * {@code forMs} ago, or by an earlier job of this batch).
+   */
+  private static List<NewJob> withTakenKeys(Connection c, List<NewJob> jobs) throws SQLException {
+    Map<String, KeyClaim> claims = new java.util.LinkedHashMap<>();
+    Set<UUID> refused = new HashSet<>();
+    for (NewJob j : jobs) {
+      if (j.uniqueForMs() != null && j.parentId() == null) {
+        if (claims.putIfAbsent(j.uniqueKey(), new KeyClaim(j.uniqueKey(), j.id(), j.uniqueForMs()))
+            != null) {
+          refused.add(j.id());
+        }
+      }
+    }
+    if (claims.isEmpty()) {
+      return jobs;
+    }
+    List<KeyClaim> list = new ArrayList<>(claims.values());
+    Set<String> taken = new HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(TAKE_KEYS)) {
+      new UnnestBinder(c, ps)
+          .texts(list, KeyClaim::key)
+          .uuids(list, KeyClaim::jobId)
+          .longs(list, KeyClaim::forMs);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          taken.add(rs.getString(1));
+        }
+      }
+    }
+    for (KeyClaim k : list) {
+      if (!taken.contains(k.key())) {
+        refused.add(k.jobId());
+      }
+    }
+    if (refused.isEmpty()) {
+      return jobs;
+    }
+    List<NewJob> kept = new ArrayList<>(jobs.size());
+    for (NewJob j : jobs) {
+      UUID root = j.rootId() != null ? j.rootId() : j.id();
+      if (!refused.contains(j.id()) && !refused.contains(root)) {
+        kept.add(j);
+      }
+    }
+    return kept;
   }
 
   /**

@@ -86,6 +86,9 @@ public final class JobRows {
             : null,
         s.children().size(),
         traceparent,
-        rootId);
+        rootId,
+        s.unique() == null ? null : s.unique().key(),
+        s.unique() == null ? null : s.unique().forMs(),
+        null);
   }
 }

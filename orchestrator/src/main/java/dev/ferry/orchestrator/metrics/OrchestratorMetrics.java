@@ -93,6 +93,16 @@ public final class OrchestratorMetrics {
     counter("ferry.jobs.submitted", type, "Jobs accepted (rows inserted)").increment(n);
   }
 
+  /** {@code n} submissions that created no job: their unique key was taken. */
+  public void deduplicated(int n) {
+    registry.counter("ferry.jobs.deduplicated").increment(n);
+  }
+
+  /** {@code n} jobs created by schedule ticks. */
+  public void scheduled(int n) {
+    registry.counter("ferry.schedule.ticks").increment(n);
+  }
+
   public void rejected(int n) {
     rejected.increment(n);
   }

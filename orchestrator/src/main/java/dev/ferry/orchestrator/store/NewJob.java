@@ -23,4 +23,31 @@ public record NewJob(
     String failurePolicy,
     int childrenTotal,
     String traceparent,
-    UUID rootId) {}
+    UUID rootId,
+    String uniqueKey,
+    Long uniqueForMs,
+    String scheduleName) {
+
+  /** The same row, created by the schedule {@code name}. */
+  public NewJob withScheduleName(String name) {
+    return new NewJob(
+        id,
+        parentId,
+        type,
+        dependency,
+        payloadJson,
+        status,
+        maxAttempts,
+        nextRunAt,
+        timeoutMs,
+        backoffJson,
+        key,
+        failurePolicy,
+        childrenTotal,
+        traceparent,
+        rootId,
+        uniqueKey,
+        uniqueForMs,
+        name);
+  }
+}

@@ -54,6 +54,12 @@ public final class UnnestBinder {
     return array("int4", rows, column, new Integer[rows.size()]);
   }
 
+  /** A {@code boolean[]} column: one value per row. */
+  public <R> UnnestBinder bools(List<R> rows, Function<? super R, Boolean> column)
+      throws SQLException {
+    return array("bool", rows, column, new Boolean[rows.size()]);
+  }
+
   /** A {@code bigint[]} column: one value per row. */
   public <R> UnnestBinder longs(List<R> rows, Function<? super R, Long> column)
       throws SQLException {

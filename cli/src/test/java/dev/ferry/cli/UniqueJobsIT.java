@@ -1,0 +1,151 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.core.config.FerryConfig;
+import dev.ferry.core.config.Setting;
+import dev.ferry.core.config.Topics;
+import dev.ferry.testkit.FerryExtension;
+import dev.ferry.testkit.FerryTestEnv;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code unique} (DESIGN section 11) through real Kafka and PostgreSQL: submissions of one key
+ * arriving on every partition, to two orchestrators, at the same moment.
+ */
+@ExtendWith(FerryExtension.class)
+class UniqueJobsIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Waits until the orchestrators' intake has committed past every record on the topic. */
+  static void awaitIntakeCaughtUp(FerryTestEnv env, FerryConfig config) throws Exception {
+    String topic = Topics.withPrefix(config.topicPrefix()).submit();
+    String group = config.topicPrefix() + "orchestrator-intake";
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", env.bootstrapServers()))) {
+      var partitions =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> req =
+          new java.util.HashMap<>();
+      for (var p : partitions) {
+        req.put(
+            new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+            org.apache.kafka.clients.admin.OffsetSpec.latest());
+      }
+      long end =
+          admin.listOffsets(req).all().get().values().stream()
+              .mapToLong(o -> o.offset())
+              .sum();
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  admin
+                          .listConsumerGroupOffsets(group)
+                          .partitionsToOffsetAndMetadata()
+                          .get()
+                          .values()
+                          .stream()
+                          .mapToLong(OffsetAndMetadata::offset)
+                          .sum()
+                      >= end);
+    }
+  }
+
+  private static long jobsOfKey(FerryTestEnv env, String key) throws Exception {
+    return Harness.count(
+        env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE unique_key = ?", key);
+  }
+
+  @Test
+  void fiftyConcurrentSubmissionsOfOneKey_throughTwoOrchestrators_makeOneJob(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.orchestrator(env, config);
+    int partitions = config.getInt(Setting.TOPIC_PARTITIONS);
+    List<CompletableFuture<Void>> sends = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      int partition = i % partitions;
+      sends.add(
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Harness.submitRaw(
+                      env,
+                      config,
+                      partition,
+                      "{\"type\":\"echo\",\"runAt\":\"2999-01-01T00:00:00Z\","
+                          + "\"unique\":{\"key\":\"sync-user-42\",\"while\":\"active\"}}");
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
+    awaitIntakeCaughtUp(env, config);
+    assertThat(jobsOfKey(env, "sync-user-42")).isEqualTo(1);
+
+    // Once it is finished, the key is free again.
+    Harness.count(
+        env.dataSource(),
+        "WITH u AS (UPDATE ferry.jobs SET status = 'SUCCEEDED', finished_at = now()"
+            + " WHERE unique_key = 'sync-user-42' RETURNING 1) SELECT count(*) FROM u");
+    Harness.submitRaw(
+        env,
+        config,
+        null,
+        "{\"type\":\"echo\",\"unique\":{\"key\":\"sync-user-42\",\"while\":\"active\"}}");
+    await().atMost(WAIT).until(() -> jobsOfKey(env, "sync-user-42") == 2);
+  }
+
+  @Test
+  void forMs_holdsTheKeyFromCreation_thenLetsANewJobIn(FerryTestEnv env) throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    Harness.worker(env, config);
+    String job = "{\"type\":\"echo\",\"unique\":{\"key\":\"report-7\",\"forMs\":10000}}";
+    Harness.submitRaw(env, config, 0, job);
+    await().atMost(WAIT).until(() -> jobsOfKey(env, "report-7") == 1);
+    // Finished or not, the key is held for 10 s from creation.
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.jobs WHERE unique_key = 'report-7'"
+                            + " AND status = 'SUCCEEDED'")
+                    == 1);
+    Harness.submitRaw(env, config, 1, job);
+    Harness.submitRaw(env, config, 2, job);
+    awaitIntakeCaughtUp(env, config);
+    long held =
+        Harness.count(
+            env.dataSource(),
+            "SELECT count(*) FROM ferry.unique_keys WHERE key = 'report-7' AND expires_at > now()");
+    assertThat(held).as("still within forMs (a slow machine would need a longer forMs)").isEqualTo(1);
+    assertThat(jobsOfKey(env, "report-7")).as("within forMs").isEqualTo(1);
+    // After forMs, one more is accepted.
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.unique_keys WHERE key = 'report-7'"
+                            + " AND expires_at <= now()")
+                    == 1);
+    long before = jobsOfKey(env, "report-7");
+    Harness.submitRaw(env, config, 3, job);
+    await().atMost(WAIT).until(() -> jobsOfKey(env, "report-7") == before + 1);
+  }
+}

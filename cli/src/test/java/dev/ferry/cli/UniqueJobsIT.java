@@ -41,9 +41,7 @@ class UniqueJobsIT {
             org.apache.kafka.clients.admin.OffsetSpec.latest());
       }
       long end =
-          admin.listOffsets(req).all().get().values().stream()
-              .mapToLong(o -> o.offset())
-              .sum();
+          admin.listOffsets(req).all().get().values().stream().mapToLong(o -> o.offset()).sum();
       await()
           .atMost(WAIT)
           .until(
@@ -132,7 +130,9 @@ class UniqueJobsIT {
         Harness.count(
             env.dataSource(),
             "SELECT count(*) FROM ferry.unique_keys WHERE key = 'report-7' AND expires_at > now()");
-    assertThat(held).as("still within forMs (a slow machine would need a longer forMs)").isEqualTo(1);
+    assertThat(held)
+        .as("still within forMs (a slow machine would need a longer forMs)")
+        .isEqualTo(1);
     assertThat(jobsOfKey(env, "report-7")).as("within forMs").isEqualTo(1);
     // After forMs, one more is accepted.
     await()

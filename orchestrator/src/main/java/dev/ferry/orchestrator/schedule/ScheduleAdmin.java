@@ -83,7 +83,8 @@ public final class ScheduleAdmin {
     if (row == null) {
       return false;
     }
-    Instant next = CronSchedule.parse(row.cron(), row.timeZone()).nextAfter(Instant.now()).orElse(null);
+    Instant next =
+        CronSchedule.parse(row.cron(), row.timeZone()).nextAfter(Instant.now()).orElse(null);
     return inTransaction(
         c,
         () -> {

@@ -30,7 +30,9 @@
         }
         var msg = body.action
           ? (body.action === "retry" ? "Retried " : "Cancelled ") + body.changed + " job" + (body.changed === 1 ? "" : "s") + "."
-          : body.state ? "Breaker " + body.dependency + " is now " + body.state + "." : "Done.";
+          : body.state ? "Breaker " + body.dependency + " is now " + body.state + "."
+          : body.schedule ? "Schedule " + body.schedule + ": " + body.command
+              + (body.job ? " (job " + body.job + ")" : "") + "." : "Done.";
         flash(msg, false);
         var done = btn.getAttribute("data-done");
         if (done) {

@@ -6,9 +6,11 @@ import dev.ferry.core.config.FerryConfig;
 import dev.ferry.core.config.Topics;
 import dev.ferry.core.kafka.KafkaClients;
 import dev.ferry.core.model.JobStatus;
+import dev.ferry.orchestrator.OrchestratorSettings;
 import dev.ferry.orchestrator.admin.AdminEvents;
 import dev.ferry.orchestrator.admin.JobAdmin;
 import dev.ferry.orchestrator.admin.Selection;
+import dev.ferry.orchestrator.schedule.ScheduleAdmin;
 import dev.ferry.worker.breaker.BreakerStore;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,6 +39,7 @@ final class ConsoleActions implements AutoCloseable {
   private final FerryConfig config;
   private final JobAdmin admin = new JobAdmin();
   private final BreakerStore breakers;
+  private final ScheduleAdmin scheduleAdmin;
   private final String eventsTopic;
   private KafkaProducer<String, byte[]> producer;
 
@@ -44,6 +47,7 @@ final class ConsoleActions implements AutoCloseable {
     this.db = db;
     this.config = config;
     this.breakers = new BreakerStore(config::breakerConfig);
+    this.scheduleAdmin = new ScheduleAdmin(OrchestratorSettings.from(config));
     this.eventsTopic = Topics.withPrefix(config.topicPrefix()).events();
   }
 
@@ -106,6 +110,41 @@ final class ConsoleActions implements AutoCloseable {
           command,
           b.snapshots().get(dependency).state());
       return b.snapshots().get(dependency);
+    }
+  }
+
+  /** Every schedule. */
+  List<ScheduleAdmin.Row> list() throws SQLException {
+    try (Connection c = db.getConnection()) {
+      return scheduleAdmin.list(c);
+    }
+  }
+
+  /**
+   * {@code pause}, {@code resume}, {@code delete} or {@code trigger} (which returns the new job's
+   * id); null when there is no such schedule.
+   */
+  String schedule(String name, String command) throws Exception {
+    try (Connection c = db.getConnection()) {
+      String done =
+          switch (command) {
+            case "pause" -> scheduleAdmin.pause(c, name) ? "paused" : null;
+            case "resume" -> scheduleAdmin.resume(c, name) ? "resumed" : null;
+            case "delete" -> scheduleAdmin.delete(c, name) ? "deleted" : null;
+            case "trigger" -> {
+              UUID id = scheduleAdmin.trigger(c, name);
+              yield id == null ? null : id.toString();
+            }
+            default ->
+                throw new IllegalArgumentException(
+                    "schedule commands are pause, resume, delete and trigger, not '"
+                        + command
+                        + "'");
+          };
+      if (done != null) {
+        log.info("Console: schedule {} {}", name, command);
+      }
+      return done;
     }
   }
 

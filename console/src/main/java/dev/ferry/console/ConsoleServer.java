@@ -69,7 +69,8 @@ public final class ConsoleServer implements AutoCloseable {
             exactMaxRows);
     ConsoleActions actions = new ConsoleActions(db, config);
     Pages pages =
-        new Pages(TemplateEngine.createPrecompiled(ContentType.Html), queries, security, db);
+        new Pages(
+            TemplateEngine.createPrecompiled(ContentType.Html), queries, security, db, actions);
     Javalin app =
         Javalin.create(
             cfg -> {
@@ -203,6 +204,24 @@ public final class ConsoleServer implements AutoCloseable {
           json(ctx, job);
         });
     r.get("/api/breakers", ctx -> json(ctx, Map.of("breakers", queries.breakers())));
+    r.get("/api/schedules", ctx -> json(ctx, Map.of("schedules", actions.list())));
+    r.post(
+        "/api/schedules/{name}/{command}",
+        ctx -> {
+          body(ctx);
+          String name = ctx.pathParam("name");
+          String done = actions.schedule(name, ctx.pathParam("command"));
+          if (done == null) {
+            throw new ConsoleSecurity.Refused(404, "no schedule " + Fmt.cut(name, 200));
+          }
+          Map<String, Object> out = new java.util.LinkedHashMap<>();
+          out.put("schedule", name);
+          out.put("command", ctx.pathParam("command"));
+          if (ctx.pathParam("command").equals("trigger")) {
+            out.put("job", done);
+          }
+          json(ctx, out);
+        });
     r.get("/api/workers", ctx -> json(ctx, Map.of("workers", queries.workers())));
     r.get(
         "/api/rejected",

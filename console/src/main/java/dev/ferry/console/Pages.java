@@ -22,8 +22,15 @@ final class Pages {
   private final ConsoleQueries queries;
   private final ConsoleSecurity security;
   private final DataSource db;
+  private final ConsoleActions schedules;
 
-  Pages(TemplateEngine engine, ConsoleQueries queries, ConsoleSecurity security, DataSource db) {
+  Pages(
+      TemplateEngine engine,
+      ConsoleQueries queries,
+      ConsoleSecurity security,
+      DataSource db,
+      ConsoleActions schedules) {
+    this.schedules = schedules;
     this.engine = engine;
     this.queries = queries;
     this.security = security;
@@ -163,14 +170,7 @@ final class Pages {
     render(
         ctx,
         "schedules.jte",
-        Map.of(
-            "page",
-            page(ctx, "Schedules", "schedules"),
-            "t",
-            optionalTable(
-                "ferry.schedules",
-                "SELECT name, cron, time_zone, enabled, next_fire_at, last_fire_at"
-                    + " FROM ferry.schedules ORDER BY name LIMIT 500")));
+        Map.of("page", page(ctx, "Schedules", "schedules"), "schedules", schedules.list()));
   }
 
   void limits(Context ctx) throws SQLException {

@@ -314,6 +314,39 @@ class ConsoleBrowserIT {
   }
 
   @Test
+  void schedule_pausedTriggeredResumedDeleted_fromItsPage() throws Exception {
+    // submitRaw: submit() would add an id, which a schedule does not take.
+    ferry.submitRaw(
+        ("{\"type\":\"echo\",\"payload\":{\"from\":\"yearly\"},"
+                + "\"schedule\":{\"name\":\"new-year\",\"cron\":\"0 0 1 1 *\","
+                + "\"timeZone\":\"Europe/Paris\"}}")
+            .getBytes(StandardCharsets.UTF_8));
+    until(
+        "the schedule is listed",
+        d -> {
+          d.get(base + "/schedules");
+          return !d.findElements(By.cssSelector("tr[data-schedule='new-year']")).isEmpty();
+        });
+    assertThat(schedule("new-year").getText()).contains("0 0 1 1 *").contains("Europe/Paris");
+    shot("schedules");
+    schedule("new-year").findElement(By.xpath(".//button[text()='Pause']")).click();
+    until("paused", d -> schedule("new-year").getText().contains("PAUSED"));
+    schedule("new-year").findElement(By.xpath(".//button[text()='Trigger']")).click();
+    until("triggered", d -> d.findElement(By.id("flash")).getText().contains("trigger (job "));
+    String flash = browser.findElement(By.id("flash")).getText();
+    UUID job = UUID.fromString(flash.substring(flash.indexOf("(job ") + 5, flash.indexOf(")")));
+    assertThat(ferry.awaitFinished(job, WAIT).status()).isEqualTo("SUCCEEDED");
+    schedule("new-year").findElement(By.xpath(".//button[text()='Resume']")).click();
+    until("resumed", d -> schedule("new-year").getText().contains("ENABLED"));
+    schedule("new-year").findElement(By.xpath(".//button[text()='Delete']")).click();
+    until("deleted", d -> d.findElements(By.cssSelector("tr[data-schedule='new-year']")).isEmpty());
+  }
+
+  private WebElement schedule(String name) {
+    return browser.findElement(By.cssSelector("tr[data-schedule='" + name + "']"));
+  }
+
+  @Test
   void bulkCancel_confirmsHowManyJobs_thenCancelsExactlyThose() throws Exception {
     String runAt = java.time.Instant.now().plus(Duration.ofHours(1)).toString();
     List<UUID> later = new ArrayList<>();
@@ -418,7 +451,7 @@ class ConsoleBrowserIT {
         "the countdown ticks (seconds, from console.js; the server writes minutes)",
         d -> d.findElement(By.cssSelector("[data-countdown]")).getText().matches("in [0-9]+ s"));
     shot("job-retry-wait");
-    for (String page : List.of("workers", "schedules", "limits", "jobs")) {
+    for (String page : List.of("workers", "limits", "jobs")) {
       browser.get(base + "/" + page);
       assertThat(browser.findElement(By.tagName("h1")).getText()).isNotBlank();
       shot(page);

@@ -207,6 +207,9 @@ class SchedulesIT {
                 "SELECT count(*) FROM ferry.jobs WHERE id = ? AND schedule_name = 'flip'",
                 triggered.get()))
         .isEqualTo(1);
+    Harness.Run status =
+        Harness.cli(concat(new String[] {"status", triggered.get().toString()}, db));
+    assertThat(status.out()).containsPattern("schedule:\\s+flip");
 
     assertThat(Harness.cli(concat(new String[] {"schedules", "resume", "flip"}, db)).out())
         .contains("resumed");
@@ -320,8 +323,94 @@ class SchedulesIT {
             Instant.parse("2026-11-02T07:30:00Z"));
   }
 
+  @Test
+  void everyMinute_twoSchedulersFiringAtTheSameMoments_makeOneJobPerTick(FerryTestEnv env)
+      throws Exception {
+    AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-28T00:00:30Z"));
+    Clock clock = movable(now);
+    OrchestratorSettings settings = OrchestratorSettings.from(env.config());
+    List<Scheduler> schedulers = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      schedulers.add(
+          new Scheduler(
+              env.dataSource(),
+              new JobStore(),
+              settings,
+              Duration.ofDays(1),
+              clock,
+              new OrchestratorMetrics(new SimpleMeterRegistry(), 100)));
+    }
+    List<ScheduleStore.Definition> defs = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      defs.add(definition("minute-" + i, "* * * * *", "UTC", now.get()));
+    }
+    try (Connection c = env.dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      new ScheduleStore().upsert(c, defs);
+      c.commit();
+    }
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      for (int minute = 1; minute <= 10; minute++) {
+        now.set(Instant.parse("2026-11-28T00:00:00.050Z").plus(Duration.ofMinutes(minute)));
+        var start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Integer>> rounds = new ArrayList<>();
+        for (Scheduler s : schedulers) {
+          rounds.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return s.fireOnce();
+                  }));
+        }
+        start.countDown();
+        int due = 0;
+        for (var r : rounds) {
+          due += r.get();
+        }
+        assertThat(due)
+            .as("each schedule claimed by one scheduler, minute %d", minute)
+            .isEqualTo(20);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (int i = 0; i < 20; i++) {
+      List<Instant> ticks = ticks(env, "minute-" + i);
+      assertThat(ticks).hasSize(10);
+      for (int m = 0; m < 10; m++) {
+        assertThat(ticks.get(m))
+            .isEqualTo(Instant.parse("2026-11-28T00:01:00Z").plus(Duration.ofMinutes(m)));
+      }
+    }
+  }
+
+  private static Clock movable(AtomicReference<Instant> now) {
+    return new Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return now.get();
+      }
+    };
+  }
+
   private static ScheduleStore.Definition definition(String name, String zone, Instant from) {
-    var cron = dev.ferry.core.schedule.CronSchedule.parse("30 2 * * *", zone);
+    return definition(name, "30 2 * * *", zone, from);
+  }
+
+  private static ScheduleStore.Definition definition(
+      String name, String expression, String zone, Instant from) {
+    var cron = dev.ferry.core.schedule.CronSchedule.parse(expression, zone);
     return new ScheduleStore.Definition(
         name,
         cron.expression(),

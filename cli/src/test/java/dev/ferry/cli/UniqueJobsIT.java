@@ -58,6 +58,23 @@ class UniqueJobsIT {
     }
   }
 
+  /** {@code ferry_jobs_deduplicated_total} of an orchestrator, from its /metrics. */
+  private static long deduplicated(int healthPort) throws Exception {
+    String metrics =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + healthPort + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("ferry_jobs_deduplicated_total"))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   private static long jobsOfKey(FerryTestEnv env, String key) throws Exception {
     return Harness.count(
         env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE unique_key = ?", key);
@@ -67,8 +84,8 @@ class UniqueJobsIT {
   void fiftyConcurrentSubmissionsOfOneKey_throughTwoOrchestrators_makeOneJob(FerryTestEnv env)
       throws Exception {
     FerryConfig config = env.config();
-    Harness.orchestrator(env, config);
-    Harness.orchestrator(env, config);
+    var first = Harness.orchestrator(env, config);
+    var second = Harness.orchestrator(env, config);
     int partitions = config.getInt(Setting.TOPIC_PARTITIONS);
     List<CompletableFuture<Void>> sends = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
@@ -91,6 +108,8 @@ class UniqueJobsIT {
     CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
     awaitIntakeCaughtUp(env, config);
     assertThat(jobsOfKey(env, "sync-user-42")).isEqualTo(1);
+    // Counted where it happened: 49 deduplicated submissions across the two orchestrators.
+    assertThat(deduplicated(first.healthPort()) + deduplicated(second.healthPort())).isEqualTo(49);
 
     // Once it is finished, the key is free again.
     Harness.count(

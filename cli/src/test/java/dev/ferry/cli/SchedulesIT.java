@@ -185,6 +185,22 @@ class SchedulesIT {
     await().atMost(WAIT).until(() -> ticks(env, "flip").size() >= 2);
     String[] db = dbFlags(config);
 
+    // A definition that cannot fire is rejected input, with its reason.
+    Harness.submitRaw(env, config, null, schedule("broken", "61 * * * *", ""));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(),
+                        "SELECT count(*) FROM ferry.rejected_submissions"
+                            + " WHERE reason LIKE 'field ''schedule.cron'' is not valid%'")
+                    == 1);
+    assertThat(
+            Harness.count(
+                env.dataSource(), "SELECT count(*) FROM ferry.schedules WHERE name = 'broken'"))
+        .isZero();
+
     Harness.Run list = Harness.cli(concat(new String[] {"schedules"}, db));
     assertThat(list.exit()).isZero();
     assertThat(list.out()).contains("flip").contains("* * * * * *").contains("(1 schedules)");

@@ -111,11 +111,19 @@ class UniqueJobsIT {
     // Counted where it happened: 49 deduplicated submissions across the two orchestrators.
     assertThat(deduplicated(first.healthPort()) + deduplicated(second.healthPort())).isEqualTo(49);
 
-    // Once it is finished, the key is free again.
-    Harness.count(
-        env.dataSource(),
-        "WITH u AS (UPDATE ferry.jobs SET status = 'SUCCEEDED', finished_at = now()"
-            + " WHERE unique_key = 'sync-user-42' RETURNING 1) SELECT count(*) FROM u");
+    // Once it is finished (here: cancelled by an operator), the key is free again.
+    Harness.Run cancel =
+        Harness.cli(
+            "cancel",
+            Setting.DB_URL.flag() + "=" + config.get(Setting.DB_URL),
+            Setting.DB_USER.flag() + "=" + config.get(Setting.DB_USER),
+            Setting.DB_PASSWORD.flag() + "=" + config.get(Setting.DB_PASSWORD),
+            Setting.KAFKA_BOOTSTRAP_SERVERS.flag() + "=" + env.bootstrapServers(),
+            Setting.TOPIC_PREFIX.flag() + "=" + config.topicPrefix(),
+            "--type",
+            "echo");
+    assertThat(cancel.exit()).as(cancel.err()).isZero();
+    assertThat(cancel.out()).contains("Cancelled 1 job");
     Harness.submitRaw(
         env,
         config,

@@ -226,6 +226,15 @@ public final class Pruner implements AutoCloseable {
           ps.setTimestamp(1, cutoff);
           ps.executeUpdate();
         }
+        // Expired unique.forMs keys hold nothing: deleted whatever the retention.
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                // expires_at is checked again on the row it deletes: a key taken meanwhile stays.
+                "DELETE FROM ferry.unique_keys WHERE expires_at < now() AND key IN (SELECT key"
+                    + " FROM ferry.unique_keys WHERE expires_at < now() LIMIT ?)")) {
+          ps.setInt(1, batchSize);
+          ps.executeUpdate();
+        }
         c.commit();
         deletedJobs.increment(jobs);
         deletedAttempts.increment(attempts);

@@ -315,12 +315,13 @@ class ConsoleBrowserIT {
 
   @Test
   void schedule_pausedTriggeredResumedDeleted_fromItsPage() throws Exception {
-    // submitRaw: submit() would add an id, which a schedule does not take.
-    ferry.submitRaw(
-        ("{\"type\":\"echo\",\"payload\":{\"from\":\"yearly\"},"
-                + "\"schedule\":{\"name\":\"new-year\",\"cron\":\"0 0 1 1 *\","
-                + "\"timeZone\":\"Europe/Paris\"}}")
-            .getBytes(StandardCharsets.UTF_8));
+    assertThat(
+            ferry.submit(
+                "{\"type\":\"echo\",\"payload\":{\"from\":\"yearly\"},"
+                    + "\"schedule\":{\"name\":\"new-year\",\"cron\":\"0 0 1 1 *\","
+                    + "\"timeZone\":\"Europe/Paris\"}}"))
+        .as("a schedule definition creates no job now")
+        .isNull();
     until(
         "the schedule is listed",
         d -> {

@@ -123,9 +123,10 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Submits one job as a user does: its JSON on the submissions topic, acknowledged by Kafka. An
-   * {@code id} is added when the JSON has none.
+   * {@code id} is added when the JSON has none, except to a schedule definition (a {@code
+   * schedule} field), which creates no job now.
    *
-   * @return the job's id
+   * @return the job's id, or null for a schedule definition
    */
   public UUID submit(String json) {
     ObjectNode submission;
@@ -135,6 +136,11 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalArgumentException(
           "a submission is a JSON object; use submitRaw for" + " anything else: " + e.getMessage(),
           e);
+    }
+    if (submission.has("schedule")) {
+      // Defines a schedule: no job now, and a schedule takes no id (its ticks' jobs get theirs).
+      submitRaw(submission.toString().getBytes(StandardCharsets.UTF_8));
+      return null;
     }
     if (!submission.hasNonNull("id")) {
       submission.put("id", UUID.randomUUID().toString());

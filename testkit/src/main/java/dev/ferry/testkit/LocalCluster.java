@@ -123,8 +123,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Submits one job as a user does: its JSON on the submissions topic, acknowledged by Kafka. An
-   * {@code id} is added when the JSON has none, except to a schedule definition (a {@code
-   * schedule} field), which creates no job now.
+   * {@code id} is added when the JSON has none, except to a schedule definition (a {@code schedule}
+   * field), which creates no job now.
    *
    * @return the job's id, or null for a schedule definition
    */

@@ -110,13 +110,14 @@ final class SubmitCommand extends ConfigurableCommand implements Callable<Intege
     List<byte[]> values = new ArrayList<>();
     for (int i = 0; i < docs.size(); i++) {
       ObjectNode d = docs.get(i);
-      if (!d.hasNonNull("id")) {
+      if (!d.hasNonNull("id") && !d.has("schedule")) {
         d.put("id", UUID.randomUUID().toString());
       }
       byte[] bytes = FerryJson.bytes(d);
       try {
         Submission s = codec.decode(bytes);
-        ids.add(s.id().toString());
+        // A schedule definition creates no job now: its name stands for it.
+        ids.add(s.schedule() != null ? "schedule " + s.schedule().name() : s.id().toString());
         values.add(bytes);
       } catch (InvalidSubmissionException e) {
         throw new IllegalArgumentException(

@@ -116,7 +116,7 @@ class SchedulesIT {
 
   @Test
   void afterThreeMissedTicks_skipMakesNone_runOnceMakesOne(FerryTestEnv env) throws Exception {
-    FerryConfig config = env.config().with(Setting.SCHEDULE_MISFIRE_GRACE_MS, "500");
+    FerryConfig config = env.config().with(Setting.SCHEDULE_MISFIRE_GRACE_MS, "1000");
     Orchestrator first = Orchestrator.start(config);
     try {
       Harness.submitRaw(env, config, null, schedule("skipper", "* * * * * *", ""));
@@ -152,7 +152,7 @@ class SchedulesIT {
                 Harness.count(
                         env.dataSource(),
                         "SELECT count(*) FROM (SELECT 1 WHERE now() > ?::timestamptz"
-                            + " + interval '3600 milliseconds') x",
+                            + " + interval '4600 milliseconds') x",
                         java.sql.Timestamp.from(missedFrom))
                     == 1);
     int skipperBefore = ticks(env, "skipper").size();

@@ -130,6 +130,27 @@ class UniqueJobsIT {
         null,
         "{\"type\":\"echo\",\"unique\":{\"key\":\"sync-user-42\",\"while\":\"active\"}}");
     await().atMost(WAIT).until(() -> jobsOfKey(env, "sync-user-42") == 2);
+    // Re-driving the cancelled one while the new one is unfinished would make two: skipped.
+    Harness.Run retry =
+        Harness.cli(
+            "retry",
+            Setting.DB_URL.flag() + "=" + config.get(Setting.DB_URL),
+            Setting.DB_USER.flag() + "=" + config.get(Setting.DB_USER),
+            Setting.DB_PASSWORD.flag() + "=" + config.get(Setting.DB_PASSWORD),
+            Setting.KAFKA_BOOTSTRAP_SERVERS.flag() + "=" + env.bootstrapServers(),
+            Setting.TOPIC_PREFIX.flag() + "=" + config.topicPrefix(),
+            "--status",
+            "CANCELLED",
+            "--type",
+            "echo");
+    assertThat(retry.exit()).as(retry.err()).isZero();
+    assertThat(retry.out()).contains(" 0 jobs");
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.jobs WHERE unique_key = 'sync-user-42'"
+                    + " AND status = 'CANCELLED'"))
+        .isEqualTo(1);
   }
 
   @Test

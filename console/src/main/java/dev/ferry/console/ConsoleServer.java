@@ -100,6 +100,9 @@ public final class ConsoleServer implements AutoCloseable {
                   ConsoleSecurity.Refused.class,
                   (e, ctx) -> problem(ctx, e.status, e.getMessage(), pages));
               cfg.routes.exception(
+                  IllegalStateException.class,
+                  (e, ctx) -> problem(ctx, 409, e.getMessage(), pages));
+              cfg.routes.exception(
                   IllegalArgumentException.class,
                   (e, ctx) -> problem(ctx, 400, e.getMessage(), pages));
               cfg.routes.exception(

@@ -272,6 +272,7 @@ public final class Orchestrator implements AutoCloseable {
     boolean stuck =
         intakeLoop.failing() != null
             || dispatcher.failing() != null
+            || scheduler.failing() != null
             || applierLoops.stream().anyMatch(l -> l.failing() != null);
     ObjectNode lag = d.putObject("lag");
     lag.put("submit", intakeLoop.lag());

@@ -259,7 +259,7 @@ public enum Setting {
       case DISPATCH_BATCH_SIZE, RETENTION_BATCH_SIZE -> SettingRule.integer(1, 100_000);
       case RETENTION_MS -> SettingRule.integer(0, Long.MAX_VALUE);
       case RETENTION_POLL_MS -> SettingRule.integer(10, maxInt);
-      case SCHEDULE_MISFIRE_GRACE_MS -> SettingRule.integer(0, maxInt);
+      case SCHEDULE_MISFIRE_GRACE_MS -> SettingRule.integer(1000, maxInt);
       case BREAKER_WINDOW_TYPE -> SettingRule.oneOf("count", "time");
       case BREAKER_WINDOW_SIZE -> SettingRule.integer(1, 10_000);
       case BREAKER_MINIMUM_CALLS -> SettingRule.integer(1, 1_000_000);

@@ -284,6 +284,16 @@ public final class SubmissionCodec {
           "field 'id' is not allowed with 'schedule': each tick's job gets an id derived from the"
               + " schedule's name and the tick");
     }
+    if (unique != null && unique.whileActive() && !children.isEmpty()) {
+      throw new InvalidSubmissionException(
+          "field 'unique' with \"while\": \"active\" is not supported on a job with children"
+              + " (use \"forMs\", or put the key on a plain job)");
+    }
+    if (schedule != null && hasChildIds(children)) {
+      throw new InvalidSubmissionException(
+          "a schedule's children take no 'id': each tick's children get ids derived from the"
+              + " tick's job");
+    }
     if (schedule != null && runAt != null) {
       throw new InvalidSubmissionException(
           "field 'runAt' is not allowed with 'schedule': each tick's job runs at its tick");
@@ -366,6 +376,10 @@ public final class SubmissionCodec {
               + MAX_NAME_CHARS
               + " characters)");
     }
+    if (name.contains("/")) {
+      throw new InvalidSubmissionException(
+          "field 'schedule.name' must not contain '/' (letters, digits and _ . : -)");
+    }
     String cron = text(node, "schedule.", "cron", 200);
     String zone = text(node, "schedule.", "timeZone", 64);
     try {
@@ -392,6 +406,15 @@ public final class SubmissionCodec {
     }
     return new ScheduleSpec(
         name, cron, zone, misfire, enabled == null || enabled.isNull() || enabled.asBoolean());
+  }
+
+  private static boolean hasChildIds(List<Submission> children) {
+    for (Submission c : children) {
+      if (c.id() != null || hasChildIds(c.children())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void topLevelOnly(String path, String field) throws InvalidSubmissionException {

@@ -14,7 +14,7 @@ public record ScheduleSpec(
   public enum Misfire {
     /** Missed ticks create nothing; the schedule goes on with its next tick. */
     SKIP("skip"),
-    /** Missed ticks create one catch-up job, for the latest of them. */
+    /** Missed ticks create one catch-up job, for the first of them. */
     RUN_ONCE("run-once");
 
     private final String wireName;

@@ -38,6 +38,9 @@ public final class CronSchedule {
   private static final CronParser SIX_FIELDS =
       new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.SPRING53));
 
+  /** The zone of a schedule without one (its id is "UTC", as the column's default). */
+  private static final ZoneId UTC = ZoneId.of("UTC");
+
   private final String expression;
   private final ZoneId zone;
   private final ExecutionTime times;
@@ -69,7 +72,7 @@ public final class CronSchedule {
     }
     ZoneId zone;
     try {
-      zone = timeZone == null || timeZone.isBlank() ? ZoneOffset.UTC : ZoneId.of(timeZone.strip());
+      zone = timeZone == null || timeZone.isBlank() ? UTC : ZoneId.of(timeZone.strip());
     } catch (DateTimeException e) {
       throw new IllegalArgumentException(
           "'timeZone' is not a time zone: '" + timeZone + "' (an IANA name such as Europe/Paris)");

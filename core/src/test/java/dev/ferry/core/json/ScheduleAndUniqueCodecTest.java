@@ -79,7 +79,13 @@ class ScheduleAndUniqueCodecTest {
             + " | field 'unique.forMs' must be a whole number",
         "{\"type\":\"r\",\"unique\":{\"key\":\"k\",\"while\":\"active\",\"forMs\":5}}"
             + " | not both",
-        "{\"type\":\"r\",\"unique\":\"k\"}" + " | field 'unique' must be an object"
+        "{\"type\":\"r\",\"unique\":\"k\"}" + " | field 'unique' must be an object",
+        "{\"unique\":{\"key\":\"k\"},\"children\":[{\"type\":\"r\"}]}"
+            + " | not supported on a job with children",
+        "{\"schedule\":{\"name\":\"n\",\"cron\":\"0 3 * * *\"},\"children\":[{\"type\":\"r\",\"id\":\"3f0c2a9e-1111-4111-8111-111111111111\"}]}"
+            + " | a schedule's children take no 'id'",
+        "{\"type\":\"r\",\"schedule\":{\"name\":\"a/b\",\"cron\":\"0 3 * * *\"}}"
+            + " | must not contain '/'"
       })
   void badSchedulesAndUniqueKeys_areRejectedWithTheirReason(String json, String reason) {
     assertThatThrownBy(() -> decode(json))

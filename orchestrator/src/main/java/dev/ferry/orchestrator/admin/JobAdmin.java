@@ -102,11 +102,24 @@ public final class JobAdmin {
 
   private static final String RETRY =
       """
-      WITH target AS (
-        SELECT id, status FROM ferry.jobs
+      WITH candidate AS (
+        SELECT id, status, unique_key, unique_for_ms, created_at FROM ferry.jobs
         WHERE status IN ('FAILED', 'CANCELLED') AND children_total = 0
           AND %s
-        FOR UPDATE)
+        FOR UPDATE),
+      -- A job whose "while active" unique key is held by an unfinished job stays as it is, and
+      -- of several selected jobs of one such key only the newest comes back.
+      target AS (
+        SELECT id, status FROM candidate
+        WHERE unique_key IS NULL OR unique_for_ms IS NOT NULL
+        UNION ALL
+        (SELECT DISTINCT ON (c.unique_key) c.id, c.status FROM candidate c
+         WHERE c.unique_key IS NOT NULL AND c.unique_for_ms IS NULL
+           AND NOT EXISTS (
+             SELECT 1 FROM ferry.jobs o
+             WHERE o.unique_key = c.unique_key AND o.unique_for_ms IS NULL
+               AND o.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED'))
+         ORDER BY c.unique_key, c.created_at DESC))
       UPDATE ferry.jobs j
       SET status = 'PENDING', next_run_at = now(), finished_at = NULL, result = NULL,
           max_attempts = j.attempts + ?, updated_at = now()

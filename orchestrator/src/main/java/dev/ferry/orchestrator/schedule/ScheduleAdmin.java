@@ -126,10 +126,14 @@ public final class ScheduleAdmin {
         c,
         () -> {
           boolean created = !intakeStore.insertJobs(c, jobs).isEmpty();
-          if (created) {
-            jobStore.notifyDue(c);
+          if (!created) {
+            throw new IllegalStateException(
+                "schedule "
+                    + name
+                    + " made no job: its template's unique key is held by an unfinished job");
           }
-          return created ? id : null;
+          jobStore.notifyDue(c);
+          return id;
         });
   }
 

@@ -47,6 +47,10 @@ import picocli.CommandLine.Parameters;
       "  console      --jobs realistic jobs (default 1000000) seeded into PostgreSQL,",
       "               then every console page and API call timed (--requests each,",
       "               sequential, after 20 warm-up): p50 / p99 / max per path",
+      "  schedules    one every-second schedule: tick -> start lag for --seconds after",
+      "               --warmup-s (default 5), missing or duplicate ticks; then --schedules",
+      "               schedules (default 10000) on one --cron (default: second 0 of every",
+      "               minute): jobs per tick and the spread of their starts, 2 ticks",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -105,7 +109,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--seconds",
       defaultValue = "30",
-      description = "latency, retry-lag: how long to submit (default ${DEFAULT-VALUE}).")
+      description =
+          "latency, retry-lag: how long to submit; schedules: every-second ticks measured"
+              + " (default ${DEFAULT-VALUE}).")
   int seconds;
 
   @Option(
@@ -117,10 +123,30 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup-s",
-      defaultValue = "10",
       description =
-          "latency, retry-lag: unmeasured warm-up at the same rate (default ${DEFAULT-VALUE}).")
-  int warmupS;
+          "latency, retry-lag: unmeasured warm-up at the same rate (default 10); schedules:"
+              + " unmeasured ticks of the every-second schedule (default 5).")
+  Integer warmupS;
+
+  @Option(
+      names = "--schedules",
+      defaultValue = "10000",
+      description = "schedules: schedules firing on one tick (default ${DEFAULT-VALUE}).")
+  int schedules;
+
+  @Option(
+      names = "--cron",
+      defaultValue = "0 * * * * *",
+      description =
+          "schedules: the cron of the --schedules schedules (default '${DEFAULT-VALUE}',"
+              + " second 0 of every minute).")
+  String cron;
+
+  @Option(
+      names = "--orchestrators",
+      defaultValue = "2",
+      description = "schedules: orchestrators, each with its scheduler (default ${DEFAULT-VALUE}).")
+  int orchestrators;
 
   @Option(
       names = "--fail-share",
@@ -208,13 +234,15 @@ public final class BenchCommand implements Callable<Integer> {
         }
         System.out.println(
             RetryLagBench.run(
-                    new RetryLagBench.Options(rate, seconds, warmupS, failShare, backoffMs),
+                    new RetryLagBench.Options(
+                        rate, seconds, orDefault(warmupS, 10), failShare, backoffMs),
                     System.out)
                 .line());
       }
       case "latency" ->
           System.out.println(
-              LatencyBench.run(new LatencyBench.Options(rate, seconds, warmupS), System.out)
+              LatencyBench.run(
+                      new LatencyBench.Options(rate, seconds, orDefault(warmupS, 10)), System.out)
                   .line());
       case "floor" ->
           System.out.println(
@@ -255,12 +283,19 @@ public final class BenchCommand implements Callable<Integer> {
                       new ConsoleBench.Options(orDefault(jobs, 1_000_000), requests, 20),
                       System.out)
                   .line());
+      case "schedules" ->
+          System.out.println(
+              ScheduleBench.run(
+                      new ScheduleBench.Options(
+                          seconds, orDefault(warmupS, 5), schedules, cron, orchestrators, timeout),
+                      System.out)
+                  .line());
       default ->
           throw new IllegalArgumentException(
               "unknown scenario '"
                   + scenario
                   + "' (known: floor, throughput, latency, retry-lag, breaker, fanout, concurrency,"
-                  + " backlog, retention, console)");
+                  + " backlog, retention, console, schedules)");
     }
     return 0;
   }

@@ -93,6 +93,67 @@ class BenchIT {
   }
 
   @Test
+  void schedules_measuresTheEverySecondLagAndTheSpreadOfManySchedulesOnOneTick() {
+    DevCli.Run r =
+        DevCli.run(
+            "bench",
+            "schedules",
+            "--seconds",
+            "5",
+            "--warmup-s",
+            "2",
+            "--schedules",
+            "200",
+            "--cron",
+            "*/5 * * * * *");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String ms = "\\d+\\.\\d";
+    assertThat(r.out())
+        .containsPattern("  warm-up: \\d+ s left")
+        .containsPattern("every-second hops p50/p99/max ms: tick→job row \\(scheduler\\) ")
+        .containsPattern(
+            "(?m)^RESULT scenario=schedules part=every-second orchestrators=2 ticks=5 expected=5"
+                + " missing=0 duplicates=0 wrong_ids=0 not_started=0 lag_p50_ms="
+                + ms
+                + " lag_p99_ms="
+                + ms
+                + " lag_max_ms="
+                + ms
+                + " target_p99_ms=100 met=(true|false) db=fsync=off,synchronous_commit=off$")
+        .contains("200 schedules stored")
+        .containsPattern(
+            "(?m)^RESULT scenario=schedules part=many tick=\\S+:\\d[05]Z schedules=200"
+                + " created=200 duplicates=0 started=200 within_1s=\\d+ start_p50_ms="
+                + ms
+                + " start_p99_ms="
+                + ms
+                + " start_max_ms="
+                + ms
+                + " created_max_ms="
+                + ms
+                + "$")
+        .containsPattern(
+            "(?m)^RESULT scenario=schedules orchestrators=2 every_second_ticks=5 missing=0"
+                + " duplicates=0 lag_p50_ms="
+                + ms
+                + " lag_p99_ms="
+                + ms
+                + " lag_max_ms="
+                + ms
+                + " schedules=200 cron=\\*/5_\\*_\\*_\\*_\\*_\\* define_s=[\\d.]+ ticks=2"
+                + " created_min=200 many_duplicates=0 spread_p50_ms="
+                + ms
+                + " spread_p99_ms="
+                + ms
+                + " spread_max_ms="
+                + ms
+                + " every_second_met=(true|false) many_met=(true|false)"
+                + " db=fsync=off,synchronous_commit=off$");
+    assertThat(r.out().lines().filter(l -> l.startsWith("RESULT scenario=schedules part=many")))
+        .hasSize(2);
+  }
+
+  @Test
   void unknownScenarioOrDurability_isNamed() {
     DevCli.Run r = DevCli.run("bench", "nope");
     assertThat(r.exit()).isNotZero();

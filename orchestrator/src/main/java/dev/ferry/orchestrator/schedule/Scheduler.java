@@ -135,7 +135,8 @@ public final class Scheduler implements Runnable, AutoCloseable {
             }
             if (next != null) {
               waitMs =
-                  Math.max(0, Math.min(waitMs, Duration.between(clock.instant(), next).toMillis()));
+                  Math.max(
+                      0, Math.min(waitMs, Duration.between(clock.instant(), next).toMillis() + 1));
             }
             if (waitMs > 0) {
               pg.getNotifications((int) waitMs);
@@ -197,7 +198,7 @@ public final class Scheduler implements Runnable, AutoCloseable {
     CronSchedule cron;
     Submission template;
     try {
-      cron = CronSchedule.parse(d.cron(), d.timeZone());
+      cron = cron(d.cron(), d.timeZone());
       template = codec.decode(d.templateJson().getBytes(StandardCharsets.UTF_8));
     } catch (IllegalArgumentException | InvalidSubmissionException e) {
       // Stored before a limit was lowered, or edited by hand: set aside (never fires again)
@@ -233,6 +234,26 @@ public final class Scheduler implements Runnable, AutoCloseable {
       tick = cron.nextAfter(tick).orElse(null);
     }
     return new ScheduleStore.Advance(d.name(), tick, last);
+  }
+
+  /** Parsed expressions by "cron|zone": parsing is most of a round's CPU with many schedules. */
+  private final java.util.Map<String, CronSchedule> crons =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Most parsed expressions kept; beyond it the cache starts over. */
+  private static final int MAX_CACHED_CRONS = 10_000;
+
+  private CronSchedule cron(String expression, String zone) {
+    String key = expression + "|" + zone;
+    CronSchedule c = crons.get(key);
+    if (c == null) {
+      c = CronSchedule.parse(expression, zone);
+      if (crons.size() >= MAX_CACHED_CRONS) {
+        crons.clear();
+      }
+      crons.put(key, c);
+    }
+    return c;
   }
 
   private void add(String name, Submission template, Instant tick, List<NewJob> jobs) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.core.model.ConcurrencySpec;
 import dev.ferry.core.model.Dependencies;
 import dev.ferry.core.model.FailurePolicy;
 import dev.ferry.core.model.ScheduleSpec;
@@ -50,7 +51,15 @@ public final class SubmissionCodec {
           "children",
           "failurePolicy",
           "unique",
-          "schedule");
+          "schedule",
+          "priority",
+          "concurrency");
+  private static final Set<String> CONCURRENCY_FIELDS = Set.of("key", "limit");
+
+  /** Most urgent and least urgent priority. */
+  public static final int MIN_PRIORITY = 1;
+
+  public static final int MAX_PRIORITY = 5;
   private static final Set<String> UNIQUE_FIELDS = Set.of("key", "while", "forMs");
   private static final Set<String> SCHEDULE_FIELDS =
       Set.of("name", "cron", "timeZone", "misfire", "enabled");
@@ -311,7 +320,34 @@ public final class SubmissionCodec {
         children,
         failurePolicy,
         unique,
-        schedule);
+        schedule,
+        integer(node, path, "priority", MIN_PRIORITY, MAX_PRIORITY),
+        concurrency(node.get("concurrency"), path));
+  }
+
+  /** Highest per-key limit. */
+  private static final int MAX_CONCURRENCY_LIMIT = 10_000;
+
+  private static ConcurrencySpec concurrency(JsonNode node, String path)
+      throws InvalidSubmissionException {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isObject()) {
+      throw new InvalidSubmissionException(
+          "field '" + path + "concurrency' must be an object but was " + kind(node));
+    }
+    unknownFields(node, path + "concurrency.", CONCURRENCY_FIELDS);
+    String key = text(node, path + "concurrency.", "key", MAX_NAME_CHARS);
+    if (key == null || key.isEmpty()) {
+      throw new InvalidSubmissionException("missing field '" + path + "concurrency.key'");
+    }
+    Integer limit = integer(node, path + "concurrency.", "limit", 1, MAX_CONCURRENCY_LIMIT);
+    if (limit == null) {
+      throw new InvalidSubmissionException(
+          "missing field '" + path + "concurrency.limit' (1 gives strict per-key ordering)");
+    }
+    return new ConcurrencySpec(key, limit);
   }
 
   /** Longest {@code unique.forMs}: a year. */
@@ -643,6 +679,14 @@ public final class SubmissionCodec {
     }
     if (s.failurePolicy() != null) {
       n.put("failurePolicy", s.failurePolicy().wireName());
+    }
+    if (s.priority() != null) {
+      n.put("priority", s.priority());
+    }
+    if (s.concurrency() != null) {
+      n.putObject("concurrency")
+          .put("key", s.concurrency().key())
+          .put("limit", s.concurrency().limit());
     }
     if (s.unique() != null) {
       ObjectNode u = n.putObject("unique").put("key", s.unique().key());

@@ -16,6 +16,8 @@ import java.util.UUID;
  * @param children child submissions, empty for a plain job
  * @param unique the deduplication key (top-level jobs only), or null
  * @param schedule the schedule this record defines (top-level only), or null for a job
+ * @param priority 1 (most urgent) to 5, or null for the default (3)
+ * @param concurrency the fleet-wide per-key limit, or null
  */
 public record Submission(
     UUID id,
@@ -30,7 +32,9 @@ public record Submission(
     List<Submission> children,
     FailurePolicy failurePolicy,
     UniqueSpec unique,
-    ScheduleSpec schedule) {
+    ScheduleSpec schedule,
+    Integer priority,
+    ConcurrencySpec concurrency) {
 
   public Submission {
     children = children == null ? List.of() : List.copyOf(children);
@@ -51,7 +55,9 @@ public record Submission(
         children,
         failurePolicy,
         unique,
-        schedule);
+        schedule,
+        priority,
+        concurrency);
   }
 
   /** The job a schedule's tick creates: this template with the tick's id and run time. */
@@ -69,7 +75,9 @@ public record Submission(
         children,
         failurePolicy,
         unique,
-        null);
+        null,
+        priority,
+        concurrency);
   }
 
   /** The same submission without its schedule: the template a schedule stores. */
@@ -87,6 +95,8 @@ public record Submission(
         children,
         failurePolicy,
         unique,
-        null);
+        null,
+        priority,
+        concurrency);
   }
 }

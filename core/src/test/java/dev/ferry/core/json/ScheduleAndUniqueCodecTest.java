@@ -85,7 +85,16 @@ class ScheduleAndUniqueCodecTest {
         "{\"schedule\":{\"name\":\"n\",\"cron\":\"0 3 * * *\"},\"children\":[{\"type\":\"r\",\"id\":\"3f0c2a9e-1111-4111-8111-111111111111\"}]}"
             + " | a schedule's children take no 'id'",
         "{\"type\":\"r\",\"schedule\":{\"name\":\"a/b\",\"cron\":\"0 3 * * *\"}}"
-            + " | must not contain '/'"
+            + " | must not contain '/'",
+        "{\"type\":\"r\",\"priority\":0} | field 'priority' must be between 1 and 5 but was 0",
+        "{\"type\":\"r\",\"priority\":6} | field 'priority' must be between 1 and 5 but was 6",
+        "{\"type\":\"r\",\"priority\":\"high\"} | field 'priority' must be an integer",
+        "{\"type\":\"r\",\"concurrency\":{\"key\":\"t\",\"limit\":0}}"
+            + " | field 'concurrency.limit' must be between 1 and 10000 but was 0",
+        "{\"type\":\"r\",\"concurrency\":{\"limit\":1}} | missing field 'concurrency.key'",
+        "{\"type\":\"r\",\"concurrency\":{\"key\":\"t\"}}" + " | missing field 'concurrency.limit'",
+        "{\"type\":\"r\",\"concurrency\":{\"key\":\"t\",\"limit\":1,\"max\":2}}"
+            + " | unknown field 'concurrency.max'"
       })
   void badSchedulesAndUniqueKeys_areRejectedWithTheirReason(String json, String reason) {
     assertThatThrownBy(() -> decode(json))

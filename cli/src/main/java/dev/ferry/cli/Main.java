@@ -26,6 +26,7 @@ import picocli.CommandLine.ParameterException;
       RetryCommand.class,
       BreakersCommand.class,
       SchedulesCommand.class,
+      LimitsCommand.class,
       ConsoleCommand.class,
       RolesCommand.class,
       DevTools.Bench.class,

@@ -274,23 +274,7 @@ class SchedulesIT {
   void dst_dailyAt0230_firesOnceOnChangeDays_inParisAndNewYork(FerryTestEnv env) throws Exception {
     // The scheduler alone, on the real database, with a clock the test moves.
     AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-03-27T12:00:00Z"));
-    Clock clock =
-        new Clock() {
-          @Override
-          public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-          }
-
-          @Override
-          public Clock withZone(java.time.ZoneId zone) {
-            return this;
-          }
-
-          @Override
-          public Instant instant() {
-            return now.get();
-          }
-        };
+    Clock clock = movable(now);
     OrchestratorSettings settings = OrchestratorSettings.from(env.config());
     Scheduler scheduler =
         new Scheduler(

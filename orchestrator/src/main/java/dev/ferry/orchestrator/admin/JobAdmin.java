@@ -1,5 +1,7 @@
 package dev.ferry.orchestrator.admin;
 
+import static dev.ferry.orchestrator.store.Transactions.inTransaction;
+
 import dev.ferry.core.model.JobStatus;
 import dev.ferry.orchestrator.fanin.FanIn;
 import dev.ferry.orchestrator.store.JobStore;
@@ -220,25 +222,6 @@ public final class JobAdmin {
       ps.setArray(2, c.createArrayOf("int4", byParent.values().stream().map(n -> n[0]).toArray()));
       ps.setArray(3, c.createArrayOf("int4", byParent.values().stream().map(n -> n[1]).toArray()));
       ps.executeUpdate();
-    }
-  }
-
-  private interface Work<T> {
-    T run() throws SQLException;
-  }
-
-  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      T t = work.run();
-      c.commit();
-      return t;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.ferry.orchestrator.schedule;
 
+import static dev.ferry.orchestrator.store.Transactions.inTransaction;
+
 import dev.ferry.core.json.InvalidSubmissionException;
 import dev.ferry.core.json.SubmissionCodec;
 import dev.ferry.core.model.Submission;
@@ -157,25 +159,6 @@ public final class ScheduleAdmin {
             return found;
           }
         });
-  }
-
-  private interface Work<T> {
-    T run() throws SQLException;
-  }
-
-  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
-    boolean auto = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      T t = work.run();
-      c.commit();
-      return t;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(auto);
-    }
   }
 
   private static Instant instant(Timestamp t) {

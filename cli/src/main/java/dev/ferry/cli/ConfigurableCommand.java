@@ -48,7 +48,7 @@ abstract class ConfigurableCommand {
               .multiplicity("0..1");
       boolean visible = shown.contains(g);
       for (Setting s : Setting.values()) {
-        if (s.group() != g) {
+        if (s.group() != g || s.perDependencyOnly()) {
           continue;
         }
         OptionSpec option = option(s, !visible);
@@ -87,7 +87,7 @@ abstract class ConfigurableCommand {
   FerryConfig config() {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     for (Setting s : Setting.values()) {
-      OptionSpec o = spec.findOption(s.flag());
+      OptionSpec o = s.perDependencyOnly() ? null : spec.findOption(s.flag());
       if (o != null && o.getValue() != null) {
         flags.put(s, o.getValue());
       }

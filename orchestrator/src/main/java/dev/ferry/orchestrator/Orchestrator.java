@@ -103,6 +103,23 @@ public final class Orchestrator implements AutoCloseable {
         }
         log.info("Database schema up to date ({} migrations applied)", applied);
       }
+      List<FerryConfig.LimitDefaults> limitDefaults = config.limitDefaults();
+      if (!limitDefaults.isEmpty()) {
+        int seeded =
+            Startup.retry(
+                "Dependency limits",
+                startup,
+                () -> {
+                  try (java.sql.Connection c = dataSource.getConnection()) {
+                    return new dev.ferry.orchestrator.flow.LimitsStore().seed(c, limitDefaults);
+                  }
+                });
+        log.info(
+            "Dependency limits from the configuration: {} given, {} new rows"
+                + " (existing rows are the live truth: ferry limits set)",
+            limitDefaults.size(),
+            seeded);
+      }
       // Submissions (a fan-out can be large) and the DLQ that keeps them take records up to
       // submit.max.bytes.
       String maxBytes =
@@ -117,6 +134,7 @@ public final class Orchestrator implements AutoCloseable {
                 List.of(
                     s.topics().submit(),
                     s.topics().work(),
+                    s.topics().workUrgent(),
                     s.topics().results(),
                     s.topics().events(),
                     s.topics().dlq()),

@@ -32,7 +32,8 @@ public record OrchestratorSettings(
     Duration rescuePollInterval,
     int poisonMaxCrashes,
     boolean intakeDispatch,
-    int maxRecordBytes) {
+    int maxRecordBytes,
+    Duration priorityAging) {
 
   /** Kafka's own default {@code max.request.size}, used when none is set: 1 MiB. */
   private static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
@@ -62,7 +63,8 @@ public record OrchestratorSettings(
         Duration.ofMillis(c.getInt(Setting.RESCUE_POLL_MS)),
         c.getInt(Setting.POISON_MAX_CRASHES),
         c.getBoolean(Setting.INTAKE_DISPATCH),
-        maxRequestSize(c));
+        maxRequestSize(c),
+        Duration.ofMillis(c.getLong(Setting.PRIORITY_AGING_MS)));
   }
 
   private static int maxRequestSize(FerryConfig c) {

@@ -18,6 +18,7 @@ import dev.ferry.worker.api.JobHandler;
 import dev.ferry.worker.breaker.BreakerClient;
 import dev.ferry.worker.cancel.CancellationListener;
 import dev.ferry.worker.exec.JobRunner;
+import dev.ferry.worker.flow.RateGrants;
 import dev.ferry.worker.handlers.HandlerRegistry;
 import dev.ferry.worker.metrics.WorkerMetrics;
 import dev.ferry.worker.poll.PollLoop;
@@ -128,7 +129,9 @@ public final class Worker implements AutoCloseable {
         Duration.ofMillis(config.getInt(Setting.STARTUP_TIMEOUT_MS)),
         () -> {
           KafkaClients.ensureTopics(
-              config, List.of(topics.work(), topics.results()), TOPIC_CREATION_TIMEOUT);
+              config,
+              List.of(topics.work(), topics.workUrgent(), topics.results()),
+              TOPIC_CREATION_TIMEOUT);
           return null;
         });
     this.concurrency = concurrency;
@@ -177,6 +180,8 @@ public final class Worker implements AutoCloseable {
                     "ferry-worker-" + id,
                     Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(maxPoll)))),
             topics.work(),
+            topics.workUrgent(),
+            new RateGrants(dataSource),
             runner,
             concurrency,
             maxPoll,

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -208,6 +209,48 @@ public final class FerryConfig {
     return cached(breakerConfigs, dependency == null ? "" : dependency, this::resolveBreaker);
   }
 
+  /** A dependency's configured default limits ({@code dependency.<dep>.rate|max.concurrent}). */
+  public record LimitDefaults(
+      String dependency, dev.ferry.core.flow.Rate rate, Integer maxConcurrent) {}
+
+  /**
+   * The default limits set per dependency in the configuration file, which an orchestrator writes
+   * to {@code ferry.dependency_limits} at start for dependencies without a row (the table is the
+   * live truth). Environment overrides name a dependency only in upper case, so they are not used
+   * here.
+   *
+   * @throws ConfigException when {@code rate} or {@code max.concurrent} is set globally: they only
+   *     make sense per dependency
+   */
+  public List<LimitDefaults> limitDefaults() {
+    for (Setting s : List.of(Setting.DEPENDENCY_RATE, Setting.DEPENDENCY_MAX_CONCURRENT)) {
+      if (!get(s).isBlank()) {
+        throw new ConfigException(
+            s.key()
+                + " is set per dependency (dependency.<dependency>."
+                + s.key()
+                + "), not alone");
+      }
+    }
+    Map<String, LimitDefaults> out = new TreeMap<>();
+    for (Overrides.Entry e : overrides.entries()) {
+      if (e.scope() != Overrides.Scope.DEPENDENCY || e.fromEnv() || e.value().isBlank()) {
+        continue;
+      }
+      LimitDefaults d = out.getOrDefault(e.name(), new LimitDefaults(e.name(), null, null));
+      if (e.setting() == Setting.DEPENDENCY_RATE) {
+        out.put(
+            e.name(),
+            new LimitDefaults(
+                e.name(), dev.ferry.core.flow.Rate.parse(e.value().trim()), d.maxConcurrent()));
+      } else if (e.setting() == Setting.DEPENDENCY_MAX_CONCURRENT) {
+        out.put(
+            e.name(), new LimitDefaults(e.name(), d.rate(), Integer.parseInt(e.value().trim())));
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
   /**
    * Most names whose resolved settings are cached per kind: type and dependency names come from
    * jobs, so beyond this many they are resolved on each call instead of growing the cache.
@@ -348,6 +391,7 @@ public final class FerryConfig {
         }
       }
     }
+    limitDefaults();
     return this;
   }
 

@@ -53,9 +53,11 @@ final class Overrides {
             Setting.BREAKER_OPEN_MULTIPLIER,
             Setting.BREAKER_OPEN_MAX_MS,
             Setting.BREAKER_HALF_OPEN_CALLS,
-            Setting.BREAKER_BULKHEAD),
-        "dependency.<dependency>.breaker.<setting>",
-        "FERRY_DEPENDENCY_<DEPENDENCY>_BREAKER_<SETTING>");
+            Setting.BREAKER_BULKHEAD,
+            Setting.DEPENDENCY_RATE,
+            Setting.DEPENDENCY_MAX_CONCURRENT),
+        "dependency.<dependency>.<breaker.setting|rate|max.concurrent>",
+        "FERRY_DEPENDENCY_<DEPENDENCY>_<BREAKER_SETTING|RATE|MAX_CONCURRENT>");
 
     private final String noun;
     private final String keyPrefix;

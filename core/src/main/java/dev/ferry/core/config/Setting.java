@@ -137,6 +137,18 @@ public enum Setting {
       "intake puts jobs that are due at once straight on the work topic (false: every job goes through the dispatcher)"),
   DISPATCH_BATCH_SIZE("dispatch.batch.size", "1000", "most jobs claimed per dispatcher round"),
   DISPATCH_POLL_MS("dispatch.poll.ms", "1000", "safety-net poll interval of the dispatcher"),
+  PRIORITY_AGING_MS(
+      "priority.aging.ms",
+      "60000",
+      "a job of priority 4 or 5 held back while the work topic has a backlog is dispatched anyway once it has waited this long (no starvation)"),
+  DEPENDENCY_RATE(
+      "rate",
+      "",
+      "per dependency only (dependency.<dep>.rate): fleet-wide rate limit such as 100/1s, written to ferry.dependency_limits at orchestrator start if that dependency has no row yet"),
+  DEPENDENCY_MAX_CONCURRENT(
+      "max.concurrent",
+      "",
+      "per dependency only (dependency.<dep>.max.concurrent): fleet-wide cap on its queued and running jobs, written like dependency.<dep>.rate"),
   SCHEDULE_MISFIRE_GRACE_MS(
       "schedule.misfire.grace.ms",
       "60000",
@@ -185,6 +197,14 @@ public enum Setting {
   /** Environment variable, e.g. {@code FERRY_WORKER_CONCURRENCY}. */
   public String env() {
     return "FERRY_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  /**
+   * Whether it is set only per dependency ({@code dependency.<dep>.rate}): no command-line flag,
+   * and a value of its own is refused ({@link FerryConfig#limitDefaults()}).
+   */
+  public boolean perDependencyOnly() {
+    return this == DEPENDENCY_RATE || this == DEPENDENCY_MAX_CONCURRENT;
   }
 
   /** Command-line flag, e.g. {@code --worker-concurrency}. */
@@ -260,6 +280,9 @@ public enum Setting {
       case RETENTION_MS -> SettingRule.integer(0, Long.MAX_VALUE);
       case RETENTION_POLL_MS -> SettingRule.integer(10, maxInt);
       case SCHEDULE_MISFIRE_GRACE_MS -> SettingRule.integer(1000, maxInt);
+      case PRIORITY_AGING_MS -> SettingRule.integer(0, maxInt);
+      case DEPENDENCY_RATE -> SettingRule.RATE;
+      case DEPENDENCY_MAX_CONCURRENT -> SettingRule.optionalInteger(1, 1_000_000);
       case BREAKER_WINDOW_TYPE -> SettingRule.oneOf("count", "time");
       case BREAKER_WINDOW_SIZE -> SettingRule.integer(1, 10_000);
       case BREAKER_MINIMUM_CALLS -> SettingRule.integer(1, 1_000_000);
@@ -307,6 +330,7 @@ public enum Setting {
           DISPATCH_BATCH_SIZE,
           DISPATCH_POLL_MS,
           ORCHESTRATOR_MIGRATE,
+          PRIORITY_AGING_MS,
           SCHEDULE_MISFIRE_GRACE_MS ->
           SettingGroup.ORCHESTRATOR;
       case RETENTION_MS, RETENTION_BATCH_SIZE, RETENTION_POLL_MS -> SettingGroup.RETENTION;
@@ -334,7 +358,9 @@ public enum Setting {
           BREAKER_OPEN_MAX_MS,
           BREAKER_HALF_OPEN_CALLS,
           BREAKER_BULKHEAD,
-          BREAKER_REPORT_MS ->
+          BREAKER_REPORT_MS,
+          DEPENDENCY_RATE,
+          DEPENDENCY_MAX_CONCURRENT ->
           SettingGroup.BREAKER;
       case STARTUP_TIMEOUT_MS, HEALTH_HOST, HEALTH_PORT, METRICS_MAX_TAGS -> SettingGroup.PROCESS;
       case CONSOLE_HOST,

@@ -16,7 +16,8 @@ public enum SettingGroup {
   WORKER("Worker"),
   HTTP("HTTP handler"),
   BREAKER(
-      "Circuit breakers (per dependency: dependency.<dep>.breaker.* /"
+      "Circuit breakers and limits (per dependency: dependency.<dep>.breaker.*,"
+          + " dependency.<dep>.rate, dependency.<dep>.max.concurrent /"
           + " FERRY_DEPENDENCY_<DEP>_BREAKER_*)"),
   PROCESS("Start-up, health and metrics"),
   CONSOLE("Console (web UI)");

@@ -108,4 +108,22 @@ public sealed interface SettingRule {
       return v == null ? null : "empty or " + v;
     }
   }
+
+  /** Empty (no limit), or a rate {@code <limit>/<period>} ({@link dev.ferry.core.flow.Rate}). */
+  SettingRule RATE = new RateText();
+
+  record RateText() implements SettingRule {
+    @Override
+    public String violation(String value) {
+      if (value.isBlank()) {
+        return null;
+      }
+      try {
+        dev.ferry.core.flow.Rate.parse(value);
+        return null;
+      } catch (IllegalArgumentException e) {
+        return "empty or a rate <limit>/<period> from 1 ms to 24 h such as 100/1s";
+      }
+    }
+  }
 }

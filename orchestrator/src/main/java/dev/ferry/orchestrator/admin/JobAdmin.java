@@ -151,6 +151,8 @@ public final class JobAdmin {
                                     ch.id(), ch.parentId(), JobStatus.CANCELLED, null))
                         .toList(),
                     java.time.Instant.now());
+            // Key slots and dependency capacity the jobs held are free: wake the dispatchers.
+            jobs.notifyDue(c);
             String[] entries =
                 changed.stream().map(ch -> ch.id() + ":" + ch.run()).toArray(String[]::new);
             try (PreparedStatement ps = c.prepareStatement(CLOSE_OPEN_ATTEMPTS)) {

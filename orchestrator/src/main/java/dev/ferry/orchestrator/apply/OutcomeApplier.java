@@ -273,6 +273,8 @@ public final class OutcomeApplier implements BatchConsumerLoop.BatchHandler {
           }
           if (d.change().status().isTerminal()) {
             JobRow row = jobs.get(d.change().id());
+            // A key slot or dependency capacity freed: the dispatcher may start the next job.
+            rescheduled |= row.constrained();
             finished.add(
                 new FanIn.Finished(
                     row.id(), row.parentId(), d.change().status(), d.change().lastError()));

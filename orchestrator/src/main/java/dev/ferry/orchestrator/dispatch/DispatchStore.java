@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,14 +27,28 @@ public final class DispatchStore {
             SELECT 1 FROM ferry.circuit_breakers b
             WHERE b.dependency = j.dependency AND b.state = 'OPEN'
               AND (b.retry_at IS NULL OR b.retry_at > now()))
-        ORDER BY next_run_at
+          -- A keyed job waits for a slot of its key (FlowClaims); one in RETRY_WAIT holds one.
+          AND (j.concurrency_key IS NULL OR j.status = 'RETRY_WAIT')
+          -- Jobs of a dependency with limits are FlowClaims' too.
+          AND NOT EXISTS (
+            SELECT 1 FROM ferry.dependency_limits l WHERE l.dependency = j.dependency)
+          -- Low priorities wait while the work topic has a backlog, unless they aged.
+          AND (j.priority <= 3 OR ?::boolean
+               OR j.next_run_at <= now() - ? * interval '1 millisecond')
+        ORDER BY priority, next_run_at
         LIMIT ?
         FOR UPDATE SKIP LOCKED)
       UPDATE ferry.jobs j
       SET status = 'QUEUED', attempts = j.attempts + 1, run_seq = j.run_seq + 1, updated_at = now()
       FROM due WHERE j.id = due.id
       RETURNING j.id, j.attempts, j.run_seq, j.type, j.payload::text AS payload, j.dependency,
-                j.timeout_ms, j.crashes, j.traceparent
+                j.timeout_ms, j.crashes, j.traceparent, j.priority
+      """;
+
+  /** Whether fewer than {@code n} work items wait on the topics (jobs QUEUED): a bounded count. */
+  private static final String BACKLOG_SMALL =
+      """
+      SELECT count(*) < ? FROM (SELECT 1 FROM ferry.jobs WHERE status = 'QUEUED' LIMIT ?) q
       """;
 
   /**
@@ -50,28 +65,48 @@ public final class DispatchStore {
       """;
 
   /**
-   * Claims up to {@code limit} due jobs for their next attempt: they become {@code QUEUED} with
-   * attempts + 1. Rows locked by another dispatcher are skipped, so several orchestrators never
-   * claim the same job.
+   * Claims up to {@code limit} due jobs without flow constraints for their next attempt, most
+   * urgent priority first: they become {@code QUEUED} with attempts + 1. Rows locked by another
+   * dispatcher are skipped, so several orchestrators never claim the same job. Jobs of priority 4
+   * and 5 are claimed only while fewer than {@code limit} jobs are QUEUED (the work topic has no
+   * backlog), or once they waited {@code aging}. Keyed jobs and jobs of dependencies with limits
+   * are left to {@link FlowClaims}.
    */
-  public List<ClaimedJob> claimDue(Connection c, int limit) throws SQLException {
-    List<ClaimedJob> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(CLAIM_DUE)) {
+  public List<ClaimedJob> claimDue(Connection c, int limit, Duration aging) throws SQLException {
+    boolean lowMayGo;
+    try (PreparedStatement ps = c.prepareStatement(BACKLOG_SMALL)) {
       ps.setInt(1, limit);
+      ps.setInt(2, limit);
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(
-              new ClaimedJob(
-                  rs.getObject("id", UUID.class),
-                  rs.getInt("attempts"),
-                  rs.getLong("run_seq"),
-                  rs.getString("type"),
-                  rs.getString("payload"),
-                  rs.getString("dependency"),
-                  rs.getInt("timeout_ms"),
-                  rs.getInt("crashes"),
-                  rs.getString("traceparent")));
-        }
+        rs.next();
+        lowMayGo = rs.getBoolean(1);
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(CLAIM_DUE)) {
+      ps.setBoolean(1, lowMayGo);
+      ps.setLong(2, aging.toMillis());
+      ps.setInt(3, limit);
+      return claimed(ps);
+    }
+  }
+
+  /** The claimed jobs a {@code RETURNING} of {@link #CLAIM_DUE}'s columns gives. */
+  static List<ClaimedJob> claimed(PreparedStatement ps) throws SQLException {
+    List<ClaimedJob> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new ClaimedJob(
+                rs.getObject("id", UUID.class),
+                rs.getInt("attempts"),
+                rs.getLong("run_seq"),
+                rs.getString("type"),
+                rs.getString("payload"),
+                rs.getString("dependency"),
+                rs.getInt("timeout_ms"),
+                rs.getInt("crashes"),
+                rs.getString("traceparent"),
+                rs.getInt("priority")));
       }
     }
     return out;

@@ -58,6 +58,7 @@ public final class Dispatcher implements Runnable, AutoCloseable {
   private final DataSource dataSource;
   private final JobStore store;
   private final DispatchStore dispatchStore = new DispatchStore();
+  private final FlowClaims flowClaims = new FlowClaims();
   private final WorkItemPublisher publisher;
   private final KafkaProducer<String, byte[]> producer;
   private final OrchestratorSettings settings;
@@ -163,7 +164,12 @@ public final class Dispatcher implements Runnable, AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        List<ClaimedJob> claimed = dispatchStore.claimDue(c, settings.dispatchBatchSize());
+        int batch = settings.dispatchBatchSize();
+        List<ClaimedJob> claimed =
+            new ArrayList<>(dispatchStore.claimDue(c, batch, settings.priorityAging()));
+        if (claimed.size() < batch) {
+          claimed.addAll(flowClaims.claim(c, batch - claimed.size()));
+        }
         if (claimed.isEmpty()) {
           c.commit();
           return 0;

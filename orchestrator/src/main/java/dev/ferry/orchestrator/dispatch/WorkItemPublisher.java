@@ -95,7 +95,10 @@ public final class WorkItemPublisher {
         return;
       }
       ProducerRecord<String, byte[]> work =
-          new ProducerRecord<>(settings.topics().work(), j.id().toString(), item);
+          new ProducerRecord<>(
+              j.urgent() ? settings.topics().workUrgent() : settings.topics().work(),
+              j.id().toString(),
+              item);
       TraceContext.toHeaders(work.headers(), j.traceparent());
       sends.add(producer.send(work));
       sent.add(j);

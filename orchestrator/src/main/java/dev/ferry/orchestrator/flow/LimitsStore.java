@@ -61,6 +61,32 @@ public final class LimitsStore {
     notifyDispatchers(c);
   }
 
+  /**
+   * Writes configured default limits for dependencies that have no row yet (an existing row, set
+   * live or by an earlier start, wins). Returns how many rows were created.
+   */
+  public int seed(Connection c, List<dev.ferry.core.config.FerryConfig.LimitDefaults> defaults)
+      throws SQLException {
+    int n = 0;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO ferry.dependency_limits (dependency, rate_limit, rate_period_ms,"
+                + " max_concurrent) VALUES (?, ?, ?, ?) ON CONFLICT (dependency) DO NOTHING")) {
+      for (var d : defaults) {
+        ps.setString(1, d.dependency());
+        ps.setObject(2, d.rate() == null ? null : d.rate().limit(), Types.INTEGER);
+        ps.setObject(
+            3, d.rate() == null ? null : (int) d.rate().period().toMillis(), Types.INTEGER);
+        ps.setObject(4, d.maxConcurrent(), Types.INTEGER);
+        n += ps.executeUpdate();
+      }
+    }
+    if (n > 0) {
+      notifyDispatchers(c);
+    }
+    return n;
+  }
+
   /** Removes every limit of a dependency; returns whether it had any. */
   public boolean clear(Connection c, String dependency) throws SQLException {
     boolean found;

@@ -49,23 +49,35 @@ public final class IntakeStore {
       INSERT INTO ferry.jobs (id, parent_id, type, dependency, payload, status, attempts, run_seq,
                               max_attempts, next_run_at, timeout_ms, backoff, key, failure_policy,
                               children_total, traceparent, unique_key, unique_for_ms,
-                              schedule_name)
+                              schedule_name, priority, concurrency_key, concurrency_limit,
+                              concurrency_seq)
       SELECT v.id, v.parent_id, v.type, v.dependency, v.payload::jsonb, v.status,
              v.first, v.first, v.max_attempts, coalesce(v.next_run_at, now()), v.timeout_ms,
              v.backoff::jsonb, v.key, v.failure_policy, v.children_total, v.traceparent,
-             v.unique_key, v.unique_for_ms, v.schedule_name
+             v.unique_key, v.unique_for_ms, v.schedule_name, v.priority, v.concurrency_key,
+             v.concurrency_limit,
+             -- Submission order within a key: (created_at, position in the batch).
+             CASE WHEN v.concurrency_key IS NOT NULL THEN v.ord END
       FROM (
         SELECT u.*, CASE WHEN q.queued THEN 'QUEUED' ELSE u.initial END AS status,
                CASE WHEN q.queued THEN 1 ELSE 0 END AS first
         FROM gate, unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[],
                           ?::int[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],
-                          ?::int[], ?::text[], ?::uuid[], ?::text[], ?::int8[], ?::text[])
+                          ?::int[], ?::text[], ?::uuid[], ?::text[], ?::int8[], ?::text[],
+                          ?::int[], ?::text[], ?::int[])
+             WITH ORDINALITY
              AS u(id, parent_id, type, dependency, payload, initial, max_attempts, next_run_at,
                   timeout_ms, backoff, key, failure_policy, children_total, traceparent, root,
-                  unique_key, unique_for_ms, schedule_name)
+                  unique_key, unique_for_ms, schedule_name, priority, concurrency_key,
+                  concurrency_limit, ord)
         CROSS JOIN LATERAL (
+          -- Flow control: keyed jobs, low priorities (4, 5) and jobs of a dependency with limits
+          -- wait for the dispatcher, which decides with the limits' state.
           SELECT ?::boolean AND u.initial = 'PENDING'
                  AND (u.next_run_at IS NULL OR u.next_run_at <= now())
+                 AND u.concurrency_key IS NULL AND u.priority <= 3
+                 AND NOT EXISTS (
+                   SELECT 1 FROM ferry.dependency_limits l WHERE l.dependency = u.dependency)
                  AND NOT EXISTS (
                    SELECT 1 FROM ferry.circuit_breakers b
                    WHERE b.dependency = u.dependency AND b.state = 'OPEN'
@@ -166,6 +178,9 @@ public final class IntakeStore {
           .texts(jobs, NewJob::uniqueKey)
           .longs(jobs, NewJob::uniqueForMs)
           .texts(jobs, NewJob::scheduleName)
+          .ints(jobs, NewJob::priority)
+          .texts(jobs, NewJob::concurrencyKey)
+          .ints(jobs, NewJob::concurrencyLimit)
           .bool(queueDue);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

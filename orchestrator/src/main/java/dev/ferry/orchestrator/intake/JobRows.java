@@ -89,6 +89,9 @@ public final class JobRows {
         rootId,
         s.unique() == null ? null : s.unique().key(),
         s.unique() == null ? null : s.unique().forMs(),
-        null);
+        null,
+        s.priority() == null ? NewJob.DEFAULT_PRIORITY : s.priority(),
+        s.concurrency() == null ? null : s.concurrency().key(),
+        s.concurrency() == null ? null : s.concurrency().limit());
   }
 }

@@ -231,7 +231,8 @@ public final class Rescuer implements AutoCloseable {
         store.upsertAttempts(c, attempts);
         FanIn.Effects effects = fanIn.apply(c, finished, now);
         events.addAll(effects.events());
-        if (due || effects.due()) {
+        // Also when jobs ended: a key slot or dependency capacity they held is free.
+        if (due || effects.due() || !finished.isEmpty()) {
           store.notifyDue(c);
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
@@ -320,9 +321,8 @@ public final class Rescuer implements AutoCloseable {
                   c,
                   List.of(new FanIn.Finished(id, parent, JobStatus.FAILED, error)),
                   clock.instant());
-          if (fx.due()) {
-            store.notifyDue(c);
-          }
+          // Also for the key slot or dependency capacity the job held.
+          store.notifyDue(c);
         }
         c.commit();
         log.warn("Rescuer: job {} ended FAILED: {}", id, error);

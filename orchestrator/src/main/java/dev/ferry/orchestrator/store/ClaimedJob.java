@@ -15,11 +15,29 @@ public record ClaimedJob(
     String dependency,
     int timeoutMs,
     int crashes,
-    String traceparent) {
+    String traceparent,
+    int priority) {
+
+  /** Priorities 1 and 2 go out on the urgent work topic. */
+  public static final int URGENT_MAX = 2;
+
+  /** Whether its work item goes out on the urgent work topic. */
+  public boolean urgent() {
+    return priority <= URGENT_MAX;
+  }
 
   /** The first attempt (and run) of a new job, as the dispatcher's claim would have made it. */
   public static ClaimedJob firstAttempt(NewJob j) {
     return new ClaimedJob(
-        j.id(), 1, 1, j.type(), j.payloadJson(), j.dependency(), j.timeoutMs(), 0, j.traceparent());
+        j.id(),
+        1,
+        1,
+        j.type(),
+        j.payloadJson(),
+        j.dependency(),
+        j.timeoutMs(),
+        0,
+        j.traceparent(),
+        j.priority());
   }
 }

@@ -32,8 +32,11 @@ public final class JobStore {
   private static final String LOCK_JOBS =
       """
       SELECT id, parent_id, status, attempts, run_seq, max_attempts, backoff::text AS backoff,
-             traceparent, type
-      FROM ferry.jobs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
+             traceparent, type,
+             concurrency_key IS NOT NULL OR EXISTS (
+               SELECT 1 FROM ferry.dependency_limits l WHERE l.dependency = j.dependency)
+               AS constrained
+      FROM ferry.jobs j WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE
       """;
 
   private static final String APPLY_CHANGES =
@@ -96,7 +99,8 @@ public final class JobStore {
                   rs.getInt("max_attempts"),
                   BackoffCodec.decode(FerryJson.parse(rs.getString("backoff"))),
                   rs.getString("traceparent"),
-                  rs.getString("type")));
+                  rs.getString("type"),
+                  rs.getBoolean("constrained")));
         }
       }
     }

@@ -26,7 +26,13 @@ public record NewJob(
     UUID rootId,
     String uniqueKey,
     Long uniqueForMs,
-    String scheduleName) {
+    String scheduleName,
+    int priority,
+    String concurrencyKey,
+    Integer concurrencyLimit) {
+
+  /** The default priority: 3. */
+  public static final int DEFAULT_PRIORITY = 3;
 
   /** The same row, created by the schedule {@code name}. */
   public NewJob withScheduleName(String name) {
@@ -48,6 +54,9 @@ public record NewJob(
         rootId,
         uniqueKey,
         uniqueForMs,
-        name);
+        name,
+        priority,
+        concurrencyKey,
+        concurrencyLimit);
   }
 }

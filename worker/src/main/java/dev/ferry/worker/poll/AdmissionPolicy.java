@@ -118,6 +118,16 @@ final class AdmissionPolicy {
   }
 
   /**
+   * Whether fetching urgent work items must pause: not while slots are busy (an urgent job takes
+   * the next free one), only while draining, while its own buffer plus unacknowledged outcomes
+   * reach {@code bufferLimit}, or while a redelivery check is out.
+   */
+  boolean mustPauseUrgent(
+      boolean draining, int urgentBuffered, int unacknowledged, boolean checking) {
+    return draining || urgentBuffered + unacknowledged >= bufferLimit || checking;
+  }
+
+  /**
    * A job of {@code dependency} (or null) started.
    *
    * @return whether it is the only one of its dependency running now (its gauges may be new)

@@ -6,9 +6,9 @@ import java.util.Set;
 
 /**
  * What other threads tell the poll thread, through its queue: a job's completion, or the database's
- * verdict on possibly redelivered records.
+ * verdict on possibly redelivered records, or start permits granted.
  */
-sealed interface LoopEvent permits LoopEvent.Job, LoopEvent.Checked {
+sealed interface LoopEvent permits LoopEvent.Job, LoopEvent.Checked, LoopEvent.Permits {
   /** A job thread's {@link Completion}. */
   record Job(Completion<Ticket> completion) implements LoopEvent {}
 
@@ -18,5 +18,9 @@ sealed interface LoopEvent permits LoopEvent.Job, LoopEvent.Checked {
    * ({@code error}): all may start.
    */
   record Checked(List<PendingRecord> batch, Set<String> runnable, Exception error)
+      implements LoopEvent {}
+
+  /** Start permits for {@code dependency}: {@code wanted} were asked for. */
+  record Permits(String dependency, int wanted, dev.ferry.worker.flow.RateGrants.Grant grant)
       implements LoopEvent {}
 }

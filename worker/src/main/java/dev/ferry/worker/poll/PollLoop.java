@@ -6,6 +6,7 @@ import dev.ferry.core.model.WorkItem;
 import dev.ferry.core.trace.TraceContext;
 import dev.ferry.worker.exec.Completion;
 import dev.ferry.worker.exec.JobRunner;
+import dev.ferry.worker.flow.RateGrants;
 import dev.ferry.worker.metrics.WorkerMetrics;
 import java.io.IOException;
 import java.time.Duration;
@@ -45,6 +46,14 @@ import org.slf4j.LoggerFactory;
  *       and are ignored.
  *   <li><b>Drain</b>: {@link #drain} stops starting jobs, waits for in-flight ones up to a timeout,
  *       commits and leaves the group.
+ *   <li><b>Priorities</b>: work items of priority 1 and 2 come on the urgent topic and wait in a
+ *       queue of their own, fetched even while every slot is busy (that queue has its own bound),
+ *       so an urgent job starts at the next free slot, however large the backlog on the work topic.
+ *       No starvation: while both queues hold startable jobs, at most {@link #URGENT_PER_NORMAL}
+ *       urgent jobs start in a row before a normal one (at least a fifth of the starts go to normal
+ *       jobs).
+ *   <li><b>Rate limits</b>: a job of a dependency with a fleet-wide rate limit starts only with a
+ *       start permit ({@link StartPermits}); it waits in the buffer without a slot meanwhile.
  * </ul>
  */
 public final class PollLoop implements Runnable {
@@ -55,6 +64,9 @@ public final class PollLoop implements Runnable {
 
   /** The buffer of fetched, not started records is kept below this many poll batches: 2. */
   static final int BUFFER_BATCHES = 2;
+
+  /** Most urgent jobs started in a row while normal ones wait: 4 (see the class comment). */
+  static final int URGENT_PER_NORMAL = 4;
 
   /** How long a poll waits while jobs run or the loop drains: 5 ms. */
   static final Duration POLL_WAIT_BUSY = Duration.ofMillis(5);
@@ -73,12 +85,22 @@ public final class PollLoop implements Runnable {
 
   private final Consumer<String, byte[]> consumer;
   private final String topic;
+  private final String urgentTopic;
+  private final StartPermits permits;
   private final JobRunner runner;
   private final WorkerMetrics metrics;
   private final AdmissionPolicy admission;
   private final Partitions partitions;
   private final RedeliveryScreen redeliveries;
   private final ArrayDeque<PendingRecord> buffer = new ArrayDeque<>();
+  private final ArrayDeque<PendingRecord> urgent = new ArrayDeque<>();
+
+  /** Urgent jobs started since the last normal one. Poll thread only. */
+  private int urgentRun;
+
+  /** Whether the urgent topic's partitions are paused. Poll thread only. */
+  private boolean urgentPaused;
+
   private final LinkedBlockingQueue<LoopEvent> events = new LinkedBlockingQueue<>();
 
   /** Hands a job's completions to this loop's queue (thread-safe, non-blocking). */
@@ -119,8 +141,45 @@ public final class PollLoop implements Runnable {
       Duration checkWindow,
       Duration revokeGrace,
       WorkerMetrics metrics) {
+    this(
+        consumer,
+        topic,
+        null,
+        null,
+        runner,
+        concurrency,
+        maxPollRecords,
+        redeliveryCheck,
+        checkWindow,
+        revokeGrace,
+        metrics);
+  }
+
+  /**
+   * @param urgentTopic the topic of urgent work items (priority 1 and 2), or null
+   * @param rateGrants the fleet-wide rate limiter, or null: no rate limits
+   */
+  public PollLoop(
+      Consumer<String, byte[]> consumer,
+      String topic,
+      String urgentTopic,
+      RateGrants rateGrants,
+      JobRunner runner,
+      int concurrency,
+      int maxPollRecords,
+      RedeliveryCheck redeliveryCheck,
+      Duration checkWindow,
+      Duration revokeGrace,
+      WorkerMetrics metrics) {
     this.consumer = consumer;
     this.topic = topic;
+    this.urgentTopic = urgentTopic;
+    this.permits =
+        new StartPermits(
+            rateGrants,
+            events::add,
+            consumer::wakeup,
+            RateGrants.margin(Duration.ofSeconds(1)).dividedBy(2));
     this.runner = runner;
     this.metrics = metrics;
     this.redeliveries = new RedeliveryScreen(redeliveryCheck, checkWindow, events::add);
@@ -132,7 +191,8 @@ public final class PollLoop implements Runnable {
 
   @Override
   public void run() {
-    consumer.subscribe(List.of(topic), partitions);
+    consumer.subscribe(
+        urgentTopic == null ? List.of(topic) : List.of(urgentTopic, topic), partitions);
     try {
       while (true) {
         handleEvents();
@@ -151,8 +211,9 @@ public final class PollLoop implements Runnable {
         } else if (!admission.isolating()) {
           // While a job that crashed a worker before runs alone, nothing starts or is deferred.
           startBuffered();
-          deferWaiting();
-          bufferedCount = buffer.size();
+          deferWaiting(buffer);
+          deferWaiting(urgent);
+          bufferedCount = buffer.size() + urgent.size();
         }
         applyBackpressure();
         partitions.commitAsync();
@@ -174,6 +235,7 @@ public final class PollLoop implements Runnable {
               + " redelivered",
           t);
     } finally {
+      permits.close();
       try {
         consumer.close(CLOSE_TIMEOUT);
       } catch (RuntimeException e) {
@@ -206,12 +268,12 @@ public final class PollLoop implements Runnable {
       if (redeliveries.screen(p, t, now)) {
         toCheck.add(p);
       }
-      buffer.add(p);
+      (rec.topic().equals(urgentTopic) ? urgent : buffer).add(p);
     }
     if (!toCheck.isEmpty()) {
       redeliveries.ask(toCheck);
     }
-    bufferedCount = buffer.size();
+    bufferedCount = buffer.size() + urgent.size();
     if (now - lagSampledNanos > LAG_SAMPLE_INTERVAL.toNanos()) {
       lagSampledNanos = now;
       lag = KafkaClients.lag(consumer);
@@ -235,14 +297,36 @@ public final class PollLoop implements Runnable {
     }
   }
 
+  /** What one look at a queue did. */
+  private enum Pass {
+    STARTED,
+    NONE,
+    STOP
+  }
+
   /**
-   * Starts buffered jobs while the admission policy allows: globally and for each dependency. A job
-   * whose dependency is at its limit waits in the buffer while others behind it start; the buffer
-   * stays bounded because fetching is paused meanwhile.
+   * Starts buffered jobs while the admission policy allows: globally and for each dependency,
+   * urgent ones first but at most {@link #URGENT_PER_NORMAL} in a row while normal ones wait. A job
+   * whose dependency is at its limit, or that waits for a start permit, stays in the buffer while
+   * others behind it start; the buffer stays bounded because fetching is paused meanwhile.
    */
   private void startBuffered() {
-    for (Iterator<PendingRecord> it = buffer.iterator();
-        it.hasNext() && admission.mayStart(unacked()); ) {
+    while (admission.mayStart(unacked())) {
+      boolean normalTurn = urgentRun >= URGENT_PER_NORMAL;
+      Pass r = startOne(normalTurn ? buffer : urgent);
+      if (r == Pass.NONE) {
+        r = startOne(normalTurn ? urgent : buffer);
+      }
+      if (r != Pass.STARTED) {
+        break;
+      }
+    }
+    permits.request();
+  }
+
+  /** Starts the first job of {@code queue} that may start now. */
+  private Pass startOne(ArrayDeque<PendingRecord> queue) {
+    for (Iterator<PendingRecord> it = queue.iterator(); it.hasNext(); ) {
       PendingRecord p = it.next();
       TopicPartition tp = p.partition();
       OffsetTracker tracker = partitions.tracker(tp);
@@ -262,7 +346,7 @@ public final class PollLoop implements Runnable {
           admission.decide(p.dependency(), p.item().crashes(), partitions.awaitingOutcome());
       switch (verdict) {
         case STOP -> {
-          return;
+          return Pass.STOP;
         }
         case WAIT -> {}
         case START_ALONE -> {
@@ -275,32 +359,46 @@ public final class PollLoop implements Runnable {
               p.item().id(),
               p.item().crashes());
           runner.start(p.item(), ticket, completions, true);
-          return;
+          return Pass.STOP;
         }
         case START -> {
+          if (!permits.tryTake(p.dependency(), p)) {
+            continue; // waits for a start permit of its dependency's rate limit
+          }
           it.remove();
           Ticket ticket = new Ticket(tp, tracker, p.offset(), p.dependency(), false);
           partitions.awaitOutcome(ticket);
           if (admission.started(p.dependency())) {
             metrics.dependencySeen(p.dependency());
           }
+          urgentRun = queue == urgent ? urgentRun + 1 : 0;
           runner.start(p.item(), ticket, completions, p.suspect);
+          return Pass.STARTED;
         }
       }
     }
+    return Pass.NONE;
   }
 
   /**
    * Slots are free but the buffer is full of jobs waiting for their bulkhead: hands them back for a
    * moment (deferred, no attempt used) rather than block their partitions.
    */
-  private void deferWaiting() {
-    if (!admission.shouldDeferWaiting(buffer.size())) {
+  private void deferWaiting(ArrayDeque<PendingRecord> queue) {
+    if (!admission.shouldDeferWaiting(queue.size())) {
       return;
     }
-    for (Iterator<PendingRecord> it = buffer.iterator(); it.hasNext(); ) {
+    for (Iterator<PendingRecord> it = queue.iterator(); it.hasNext(); ) {
       PendingRecord p = it.next();
-      if (p.item() == null || p.checking || !admission.bulkheadFull(p.dependency())) {
+      if (p.item() == null || p.checking) {
+        continue;
+      }
+      String reason;
+      if (admission.bulkheadFull(p.dependency())) {
+        reason = "bulkhead of " + p.dependency() + " is full on this worker";
+      } else if (permits.mustWait(p.dependency())) {
+        reason = "rate limit of " + p.dependency() + " reached";
+      } else {
         continue;
       }
       TopicPartition tp = p.partition();
@@ -311,11 +409,7 @@ public final class PollLoop implements Runnable {
       }
       Ticket ticket = new Ticket(tp, tracker, p.offset(), null, false);
       partitions.awaitOutcome(ticket);
-      runner.defer(
-          p.item(),
-          ticket,
-          completions,
-          "bulkhead of " + p.dependency() + " is full on this worker");
+      runner.defer(p.item(), ticket, completions, reason);
     }
   }
 
@@ -339,6 +433,7 @@ public final class PollLoop implements Runnable {
   private void handle(LoopEvent event) {
     switch (event) {
       case LoopEvent.Checked checked -> checked(checked);
+      case LoopEvent.Permits p -> permits.granted(p);
       case LoopEvent.Job(Completion.SlotFreed<Ticket>(Ticket t)) -> admission.ended(t.dependency());
       case LoopEvent.Job(Completion.OutcomeStored<Ticket>(Ticket t)) -> {
         partitions.outcomeStored(t);
@@ -351,13 +446,13 @@ public final class PollLoop implements Runnable {
   private void checked(LoopEvent.Checked c) {
     int skipped = 0;
     for (PendingRecord p : redeliveries.verdict(c)) {
-      if (buffer.remove(p)) {
+      if (buffer.remove(p) || urgent.remove(p)) {
         skipped++;
         partitions.skipped(p.partition(), p.offset());
       }
     }
     redeliveries.skipped(skipped);
-    bufferedCount = buffer.size();
+    bufferedCount = buffer.size() + urgent.size();
   }
 
   /**
@@ -370,13 +465,29 @@ public final class PollLoop implements Runnable {
     int unacked = unacked();
     unacknowledged = unacked;
     boolean full = admission.mustPause(draining, buffer.size(), unacked, redeliveries.asking());
-    if (full && !assigned.isEmpty()) {
-      consumer.pause(assigned);
-      paused = true;
-    } else if (!full && paused) {
-      consumer.resume(consumer.paused());
-      paused = false;
+    boolean urgentFull =
+        admission.mustPauseUrgent(draining, urgent.size(), unacked, redeliveries.asking());
+    if (urgentTopic == null) {
+      urgentFull = full;
     }
+    if (full == urgentFull) {
+      if (full && !assigned.isEmpty()) {
+        consumer.pause(assigned);
+      } else if (!full && (paused || urgentPaused)) {
+        consumer.resume(consumer.paused());
+      }
+    } else {
+      List<TopicPartition> pause = new ArrayList<>();
+      List<TopicPartition> resume = new ArrayList<>();
+      for (TopicPartition tp : assigned) {
+        boolean isUrgent = tp.topic().equals(urgentTopic);
+        ((isUrgent ? urgentFull : full) ? pause : resume).add(tp);
+      }
+      consumer.pause(pause);
+      consumer.resume(resume);
+    }
+    paused = full && !assigned.isEmpty();
+    urgentPaused = urgentFull && !assigned.isEmpty();
   }
 
   /**
@@ -490,7 +601,8 @@ public final class PollLoop implements Runnable {
     @Override
     public void dropBuffered(Collection<TopicPartition> revoked) {
       buffer.removeIf(p -> revoked.contains(p.partition()));
-      bufferedCount = buffer.size();
+      urgent.removeIf(p -> revoked.contains(p.partition()));
+      bufferedCount = buffer.size() + urgent.size();
     }
 
     @Override

@@ -237,9 +237,9 @@ public final class ConsoleServer implements AutoCloseable {
         "/api/limits",
         ctx -> {
           throw new IllegalArgumentException(
-              "name the dependency: POST /api/limits/{dependency} (1 to "
+              "a dependency name is 1 to "
                   + ConsoleActions.MAX_DEPENDENCY_CHARS
-                  + " characters)");
+                  + " characters, not empty (POST /api/limits/{dependency})");
         });
     r.post(
         "/api/limits/{dependency}",

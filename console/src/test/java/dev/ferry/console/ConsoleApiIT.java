@@ -577,7 +577,7 @@ class ConsoleApiIT {
         {"/api/limits/pay-api", "[1]", "must be a JSON object"},
         {"/api/limits/pay-api", "{nope", "not JSON"},
         {"/api/limits/%20", "{\"maxConcurrent\":1}", "1 to 200 characters, not empty"},
-        {"/api/limits/", "{\"maxConcurrent\":1}", "name the dependency"},
+        {"/api/limits/", "{\"maxConcurrent\":1}", "1 to 200 characters, not empty"},
         {"/api/limits/" + "d".repeat(201), "{\"maxConcurrent\":1}", "not 201"},
         {"/api/limits/" + "d".repeat(201) + "/clear", "{}", "not 201"},
       };

@@ -385,7 +385,7 @@ class ConsoleBrowserIT {
         d -> !d.findElements(By.cssSelector("tr[data-dependency='" + evil + "']")).isEmpty());
     assertThat(row(evil).findElement(By.cssSelector("th.dep")).getText()).isEqualTo(evil);
     assertThat(((ChromeDriver) browser).executeScript("return window.pwned")).isNull();
-    shot("limits");
+    shot("limits-listed");
 
     // Edit: another rate, no cap (empty), then a bad max is refused and changes nothing.
     WebElement editRate = row("ocr-api").findElement(By.name("rate"));

@@ -10,17 +10,28 @@
     el.className = isError ? "show error" : "show ok";
   };
 
-  // Buttons with data-post send their data-body (JSON) and report what happened.
-  document.addEventListener("click", function (ev) {
-    var btn = ev.target.closest("button[data-post]");
-    if (!btn) return;
-    ev.preventDefault();
+  var message = function (body) {
+    return body.action
+      ? (body.action === "retry" ? "Retried " : "Cancelled ") + body.changed + " job" + (body.changed === 1 ? "" : "s") + "."
+      : body.state ? "Breaker " + body.dependency + " is now " + body.state + "."
+      : body.schedule ? "Schedule " + body.schedule + ": " + body.command
+          + (body.job ? " (job " + body.job + ")" : "") + "."
+      : body.cleared ? "Limits of " + body.dependency + " cleared."
+      : body.dependency !== undefined && "maxConcurrent" in body
+        ? "Limits of " + body.dependency + ": " + (body.rate === null ? "no rate limit" : "rate " + body.rate)
+          + ", " + (body.maxConcurrent === null ? "no cap" : "at most " + body.maxConcurrent + " at once") + "."
+      : "Done.";
+  };
+
+  // Sends a JSON action with the CSRF header and reports what happened; then goes to `done`,
+  // refreshes the live part, or reloads the page.
+  var post = function (url, body, btn, done) {
     btn.disabled = true;
-    fetch(btn.getAttribute("data-post"), {
+    fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-Ferry-Csrf": csrf },
-      body: btn.getAttribute("data-body") || "{}"
+      body: body
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (body) {
         if (!res.ok) {
@@ -28,13 +39,8 @@
           btn.disabled = false;
           return;
         }
-        var msg = body.action
-          ? (body.action === "retry" ? "Retried " : "Cancelled ") + body.changed + " job" + (body.changed === 1 ? "" : "s") + "."
-          : body.state ? "Breaker " + body.dependency + " is now " + body.state + "."
-          : body.schedule ? "Schedule " + body.schedule + ": " + body.command
-              + (body.job ? " (job " + body.job + ")" : "") + "." : "Done.";
+        var msg = message(body);
         flash(msg, false);
-        var done = btn.getAttribute("data-done");
         if (done) {
           sessionStorage.setItem("ferry-flash", msg);
           window.location.assign(done);
@@ -50,6 +56,38 @@
       flash("Request failed: " + e, true);
       btn.disabled = false;
     });
+  };
+
+  // Buttons with data-post send their data-body (JSON).
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button[data-post]");
+    if (!btn) return;
+    ev.preventDefault();
+    post(btn.getAttribute("data-post"), btn.getAttribute("data-body") || "{}", btn, btn.getAttribute("data-done"));
+  });
+
+  // Limit forms (data-limit-form): POST /api/limits/{dependency} with {"rate", "maxConcurrent"}.
+  // "edit" sends both, an empty field as null (removes that limit); "add" leaves empty fields out
+  // (a part not given stays as it is). The server checks every value and says what is wrong.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target.closest("form[data-limit-form]");
+    if (!form) return;
+    ev.preventDefault();
+    var edit = form.getAttribute("data-limit-form") === "edit";
+    var dependency = edit ? form.getAttribute("data-dependency") : form.elements.dependency.value.trim();
+    var body = {};
+    var rate = form.elements.rate.value.trim();
+    if (rate !== "" || edit) body.rate = rate === "" ? null : rate;
+    var max = form.elements.maxConcurrent;
+    if (max.validity && max.validity.badInput) {
+      flash("Max concurrent must be a whole number (or empty: no cap).", true);
+      return;
+    }
+    var m = max.value.trim();
+    if (m !== "" || edit) body.maxConcurrent = m === "" ? null : /^-?[0-9]+$/.test(m) ? Number(m) : m;
+    // Dots encoded too: a name "." or ".." must not be read as a path step.
+    post("/api/limits/" + encodeURIComponent(dependency).replace(/\./g, "%2E"), JSON.stringify(body),
+      form.querySelector("button[type=submit]"), null);
   });
 
   // Countdowns to a time (next attempt of a job waiting to retry).

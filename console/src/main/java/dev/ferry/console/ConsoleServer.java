@@ -68,9 +68,15 @@ public final class ConsoleServer implements AutoCloseable {
             Clock.systemUTC(),
             exactMaxRows);
     ConsoleActions actions = new ConsoleActions(db, config);
+    ConsoleLimits limits = new ConsoleLimits(db);
     Pages pages =
         new Pages(
-            TemplateEngine.createPrecompiled(ContentType.Html), queries, security, db, actions);
+            TemplateEngine.createPrecompiled(ContentType.Html),
+            queries,
+            security,
+            db,
+            actions,
+            limits);
     Javalin app =
         Javalin.create(
             cfg -> {
@@ -95,7 +101,7 @@ public final class ConsoleServer implements AutoCloseable {
                             + " form-action 'self'");
                     security.before(ctx);
                   });
-              routes(cfg.routes, queries, actions, pages, security);
+              routes(cfg.routes, queries, actions, limits, pages, security);
               cfg.routes.exception(
                   ConsoleSecurity.Refused.class,
                   (e, ctx) -> problem(ctx, e.status, e.getMessage(), pages));
@@ -150,6 +156,7 @@ public final class ConsoleServer implements AutoCloseable {
       io.javalin.config.RoutesConfig r,
       ConsoleQueries queries,
       ConsoleActions actions,
+      ConsoleLimits limits,
       Pages pages,
       ConsoleSecurity security) {
     // Pages.
@@ -225,6 +232,33 @@ public final class ConsoleServer implements AutoCloseable {
           }
           json(ctx, out);
         });
+    r.get("/api/limits", ctx -> json(ctx, Map.of("limits", limits.list())));
+    r.post(
+        "/api/limits",
+        ctx -> {
+          throw new IllegalArgumentException(
+              "a dependency name is 1 to "
+                  + ConsoleActions.MAX_DEPENDENCY_CHARS
+                  + " characters, not empty (POST /api/limits/{dependency})");
+        });
+    r.post(
+        "/api/limits/{dependency}",
+        ctx -> {
+          String dependency = ConsoleLimits.dependency(ctx.pathParam("dependency"));
+          Model.Limit now = limits.set(dependency, ConsoleLimits.Change.fromJson(body(ctx)));
+          json(ctx, now != null ? now : cleared(dependency));
+        });
+    r.post(
+        "/api/limits/{dependency}/clear",
+        ctx -> {
+          body(ctx);
+          String dependency = ConsoleLimits.dependency(ctx.pathParam("dependency"));
+          if (!limits.clear(dependency)) {
+            throw new ConsoleSecurity.Refused(
+                404, "no limits for dependency " + Fmt.cut(dependency, 200));
+          }
+          json(ctx, cleared(dependency));
+        });
     r.get("/api/workers", ctx -> json(ctx, Map.of("workers", queries.workers())));
     r.get(
         "/api/rejected",
@@ -275,12 +309,15 @@ public final class ConsoleServer implements AutoCloseable {
 
   /**
    * Fails with a {@link java.sql.SQLException} naming the fix when the database lacks the schema
-   * the console reads (migrations up to V11).
+   * the console reads (migrations up to V13: {@code ferry.dependency_limits} for the Limits page).
    */
   public static void requireSchema(DataSource db) throws java.sql.SQLException {
     try (var c = db.getConnection();
         var st = c.createStatement();
-        var rs = st.executeQuery("SELECT to_regclass('ferry.job_activity') IS NOT NULL")) {
+        var rs =
+            st.executeQuery(
+                "SELECT to_regclass('ferry.job_activity') IS NOT NULL"
+                    + " AND to_regclass('ferry.dependency_limits') IS NOT NULL")) {
       rs.next();
       if (!rs.getBoolean(1)) {
         throw new java.sql.SQLException(
@@ -288,6 +325,14 @@ public final class ConsoleServer implements AutoCloseable {
                 + " orchestrator) first");
       }
     }
+  }
+
+  /** The answer of a change that left {@code dependency} without limits. */
+  private static Map<String, Object> cleared(String dependency) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("dependency", dependency);
+    out.put("cleared", true);
+    return out;
   }
 
   /** A single-job action that changed nothing says why (404 no job, 409 not in that state). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.ferry.core.flow.Rate;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -92,6 +93,28 @@ public final class Fmt {
     }
   }
 
+  /**
+   * A rate as an operator writes it, in the largest unit that divides its period: {@code 50/1s},
+   * {@code 20/500ms}, {@code 1000/1m}; {@link Rate#parse} reads it back. Null for none.
+   */
+  public static String rate(Rate rate) {
+    if (rate == null) {
+      return null;
+    }
+    long ms = rate.period().toMillis();
+    String period;
+    if (ms % 3_600_000 == 0) {
+      period = ms / 3_600_000 + "h";
+    } else if (ms % 60_000 == 0) {
+      period = ms / 60_000 + "m";
+    } else if (ms % 1000 == 0) {
+      period = ms / 1000 + "s";
+    } else {
+      period = ms + "ms";
+    }
+    return rate.limit() + "/" + period;
+  }
+
   /** The CSS class of a status badge. */
   public static String badge(String status) {
     return "badge s-" + (status == null ? "none" : status.toLowerCase(Locale.ROOT));
@@ -147,6 +170,11 @@ public final class Fmt {
 
   public static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  /** A value as one path segment: encoded, dots too ({@code ..} is not a step up). */
+  public static String segment(String s) {
+    return enc(s).replace(".", "%2E");
   }
 
   /** Text cut to {@code max} characters with an ellipsis. */

@@ -153,6 +153,19 @@ public final class Model {
     }
   }
 
-  /** A generic table (schedules, limits: tables of later features, read if they exist). */
-  public record Table(List<String> columns, List<List<String>> rows) {}
+  /**
+   * A dependency's fleet-wide limits (a row of {@code ferry.dependency_limits}): {@code rate} as
+   * {@code <limit>/<period>} ({@code 50/1s}), null parts meaning no such limit.
+   */
+  public record Limit(String dependency, String rate, Integer maxConcurrent, Instant updatedAt) {}
+
+  /**
+   * What the Limits page shows: every limit, and per limited dependency how many of its jobs are
+   * {@code QUEUED} or {@code RUNNING} now (absent: none).
+   */
+  public record Limits(List<Limit> limits, java.util.Map<String, Long> active) {
+    public long active(String dependency) {
+      return active.getOrDefault(dependency, 0L);
+    }
+  }
 }

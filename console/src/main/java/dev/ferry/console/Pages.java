@@ -4,12 +4,8 @@ import gg.jte.TemplateEngine;
 import gg.jte.output.StringOutput;
 import io.javalin.http.Context;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,14 +19,17 @@ final class Pages {
   private final ConsoleSecurity security;
   private final DataSource db;
   private final ConsoleActions schedules;
+  private final ConsoleLimits limits;
 
   Pages(
       TemplateEngine engine,
       ConsoleQueries queries,
       ConsoleSecurity security,
       DataSource db,
-      ConsoleActions schedules) {
+      ConsoleActions schedules,
+      ConsoleLimits limits) {
     this.schedules = schedules;
+    this.limits = limits;
     this.engine = engine;
     this.queries = queries;
     this.security = security;
@@ -174,17 +173,7 @@ final class Pages {
   }
 
   void limits(Context ctx) throws SQLException {
-    render(
-        ctx,
-        "limits.jte",
-        Map.of(
-            "page",
-            page(ctx, "Limits", "limits"),
-            "t",
-            optionalTable(
-                "ferry.dependency_limits",
-                "SELECT dependency, rate_limit, rate_period_ms, max_concurrent, updated_at"
-                    + " FROM ferry.dependency_limits ORDER BY dependency LIMIT 500")));
+    render(ctx, "limits.jte", Map.of("page", page(ctx, "Limits", "limits"), "l", limits.page()));
   }
 
   void login(Context ctx, String error) {
@@ -204,37 +193,5 @@ final class Pages {
     params.put("status", status);
     params.put("message", message);
     render(ctx, "problem.jte", params);
-  }
-
-  /** The rows of a table that a later feature adds; an empty table while it does not exist. */
-  private Model.Table optionalTable(String table, String sql) throws SQLException {
-    try (Connection c = db.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-        ps.setString(1, table);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (!rs.getBoolean(1)) {
-            return new Model.Table(List.of(), List.of());
-          }
-        }
-      }
-      try (PreparedStatement ps = c.prepareStatement(sql);
-          ResultSet rs = ps.executeQuery()) {
-        ResultSetMetaData md = rs.getMetaData();
-        List<String> columns = new ArrayList<>();
-        for (int i = 1; i <= md.getColumnCount(); i++) {
-          columns.add(md.getColumnLabel(i));
-        }
-        List<List<String>> rows = new ArrayList<>();
-        while (rs.next()) {
-          List<String> row = new ArrayList<>();
-          for (int i = 1; i <= md.getColumnCount(); i++) {
-            row.add(rs.getString(i));
-          }
-          rows.add(row);
-        }
-        return new Model.Table(columns, rows);
-      }
-    }
   }
 }

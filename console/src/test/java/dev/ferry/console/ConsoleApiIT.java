@@ -478,4 +478,173 @@ class ConsoleApiIT {
           .isTrue();
     }
   }
+
+  private static JsonNode limits(ConsoleServer s) throws Exception {
+    HttpResponse<String> r = send(request(s, "/api/limits"));
+    assertThat(r.statusCode()).isEqualTo(200);
+    return JSON.readTree(r.body()).get("limits");
+  }
+
+  private static void insertActive(FerryTestEnv env, String dependency, String status, int n)
+      throws Exception {
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO ferry.jobs (id, type, dependency, status, max_attempts, timeout_ms)"
+                    + " VALUES (?, 'limited', ?, ?, 5, 30000)")) {
+      for (int i = 0; i < n; i++) {
+        ps.setObject(1, UUID.randomUUID());
+        ps.setString(2, dependency);
+        ps.setString(3, status);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  @Test
+  void limits_areSetPartByPart_listed_andCleared(FerryTestEnv env) throws Exception {
+    try (ConsoleServer s = start(env)) {
+      assertThat(limits(s)).isEmpty();
+      HttpResponse<String> set =
+          send(post(s, "/api/limits/pay-api", "{\"rate\":\"50/1s\",\"maxConcurrent\":10}"));
+      assertThat(set.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(set.body()).get("rate").asText()).isEqualTo("50/1s");
+      JsonNode one = limits(s);
+      assertThat(one).hasSize(1);
+      assertThat(one.get(0).get("dependency").asText()).isEqualTo("pay-api");
+      assertThat(one.get(0).get("rate").asText()).isEqualTo("50/1s");
+      assertThat(one.get(0).get("maxConcurrent").asInt()).isEqualTo(10);
+      Instant updated = Instant.parse(one.get(0).get("updatedAt").asText());
+      assertThat(updated).isBetween(Instant.now().minusSeconds(60), Instant.now().plusSeconds(60));
+
+      // Absent: stays; null: that limit goes; the other stays.
+      send(post(s, "/api/limits/pay-api", "{\"rate\":\"100/500ms\"}"));
+      assertThat(limits(s).get(0).get("rate").asText()).isEqualTo("100/500ms");
+      assertThat(limits(s).get(0).get("maxConcurrent").asInt()).isEqualTo(10);
+      send(post(s, "/api/limits/pay-api", "{\"maxConcurrent\":null}"));
+      assertThat(limits(s).get(0).get("rate").asText()).isEqualTo("100/500ms");
+      assertThat(limits(s).get(0).get("maxConcurrent").isNull()).isTrue();
+      // Removing the last limit removes the dependency from the list.
+      HttpResponse<String> none = send(post(s, "/api/limits/pay-api", "{\"rate\":null}"));
+      assertThat(none.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(none.body()).get("cleared").asBoolean()).isTrue();
+      assertThat(limits(s)).isEmpty();
+
+      // A name with HTML and a slash: one path segment, shown as text.
+      String evil = "<b>x/y</b>";
+      String path = "/api/limits/" + enc(evil).replace("+", "%20");
+      assertThat(send(post(s, path, "{\"maxConcurrent\":2}")).statusCode()).isEqualTo(200);
+      send(post(s, "/api/limits/search", "{\"maxConcurrent\":3}"));
+      insertActive(env, "search", "QUEUED", 2);
+      insertActive(env, "search", "RUNNING", 1);
+      insertActive(env, "search", "RETRY_WAIT", 4);
+      insertActive(env, "unlimited", "RUNNING", 5);
+      assertThat(limits(s)).extracting(l -> l.get("dependency").asText()).contains(evil);
+      String page = send(request(s, "/limits")).body();
+      assertThat(page).doesNotContain("<b>x").contains("&lt;b&gt;x/y&lt;/b&gt;");
+      assertThat(page)
+          .containsPattern("(?s)<tr data-dependency=\"search\">.*?<td class=\"active\">3</td>")
+          .doesNotContain("unlimited");
+
+      assertThat(send(post(s, path + "/clear", "{}")).statusCode()).isEqualTo(200);
+      HttpResponse<String> cleared = send(post(s, "/api/limits/search/clear", "{}"));
+      assertThat(cleared.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(cleared.body()).get("cleared").asBoolean()).isTrue();
+      assertThat(limits(s)).isEmpty();
+      HttpResponse<String> again = send(post(s, "/api/limits/search/clear", "{}"));
+      assertThat(again.statusCode()).isEqualTo(404);
+      assertThat(again.body()).contains("no limits for dependency search");
+    }
+  }
+
+  @Test
+  void invalidLimits_are400WithTheReason_andChangeNothing(FerryTestEnv env) throws Exception {
+    try (ConsoleServer s = start(env)) {
+      send(post(s, "/api/limits/pay-api", "{\"rate\":\"50/1s\",\"maxConcurrent\":10}"));
+      JsonNode before = limits(s);
+      String[][] bad = {
+        {"/api/limits/pay-api", "{\"rate\":\"0/0s\"}", "limit must be at least 1 but was 0"},
+        {"/api/limits/pay-api", "{\"rate\":\"abc\",\"maxConcurrent\":5}", "not 'abc'"},
+        {"/api/limits/pay-api", "{\"rate\":\"\"}", "a rate is <limit>/<period>"},
+        {"/api/limits/pay-api", "{\"rate\":\"5/2d\"}", "a rate is <limit>/<period>"},
+        {"/api/limits/pay-api", "{\"rate\":\"5/25h\"}", "from 1 ms to 24 h"},
+        {"/api/limits/pay-api", "{\"maxConcurrent\":0}", "whole number from 1"},
+        {"/api/limits/pay-api", "{\"maxConcurrent\":-1}", "whole number from 1"},
+        {"/api/limits/pay-api", "{\"maxConcurrent\":\"ten\"}", "whole number from 1"},
+        {"/api/limits/pay-api", "{\"maxConcurrent\":2.5}", "whole number from 1"},
+        {"/api/limits/pay-api", "{\"rate\":null,\"max\":1}", "unknown field 'max'"},
+        {"/api/limits/pay-api", "{}", "give 'rate' and/or 'maxConcurrent'"},
+        {"/api/limits/pay-api", "[1]", "must be a JSON object"},
+        {"/api/limits/pay-api", "{nope", "not JSON"},
+        {"/api/limits/%20", "{\"maxConcurrent\":1}", "1 to 200 characters, not empty"},
+        {"/api/limits/", "{\"maxConcurrent\":1}", "1 to 200 characters, not empty"},
+        {"/api/limits/" + "d".repeat(201), "{\"maxConcurrent\":1}", "not 201"},
+        {"/api/limits/" + "d".repeat(201) + "/clear", "{}", "not 201"},
+      };
+      for (String[] b : bad) {
+        HttpResponse<String> r = send(post(s, b[0], b[1]));
+        assertThat(r.statusCode()).as(b[1]).isEqualTo(400);
+        assertThat(JSON.readTree(r.body()).get("error").asText()).as(b[1]).contains(b[2]);
+      }
+      assertThat(limits(s)).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void limitChanges_thatAFormAnotherOriginOrAReadonlyConsoleSends_areRefused(FerryTestEnv env)
+      throws Exception {
+    String set = "{\"rate\":\"1/1s\"}";
+    try (ConsoleServer s = start(env)) {
+      send(post(s, "/api/limits/pay-api", "{\"maxConcurrent\":4}"));
+      JsonNode before = limits(s);
+      for (String path : List.of("/api/limits/pay-api", "/api/limits/pay-api/clear")) {
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded")) {
+          HttpResponse<String> r =
+              send(
+                  request(s, path)
+                      .header("Content-Type", type)
+                      .POST(HttpRequest.BodyPublishers.ofString(set)));
+          assertThat(r.statusCode()).as(path + " " + type).isEqualTo(415);
+        }
+        assertThat(send(post(s, path, set).header("Origin", "http://evil.example")).statusCode())
+            .as(path)
+            .isEqualTo(403);
+        assertThat(send(post(s, path, set).header("Sec-Fetch-Site", "cross-site")).statusCode())
+            .as(path)
+            .isEqualTo(403);
+        assertThat(send(request(s, path).GET()).statusCode()).as("GET " + path).isIn(404, 405);
+      }
+      assertThat(limits(s)).isEqualTo(before);
+      assertThat(send(request(s, "/limits")).body()).contains("data-limit-form");
+    }
+
+    FerryConfig token =
+        env.config()
+            .with(Setting.CONSOLE_PORT, "0")
+            .with(Setting.CONSOLE_AUTH_TOKEN, "limits-token");
+    try (ConsoleServer s = ConsoleServer.start(env.dataSource(), token)) {
+      assertThat(send(post(s, "/api/limits/pay-api", set)).statusCode()).isEqualTo(401);
+      assertThat(
+              send(post(s, "/api/limits/pay-api", set)
+                      .header("Authorization", "Bearer limits-token"))
+                  .statusCode())
+          .isEqualTo(200);
+    }
+
+    try (ConsoleServer s =
+        ConsoleServer.start(
+            env.dataSource(),
+            env.config().with(Setting.CONSOLE_PORT, "0").with(Setting.CONSOLE_READONLY, "true"))) {
+      JsonNode before = limits(s);
+      for (String path : List.of("/api/limits/pay-api", "/api/limits/pay-api/clear")) {
+        HttpResponse<String> r = send(post(s, path, "{\"rate\":\"9/1s\"}"));
+        assertThat(r.statusCode()).as(path).isEqualTo(403);
+        assertThat(r.body()).contains("read-only");
+      }
+      assertThat(limits(s)).isEqualTo(before);
+      assertThat(before.get(0).get("rate").asText()).isEqualTo("1/1s");
+      String page = send(request(s, "/limits")).body();
+      assertThat(page).contains("pay-api").doesNotContain("<form").doesNotContain("data-post");
+    }
+  }
 }

@@ -348,6 +348,79 @@ class ConsoleBrowserIT {
   }
 
   @Test
+  void limit_addedEditedAndCleared_fromItsPage_badInputSaysWhy() throws Exception {
+    browser.get(base + "/limits");
+    WebElement add = browser.findElement(By.id("limit-add"));
+    add.findElement(By.name("dependency")).sendKeys("ocr-api");
+    add.findElement(By.name("rate")).sendKeys("0/0s");
+    add.findElement(By.name("maxConcurrent")).sendKeys("5");
+    add.findElement(By.cssSelector("button[type=submit]")).click();
+    until(
+        "the refusal is shown",
+        d -> d.findElement(By.id("flash")).getText().contains("at least 1 but was 0"));
+    assertThat(browser.findElement(By.id("flash")).getAttribute("class")).contains("error");
+    assertThat(browser.findElements(By.cssSelector("tr[data-dependency='ocr-api']"))).isEmpty();
+    shot("limits-refused");
+
+    WebElement rate = browser.findElement(By.cssSelector("#limit-add [name=rate]"));
+    rate.clear();
+    rate.sendKeys("50/1s");
+    browser.findElement(By.cssSelector("#limit-add button[type=submit]")).click();
+    until("the limit is listed", d -> row("ocr-api").getText().contains("50/1s"));
+    assertThat(row("ocr-api").findElement(By.cssSelector("td.max")).getText()).isEqualTo("5");
+    until(
+        "the change is confirmed after the reload",
+        d ->
+            d.findElement(By.id("flash"))
+                .getText()
+                .equals("Limits of ocr-api: rate 50/1s, at most 5 at once."));
+
+    // A name holding HTML is text, in the row and in its form.
+    String evil = "<img src=x onerror=window.pwned=1>";
+    browser.findElement(By.cssSelector("#limit-add [name=dependency]")).sendKeys(evil);
+    browser.findElement(By.cssSelector("#limit-add [name=maxConcurrent]")).sendKeys("2");
+    browser.findElement(By.cssSelector("#limit-add button[type=submit]")).click();
+    until(
+        "the HTML name is listed as text",
+        d -> !d.findElements(By.cssSelector("tr[data-dependency='" + evil + "']")).isEmpty());
+    assertThat(row(evil).findElement(By.cssSelector("th.dep")).getText()).isEqualTo(evil);
+    assertThat(((ChromeDriver) browser).executeScript("return window.pwned")).isNull();
+    shot("limits-listed");
+
+    // Edit: another rate, no cap (empty), then a bad max is refused and changes nothing.
+    WebElement editRate = row("ocr-api").findElement(By.name("rate"));
+    editRate.clear();
+    editRate.sendKeys("20/500ms");
+    row("ocr-api").findElement(By.name("maxConcurrent")).clear();
+    row("ocr-api").findElement(By.xpath(".//button[text()='Save']")).click();
+    until(
+        "the edit is shown",
+        d ->
+            row("ocr-api").findElement(By.cssSelector("td.rate")).getText().equals("20/500ms")
+                && row("ocr-api").findElement(By.cssSelector("td.max")).getText().equals("—"));
+    WebElement editMax = row("ocr-api").findElement(By.name("maxConcurrent"));
+    editMax.sendKeys("0");
+    row("ocr-api").findElement(By.xpath(".//button[text()='Save']")).click();
+    until(
+        "the bad max is refused",
+        d -> d.findElement(By.id("flash")).getText().contains("max concurrent must be"));
+    shot("limits-edit-refused");
+    browser.navigate().refresh();
+    assertThat(row("ocr-api").findElement(By.cssSelector("td.max")).getText()).isEqualTo("—");
+
+    // Clear: the dependency has no limits any more.
+    row("ocr-api").findElement(By.xpath(".//button[text()='Clear']")).click();
+    until(
+        "cleared", d -> d.findElements(By.cssSelector("tr[data-dependency='ocr-api']")).isEmpty());
+    until(
+        "the clear is confirmed",
+        d -> d.findElement(By.id("flash")).getText().equals("Limits of ocr-api cleared."));
+    row(evil).findElement(By.xpath(".//button[text()='Clear']")).click();
+    until("no limit left", d -> !d.findElements(By.cssSelector(".empty-state")).isEmpty());
+    shot("limits-empty");
+  }
+
+  @Test
   void bulkCancel_confirmsHowManyJobs_thenCancelsExactlyThose() throws Exception {
     String runAt = java.time.Instant.now().plus(Duration.ofHours(1)).toString();
     List<UUID> later = new ArrayList<>();

@@ -59,3 +59,58 @@ CREATE TABLE IF NOT EXISTS ferry.dependency_starts (
     at          timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dependency_starts_idx ON ferry.dependency_starts (dependency, at);
+
+-- Why a job waits (ferry status, ferry jobs, the console): the first of breaker OPEN, key slots
+-- full, older jobs of its key first, max_concurrent reached, rate reached, low priority behind a
+-- backlog; null for a job that does not wait. Computed on demand, never stored.
+-- Usage: SELECT id, ferry.waiting_for(j) FROM ferry.jobs j WHERE status = 'PENDING';
+CREATE OR REPLACE FUNCTION ferry.waiting_for(j ferry.jobs) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN j.status = 'QUEUED' AND l.rate_limit IS NOT NULL
+      THEN 'queued: starts when a start permit of ' || j.dependency || ' (rate '
+           || l.rate_limit || '/' || l.rate_period_ms || 'ms) frees'
+    WHEN j.status NOT IN ('PENDING', 'RETRY_WAIT') THEN NULL
+    WHEN j.next_run_at > now()
+      THEN 'not due before ' || to_char(j.next_run_at AT TIME ZONE 'UTC',
+                                        'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    WHEN b.dependency IS NOT NULL
+      THEN 'breaker of ' || j.dependency || ' is OPEN'
+           || coalesce(' until ' || to_char(b.retry_at AT TIME ZONE 'UTC',
+                                            'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')
+    WHEN j.status = 'PENDING' AND j.concurrency_key IS NOT NULL
+         AND k.used >= j.concurrency_limit
+      THEN 'key ' || j.concurrency_key || ': ' || k.used || ' of ' || j.concurrency_limit
+           || ' slots in use'
+    WHEN j.status = 'PENDING' AND j.concurrency_key IS NOT NULL AND k.older
+      THEN 'key ' || j.concurrency_key || ': older jobs of the key start first'
+    WHEN l.max_concurrent IS NOT NULL AND d.active >= l.max_concurrent
+      THEN j.dependency || ': max concurrent ' || l.max_concurrent || ' reached'
+    WHEN l.rate_limit IS NOT NULL AND d.queued >= l.rate_limit
+      THEN j.dependency || ': rate ' || l.rate_limit || '/' || l.rate_period_ms
+           || 'ms reached'
+    WHEN j.priority >= 4
+      THEN 'priority ' || j.priority || ': waits while the work topics have a backlog'
+           || ' (at most priority.aging.ms)'
+    ELSE 'due: the next dispatcher round takes it'
+  END
+  FROM (SELECT 1) AS one
+  LEFT JOIN ferry.circuit_breakers b
+    ON b.dependency = j.dependency AND b.state = 'OPEN'
+       AND (b.retry_at IS NULL OR b.retry_at > now())
+  LEFT JOIN ferry.dependency_limits l ON l.dependency = j.dependency
+  LEFT JOIN LATERAL (
+    SELECT (SELECT count(*) FROM ferry.jobs a
+            WHERE a.concurrency_key = j.concurrency_key
+              AND a.status IN ('QUEUED', 'RUNNING', 'RETRY_WAIT')) AS used,
+           EXISTS (SELECT 1 FROM ferry.jobs o
+                   WHERE o.concurrency_key = j.concurrency_key AND o.status = 'PENDING'
+                     AND (o.created_at, o.concurrency_seq) < (j.created_at, j.concurrency_seq))
+             AS older
+    WHERE j.concurrency_key IS NOT NULL) k ON true
+  LEFT JOIN LATERAL (
+    SELECT count(*) AS active, count(*) FILTER (WHERE s.status = 'QUEUED') AS queued
+    FROM ferry.jobs s
+    WHERE s.dependency = j.dependency AND s.status IN ('QUEUED', 'RUNNING')
+      AND l.dependency IS NOT NULL) d ON true
+$$;

@@ -58,8 +58,8 @@ final class JobsCommand extends ConfigurableCommand implements Callable<Integer>
             c.prepareStatement(
                 """
             SELECT id, type, status, attempts, max_attempts AS max, next_run_at, updated_at,
-                   last_error
-            FROM ferry.jobs
+                   ferry.waiting_for(j) AS waiting_for, last_error
+            FROM ferry.jobs j
             WHERE (?::text IS NULL OR status = ?) AND (?::text IS NULL OR type = ?)
               AND (?::uuid IS NULL OR parent_id = ?::uuid)
             ORDER BY created_at DESC LIMIT ?

@@ -15,7 +15,9 @@ import picocli.CommandLine.Parameters;
     name = "limits",
     mixinStandardHelpOptions = true,
     description = {
-      "Lists, sets and clears fleet-wide dependency limits (work in progress: not enforced yet).",
+      "Lists, sets and clears fleet-wide dependency limits. A rate caps how many attempts start",
+      "per period across all workers; max concurrent caps how many are queued or running. Jobs",
+      "over a limit wait without using attempts. A change applies within a second.",
       "",
       "  ferry limits                                   every dependency's limits",
       "  ferry limits set DEP [--rate 100/1s] [--max-concurrent 10]",

@@ -27,13 +27,14 @@ final class StatusCommand extends ConfigurableCommand implements Callable<Intege
   /** The job's columns; {@code %1$s} and {@code %2$s} are the payload and result expressions. */
   private static final String JOB =
       """
-      SELECT id, parent_id, type, dependency, status, attempts, max_attempts, next_run_at,
+      SELECT id, parent_id, type, dependency, status, ferry.waiting_for(j) AS waiting_for,
+             priority, concurrency_key, concurrency_limit, attempts, max_attempts, next_run_at,
              timeout_ms, CASE WHEN children_total > 0 THEN children_done || ' / '
                || children_total || ' done, ' || children_failed || ' failed' END AS children,
              failure_policy, schedule_name AS schedule, unique_key,
              %1$s AS payload, %2$s AS result, last_error, created_at, started_at,
              finished_at, split_part(traceparent, '-', 2) AS trace_id, traceparent
-      FROM ferry.jobs WHERE id = ?
+      FROM ferry.jobs j WHERE id = ?
       """;
 
   private static final String ATTEMPTS =

@@ -12,9 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/**
- * {@code ferry limits} on a real PostgreSQL (work in progress: limits are stored, not enforced).
- */
+/** {@code ferry limits} on a real PostgreSQL: set, list, clear, bad values named. */
 @ExtendWith(FerryExtension.class)
 class LimitsIT {
   private static String[] cmd(FerryConfig c, String... args) {

@@ -23,7 +23,8 @@ import javax.sql.DataSource;
  * reach the downstream at most {@code margin} after their grants: any two calls {@code limit}
  * grants apart are then at least {@code period} apart, and no window of {@code period} sees more
  * than {@code limit} of them. The price: with a backlog, about {@code limit / (period + margin)}
- * starts per period, 97 % of the limit for periods of a second or more.
+ * starts per period, 97 % of the limit for periods of a second or more. Grants are also spread over
+ * the period ({@link #SLICES}).
  *
  * <p>Thread-safe; every call is its own transaction.
  */
@@ -33,6 +34,13 @@ public final class RateGrants {
 
   /** ... and at least this long: 30 ms. */
   public static final long MIN_MARGIN_MS = 30;
+
+  /**
+   * Grants are also spread over the period: at most {@code ceil(limit / SLICES)} in any tenth of
+   * it, so calls do not all reach the downstream at once (a burst queues at the downstream and
+   * delays its own calls beyond the margin).
+   */
+  public static final int SLICES = 10;
 
   /** The margin added to a period (see the class comment). */
   public static Duration margin(Duration period) {
@@ -53,16 +61,21 @@ public final class RateGrants {
       WITH lim AS (
              SELECT rate_limit AS n,
                     (rate_period_ms + greatest(round(rate_period_ms * ?::float8), ?))
-                      * interval '1 millisecond' AS w
+                      * interval '1 millisecond' AS w,
+                    ceil(rate_limit / ?::float8)::int AS sub_n,
+                    rate_period_ms / ?::float8 * interval '1 millisecond' AS sub_w
              FROM ferry.dependency_limits WHERE dependency = ? AND rate_limit IS NOT NULL),
            t AS (SELECT clock_timestamp() AS now),
            recent AS (
-             SELECT count(*) AS used, min(s.at) AS oldest
+             SELECT count(*) AS used, min(s.at) AS oldest,
+                    count(*) FILTER (WHERE s.at > t.now - lim.sub_w) AS sub_used,
+                    min(s.at) FILTER (WHERE s.at > t.now - lim.sub_w) AS sub_oldest
              FROM ferry.dependency_starts s, lim, t
              WHERE s.dependency = ? AND s.at > t.now - lim.w),
            g AS (
              SELECT CASE WHEN lim.n IS NULL THEN ?
-                         ELSE least(?, greatest(0, lim.n - recent.used)) END AS k
+                         ELSE least(?, greatest(0, lim.n - recent.used),
+                                    greatest(0, lim.sub_n - recent.sub_used)) END AS k
              FROM recent LEFT JOIN lim ON true),
            ins AS (
              INSERT INTO ferry.dependency_starts (dependency, at)
@@ -73,7 +86,8 @@ public final class RateGrants {
              WHERE s.dependency = ? AND s.at <= t.now - lim.w
              RETURNING 1)
       SELECT g.k AS granted, lim.n IS NOT NULL AS limited,
-             coalesce(recent.oldest, t.now) + lim.w AS next_free,
+             CASE WHEN recent.used + g.k >= lim.n THEN coalesce(recent.oldest, t.now) + lim.w
+                  ELSE coalesce(recent.sub_oldest, t.now) + lim.sub_w END AS next_free,
              (SELECT count(*) FROM ins) AS logged, (SELECT count(*) FROM old) AS pruned
       FROM g, recent, t LEFT JOIN lim ON true
       """;
@@ -101,6 +115,8 @@ public final class RateGrants {
           int i = 1;
           ps.setDouble(i++, MARGIN_SHARE);
           ps.setLong(i++, MIN_MARGIN_MS);
+          ps.setDouble(i++, SLICES);
+          ps.setDouble(i++, SLICES);
           ps.setString(i++, dependency);
           ps.setString(i++, dependency);
           ps.setInt(i++, wanted);

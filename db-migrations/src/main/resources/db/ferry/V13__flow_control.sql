@@ -53,9 +53,13 @@ CREATE TABLE IF NOT EXISTS ferry.dependency_limits (
 COMMENT ON TABLE ferry.dependency_limits IS
     'Fleet-wide limits per dependency: rate (starts per period) and max concurrent jobs.';
 
--- Start permits granted by the rate limiter: one row per permit, kept for one window.
+-- Start permits granted by the rate limiter: one row per permit, kept for two windows. `slot` is
+-- when its job may start; `at` is the slot, moved to the moment the worker called the dependency
+-- once it reports that.
 CREATE TABLE IF NOT EXISTS ferry.dependency_starts (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     dependency  text        NOT NULL,
+    slot        timestamptz NOT NULL,
     at          timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dependency_starts_idx ON ferry.dependency_starts (dependency, at);

@@ -59,11 +59,17 @@ final class LimitsCommand extends ConfigurableCommand implements Callable<Intege
 
     @Option(
         names = "--rate",
-        description = "At most N starts per period: 100/1s, 50/500ms, 1000/1m.")
+        description =
+            "At most N attempts start per period, all workers together: 100/1s, 50/500ms,"
+                + " 1000/1m; none removes the rate limit.")
     String rate;
 
-    @Option(names = "--max-concurrent", description = "At most N attempts running at once.")
-    Integer maxConcurrent;
+    @Option(
+        names = "--max-concurrent",
+        description =
+            "At most N of its jobs queued or running at once, all workers together; none removes"
+                + " the cap.")
+    String maxConcurrent;
 
     @Override
     Set<SettingGroup> settingGroups() {
@@ -75,14 +81,28 @@ final class LimitsCommand extends ConfigurableCommand implements Callable<Intege
       if (rate == null && maxConcurrent == null) {
         throw new IllegalArgumentException("give --rate and/or --max-concurrent");
       }
-      Rate parsed = rate == null ? null : Rate.parse(rate);
+      Rate parsed = rate == null || isNone(rate) ? null : Rate.parse(rate);
+      Integer max = null;
+      if (maxConcurrent != null && !isNone(maxConcurrent)) {
+        try {
+          max = Integer.parseInt(maxConcurrent.trim());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(
+              "--max-concurrent must be a whole number of at least 1, or none, not '"
+                  + maxConcurrent
+                  + "'");
+        }
+      }
       try (Connection c = Sql.connect(config())) {
-        new LimitsStore()
-            .set(c, dependency, parsed, rate != null, maxConcurrent, maxConcurrent != null);
+        new LimitsStore().set(c, dependency, parsed, rate != null, max, maxConcurrent != null);
       }
       System.out.println("Limits of " + dependency + " set.");
       return 0;
     }
+  }
+
+  private static boolean isNone(String v) {
+    return v.trim().equalsIgnoreCase("none");
   }
 
   @Command(name = "clear", mixinStandardHelpOptions = true, description = "Removes its limits.")

@@ -44,6 +44,18 @@ class LimitsIT {
     Harness.Run none = Harness.cli(cmd(c, "limits", "set", "x"));
     assertThat(none.exit()).isEqualTo(2);
     assertThat(none.err()).contains("give --rate and/or --max-concurrent");
+    Harness.Run notANumber = Harness.cli(cmd(c, "limits", "set", "x", "--max-concurrent", "ten"));
+    assertThat(notANumber.exit()).isEqualTo(2);
+    assertThat(notANumber.err()).contains("--max-concurrent must be a whole number");
+    Harness.Run zero = Harness.cli(cmd(c, "limits", "set", "x", "--max-concurrent", "0"));
+    assertThat(zero.exit()).isEqualTo(2);
+    assertThat(zero.err()).contains("max concurrent must be at least 1");
+    // none removes one part and keeps the other.
+    assertThat(Harness.cli(cmd(c, "limits", "set", "payments-api", "--rate", "none")).exit())
+        .isZero();
+    assertThat(Harness.cli(cmd(c, "limits")).out())
+        .contains("payments-api")
+        .doesNotContain("50/1000ms");
     assertThat(Harness.cli(cmd(c, "limits", "clear", "payments-api")).exit()).isZero();
     assertThat(Harness.cli(cmd(c, "limits", "clear", "payments-api")).exit()).isEqualTo(1);
     assertThat(Harness.cli(cmd(c, "limits")).out()).contains("(0 dependencies with limits)");

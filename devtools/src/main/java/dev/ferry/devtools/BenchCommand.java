@@ -51,6 +51,11 @@ import picocli.CommandLine.Parameters;
       "               --warmup-s (default 5), missing or duplicate ticks; then --schedules",
       "               schedules (default 10000) on one --cron (default: second 0 of every",
       "               minute): jobs per tick and the spread of their starts, 2 ticks",
+      "  flow         priorities, keys and rate limits on 1 worker of 8 slots: 20 urgent",
+      "               jobs behind --jobs (default 20000) queued sleep(20 ms) jobs, start",
+      "               p50/p99; 1000 keys x limit 1 (10 jobs each) against as many",
+      "               unconstrained jobs; 2000 jobs of a dependency limited to 200/1s:",
+      "               achieved rate and worst 1 s window",
       ""
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -290,12 +295,18 @@ public final class BenchCommand implements Callable<Integer> {
                           seconds, orDefault(warmupS, 5), schedules, cron, orchestrators, timeout),
                       System.out)
                   .line());
+      case "flow" ->
+          System.out.println(
+              FlowBench.run(
+                  new FlowBench.Options(
+                      8, orDefault(jobs, 20_000), 20, 1000, 10, 200, 2000, timeout),
+                  System.out));
       default ->
           throw new IllegalArgumentException(
               "unknown scenario '"
                   + scenario
                   + "' (known: floor, throughput, latency, retry-lag, breaker, fanout, concurrency,"
-                  + " backlog, retention, console, schedules)");
+                  + " backlog, retention, console, schedules, flow)");
     }
     return 0;
   }

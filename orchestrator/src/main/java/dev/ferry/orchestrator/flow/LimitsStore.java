@@ -58,6 +58,14 @@ public final class LimitsStore {
       ps.setBoolean(7, setMaxConcurrent);
       ps.executeUpdate();
     }
+    // A dependency left with no limit at all has no row.
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM ferry.dependency_limits WHERE dependency = ?"
+                + " AND rate_limit IS NULL AND max_concurrent IS NULL")) {
+      ps.setString(1, dependency);
+      ps.executeUpdate();
+    }
     notifyDispatchers(c);
   }
 

@@ -118,9 +118,23 @@ public final class JobRunner {
    */
   public <T> void start(
       WorkItem item, T ticket, Consumer<? super Completion<T>> done, boolean awaitStart) {
+    start(item, ticket, done, awaitStart, null);
+  }
+
+  /**
+   * As {@link #start(WorkItem, Object, Consumer, boolean)}; {@code beforeCall} (or null) runs on
+   * the attempt's thread right before its handler is called (a rate limit's start permit reports
+   * its call time).
+   */
+  public <T> void start(
+      WorkItem item,
+      T ticket,
+      Consumer<? super Completion<T>> done,
+      boolean awaitStart,
+      Runnable beforeCall) {
     Thread.ofVirtual()
         .name("ferry-job-" + item.id() + "-" + item.attempt())
-        .start(() -> new Attempt<>(item, ticket, done).run(awaitStart));
+        .start(() -> new Attempt<>(item, ticket, done, beforeCall).run(awaitStart));
   }
 
   /**
@@ -180,10 +194,13 @@ public final class JobRunner {
 
     private CancellationRegistry.Running me;
 
-    Attempt(WorkItem item, T ticket, Consumer<? super Completion<T>> done) {
+    private final Runnable beforeCall;
+
+    Attempt(WorkItem item, T ticket, Consumer<? super Completion<T>> done, Runnable beforeCall) {
       this.item = item;
       this.ticket = ticket;
       this.done = done;
+      this.beforeCall = beforeCall;
     }
 
     void run(boolean awaitStart) {
@@ -227,6 +244,9 @@ public final class JobRunner {
           Thread self = Thread.currentThread();
           timeout =
               timer.schedule(() -> timedOut(self, timeoutMs), timeoutMs, TimeUnit.MILLISECONDS);
+          if (beforeCall != null) {
+            beforeCall.run();
+          }
           call.calling();
           outcome =
               invocation.invoke(handler, item, started.plusMillis(timeoutMs), me::isCancelled);

@@ -175,11 +175,7 @@ public final class PollLoop implements Runnable {
     this.topic = topic;
     this.urgentTopic = urgentTopic;
     this.permits =
-        new StartPermits(
-            rateGrants,
-            events::add,
-            consumer::wakeup,
-            RateGrants.margin(Duration.ofSeconds(1)).dividedBy(2));
+        new StartPermits(rateGrants, events::add, consumer::wakeup, Duration.ofMillis(50));
     this.runner = runner;
     this.metrics = metrics;
     this.redeliveries = new RedeliveryScreen(redeliveryCheck, checkWindow, events::add);
@@ -362,7 +358,8 @@ public final class PollLoop implements Runnable {
           return Pass.STOP;
         }
         case START -> {
-          if (!permits.tryTake(p.dependency(), p)) {
+          Runnable permit = permits.tryTake(p.dependency(), p);
+          if (permit == null) {
             continue; // waits for a start permit of its dependency's rate limit
           }
           it.remove();
@@ -372,7 +369,12 @@ public final class PollLoop implements Runnable {
             metrics.dependencySeen(p.dependency());
           }
           urgentRun = queue == urgent ? urgentRun + 1 : 0;
-          runner.start(p.item(), ticket, completions, p.suspect);
+          runner.start(
+              p.item(),
+              ticket,
+              completions,
+              p.suspect,
+              permit == StartPermits.NO_PERMIT_NEEDED ? null : permit);
           return Pass.STARTED;
         }
       }
@@ -397,6 +399,10 @@ public final class PollLoop implements Runnable {
       if (admission.bulkheadFull(p.dependency())) {
         reason = "bulkhead of " + p.dependency() + " is full on this worker";
       } else if (permits.mustWait(p.dependency())) {
+        // Only as many as it takes to fetch again: the others keep their place for a permit.
+        if (!admission.shouldDeferWaiting(queue.size())) {
+          break;
+        }
         reason = "rate limit of " + p.dependency() + " reached";
       } else {
         continue;

@@ -36,14 +36,18 @@ class RateGrantsIT {
         "INSERT INTO ferry.dependency_limits (dependency, rate_limit, rate_period_ms)"
             + " VALUES ('api', 20, 1000)");
     RateGrants grants = new RateGrants(env.dataSource());
-    // At once: one slice's worth (a tenth of the limit), and when the next frees.
+    // Slots a spacing apart (1030 ms / 20), granted up to two spacings ahead.
     RateGrants.Grant first = grants.grant("api", 10);
     assertThat(first.limited()).isTrue();
-    assertThat(first.granted()).isEqualTo(2);
-    assertThat(first.nextFree()).isAfter(Instant.now()).isBefore(Instant.now().plusMillis(150));
+    assertThat(first.granted()).isBetween(2, 3);
+    assertThat(first.nextFree()).isNotNull();
+    for (int i = 1; i < first.granted(); i++) {
+      assertThat(java.time.Duration.between(first.slots()[i - 1], first.slots()[i]))
+          .isGreaterThanOrEqualTo(java.time.Duration.ofMillis(51));
+    }
 
-    // Four workers asking in a loop for 2.5 s: no 1 s window gets more than 20 grants.
-    ConcurrentLinkedQueue<Long> granted = new ConcurrentLinkedQueue<>();
+    // Four workers asking in a loop for 2.5 s: no 1 s window holds more than 20 slots.
+    ConcurrentLinkedQueue<Instant> slots = new ConcurrentLinkedQueue<>();
     long end = System.nanoTime() + 2_500_000_000L;
     CountDownLatch go = new CountDownLatch(1);
     List<Future<?>> fs = new ArrayList<>();
@@ -54,11 +58,7 @@ class RateGrantsIT {
                 () -> {
                   go.await();
                   while (System.nanoTime() < end) {
-                    RateGrants.Grant g = grants.grant("api", 3);
-                    long at = System.nanoTime();
-                    for (int k = 0; k < g.granted(); k++) {
-                      granted.add(at);
-                    }
+                    slots.addAll(List.of(grants.grant("api", 3).slots()));
                   }
                   return null;
                 }));
@@ -68,18 +68,34 @@ class RateGrantsIT {
         f.get();
       }
     }
-    List<Long> times = granted.stream().sorted().toList();
+    List<Instant> times = slots.stream().sorted().toList();
     for (int i = 0; i < times.size(); i++) {
       int n = 0;
-      for (int k = i; k < times.size() && times.get(k) < times.get(i) + 1_000_000_000L; k++) {
+      for (int k = i; k < times.size() && times.get(k).isBefore(times.get(i).plusSeconds(1)); k++) {
         n++;
       }
-      assertThat(n).as("grants in the 1 s window from grant %d", i).isLessThanOrEqualTo(20);
+      assertThat(n).as("slots in the 1 s window from slot %d", i).isLessThanOrEqualTo(20);
     }
-    // Close to the limit: about 20 per 1.03 s.
-    assertThat(times.size()).isGreaterThanOrEqualTo(40);
+    // The limit's pace: 20 per 1.03 s over 2.5 s, plus what was granted ahead.
+    assertThat(times.size()).isBetween(45, 56);
 
-    assertThat(grants.rated()).containsOnlyKeys("api");
+    // A permit's call moves its log entry: later grants count from the real call.
+    limit(
+        env,
+        "INSERT INTO ferry.dependency_limits (dependency, rate_limit, rate_period_ms)"
+            + " VALUES ('one', 1, 60000)");
+    RateGrants.Grant single = grants.grant("one", 3);
+    assertThat(single.permits()).hasSize(1);
+    Instant calledAt =
+        Instant.now().plusSeconds(5).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    grants.called(List.of(new RateGrants.Call(single.permits()[0], calledAt)));
+    RateGrants.Grant none = grants.grant("one", 1);
+    assertThat(none.granted()).isZero();
+    // The next slot is a window (60 s + margin) after the call, not after the grant; it is
+    // granted a second ahead.
+    assertThat(none.nextFree()).isAfter(calledAt.plusSeconds(60));
+
+    assertThat(grants.rated()).containsOnlyKeys("api", "one");
     // A dependency without a rate limit: everything, nothing logged.
     RateGrants.Grant free = grants.grant("other", 7);
     assertThat(free.limited()).isFalse();

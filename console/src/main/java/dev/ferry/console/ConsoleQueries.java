@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.console.Model.Attempt;
 import dev.ferry.console.Model.Breaker;
 import dev.ferry.console.Model.Children;
+import dev.ferry.console.Model.FlowControl;
 import dev.ferry.console.Model.JobDetail;
 import dev.ferry.console.Model.JobPage;
 import dev.ferry.console.Model.JobRow;
@@ -45,31 +46,46 @@ final class ConsoleQueries {
   /** Characters of a rejected submission shown in the list. */
   static final int RAW_PREVIEW = 300;
 
-  /** Newest first, keyset on (created_at, id) (index jobs_created_idx); every filter optional. */
+  /**
+   * Newest first, keyset on (created_at, id) (index jobs_created_idx); every filter optional. Why a
+   * job waits ({@code ferry.waiting_for}: a few index lookups per job) is asked in the outer query,
+   * once per row of the page: the inner query is limited first, then each of its rows is found
+   * again by primary key (EXPLAIN: a nested loop over the Limit, the function in its output, no
+   * second sort). In one query, whether the function waits until after the sort is up to the
+   * planner, and a sorted plan (a status filter read through its index) would carry every matching
+   * row whole, payload included, through the sort.
+   */
   private static final String JOBS =
       """
-      SELECT id, status, type, dependency, attempts, max_attempts, created_at, finished_at,
-             last_error
-      FROM ferry.jobs
-      WHERE (?::text IS NULL OR status = ?)
-        AND (?::text IS NULL OR type = ?)
-        AND (?::text IS NULL OR dependency = ?)
-        AND (?::uuid IS NULL OR parent_id = ?)
-        AND (?::text IS NULL OR key = ?)
-        AND (?::text IS NULL OR last_error ILIKE '%' || ? || '%' ESCAPE '\\')
-        AND (?::timestamptz IS NULL OR created_at >= ?)
-        AND (?::timestamptz IS NULL OR created_at < ?)
-        AND (?::timestamptz IS NULL OR (created_at, id) < (?, ?))
-      ORDER BY created_at DESC, id DESC
-      LIMIT ?
+      SELECT p.id, p.status, p.type, p.dependency, p.attempts, p.max_attempts, p.created_at,
+             p.finished_at, p.last_error, ferry.waiting_for(j) AS waiting_for
+      FROM (
+        SELECT id, status, type, dependency, attempts, max_attempts, created_at, finished_at,
+               last_error
+        FROM ferry.jobs
+        WHERE (?::text IS NULL OR status = ?)
+          AND (?::text IS NULL OR type = ?)
+          AND (?::text IS NULL OR dependency = ?)
+          AND (?::uuid IS NULL OR parent_id = ?)
+          AND (?::text IS NULL OR key = ?)
+          AND (?::text IS NULL OR last_error ILIKE '%' || ? || '%' ESCAPE '\\')
+          AND (?::timestamptz IS NULL OR created_at >= ?)
+          AND (?::timestamptz IS NULL OR created_at < ?)
+          AND (?::timestamptz IS NULL OR (created_at, id) < (?, ?))
+        ORDER BY created_at DESC, id DESC
+        LIMIT ?
+      ) p
+      JOIN ferry.jobs j ON j.id = p.id
+      ORDER BY p.created_at DESC, p.id DESC
       """;
 
   private static final String JOB =
       """
-      SELECT id, parent_id, status, type, dependency, key, attempts, max_attempts, created_at,
-             started_at, finished_at, next_run_at, worker_id, last_error, traceparent,
-             payload::text AS payload, result::text AS result, children_total
-      FROM ferry.jobs WHERE id = ?
+      SELECT id, parent_id, status, type, dependency, key, priority, concurrency_key,
+             concurrency_limit, attempts, max_attempts, created_at, started_at, finished_at,
+             next_run_at, worker_id, last_error, traceparent, payload::text AS payload,
+             result::text AS result, children_total, ferry.waiting_for(j) AS waiting_for
+      FROM ferry.jobs j WHERE id = ?
       """;
 
   private static final String ATTEMPTS =
@@ -217,7 +233,8 @@ final class ConsoleQueries {
                   rs.getInt("max_attempts"),
                   instant(rs, "created_at"),
                   instant(rs, "finished_at"),
-                  rs.getString("last_error")));
+                  rs.getString("last_error"),
+                  rs.getString("waiting_for")));
         }
       }
     }
@@ -243,9 +260,14 @@ final class ConsoleQueries {
                   id,
                   rs.getObject("parent_id", UUID.class),
                   rs.getString("status"),
+                  rs.getString("waiting_for"),
                   rs.getString("type"),
                   rs.getString("dependency"),
                   rs.getString("key"),
+                  new FlowControl(
+                      rs.getInt("priority"),
+                      rs.getString("concurrency_key"),
+                      rs.getObject("concurrency_limit", Integer.class)),
                   rs.getInt("attempts"),
                   rs.getInt("max_attempts"),
                   instant(rs, "created_at"),
@@ -296,9 +318,11 @@ final class ConsoleQueries {
         j.id(),
         j.parentId(),
         j.status(),
+        j.waitingFor(),
         j.type(),
         j.dependency(),
         j.key(),
+        j.flow(),
         j.attemptCount(),
         j.maxAttempts(),
         j.createdAt(),

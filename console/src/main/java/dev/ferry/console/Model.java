@@ -2,6 +2,7 @@ package dev.ferry.console;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
@@ -11,7 +12,10 @@ import java.util.UUID;
 public final class Model {
   private Model() {}
 
-  /** A row of the jobs list. */
+  /**
+   * A row of the jobs list. {@code waitingFor}: why the job does not start yet, from {@code
+   * ferry.waiting_for(j)} (migration V13), null when it does not wait.
+   */
   public record JobRow(
       UUID id,
       String status,
@@ -21,7 +25,8 @@ public final class Model {
       int maxAttempts,
       Instant createdAt,
       Instant finishedAt,
-      String lastError) {}
+      String lastError,
+      String waitingFor) {}
 
   /** One page of the jobs list and the cursor of the next ({@code null} on the last). */
   public record JobPage(List<JobRow> jobs, String next) {}
@@ -46,14 +51,41 @@ public final class Model {
   /** A parent's children: how many, how many finished, how many of those did not succeed. */
   public record Children(long total, long done, long failed) {}
 
-  /** A job with everything the detail page shows. */
+  /**
+   * A job's flow-control fields (DESIGN section 11): {@code priority} 1 (most urgent) to 5, and its
+   * fleet-wide concurrency key and limit (both null for a job without one). In the JSON they are
+   * fields of the job itself.
+   */
+  public record FlowControl(int priority, String concurrencyKey, Integer concurrencyLimit) {
+    /** The priority a submission without one gets. */
+    public static final int DEFAULT_PRIORITY = 3;
+
+    /** "3 (default)", or the bare number for any other priority. */
+    public String priorityText() {
+      return priority == DEFAULT_PRIORITY ? priority + " (default)" : String.valueOf(priority);
+    }
+
+    /** "key tenant-42, limit 1"; null for a job without a concurrency key. */
+    public String concurrencyText() {
+      return concurrencyKey == null
+          ? null
+          : "key " + concurrencyKey + ", limit " + concurrencyLimit;
+    }
+  }
+
+  /**
+   * A job with everything the detail page shows. {@code waitingFor}: why it does not start yet (see
+   * {@link JobRow}), null when it does not wait.
+   */
   public record JobDetail(
       UUID id,
       UUID parentId,
       String status,
+      String waitingFor,
       String type,
       String dependency,
       String key,
+      @JsonUnwrapped FlowControl flow,
       int attemptCount,
       int maxAttempts,
       Instant createdAt,

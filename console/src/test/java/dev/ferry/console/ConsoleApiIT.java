@@ -181,6 +181,94 @@ class ConsoleApiIT {
     }
   }
 
+  /** A job with flow-control fields, due now; {@code key} null for a job without one. */
+  private static UUID insertFlow(
+      FerryTestEnv env, String status, String dependency, String key, int priority, Instant created)
+      throws Exception {
+    UUID id = UUID.randomUUID();
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO ferry.jobs (id, type, dependency, status, max_attempts, timeout_ms,"
+                    + " created_at, priority, concurrency_key, concurrency_limit)"
+                    + " VALUES (?, 'flow', ?, ?, 5, 30000, ?, ?, ?, ?)")) {
+      ps.setObject(1, id);
+      ps.setString(2, dependency);
+      ps.setString(3, status);
+      ps.setTimestamp(4, java.sql.Timestamp.from(created));
+      ps.setInt(5, priority);
+      ps.setString(6, key);
+      ps.setObject(7, key == null ? null : 1, java.sql.Types.INTEGER);
+      ps.executeUpdate();
+    }
+    return id;
+  }
+
+  @Test
+  void jobsSayWhyTheyWait_andTheDetailHasPriorityAndConcurrency(FerryTestEnv env) throws Exception {
+    Instant now = Instant.now();
+    UUID holder = insertFlow(env, "QUEUED", null, "tenant-42", 3, now.minusSeconds(3));
+    UUID keyFull = insertFlow(env, "PENDING", null, "tenant-42", 2, now.minusSeconds(2));
+    UUID breakerOpen = insertFlow(env, "PENDING", "pay-api", null, 3, now.minusSeconds(1));
+    insertFlow(env, "QUEUED", null, "<b>k</b>", 3, now.minusSeconds(1));
+    UUID hostile = insertFlow(env, "PENDING", null, "<b>k</b>", 3, now);
+    UUID done = insert(env, "noop", "SUCCEEDED", null, now, null, "{}");
+    try (Connection c = env.dataSource().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO ferry.circuit_breakers (dependency, state, opened_at, retry_at)"
+                    + " VALUES ('pay-api', 'OPEN', now(), now() + interval '1 hour')")) {
+      ps.executeUpdate();
+    }
+    try (ConsoleServer s = start(env)) {
+      java.util.Map<UUID, JsonNode> listed = new java.util.HashMap<>();
+      for (JsonNode j : get(s, "/api/jobs").body().get("jobs")) {
+        listed.put(UUID.fromString(j.get("id").asText()), j);
+      }
+      assertThat(listed.get(keyFull).get("waitingFor").asText())
+          .isEqualTo("key tenant-42: 1 of 1 slots in use");
+      assertThat(listed.get(breakerOpen).get("waitingFor").asText())
+          .startsWith("breaker of pay-api is OPEN until ");
+      assertThat(listed.get(holder).get("waitingFor").isNull()).as("queued, no rate").isTrue();
+      assertThat(listed.get(done).has("waitingFor")).isTrue();
+      assertThat(listed.get(done).get("waitingFor").isNull()).isTrue();
+
+      JsonNode keyed = get(s, "/api/jobs/" + keyFull).body();
+      assertThat(keyed.get("waitingFor").asText()).isEqualTo("key tenant-42: 1 of 1 slots in use");
+      assertThat(keyed.get("priority").asInt()).isEqualTo(2);
+      assertThat(keyed.get("concurrencyKey").asText()).isEqualTo("tenant-42");
+      assertThat(keyed.get("concurrencyLimit").asInt()).isEqualTo(1);
+      assertThat(keyed.has("flow")).as("flat fields, no nested object").isFalse();
+      JsonNode breaker = get(s, "/api/jobs/" + breakerOpen).body();
+      assertThat(breaker.get("waitingFor").asText()).startsWith("breaker of pay-api is OPEN");
+      assertThat(breaker.get("priority").asInt()).isEqualTo(3);
+      assertThat(breaker.get("concurrencyKey").isNull()).isTrue();
+      assertThat(breaker.get("concurrencyLimit").isNull()).isTrue();
+      JsonNode finished = get(s, "/api/jobs/" + done).body();
+      assertThat(finished.has("waitingFor")).isTrue();
+      assertThat(finished.get("waitingFor").isNull()).isTrue();
+
+      String list = send(request(s, "/jobs")).body();
+      assertThat(list)
+          .contains("<small class=\"waiting\">key tenant-42: 1 of 1 slots in use</small>")
+          .contains("<small class=\"waiting\">breaker of pay-api is OPEN until ")
+          .contains("key &lt;b&gt;k&lt;/b&gt;: 1 of 1 slots in use")
+          .doesNotContain("<b>k");
+      String page = send(request(s, "/jobs/" + keyFull)).body();
+      assertThat(page)
+          .contains("<dd id=\"waiting-for\">key tenant-42: 1 of 1 slots in use</dd>")
+          .contains("<dd id=\"priority\">2</dd>")
+          .contains("<dd id=\"concurrency\">key tenant-42, limit 1</dd>");
+      assertThat(send(request(s, "/jobs/" + breakerOpen)).body())
+          .contains("<dd id=\"priority\">3 (default)</dd>")
+          .doesNotContain("id=\"concurrency\"");
+      assertThat(send(request(s, "/jobs/" + done)).body()).doesNotContain("Waiting for");
+      assertThat(send(request(s, "/jobs/" + hostile)).body())
+          .contains("key &lt;b&gt;k&lt;/b&gt;, limit 1")
+          .doesNotContain("<b>k");
+    }
+  }
+
   private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

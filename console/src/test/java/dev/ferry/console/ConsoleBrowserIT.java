@@ -459,6 +459,53 @@ class ConsoleBrowserIT {
   }
 
   @Test
+  void aJobWhoseKeyIsFull_saysWhyItWaits_andStartsOnceTheKeyFrees() throws Exception {
+    String key = "tenant-ui";
+    UUID holder =
+        submit(
+            "{\"type\":\"sleep\",\"payload\":{\"ms\":300000},\"timeoutMs\":300000,"
+                + "\"concurrency\":{\"key\":\""
+                + key
+                + "\",\"limit\":1}}");
+    until("the holder runs", d -> "RUNNING".equals(status(holder)));
+    UUID waiting =
+        submit(
+            "{\"type\":\"echo\",\"priority\":2,\"payload\":{\"tenant\":\""
+                + key
+                + "\"},\"concurrency\":{\"key\":\""
+                + key
+                + "\",\"limit\":1}}");
+    until("the second job is recorded", d -> "PENDING".equals(status(waiting)));
+
+    browser.get(base + "/jobs/" + waiting);
+    assertThat(browser.findElement(By.id("job-status")).getText()).isEqualTo("PENDING");
+    assertThat(browser.findElement(By.id("waiting-for")).getText())
+        .isEqualTo("key tenant-ui: 1 of 1 slots in use");
+    assertThat(browser.findElement(By.id("priority")).getText()).isEqualTo("2");
+    assertThat(browser.findElement(By.id("concurrency")).getText())
+        .isEqualTo("key tenant-ui, limit 1");
+    shot("job-waiting-for-key");
+
+    browser.get(base + "/jobs?status=PENDING");
+    assertThat(
+            browser
+                .findElement(By.cssSelector("a[href='/jobs/" + waiting + "']"))
+                .findElement(By.xpath("./ancestor::tr"))
+                .findElement(By.cssSelector("small.waiting"))
+                .getText())
+        .isEqualTo("key tenant-ui: 1 of 1 slots in use");
+    shot("jobs-waiting-for");
+
+    // Cancelling the holder frees the key's slot: the waiting job runs.
+    browser.get(base + "/jobs/" + holder);
+    browser.findElement(By.id("cancel")).click();
+    until("the holder is cancelled", d -> "CANCELLED".equals(status(holder)));
+    assertThat(ferry.awaitFinished(waiting, WAIT).status()).isEqualTo("SUCCEEDED");
+    browser.get(base + "/jobs/" + waiting);
+    assertThat(browser.findElements(By.id("waiting-for"))).isEmpty();
+  }
+
+  @Test
   void aFormOrFetchFromAnotherLocalOrigin_changesNothing() throws Exception {
     String runAt = java.time.Instant.now().plus(Duration.ofHours(1)).toString();
     UUID target = submit("{\"type\":\"echo\",\"runAt\":\"" + runAt + "\"}");

@@ -232,6 +232,44 @@ class FlowControlIT {
   }
 
   @Test
+  void invalidFlowControlValues_areRejectedInput_withTheirReason(FerryTestEnv env)
+      throws Exception {
+    FerryConfig config = env.config();
+    Harness.orchestrator(env, config);
+    List<String[]> bad =
+        List.of(
+            new String[] {null, "{\"type\":\"noop\",\"priority\":0}"},
+            new String[] {null, "{\"type\":\"noop\",\"concurrency\":{\"key\":\"k\",\"limit\":0}}"},
+            new String[] {null, "{\"type\":\"noop\",\"concurrency\":{\"limit\":1}}"},
+            new String[] {null, "{\"type\":\"noop\",\"priority\":1}"});
+    send(env, config, bad);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                Harness.count(env.dataSource(), "SELECT count(*) FROM ferry.rejected_submissions")
+                    == 3);
+    assertThat(
+            Harness.count(
+                env.dataSource(),
+                "SELECT count(*) FROM ferry.rejected_submissions WHERE reason IN ("
+                    + "'field ''priority'' must be between 1 and 5 but was 0',"
+                    + " 'field ''concurrency.limit'' must be between 1 and 10000 but was 0',"
+                    + " 'missing field ''concurrency.key''')"))
+        .isEqualTo(3);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Harness.count(
+                        env.dataSource(), "SELECT count(*) FROM ferry.jobs WHERE priority = 1")
+                    == 1);
+    Harness.Run rate = Harness.cli(cmd(config, "limits", "set", "x", "--rate", "0/0s"));
+    assertThat(rate.exit()).isEqualTo(2);
+    assertThat(rate.err()).contains("a rate's limit must be at least 1");
+  }
+
+  @Test
   void perKeyLimits_holdAcrossTheFleet_inSubmissionOrder_throughRetryCancelAndKill(FerryTestEnv env)
       throws Exception {
     Downstream down = env.closeAfter(new Downstream());

@@ -72,11 +72,7 @@ public final class FlowBench {
     out.printf(
         "Urgent: %,d ordinary sleep(20 ms) jobs queued behind %d slots…%n",
         o.backlog(), o.concurrency());
-    for (int i = 0; i < o.backlog(); i++) {
-      cluster.submitRaw(
-          ("{\"type\":\"sleep\",\"payload\":{\"ms\":20}}")
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
+    sendAll(cluster, o.backlog(), i -> "{\"type\":\"sleep\",\"payload\":{\"ms\":20}}");
     awaitCount(
         db, "SELECT count(*) FROM ferry.jobs WHERE status = 'QUEUED'", o.backlog() / 2, deadline);
     double[] lags = new double[o.samples()];
@@ -150,11 +146,10 @@ public final class FlowBench {
     // Workers read which dependencies are limited every 500 ms: let them see it first.
     Thread.sleep(1500);
     out.printf("Rate: %,d noop jobs of a dependency limited to %d/1s…%n", o.rateJobs(), o.rate());
-    for (int i = 0; i < o.rateJobs(); i++) {
-      cluster.submitRaw(
-          "{\"type\":\"noop\",\"dependency\":\"bench-rated\",\"payload\":{}}"
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
+    sendAll(
+        cluster,
+        o.rateJobs(),
+        i -> "{\"type\":\"noop\",\"dependency\":\"bench-rated\",\"payload\":{}}");
     awaitCount(
         db,
         "SELECT count(*) FROM ferry.jobs WHERE dependency = 'bench-rated' AND status = 'SUCCEEDED'",
@@ -203,12 +198,26 @@ public final class FlowBench {
       throws Exception {
     long before = count(db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'");
     long t0 = System.nanoTime();
-    for (int i = 0; i < n; i++) {
-      cluster.submitRaw(json.apply(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
+    sendAll(cluster, n, json);
     awaitCount(
         db, "SELECT count(*) FROM ferry.jobs WHERE status = 'SUCCEEDED'", before + n, deadline);
     return n / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Sends {@code n} submissions without waiting for each acknowledgement, then flushes. */
+  private static void sendAll(
+      LocalCluster cluster, int n, java.util.function.IntFunction<String> json) {
+    String topic = dev.ferry.core.config.Topics.withPrefix(cluster.config().topicPrefix()).submit();
+    try (var producer =
+        dev.ferry.core.kafka.KafkaClients.producer(cluster.config(), "ferry-bench-flow")) {
+      for (int i = 0; i < n; i++) {
+        var unused =
+            producer.send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    topic, json.apply(i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
   }
 
   private static long awaitStart(Connection db, UUID id, long deadline) throws Exception {

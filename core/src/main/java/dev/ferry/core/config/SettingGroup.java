@@ -16,8 +16,7 @@ public enum SettingGroup {
   WORKER("Worker"),
   HTTP("HTTP handler"),
   BREAKER(
-      "Circuit breakers and limits (per dependency: dependency.<dep>.breaker.*,"
-          + " dependency.<dep>.rate, dependency.<dep>.max.concurrent /"
+      "Circuit breakers (per dependency: dependency.<dep>.breaker.* /"
           + " FERRY_DEPENDENCY_<DEP>_BREAKER_*)"),
   PROCESS("Start-up, health and metrics"),
   CONSOLE("Console (web UI)");

@@ -97,7 +97,7 @@ class BreakerIT {
             () ->
                 workers.stream().allMatch(w -> w.pollLoop().assignedPartitions() > 0)
                     && workers.stream().mapToInt(w -> w.pollLoop().assignedPartitions()).sum()
-                        == 4);
+                        == 8); // 4 of the work topic, 4 of the urgent one
     List<UUID> ids = new ArrayList<>();
     var producer = env.rawProducer();
     for (int i = 0; i < 60; i++) {

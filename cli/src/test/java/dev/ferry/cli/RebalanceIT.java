@@ -73,7 +73,9 @@ class RebalanceIT {
     Harness.orchestrator(env, config);
     CountingSleep handler = new CountingSleep();
     Worker a = Harness.worker(env, config.with(Setting.WORKER_ID, "a"), handler);
-    await().atMost(Duration.ofSeconds(30)).until(() -> a.pollLoop().assignedPartitions() == 4);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> a.pollLoop().assignedPartitions() == 8); // work + urgent
     List<UUID> ids = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       UUID id = UUID.randomUUID();

@@ -67,12 +67,16 @@ public final class Roles {
         GRANT USAGE ON SEQUENCE ferry.rejected_submissions_id_seq TO %1$s;
         GRANT SELECT ON ferry.circuit_breakers TO %1$s;
         GRANT SELECT, DELETE ON ferry.workers TO %1$s;
+        GRANT SELECT, INSERT ON ferry.dependency_limits TO %1$s;
 
         -- worker: its registry row, the shared breakers, the redelivery check
         GRANT USAGE ON SCHEMA ferry TO %2$s;
         GRANT SELECT, INSERT, UPDATE ON ferry.workers TO %2$s;
         GRANT SELECT, INSERT, UPDATE ON ferry.circuit_breakers TO %2$s;
         GRANT SELECT (id, status, run_seq), UPDATE (updated_at) ON ferry.jobs TO %2$s;
+        -- worker: start permits of the rate limits
+        GRANT SELECT ON ferry.dependency_limits TO %2$s;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ferry.dependency_starts TO %2$s;
         """
         .formatted(o, w, tag);
   }

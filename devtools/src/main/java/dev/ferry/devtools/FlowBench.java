@@ -143,8 +143,26 @@ public final class FlowBench {
             + " VALUES ('bench-rated', "
             + o.rate()
             + ", 1000)");
-    // Workers read which dependencies are limited every 500 ms: let them see it first.
-    Thread.sleep(1500);
+    // Workers reread which dependencies are limited every 500 ms. Probe jobs of a limited
+    // dependency go out until the worker asks for a start permit for one (a row in the limiter's
+    // log): from then on it knows the limits, and the measured jobs go out.
+    exec(
+        db,
+        "INSERT INTO ferry.dependency_limits (dependency, rate_limit, rate_period_ms)"
+            + " VALUES ('bench-probe', 1000, 1000)");
+    String probed = "SELECT count(*) FROM ferry.dependency_starts WHERE dependency = 'bench-probe'";
+    while (count(db, probed) == 0) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("flow: the worker never asked for a start permit");
+      }
+      sendAll(cluster, 1, i -> "{\"type\":\"noop\",\"dependency\":\"bench-probe\",\"payload\":{}}");
+      awaitCount(
+          db,
+          "SELECT count(*) FROM ferry.jobs WHERE dependency = 'bench-probe'"
+              + " AND status = 'SUCCEEDED'",
+          count(db, "SELECT count(*) FROM ferry.jobs WHERE dependency = 'bench-probe'"),
+          deadline);
+    }
     out.printf("Rate: %,d noop jobs of a dependency limited to %d/1s…%n", o.rateJobs(), o.rate());
     sendAll(
         cluster,
